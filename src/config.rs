@@ -1,0 +1,311 @@
+//! Command-line flags and environment, parsed and validated once.
+//!
+//! The flag and variable names are a contract: compose files and ops scripts use them.
+//! Validation errors become one line on stderr and exit code 2 (see `main.rs`).
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::rq::codec::Serializer;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "task-worker",
+    version,
+    about = "A Rust worker for Python RQ (Redis Queue) jobs, wire-compatible with RQ 2.x and 3.0",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default `run` subcommand.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the worker (the default).
+    Run(RunArgs),
+    /// List the registered tasks with their defaults.
+    Tasks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Connection options shared by every subcommand that talks to Redis.
+#[derive(Debug, Clone, Args)]
+pub struct RedisArgs {
+    /// Redis URL (redis://, rediss:// or unix://).
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+    /// Redis password, used when the URL carries none.
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<String>,
+    /// Key prefix (RQ 3.0's RQ_KEY_PREFIX; RQ 2.x always uses `rq`).
+    #[arg(long, env = "RQ_KEY_PREFIX", default_value = "rq")]
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Queues to listen on, comma-separated, highest priority first.
+    #[arg(
+        short,
+        long,
+        env = "TASK_QUEUES",
+        default_value = "high_priority,default,low_priority"
+    )]
+    pub queues: String,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// Backend API base URL; when set, start-up waits for `GET <url>/info`.
+    #[arg(long, env = "EXECUTION_BACKEND_API_URL")]
+    pub api_url: Option<String>,
+    #[arg(long, env = "EXECUTION_BACKEND_API_USER")]
+    pub api_user: Option<String>,
+    #[arg(long, env = "EXECUTION_BACKEND_API_PASSWORD", hide_env_values = true)]
+    pub api_password: Option<String>,
+    /// Worker name (default: 32 random hex digits, as RQ). With -c N > 1, slot i is `<name>-<i>`.
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// Exit once all queues are empty and running jobs are done.
+    #[arg(short, long)]
+    pub burst: bool,
+    /// Jobs run at once in this process.
+    #[arg(short, long, env = "TASK_CONCURRENCY", default_value_t = 1)]
+    pub concurrency: usize,
+    /// Serializer the enqueuers use: pickle (RQ's default) or json.
+    #[arg(short = 'S', long, env = "RQ_SERIALIZER", default_value = "pickle")]
+    pub serializer: String,
+    /// Seconds successful results are kept when the job does not say (RQ's default 500).
+    #[arg(long, env = "RESULTS_TTL", default_value_t = 500)]
+    pub results_ttl: i64,
+    /// Log format: text for people, json for log shippers. Level via RUST_LOG.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds running jobs get to finish after the first SIGTERM/SIGINT.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
+    pub shutdown_timeout: u64,
+    /// Seconds between heartbeats of running jobs (RQ uses 30; the registry score allows 90).
+    #[arg(long, env = "HEARTBEAT_INTERVAL", default_value_t = 10, hide = true)]
+    pub heartbeat_interval: u64,
+}
+
+/// Validated run configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub queues: Vec<String>,
+    pub redis_url: String,
+    pub key_prefix: String,
+    pub api_url: Option<String>,
+    pub api_user: Option<String>,
+    pub api_password: Option<String>,
+    pub name: String,
+    pub burst: bool,
+    pub concurrency: usize,
+    pub serializer: Serializer,
+    pub results_ttl: i64,
+    pub log_format: LogFormat,
+    pub shutdown_timeout: Duration,
+    pub heartbeat_interval: Duration,
+}
+
+impl RedisArgs {
+    /// The URL to connect with: the password goes into the URL when the URL has none.
+    pub fn effective_url(&self) -> Result<String, String> {
+        let mut url = url::Url::parse(&self.redis_url)
+            .map_err(|e| format!("invalid --redis-url {}: {e}", redact_url(&self.redis_url)))?;
+        match url.scheme() {
+            "redis" | "rediss" | "unix" | "redis+unix" => {}
+            other => {
+                return Err(format!(
+                    "invalid --redis-url: unsupported scheme '{other}' (use redis:// or rediss://)"
+                ))
+            }
+        }
+        if url.scheme().starts_with("redis") && url.host_str().is_none_or(str::is_empty) {
+            return Err("invalid --redis-url: no host".into());
+        }
+        if let Some(pw) = self.redis_password.as_deref().filter(|p| !p.is_empty()) {
+            if url.password().is_none() && url.scheme().starts_with("redis") {
+                url.set_password(Some(pw))
+                    .map_err(|_| "invalid --redis-url: cannot carry a password".to_string())?;
+            }
+        }
+        Ok(url.to_string())
+    }
+
+    pub fn validated_prefix(&self) -> Result<String, String> {
+        let ok = !self.key_prefix.is_empty()
+            && self
+                .key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:{}-".contains(c));
+        if ok {
+            Ok(self.key_prefix.clone())
+        } else {
+            Err(format!(
+                "invalid --key-prefix {:?}: only letters, digits and _ . : - {{ }} are allowed",
+                self.key_prefix
+            ))
+        }
+    }
+}
+
+/// A URL with its password replaced by `***`, for logs and errors.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparseable url>".to_string(),
+    }
+}
+
+impl RunArgs {
+    pub fn validate(&self) -> Result<Config, String> {
+        let queues: Vec<String> = self
+            .queues
+            .split(',')
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty())
+            .collect();
+        if queues.is_empty() {
+            return Err("invalid --queues: the queue list is empty".into());
+        }
+        if let Some(q) = queues.iter().find(|q| q.chars().any(char::is_whitespace)) {
+            return Err(format!(
+                "invalid --queues: queue name {q:?} contains whitespace"
+            ));
+        }
+        let serializer = Serializer::parse(&self.serializer).ok_or_else(|| {
+            format!(
+                "invalid --serializer {:?}: use pickle or json",
+                self.serializer
+            )
+        })?;
+        if self.concurrency == 0 {
+            return Err("invalid --concurrency 0: must be at least 1".into());
+        }
+        if self.concurrency > 10_000 {
+            return Err(format!(
+                "invalid --concurrency {}: at most 10000",
+                self.concurrency
+            ));
+        }
+        if self.heartbeat_interval == 0 || self.heartbeat_interval > 30 {
+            return Err("invalid --heartbeat-interval: must be 1..=30 seconds".into());
+        }
+        let api_url = match self
+            .api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            None => None,
+            Some(u) => {
+                let parsed =
+                    url::Url::parse(u).map_err(|e| format!("invalid --api-url {u:?}: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!("invalid --api-url {u:?}: use http:// or https://"));
+                }
+                Some(u.trim_end_matches('/').to_string())
+            }
+        };
+        let name = match &self.name {
+            Some(n) if n.trim().is_empty() || n.contains(char::is_whitespace) => {
+                return Err(format!(
+                    "invalid --name {n:?}: must be non-empty without whitespace"
+                ))
+            }
+            Some(n) => n.clone(),
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        Ok(Config {
+            queues,
+            redis_url: self.redis.effective_url()?,
+            key_prefix: self.redis.validated_prefix()?,
+            api_url,
+            api_user: self.api_user.clone().filter(|s| !s.is_empty()),
+            api_password: self.api_password.clone().filter(|s| !s.is_empty()),
+            name,
+            burst: self.burst,
+            concurrency: self.concurrency,
+            serializer,
+            results_ttl: self.results_ttl,
+            log_format: self.log_format,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let cli = Cli::try_parse_from(std::iter::once("task-worker").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        let run = match cli.command {
+            Some(Command::Run(r)) => r,
+            _ => cli.run,
+        };
+        run.validate()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = parse(&[
+            "--queues",
+            "a, b",
+            "-c",
+            "4",
+            "-S",
+            "json",
+            "--redis-url",
+            "redis://h:1/0",
+        ])
+        .unwrap();
+        assert_eq!(c.queues, vec!["a", "b"]);
+        assert_eq!(c.concurrency, 4);
+        assert_eq!(c.serializer, Serializer::Json);
+        assert_eq!(c.name.len(), 32);
+        let c = parse(&["run", "-q", "x", "--burst"]).unwrap();
+        assert!(c.burst);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["-q", " , "]).unwrap_err().contains("empty"));
+        assert!(parse(&["-c", "0"]).unwrap_err().contains("concurrency"));
+        assert!(parse(&["-S", "yaml"]).unwrap_err().contains("serializer"));
+        assert!(parse(&["--redis-url", "http://x"])
+            .unwrap_err()
+            .contains("scheme"));
+        assert!(parse(&["--redis-url", "not a url"])
+            .unwrap_err()
+            .contains("redis-url"));
+    }
+
+    #[test]
+    fn password_goes_into_url_and_is_redacted() {
+        let args = RedisArgs {
+            redis_url: "redis://127.0.0.1:6379/0".into(),
+            redis_password: Some("s3cret".into()),
+            key_prefix: "rq".into(),
+        };
+        let url = args.effective_url().unwrap();
+        assert!(url.contains(":s3cret@"));
+        assert!(!redact_url(&url).contains("s3cret"));
+    }
+}

@@ -1,0 +1,101 @@
+//! Pub/sub commands on `rq:pubsub:<worker name>` (rq-protocol.md §6.9, §11), one channel per slot:
+//! `shutdown` (warm, the whole process), `kill-horse`, `stop-job` and RQ 3.0's `stop-execution`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use super::shutdown::Phase;
+use super::slots::Cancel;
+use super::Engine;
+
+#[derive(Debug, Deserialize)]
+struct Command {
+    command: String,
+    job_id: Option<String>,
+    execution_id: Option<String>,
+}
+
+pub async fn listen(engine: Arc<Engine>) {
+    let channels: Vec<String> = engine
+        .slots
+        .names()
+        .iter()
+        .map(|n| engine.keys.pubsub(n))
+        .collect();
+    loop {
+        match engine.client.get_async_pubsub().await {
+            Ok(mut ps) => {
+                let mut ok = true;
+                for ch in &channels {
+                    if let Err(e) = ps.subscribe(ch).await {
+                        warn!("cannot subscribe to {ch}: {e}");
+                        ok = false;
+                        break;
+                    }
+                }
+                if ok {
+                    let mut stream = ps.on_message();
+                    while let Some(msg) = stream.next().await {
+                        let channel = msg.get_channel_name().to_string();
+                        let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
+                        if let Some(slot) = channels.iter().position(|c| *c == channel) {
+                            handle(&engine, slot, &payload);
+                        }
+                    }
+                    warn!("pub/sub connection lost; resubscribing");
+                }
+            }
+            Err(e) => warn!("pub/sub connection failed: {e}"),
+        }
+        if engine.shutdown.phase() == Phase::Cold {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn handle(engine: &Engine, slot: usize, payload: &[u8]) {
+    let worker = engine.slots.name(slot);
+    let cmd: Command = match serde_json::from_slice(payload) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(worker, "ignoring malformed pub/sub command: {e}");
+            return;
+        }
+    };
+    match cmd.command.as_str() {
+        "shutdown" => {
+            info!(worker, "shutdown command received");
+            engine.shutdown.escalate(Phase::Warm);
+        }
+        "kill-horse" => {
+            if engine.slots.cancel_slot(slot, Cancel::Kill) {
+                info!(worker, "kill-horse: killing the running job");
+            }
+        }
+        "stop-job" | "stop-execution" => {
+            let Some(job_id) = cmd.job_id.as_deref() else {
+                warn!(worker, "{} without job_id", cmd.command);
+                return;
+            };
+            let exec = if cmd.command == "stop-execution" {
+                cmd.execution_id.as_deref()
+            } else {
+                None
+            };
+            if engine.slots.cancel_job(slot, job_id, exec, Cancel::Stop) {
+                info!(worker, job_id, "stopping job on request");
+            } else {
+                info!(
+                    worker,
+                    job_id, "stop request for a job this worker is not running; ignored"
+                );
+            }
+        }
+        other => warn!(worker, command = other, "unknown pub/sub command ignored"),
+    }
+}

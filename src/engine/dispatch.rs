@@ -1,0 +1,324 @@
+//! The dispatcher: takes job ids for free slots in strict priority order, writes their start
+//! transactions, and hands each to an executor task.
+//!
+//! Taking is the atomic take script (see `rq::dequeue`): ids move into the intermediate lists,
+//! never only into our memory. While every queue is empty the dispatcher sleeps on *watchers*:
+//! one connection per queue blocked in `BLMOVE q q LEFT LEFT`, which returns as soon as the
+//! queue has an item and leaves the list as it was (pop and push back to the same end). A
+//! wake-up then runs the take script again, so a job is picked up within a round trip of its
+//! enqueue.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{watch, Notify};
+use tracing::{debug, info, warn};
+
+use super::executor::{self, StartedJob};
+use super::shutdown::{Phase, Shutdown};
+use super::Engine;
+use crate::rq::dequeue::{parse_taken, Taken, TAKE_SCRIPT};
+use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
+use crate::rq::lifecycle::{self, Execution};
+use crate::rq::time::now;
+
+/// How long one watcher `BLMOVE` blocks before looking again.
+const WATCH_BLOCK_SECS: f64 = 2.0;
+
+pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
+    let take = redis::Script::new(TAKE_SCRIPT);
+    let mut take_keys = vec![engine.keys.suspended()];
+    take_keys.extend(engine.cfg.queues.iter().map(|q| engine.keys.queue(q)));
+    take_keys.extend(
+        engine
+            .cfg
+            .queues
+            .iter()
+            .map(|q| engine.keys.intermediate(q)),
+    );
+    let watchers = (!engine.cfg.burst).then(|| Watchers::spawn(&engine));
+    let shutdown = engine.shutdown.clone();
+    let mut con = engine.con.clone();
+    let mut suspended = false;
+    let mut delay = Duration::from_millis(100);
+    info!(queues = %engine.cfg.queues.join(","), "listening");
+    loop {
+        if shutdown.requested() {
+            break;
+        }
+        let free = engine.slots.free_count();
+        if free == 0 {
+            tokio::select! {
+                _ = engine.slots.freed() => {}
+                _ = shutdown.reached(Phase::Warm) => {}
+            }
+            continue;
+        }
+        let mut inv = take.prepare_invoke();
+        for k in &take_keys {
+            inv.key(k);
+        }
+        inv.arg(free);
+        let taken = match inv.invoke_async::<Vec<String>>(&mut con).await {
+            Ok(reply) => {
+                delay = Duration::from_millis(100);
+                parse_taken(reply, engine.cfg.queues.len())
+            }
+            Err(e) => {
+                warn!("dequeue failed, retrying in {delay:?}: {e}");
+                shutdown.wait_timeout(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        match taken {
+            Taken::Suspended => {
+                if engine.cfg.burst {
+                    info!("queues are suspended (rq:suspended); burst mode exits");
+                    break;
+                }
+                if !suspended {
+                    info!("suspended: not taking jobs until `rq resume`");
+                    set_idle_state(&engine, "suspended").await;
+                    suspended = true;
+                }
+                shutdown.wait_timeout(Duration::from_secs(1)).await;
+            }
+            Taken::Jobs(jobs) => {
+                if suspended {
+                    info!("resumed");
+                    set_idle_state(&engine, "idle").await;
+                    suspended = false;
+                }
+                if !jobs.is_empty() {
+                    start_batch(&engine, jobs).await?;
+                } else if let Some(w) = &watchers {
+                    w.wait(Duration::from_secs(5), &shutdown).await;
+                } else if engine.slots.active_count() == 0 {
+                    info!("burst mode: all queues are empty; exiting");
+                    break;
+                } else {
+                    // A running job may still enqueue dependents or retries.
+                    tokio::select! {
+                        _ = engine.slots.freed() => {}
+                        _ = shutdown.reached(Phase::Warm) => {}
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets `state` on every slot that is not running a job.
+async fn set_idle_state(engine: &Engine, state: &str) {
+    let mut p = redis::pipe();
+    for name in engine.slots.idle_names() {
+        lifecycle::set_state(&mut p, &engine.keys, &name, state);
+    }
+    let mut con = engine.con.clone();
+    if let Err(e) = p.query_async::<()>(&mut con).await {
+        warn!("could not set worker state {state}: {e}");
+    }
+}
+
+/// Retries a Redis operation with backoff; gives up only on a cold shutdown.
+async fn persist<T, F, Fut>(what: &str, shutdown: &Shutdown, mut op: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = redis::RedisResult<T>>,
+{
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if shutdown.phase() == Phase::Cold => {
+                return Err(e).with_context(|| format!("{what} (gave up on shutdown)"))
+            }
+            Err(e) => {
+                warn!("{what} failed, retrying in {delay:?}: {e}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Reads the hashes of freshly taken ids, starts the existing jobs, spawns their executors.
+async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow::Result<()> {
+    let keys = &engine.keys;
+    let hashes: Vec<HashMap<String, Vec<u8>>> =
+        persist("reading job hashes", &engine.shutdown, || {
+            let mut p = redis::pipe();
+            for (_, id) in &jobs {
+                p.hgetall(keys.job(id));
+            }
+            let mut con = engine.con.clone();
+            async move { p.query_async(&mut con).await }
+        })
+        .await?;
+
+    let mut starts = redis::pipe();
+    starts.atomic();
+    let mut gone = redis::pipe();
+    let mut started = Vec::new();
+    let slots = engine.slots.claim(jobs.len());
+    let mut slot_iter = slots.into_iter();
+    let at = now();
+    for ((qidx, id), fields) in jobs.into_iter().zip(hashes) {
+        let popped_from = &engine.cfg.queues[qidx];
+        let hash = JobHash::new(&id, fields);
+        if !hash.exists() {
+            // RQ skips an id whose hash is gone; we also drop it from the intermediate list now.
+            warn!(job_id = %id, queue = %popped_from, "skipping job id whose hash is gone");
+            gone.cmd("LREM")
+                .arg(keys.intermediate(popped_from))
+                .arg(1)
+                .arg(&id)
+                .ignore();
+            continue;
+        }
+        let Some(slot) = slot_iter.next() else {
+            // Cannot happen (we took at most as many ids as free slots); put it back in front.
+            warn!(job_id = %id, "no free slot for a taken job; returning it to its queue");
+            gone.cmd("LREM")
+                .arg(keys.intermediate(popped_from))
+                .arg(1)
+                .arg(&id)
+                .ignore();
+            gone.cmd("LPUSH")
+                .arg(keys.queue(popped_from))
+                .arg(&id)
+                .ignore();
+            continue;
+        };
+        let settings = hash.settings().map_err(|e| e.to_string());
+        let timeout = match &settings {
+            Ok(s) => s.effective_timeout(),
+            Err(_) => Some(DEFAULT_JOB_TIMEOUT),
+        };
+        let exec = Execution {
+            worker: engine.slots.name(slot).to_string(),
+            job_id: id.clone(),
+            execution_id: uuid::Uuid::new_v4().simple().to_string(),
+            queue: hash.origin().unwrap_or_else(|| popped_from.clone()),
+            started_at: at,
+        };
+        let ttl = heartbeat_ttl(timeout, 0.0, 30);
+        lifecycle::start(&mut starts, keys, &exec, ttl, Some(popped_from));
+        started.push((slot, exec, hash, settings, timeout));
+    }
+    for slot in slot_iter {
+        engine.slots.release(slot);
+    }
+    if !gone.cmd_iter().next().is_none() {
+        let mut con = engine.con.clone();
+        if let Err(e) = gone.query_async::<()>(&mut con).await {
+            warn!("could not clean up skipped ids: {e}");
+        }
+    }
+    if started.is_empty() {
+        return Ok(());
+    }
+    persist("writing job starts", &engine.shutdown, || {
+        let mut con = engine.con.clone();
+        let p = starts.clone();
+        async move { p.query_async::<()>(&mut con).await }
+    })
+    .await?;
+    debug!(jobs = started.len(), "started jobs");
+    for (slot, exec, hash, settings, timeout) in started {
+        let cancel = engine.slots.start(slot, exec.clone(), timeout);
+        let job = StartedJob {
+            slot,
+            exec,
+            hash,
+            settings,
+            timeout,
+        };
+        tokio::spawn(executor::run(engine.clone(), job, cancel));
+    }
+    Ok(())
+}
+
+/// Blocking peeks on every queue, active only while the dispatcher waits for work.
+struct Watchers {
+    hungry: watch::Sender<bool>,
+    arrived: Arc<Notify>,
+}
+
+impl Watchers {
+    fn spawn(engine: &Arc<Engine>) -> Watchers {
+        let (hungry, _) = watch::channel(false);
+        let arrived = Arc::new(Notify::new());
+        for q in &engine.cfg.queues {
+            let key = engine.keys.queue(q);
+            let client = engine.client.clone();
+            let rx = hungry.subscribe();
+            let arrived = arrived.clone();
+            tokio::spawn(watch_queue(client, key, rx, arrived));
+        }
+        Watchers { hungry, arrived }
+    }
+
+    /// Waits until some queue may have work, at most `max`.
+    async fn wait(&self, max: Duration, shutdown: &Shutdown) {
+        self.hungry.send_replace(true);
+        tokio::select! {
+            _ = self.arrived.notified() => {}
+            _ = tokio::time::sleep(max) => {}
+            _ = shutdown.reached(Phase::Warm) => {}
+        }
+        self.hungry.send_replace(false);
+    }
+}
+
+async fn watch_queue(
+    client: redis::Client,
+    key: String,
+    mut hungry: watch::Receiver<bool>,
+    arrived: Arc<Notify>,
+) {
+    let mut con = None;
+    loop {
+        if hungry.wait_for(|h| *h).await.is_err() {
+            return;
+        }
+        if con.is_none() {
+            // Blocking commands get their own connection and a response timeout above the block.
+            match super::connect::manager(
+                &client,
+                Some(Duration::from_secs_f64(WATCH_BLOCK_SECS + 10.0)),
+            )
+            .await
+            {
+                Ok(c) => con = Some(c),
+                Err(e) => {
+                    warn!(queue = %key, "watcher cannot connect: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = con.as_mut() else { continue };
+        let r: redis::RedisResult<Option<String>> = redis::cmd("BLMOVE")
+            .arg(&key)
+            .arg(&key)
+            .arg("LEFT")
+            .arg("LEFT")
+            .arg(WATCH_BLOCK_SECS)
+            .query_async(c)
+            .await;
+        match r {
+            Ok(Some(_)) => arrived.notify_one(),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(queue = %key, "watcher: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

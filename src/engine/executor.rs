@@ -1,0 +1,222 @@
+//! Runs one started job: decode, resolve the handler, run it under its timeout and cancellation,
+//! and decide how the job ends (success, failure, retry). Writing the end is the writer's job.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn, Instrument};
+
+use super::progress::MetaProgress;
+use super::slots::Cancel;
+use super::writer::Ending;
+use super::Engine;
+use crate::rq::codec;
+use crate::rq::job::{status, JobHash, JobSettings};
+use crate::rq::lifecycle::{retry_interval, Execution, RetryPlan};
+use crate::tasks::{self, TaskContext, TaskError};
+use crate::value::Value;
+
+/// A job whose start transaction has been written.
+pub struct StartedJob {
+    pub slot: usize,
+    pub exec: Execution,
+    pub hash: JobHash,
+    /// `Err` when the hash has a field RQ itself could not parse; the job then fails.
+    pub settings: Result<JobSettings, String>,
+    /// The limit the job runs under (seconds), `None` for none.
+    pub timeout: Option<i64>,
+}
+
+/// How the handler run ended, before retries are considered.
+enum Outcome {
+    Returned(Value),
+    Raised {
+        error: TaskError,
+        task: String,
+    },
+    /// The job could not even be started (bad hash, bad data, unknown function).
+    Refused(TaskError),
+    Cancelled(Cancel),
+}
+
+/// RQ's timeout text (§9.2); users grep for `JobTimeoutException`.
+pub fn timeout_error(secs: i64) -> TaskError {
+    TaskError::new(
+        "rq.timeouts.JobTimeoutException",
+        format!("Task exceeded maximum timeout value ({secs} seconds)"),
+    )
+}
+
+/// A Python-looking traceback whose last line is `<Type>: <message>` (§9.2).
+pub fn exc_string(task: &str, e: &TaskError) -> String {
+    format!(
+        "Traceback (most recent call last):\n  File \"task-worker\", in {task}\n{}\n",
+        e.last_line()
+    )
+}
+
+/// Runs the job in `job` to its end and writes it; returns when Redis has the end.
+pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<Option<Cancel>>) {
+    let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker);
+    async move {
+        let started = std::time::Instant::now();
+        let (outcome, func) = perform(&engine, &job, cancel).await;
+        let ending = decide(&engine, &job, outcome, &func);
+        let ended_at = crate::rq::time::now();
+        let duration_ms = started.elapsed().as_secs_f64() * 1e3;
+        match &ending {
+            Ending::Success { .. } => info!(func = %func, duration_ms, outcome = "finished", "job finished"),
+            Ending::Failure { status, exc_string, .. } => {
+                let last = exc_string.trim_end().lines().last().unwrap_or_default();
+                warn!(func = %func, duration_ms, outcome = *status, error = %last, "job failed")
+            }
+            Ending::Retry { retries_left_after, .. } => {
+                warn!(func = %func, duration_ms, outcome = "retry", retries_left = *retries_left_after, "job failed; will be retried")
+            }
+        }
+        let dependents = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. }) {
+            let finished = matches!(ending, Ending::Success { .. });
+            engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
+        }
+        engine.slots.release(job.slot);
+    }
+    .instrument(span)
+    .await
+}
+
+/// Decodes and runs the handler; returns the outcome and the function name for logs.
+async fn perform(
+    engine: &Arc<Engine>,
+    job: &StartedJob,
+    mut cancel: watch::Receiver<Option<Cancel>>,
+) -> (Outcome, String) {
+    if let Err(e) = &job.settings {
+        return (
+            Outcome::Refused(TaskError::value_error(e.clone())),
+            "?".into(),
+        );
+    }
+    let Some(data) = job.hash.data() else {
+        let e = TaskError::new(
+            "rq.exceptions.DeserializationError",
+            "the job hash has no 'data' field",
+        );
+        return (Outcome::Refused(e), "?".into());
+    };
+    let payload = match codec::decode_data(data, engine.cfg.serializer, &engine.limits) {
+        Ok(p) => p,
+        Err(e) => {
+            let e = TaskError::new("rq.exceptions.DeserializationError", e.to_string());
+            return (Outcome::Refused(e), "?".into());
+        }
+    };
+    let func = payload.func_name.clone();
+    if let Some(key) = job.hash.rate_limit_key() {
+        let e = TaskError::new(
+            "NotImplementedError",
+            format!(
+                "job uses an RQ 3.0 rate limit ({key:?}), which task-worker does not support yet"
+            ),
+        );
+        return (Outcome::Refused(e), func);
+    }
+    let inv = match tasks::resolve(&payload.func_name, payload.args, payload.kwargs) {
+        Ok(inv) => inv,
+        Err(e) => return (Outcome::Refused(e), func),
+    };
+    let task_name = inv.task.name.to_string();
+    info!(func = %func, task = %task_name, "job started");
+    let progress = MetaProgress::new(
+        engine.con.clone(),
+        engine.keys.job(&job.exec.job_id),
+        engine.cfg.serializer,
+        job.hash.meta(),
+    );
+    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, Some(Arc::new(progress)));
+    let handler = (inv.task.handler)(inv.call, ctx);
+    let limit = async {
+        match job.timeout {
+            Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
+            None => std::future::pending().await,
+        }
+    };
+    let cancelled = async {
+        let why = cancel.wait_for(Option::is_some).await.map(|w| *w);
+        match why {
+            Ok(why) => why.unwrap_or(Cancel::Kill),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    // Dropping the handler future cancels it (and kills child processes it spawned with
+    // `kill_on_drop`); the slot is free as soon as the end is written.
+    let outcome = tokio::select! {
+        r = handler => match r {
+            Ok(v) => Outcome::Returned(v),
+            Err(error) => Outcome::Raised { error, task: task_name },
+        },
+        _ = limit => Outcome::Raised { error: timeout_error(job.timeout.unwrap_or(0)), task: task_name },
+        why = cancelled => Outcome::Cancelled(why),
+    };
+    (outcome, func)
+}
+
+/// Turns an outcome into the job's ending, applying RQ's retry rules (§6.8).
+fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Ending {
+    let settings = job.settings.clone().unwrap_or_default();
+    let (exc, stopped) = match outcome {
+        Outcome::Returned(v) => {
+            return Ending::Success {
+                result_ttl: settings.result_ttl_or(engine.cfg.results_ttl),
+                return_value: codec::encode_return_value(&v, engine.cfg.serializer),
+            }
+        }
+        Outcome::Raised { error, task } => (exc_string(&task, &error), false),
+        Outcome::Refused(error) => (exc_string(func, &error), false),
+        // RQ's own texts (§9.2).
+        Outcome::Cancelled(Cancel::Stop) => (
+            "Job stopped by user, work-horse terminated.".to_string(),
+            true,
+        ),
+        Outcome::Cancelled(Cancel::Kill) => (
+            "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ".to_string(),
+            false,
+        ),
+        Outcome::Cancelled(Cancel::Shutdown) => (
+            exc_string(
+                func,
+                &TaskError::new(
+                    "rq.exceptions.ShutDownImminentException",
+                    "task-worker was shut down before the job finished",
+                ),
+            ),
+            false,
+        ),
+    };
+    let retries_left = settings.retries_left.unwrap_or(0);
+    if !stopped && retries_left > 0 {
+        let intervals = settings.retry_intervals.clone().unwrap_or_default();
+        let interval = retry_interval(&intervals, retries_left);
+        let plan = if interval > 0 {
+            RetryPlan::Schedule { interval }
+        } else {
+            RetryPlan::Requeue {
+                at_front: job.hash.enqueue_at_front_on_retry(),
+            }
+        };
+        return Ending::Retry {
+            retries_left_after: retries_left - 1,
+            plan,
+        };
+    }
+    Ending::Failure {
+        status: if stopped {
+            status::STOPPED
+        } else {
+            status::FAILED
+        },
+        failure_ttl: settings.failure_ttl,
+        exc_string: exc,
+    }
+}

@@ -1,0 +1,78 @@
+//! Heartbeats (rq-protocol.md §6.3, §6.5, §12.1): every `--heartbeat-interval` seconds, one
+//! transaction refreshes every slot. Idle slots: `last_heartbeat` + worker TTL 480. Busy slots:
+//! the worker, the execution, the `rq:wip` score (now + T'), the executions zset and the job's
+//! `last_heartbeat`, so no `rq info` or Python maintenance ever sees a running job as abandoned.
+
+use std::sync::Arc;
+
+use tracing::{debug, info, warn};
+
+use super::Engine;
+use crate::rq::job::heartbeat_ttl;
+use crate::rq::lifecycle::{self, IDLE_WORKER_TTL};
+use crate::rq::time::now;
+
+pub async fn run(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(engine.cfg.heartbeat_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is immediate; births were just written
+    loop {
+        tick.tick().await;
+        if let Err(e) = beat(&engine).await {
+            warn!("heartbeat failed: {e}");
+        }
+    }
+}
+
+async fn beat(engine: &Engine) -> redis::RedisResult<()> {
+    let at = now();
+    let keys = &engine.keys;
+    let busy = engine.slots.busy();
+    let idle = engine.slots.idle_names();
+    let mut p = redis::pipe();
+    p.atomic();
+    for name in &idle {
+        lifecycle::worker_heartbeat(&mut p, keys, name, IDLE_WORKER_TTL, at);
+    }
+    for b in &busy {
+        let ttl = heartbeat_ttl(b.timeout, b.elapsed, 30);
+        lifecycle::execution_heartbeat(&mut p, keys, &b.exec, ttl, b.elapsed, at);
+    }
+    let mut con = engine.con.clone();
+    let replies: Vec<i64> = p.query_async(&mut con).await?;
+    let (idle_replies, busy_replies) = replies.split_at(idle.len().min(replies.len()));
+    let mut fix = redis::pipe();
+    for (name, added) in idle.iter().zip(idle_replies) {
+        if *added == 1 {
+            info!(worker = %name, "worker hash had expired; registering again");
+            lifecycle::birth(&mut fix, keys, &engine.record(name), at);
+            lifecycle::set_state(&mut fix, keys, name, "idle");
+        }
+    }
+    for (b, pair) in busy.iter().zip(busy_replies.chunks(2)) {
+        if pair.first() == Some(&1) {
+            info!(worker = %b.exec.worker, "worker hash had expired; registering again");
+            lifecycle::birth(&mut fix, keys, &engine.record(&b.exec.worker), at);
+            fix.cmd("HSET")
+                .arg(keys.worker(&b.exec.worker))
+                .arg("state")
+                .arg("busy")
+                .arg("current_job")
+                .arg(&b.exec.job_id)
+                .ignore();
+            fix.cmd("SADD")
+                .arg(keys.worker_executions(&b.exec.worker))
+                .arg(b.exec.composite())
+                .ignore();
+        }
+        if pair.get(1) == Some(&1) {
+            // The job was deleted while running (e.g. `job.delete()`); drop the stub (§6.5).
+            fix.cmd("DEL").arg(keys.job(&b.exec.job_id)).ignore();
+        }
+    }
+    if fix.cmd_iter().next().is_some() {
+        fix.query_async::<()>(&mut con).await?;
+    }
+    debug!(idle = idle.len(), busy = busy.len(), "heartbeat");
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! The engine: start-up, dequeue, execution, heartbeats, commands and shutdown.
+//!
+//! ```text
+//!  dispatcher ──take script──▶ Redis          heartbeat ──every N s──▶ Redis
+//!      │ start txn (batched)                   commands ◀──pub/sub──── Redis
+//!      ▼
+//!  executor task per job ──Ending──▶ writer ──end txn (batched)──▶ Redis
+//! ```
+//! Every Redis write is built by the protocol layer (`crate::rq`); this module decides when.
+
+pub mod commands;
+pub mod connect;
+pub mod dispatch;
+pub mod executor;
+pub mod heartbeat;
+pub mod progress;
+pub mod shutdown;
+pub mod slots;
+pub mod writer;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use redis::aio::ConnectionManager;
+use tracing::{info, warn};
+
+use crate::config::{redact_url, Config};
+use crate::rq::codec::Limits;
+use crate::rq::keys::Keys;
+use crate::rq::lifecycle::{self, WorkerRecord};
+use crate::rq::time::{format_datetime, now};
+use crate::rq::RQ_COMPAT_VERSION;
+use crate::tasks;
+use shutdown::{Phase, Shutdown};
+use slots::{Cancel, Slots};
+use writer::Writer;
+
+/// Everything the engine's tasks share.
+pub struct Engine {
+    pub cfg: Config,
+    pub keys: Keys,
+    pub client: redis::Client,
+    pub con: ConnectionManager,
+    pub slots: Slots,
+    pub writer: Writer,
+    pub shutdown: Shutdown,
+    pub limits: Limits,
+    /// Birth fields common to every slot (name and queues aside).
+    pub hostname: String,
+    pub ip_address: String,
+    release_script: redis::Script,
+}
+
+impl Engine {
+    pub fn record(&self, name: &str) -> WorkerRecord {
+        WorkerRecord {
+            name: name.to_string(),
+            queues: self.cfg.queues.clone(),
+            hostname: self.hostname.clone(),
+            pid: std::process::id(),
+            ip_address: self.ip_address.clone(),
+            version: RQ_COMPAT_VERSION.to_string(),
+            python_version: format!("task-worker {} (Rust)", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    /// Enqueues the dependents of a job that just ended (§7.3), one atomic script each.
+    pub async fn release_dependents(
+        &self,
+        parent: &str,
+        dependents: &[String],
+        parent_finished: bool,
+    ) {
+        let parent_status = if parent_finished {
+            "finished"
+        } else {
+            "failed"
+        };
+        let mut con = self.con.clone();
+        for dep in dependents {
+            let ts = format_datetime(now());
+            let r: redis::RedisResult<i64> = self
+                .release_script
+                .arg(self.keys.prefix())
+                .arg(dep)
+                .arg(parent)
+                .arg(parent_status)
+                .arg(&ts)
+                .invoke_async(&mut con)
+                .await;
+            match r {
+                Ok(1) => info!(dependent = %dep, parent, "dependent enqueued"),
+                Ok(_) => {}
+                Err(e) => warn!(dependent = %dep, parent, "could not release dependent: {e}"),
+            }
+        }
+    }
+}
+
+/// Runs the worker until shutdown (or, in burst mode, until the queues are drained).
+pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
+    let shutdown = Shutdown::new();
+    shutdown.listen_for_signals();
+    info!(
+        queues = %cfg.queues.join(","),
+        redis = %redact_url(&cfg.redis_url),
+        api = cfg.api_url.as_deref().unwrap_or("-"),
+        concurrency = cfg.concurrency,
+        serializer = cfg.serializer.name(),
+        burst = cfg.burst,
+        "task-worker {} starting", env!("CARGO_PKG_VERSION")
+    );
+    let client = connect::client(&cfg.redis_url)?;
+    let Some(mut con) = connect::wait_for_redis(&client, &cfg.redis_url, &shutdown).await else {
+        info!("shutdown requested before Redis was reachable");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let version = connect::check_server_version(&mut con).await?;
+    info!(redis_version = %version, "Redis server version ok");
+    match &cfg.api_url {
+        Some(api) => {
+            if !connect::wait_for_api(api, &shutdown).await {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        None => info!("no backend API URL set; not waiting for the API"),
+    }
+    let names: Vec<&str> = tasks::REGISTRY.iter().map(|t| t.name).collect();
+    info!("Registered {} task types: {:?}", names.len(), names);
+
+    let keys = Keys::new(&cfg.key_prefix);
+    let ip_address = connect::own_address(&mut con).await;
+    let engine = Arc::new(Engine {
+        slots: Slots::new(&cfg.name, cfg.concurrency),
+        writer: Writer::spawn(con.clone(), keys.clone()),
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        keys,
+        client,
+        con,
+        shutdown: shutdown.clone(),
+        limits: Limits::default(),
+        ip_address,
+        release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
+        cfg,
+    });
+
+    register_births(&engine).await?;
+    let commands = tokio::spawn(commands::listen(engine.clone()));
+    let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
+
+    let dispatch_result = dispatch::run(engine.clone()).await;
+    if let Err(e) = &dispatch_result {
+        warn!("dispatcher stopped: {e:#}");
+    }
+    drain(&engine).await;
+    heartbeat.abort();
+    commands.abort();
+    register_deaths(&engine).await;
+    info!("task-worker stopped");
+    dispatch_result.map(|()| ExitCode::SUCCESS)
+}
+
+/// `register_birth` for every slot (§6.2). Like RQ, refuses a name whose worker is alive.
+async fn register_births(engine: &Engine) -> anyhow::Result<()> {
+    let mut con = engine.con.clone();
+    for name in engine.slots.names() {
+        let key = engine.keys.worker(name);
+        let (exists, dead): (bool, bool) = redis::pipe()
+            .exists(&key)
+            .hexists(&key, "death")
+            .query_async(&mut con)
+            .await
+            .context("checking for a worker of the same name")?;
+        if exists && !dead {
+            bail!("There exists an active worker named '{name}' already");
+        }
+    }
+    let mut p = redis::pipe();
+    p.atomic();
+    let at = now();
+    for name in engine.slots.names() {
+        lifecycle::birth(&mut p, &engine.keys, &engine.record(name), at);
+    }
+    p.query_async::<()>(&mut con)
+        .await
+        .context("registering the worker")?;
+    info!(workers = engine.slots.names().len(), first = %engine.slots.name(0), "worker registered");
+    Ok(())
+}
+
+/// After dequeuing stopped: wait for running jobs (bounded by the shutdown timeout), then cancel
+/// what is left so that nothing stays `started` (§6.9).
+async fn drain(engine: &Engine) {
+    if engine.slots.active_count() == 0 {
+        return;
+    }
+    if engine.shutdown.requested() {
+        let at = format_datetime(now());
+        let mut p = redis::pipe();
+        for b in engine.slots.busy() {
+            p.cmd("HSET")
+                .arg(engine.keys.worker(&b.exec.worker))
+                .arg("shutdown_requested_date")
+                .arg(&at)
+                .ignore();
+        }
+        let mut con = engine.con.clone();
+        if let Err(e) = p.query_async::<()>(&mut con).await {
+            warn!("could not record the shutdown request: {e}");
+        }
+        info!(
+            running = engine.slots.active_count(),
+            timeout_s = engine.cfg.shutdown_timeout.as_secs(),
+            "waiting for running jobs to finish"
+        );
+    }
+    let deadline = tokio::time::Instant::now() + engine.cfg.shutdown_timeout;
+    let mut cancelled = false;
+    while engine.slots.active_count() > 0 {
+        let cold = !cancelled
+            && (engine.shutdown.phase() == Phase::Cold || tokio::time::Instant::now() >= deadline);
+        if cold && engine.shutdown.requested() {
+            warn!(
+                running = engine.slots.active_count(),
+                "cancelling running jobs"
+            );
+            engine.slots.cancel_all(Cancel::Shutdown);
+            cancelled = true;
+        }
+        tokio::select! {
+            _ = engine.slots.freed() => {}
+            _ = engine.shutdown.reached(Phase::Cold) , if !cancelled => {}
+            _ = tokio::time::sleep_until(deadline), if !cancelled => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+async fn register_deaths(engine: &Engine) {
+    let mut p = redis::pipe();
+    p.atomic();
+    let at = now();
+    for name in engine.slots.names() {
+        lifecycle::death(&mut p, &engine.keys, name, &engine.cfg.queues, at);
+    }
+    let mut con = engine.con.clone();
+    for attempt in 1..=5 {
+        match p.query_async::<()>(&mut con).await {
+            Ok(()) => return,
+            Err(e) => {
+                warn!(attempt, "could not register the worker's death: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}

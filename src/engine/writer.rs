@@ -1,0 +1,143 @@
+//! Writes the end of jobs to Redis. Concurrent jobs that end together share one `MULTI … EXEC`
+//! (one round trip for many jobs; the state each job gets is exactly what its own transaction
+//! would write). A failed write is retried until Redis takes it: a job's end is never dropped,
+//! and its slot stays busy (and heartbeating) until then.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use crate::rq::keys::Keys;
+use crate::rq::lifecycle::{self, Execution, RetryPlan};
+use crate::rq::time::Instant;
+
+/// Most job ends sent in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// How a job ended, ready to be written.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    Success {
+        result_ttl: i64,
+        return_value: Option<String>,
+    },
+    Failure {
+        status: &'static str,
+        failure_ttl: Option<i64>,
+        exc_string: String,
+    },
+    Retry {
+        retries_left_after: i64,
+        plan: RetryPlan,
+    },
+}
+
+struct Request {
+    exec: Execution,
+    ending: Ending,
+    ended_at: Instant,
+    /// Receives the job's dependents as read atomically with its terminal state.
+    done: oneshot::Sender<Vec<String>>,
+}
+
+/// Sends job ends to the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl Writer {
+    pub fn spawn(con: ConnectionManager, keys: Keys) -> Writer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(con, keys, rx));
+        Writer { tx }
+    }
+
+    /// Writes a job's end; returns its dependents once Redis has taken the transaction.
+    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Instant) -> Vec<String> {
+        let (done, rx) = oneshot::channel();
+        let req = Request {
+            exec,
+            ending,
+            ended_at,
+            done,
+        };
+        if self.tx.send(req).is_err() {
+            warn!("job-end writer is gone; the job's end was not written");
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+}
+
+fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
+    match &r.ending {
+        Ending::Success {
+            result_ttl,
+            return_value,
+        } => lifecycle::succeed(
+            p,
+            keys,
+            &r.exec,
+            *result_ttl,
+            return_value.as_deref(),
+            r.ended_at,
+        ),
+        Ending::Failure {
+            status,
+            failure_ttl,
+            exc_string,
+        } => lifecycle::fail(
+            p,
+            keys,
+            &r.exec,
+            status,
+            *failure_ttl,
+            exc_string,
+            r.ended_at,
+        ),
+        Ending::Retry {
+            retries_left_after,
+            plan,
+        } => lifecycle::retry(p, keys, &r.exec, *retries_left_after, plan, r.ended_at),
+    }
+}
+
+async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedReceiver<Request>) {
+    let mut batch: Vec<Request> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut p = redis::pipe();
+        p.atomic();
+        for r in &batch {
+            append(&mut p, &keys, r);
+        }
+        let mut delay = Duration::from_millis(100);
+        let dependents: Vec<Vec<String>> = loop {
+            match p.query_async::<Vec<Vec<String>>>(&mut con).await {
+                Ok(d) => break d,
+                Err(e) => {
+                    warn!(
+                        jobs = batch.len(),
+                        "writing job ends failed, retrying in {delay:?}: {e}"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        debug!(jobs = batch.len(), "wrote job ends");
+        let mut deps = dependents.into_iter();
+        for r in batch.drain(..) {
+            let _ = r.done.send(deps.next().unwrap_or_default());
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! task-worker: a Rust worker that is wire-compatible with Python RQ.
+//!
+//! Layers, from the wire up:
+//! * [`rq`]: RQ's keys, encodings and lifecycle transactions (no tokio tasks);
+//! * [`engine`]: dequeue, execution, heartbeats, commands, shutdown;
+//! * [`tasks`]: plain async handlers that know nothing about Redis;
+//! * [`cli`], [`config`]: the command line.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod logging;
+pub mod rq;
+pub mod tasks;
+pub mod value;

@@ -1,0 +1,336 @@
+//! Job payload and result encodings (rq-protocol.md §4).
+//!
+//! * `data` = `zlib(serializer.dumps((func_name, instance, args, kwargs)))`, no base64;
+//! * `meta` = `serializer.dumps(dict)`, not compressed;
+//! * result `return_value` = `base64(serializer.dumps(value))`, left out for `None`;
+//! * result `exc_string` = `base64(zlib(utf8 text))`.
+//!
+//! The serializer is not recorded in Redis: enqueuer, worker and readers agree on it out of band,
+//! so it is configuration (`--serializer`). Decoding never runs code: see `pickle.rs`.
+
+use std::io::Read;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+
+use super::{json, pickle};
+use crate::value::Value;
+
+pub use pickle::Limits;
+
+/// The text Python stores when a return value cannot be serialized
+/// (`rq.defaults.UNSERIALIZABLE_RETURN_VALUE_PAYLOAD`).
+pub const UNSERIALIZABLE_RETURN_VALUE: &str = "Unserializable return value";
+
+/// Which RQ serializer the jobs on this Redis use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serializer {
+    /// `pickle.dumps(obj, protocol=HIGHEST_PROTOCOL)`; RQ's default.
+    Pickle,
+    /// `rq.serializers.JSONSerializer`: `json.dumps(obj).encode('utf-8')`.
+    Json,
+}
+
+impl Serializer {
+    pub fn parse(s: &str) -> Option<Serializer> {
+        match s {
+            "pickle" => Some(Serializer::Pickle),
+            "json" => Some(Serializer::Json),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Serializer::Pickle => "pickle",
+            Serializer::Json => "json",
+        }
+    }
+
+    pub fn loads(self, bytes: &[u8], limits: &Limits) -> Result<Value, CodecError> {
+        match self {
+            Serializer::Pickle => {
+                pickle::decode(bytes, limits).map_err(|e| CodecError::Decode(e.to_string()))
+            }
+            Serializer::Json => {
+                json::decode(bytes, limits).map_err(|e| CodecError::Decode(e.to_string()))
+            }
+        }
+    }
+
+    /// Serializes a value; a value the JSON serializer cannot express is an error, as in Python.
+    pub fn dumps(self, v: &Value) -> Result<Vec<u8>, CodecError> {
+        match self {
+            Serializer::Pickle => Ok(pickle::encode(v)),
+            Serializer::Json => json::encode(v).map_err(|e| CodecError::Encode(e.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CodecError {
+    #[error("job data is not valid zlib: {0}")]
+    Zlib(String),
+    #[error("job data is larger than the {0}-byte limit once decompressed")]
+    TooLarge(usize),
+    #[error("cannot deserialize job data: {0}")]
+    Decode(String),
+    #[error("cannot serialize value: {0}")]
+    Encode(String),
+    #[error("job data has an unexpected shape: {0}")]
+    Shape(String),
+    #[error(
+        "job calls a method on a Python object (instance is not None); task-worker runs only registered functions"
+    )]
+    Instance,
+}
+
+/// A decoded `data` field: which function to call with which arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    pub func_name: String,
+    pub args: Vec<Value>,
+    pub kwargs: Vec<(String, Value)>,
+}
+
+/// Inflates zlib data, refusing output larger than `max` bytes (a zip bomb costs nothing to send).
+pub fn zlib_decompress(raw: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    let mut decoder = ZlibDecoder::new(raw).take(max as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| CodecError::Zlib(e.to_string()))?;
+    if out.len() > max {
+        return Err(CodecError::TooLarge(max));
+    }
+    Ok(out)
+}
+
+pub fn zlib_compress(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = ZlibEncoder::new(
+        Vec::with_capacity(raw.len() / 2 + 16),
+        Compression::default(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(raw);
+    enc.finish().unwrap_or_default()
+}
+
+/// Decodes a job's `data` field. Like `Job.restore`, raw (uncompressed) serializer bytes are
+/// accepted when the data is not zlib (§3.2).
+pub fn decode_data(raw: &[u8], ser: Serializer, limits: &Limits) -> Result<Payload, CodecError> {
+    let inflated;
+    let bytes = if looks_like_zlib(raw) {
+        inflated = zlib_decompress(raw, limits.max_bytes)?;
+        &inflated[..]
+    } else {
+        raw
+    };
+    let value = ser.loads(bytes, limits)?;
+    payload_from_value(value)
+}
+
+/// zlib streams start with a CMF/FLG pair whose 16-bit value is a multiple of 31 (RFC 1950).
+fn looks_like_zlib(raw: &[u8]) -> bool {
+    raw.len() >= 2 && raw[0] & 0x0f == 8 && (u16::from(raw[0]) << 8 | u16::from(raw[1])) % 31 == 0
+}
+
+fn payload_from_value(value: Value) -> Result<Payload, CodecError> {
+    let items = match value {
+        Value::Tuple(items) | Value::List(items) => items,
+        other => {
+            return Err(CodecError::Shape(format!(
+                "expected a 4-tuple (func_name, instance, args, kwargs), got {}",
+                other.py_type_name()
+            )))
+        }
+    };
+    let [func, instance, args, kwargs]: [Value; 4] =
+        items.try_into().map_err(|items: Vec<Value>| {
+            CodecError::Shape(format!(
+                "expected a 4-tuple (func_name, instance, args, kwargs), got {} items",
+                items.len()
+            ))
+        })?;
+    let func_name = match func {
+        Value::Str(s) => s,
+        other => {
+            return Err(CodecError::Shape(format!(
+                "func_name must be a str, got {}",
+                other.py_type_name()
+            )))
+        }
+    };
+    if instance != Value::None {
+        return Err(CodecError::Instance);
+    }
+    let args = match args {
+        Value::Tuple(a) | Value::List(a) => a,
+        other => {
+            return Err(CodecError::Shape(format!(
+                "args must be a tuple, got {}",
+                other.py_type_name()
+            )))
+        }
+    };
+    let kwargs = match kwargs {
+        Value::Dict(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| match k {
+                Value::Str(k) => Ok((k, v)),
+                other => Err(CodecError::Shape(format!(
+                    "keyword argument names must be str, got {}",
+                    other.py_type_name()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        other => {
+            return Err(CodecError::Shape(format!(
+                "kwargs must be a dict, got {}",
+                other.py_type_name()
+            )))
+        }
+    };
+    Ok(Payload {
+        func_name,
+        args,
+        kwargs,
+    })
+}
+
+/// Encodes a payload the way `Job.to_dict()` writes `data` (used by `submit`).
+pub fn encode_data(p: &Payload, ser: Serializer) -> Result<Vec<u8>, CodecError> {
+    let kwargs = Value::Dict(
+        p.kwargs
+            .iter()
+            .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
+            .collect(),
+    );
+    let tuple = Value::Tuple(vec![
+        Value::Str(p.func_name.clone()),
+        Value::None,
+        Value::Tuple(p.args.clone()),
+        kwargs,
+    ]);
+    Ok(zlib_compress(&ser.dumps(&tuple)?))
+}
+
+/// `return_value` field of a result entry: `None` is left out (§4.2). A value the serializer
+/// cannot express is stored as Python does: the serialized text "Unserializable return value".
+pub fn encode_return_value(v: &Value, ser: Serializer) -> Option<String> {
+    if *v == Value::None {
+        return None;
+    }
+    let bytes = ser
+        .dumps(v)
+        .or_else(|_| ser.dumps(&Value::Str(UNSERIALIZABLE_RETURN_VALUE.into())));
+    Some(B64.encode(bytes.unwrap_or_default()))
+}
+
+pub fn decode_return_value(
+    b64: &str,
+    ser: Serializer,
+    limits: &Limits,
+) -> Result<Value, CodecError> {
+    let bytes = B64
+        .decode(b64.trim())
+        .map_err(|e| CodecError::Decode(format!("return_value is not base64: {e}")))?;
+    ser.loads(&bytes, limits)
+}
+
+/// `exc_string` field: `base64(zlib(utf8))`.
+pub fn encode_exc_string(text: &str) -> String {
+    B64.encode(zlib_compress(text.as_bytes()))
+}
+
+pub fn decode_exc_string(b64: &str) -> Result<String, CodecError> {
+    let raw = B64
+        .decode(b64.trim())
+        .map_err(|e| CodecError::Decode(format!("exc_string is not base64: {e}")))?;
+    let text = zlib_decompress(&raw, 16 << 20)?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Decodes a `meta` field (not compressed). Python's `Job.restore` turns an undecodable meta into
+/// `{'unserialized': raw}`; callers decide what to do with the error.
+pub fn decode_meta(raw: &[u8], ser: Serializer, limits: &Limits) -> Result<Value, CodecError> {
+    ser.loads(raw, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// `zlib.compress(pickle.dumps(('tasks.add', None, (2, 3), {}), protocol=5))`, from Python 3.11.
+    #[test]
+    fn decodes_python_job_data_pickle() {
+        let raw = hex("80059519000000000000008c097461736b732e616464944e4b024b0386947d9474942e");
+        let data = zlib_compress(&raw);
+        let p = decode_data(&data, Serializer::Pickle, &Limits::default()).unwrap();
+        assert_eq!(p.func_name, "tasks.add");
+        assert_eq!(p.args, vec![Value::Int(2), Value::Int(3)]);
+        assert!(p.kwargs.is_empty());
+        // Raw, uncompressed data is accepted too, as Job.restore does.
+        let p2 = decode_data(&raw, Serializer::Pickle, &Limits::default()).unwrap();
+        assert_eq!(p, p2);
+    }
+
+    #[test]
+    fn decodes_python_job_data_json() {
+        let data = zlib_compress(br#"["tasks.add", null, [2, 3], {"k": "v"}]"#);
+        let p = decode_data(&data, Serializer::Json, &Limits::default()).unwrap();
+        assert_eq!(p.func_name, "tasks.add");
+        assert_eq!(p.kwargs, vec![("k".to_string(), Value::Str("v".into()))]);
+    }
+
+    #[test]
+    fn refuses_instance_and_bad_shapes() {
+        let data = zlib_compress(br#"["m", {"x": 1}, [], {}]"#);
+        assert_eq!(
+            decode_data(&data, Serializer::Json, &Limits::default()),
+            Err(CodecError::Instance)
+        );
+        let data = zlib_compress(br#"["m", null, []]"#);
+        assert!(matches!(
+            decode_data(&data, Serializer::Json, &Limits::default()),
+            Err(CodecError::Shape(_))
+        ));
+        assert!(decode_data(b"\x78\x9cgarbage", Serializer::Pickle, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn zlib_bomb_is_refused() {
+        let bomb = zlib_compress(&vec![0u8; 1 << 20]);
+        assert_eq!(
+            zlib_decompress(&bomb, 1000),
+            Err(CodecError::TooLarge(1000))
+        );
+    }
+
+    #[test]
+    fn result_fields_match_python() {
+        // pickle.dumps(5, protocol=5) base64 == 'gAVLBS4=' (rq-protocol.md §4.2, trace)
+        assert_eq!(
+            encode_return_value(&Value::Int(5), Serializer::Pickle).as_deref(),
+            Some("gAVLBS4=")
+        );
+        assert_eq!(
+            encode_return_value(&Value::Int(5), Serializer::Json).as_deref(),
+            Some("NQ==")
+        );
+        assert_eq!(encode_return_value(&Value::None, Serializer::Pickle), None);
+        let exc = encode_exc_string("ValueError: bad\n");
+        assert_eq!(decode_exc_string(&exc).unwrap(), "ValueError: bad\n");
+    }
+}

@@ -1,0 +1,328 @@
+//! The job hash `rq:job:<id>` as the worker reads it (rq-protocol.md §3).
+//!
+//! Parsing is strict where RQ's own reader is strict (integer fields, datetimes) so that a hash
+//! Python would choke on is failed with a clear message instead of being run with guesses.
+//! Only the fields the worker needs are modelled; the raw `data` and `meta` bytes are kept
+//! as they are and never re-encoded (§12.6).
+
+use std::collections::HashMap;
+
+/// Default `timeout` of `Queue.DEFAULT_TIMEOUT` when the hash has none (§6.4).
+pub const DEFAULT_JOB_TIMEOUT: i64 = 180;
+/// Default `failure_ttl` (`rq.defaults.DEFAULT_FAILURE_TTL`, one year).
+pub const DEFAULT_FAILURE_TTL: i64 = 31_536_000;
+
+/// Job status values (§9.1), including RQ 3.0's additions.
+pub mod status {
+    pub const CREATED: &str = "created";
+    pub const QUEUED: &str = "queued";
+    pub const STARTED: &str = "started";
+    pub const DEFERRED: &str = "deferred";
+    pub const SCHEDULED: &str = "scheduled";
+    pub const FINISHED: &str = "finished";
+    pub const FAILED: &str = "failed";
+    pub const STOPPED: &str = "stopped";
+    pub const CANCELED: &str = "canceled";
+}
+
+/// A job hash read with `HGETALL`.
+#[derive(Debug, Clone, Default)]
+pub struct JobHash {
+    pub id: String,
+    fields: HashMap<String, Vec<u8>>,
+}
+
+/// A field that is present but not what RQ writes there.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("job hash field '{field}' has an invalid value {value:?}: {why}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub value: String,
+    pub why: &'static str,
+}
+
+impl JobHash {
+    pub fn new(id: &str, fields: HashMap<String, Vec<u8>>) -> Self {
+        JobHash {
+            id: id.to_string(),
+            fields,
+        }
+    }
+
+    /// An empty `HGETALL` reply means the hash is gone.
+    pub fn exists(&self) -> bool {
+        !self.fields.is_empty()
+    }
+
+    pub fn raw(&self, field: &str) -> Option<&[u8]> {
+        self.fields.get(field).map(|v| v.as_slice())
+    }
+
+    /// A text field; invalid UTF-8 is replaced rather than trusted.
+    pub fn text(&self, field: &str) -> Option<String> {
+        self.raw(field)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    fn nonempty_text(&self, field: &str) -> Option<String> {
+        self.text(field).filter(|s| !s.is_empty())
+    }
+
+    pub fn data(&self) -> Option<&[u8]> {
+        self.raw("data")
+    }
+
+    pub fn meta(&self) -> Option<&[u8]> {
+        self.raw("meta").filter(|m| !m.is_empty())
+    }
+
+    /// Queue the job came from; the worker falls back to the queue it popped it from.
+    pub fn origin(&self) -> Option<String> {
+        self.nonempty_text("origin")
+    }
+
+    pub fn status(&self) -> Option<String> {
+        self.nonempty_text("status")
+    }
+
+    pub fn description(&self) -> Option<String> {
+        self.text("description")
+    }
+
+    pub fn enqueued_at(&self) -> Option<String> {
+        self.nonempty_text("enqueued_at")
+    }
+
+    pub fn created_at(&self) -> Option<String> {
+        self.nonempty_text("created_at")
+    }
+
+    /// `timeout` in seconds: `None` when absent, `-1` for no limit. RQ stores integers; like
+    /// `rq.utils.parse_timeout` we also take `<int><d|h|m|s>`.
+    pub fn timeout(&self) -> Result<Option<i64>, FieldError> {
+        let Some(raw) = self.nonempty_text("timeout") else {
+            return Ok(None);
+        };
+        parse_timeout(&raw).map(Some).ok_or(FieldError {
+            field: "timeout",
+            value: raw,
+            why: "expected integer seconds",
+        })
+    }
+
+    fn int_field(&self, field: &'static str) -> Result<Option<i64>, FieldError> {
+        match self.nonempty_text(field) {
+            None => Ok(None),
+            Some(raw) => raw.trim().parse::<i64>().map(Some).map_err(|_| FieldError {
+                field,
+                value: raw,
+                why: "expected an integer",
+            }),
+        }
+    }
+
+    pub fn result_ttl(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("result_ttl")
+    }
+
+    pub fn failure_ttl(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("failure_ttl")
+    }
+
+    pub fn ttl(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("ttl")
+    }
+
+    pub fn retries_left(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("retries_left")
+    }
+
+    pub fn repeats_left(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("repeats_left")
+    }
+
+    fn int_list(&self, field: &'static str) -> Result<Option<Vec<i64>>, FieldError> {
+        match self.nonempty_text(field) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str::<Vec<i64>>(&raw)
+                .map(Some)
+                .map_err(|_| FieldError {
+                    field,
+                    value: raw,
+                    why: "expected a JSON list of integers",
+                }),
+        }
+    }
+
+    pub fn retry_intervals(&self) -> Result<Option<Vec<i64>>, FieldError> {
+        self.int_list("retry_intervals")
+    }
+
+    pub fn repeat_intervals(&self) -> Result<Option<Vec<i64>>, FieldError> {
+        self.int_list("repeat_intervals")
+    }
+
+    pub fn dependency_ids(&self) -> Result<Vec<String>, FieldError> {
+        match self.nonempty_text("dependency_ids") {
+            None => Ok(self.nonempty_text("dependency_id").into_iter().collect()),
+            Some(raw) => serde_json::from_str::<Vec<String>>(&raw).map_err(|_| FieldError {
+                field: "dependency_ids",
+                value: raw,
+                why: "expected a JSON list of job ids",
+            }),
+        }
+    }
+
+    fn flag(&self, field: &str) -> bool {
+        matches!(
+            self.text(field).as_deref().map(str::trim),
+            Some("1") | Some("True") | Some("true")
+        )
+    }
+
+    pub fn enqueue_at_front_on_retry(&self) -> bool {
+        self.flag("enqueue_at_front_on_retry")
+    }
+
+    pub fn enqueue_at_front(&self) -> bool {
+        self.flag("enqueue_at_front")
+    }
+
+    pub fn allow_dependency_failures(&self) -> bool {
+        self.flag("allow_dependency_failures")
+    }
+
+    /// RQ 3.0 rate limiting (§11).
+    pub fn rate_limit_key(&self) -> Option<String> {
+        self.nonempty_text("rate_limit_key")
+    }
+
+    /// The validated settings the executor needs, or the first invalid field.
+    pub fn settings(&self) -> Result<JobSettings, FieldError> {
+        Ok(JobSettings {
+            timeout: self.timeout()?,
+            result_ttl: self.result_ttl()?,
+            failure_ttl: self.failure_ttl()?,
+            ttl: self.ttl()?,
+            retries_left: self.retries_left()?,
+            retry_intervals: self.retry_intervals()?,
+        })
+    }
+}
+
+/// Per-job settings after validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobSettings {
+    pub timeout: Option<i64>,
+    pub result_ttl: Option<i64>,
+    pub failure_ttl: Option<i64>,
+    pub ttl: Option<i64>,
+    pub retries_left: Option<i64>,
+    pub retry_intervals: Option<Vec<i64>>,
+}
+
+impl JobSettings {
+    /// The limit the job runs under: `timeout or 180`; `None` means no limit (`-1`).
+    pub fn effective_timeout(&self) -> Option<i64> {
+        match self.timeout {
+            Some(t) if t < 0 => None,
+            Some(0) | None => Some(DEFAULT_JOB_TIMEOUT),
+            Some(t) => Some(t),
+        }
+    }
+
+    /// `job.get_result_ttl(default)`.
+    pub fn result_ttl_or(&self, default: i64) -> i64 {
+        self.result_ttl.unwrap_or(default)
+    }
+
+    /// TTL applied to the job keys and the failed-registry score on failure.
+    pub fn failure_ttl_or_default(&self) -> i64 {
+        self.failure_ttl.unwrap_or(DEFAULT_FAILURE_TTL)
+    }
+}
+
+/// `rq.utils.parse_timeout`: an integer, or digits followed by `d`, `h`, `m` or `s`.
+pub fn parse_timeout(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = digits.parse().ok()?;
+    let mult = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Heartbeat TTL (§6): `int(min(timeout − elapsed, 30)) + 60`, or 90 without a timeout.
+pub fn heartbeat_ttl(timeout: Option<i64>, elapsed_secs: f64, monitoring_interval: i64) -> i64 {
+    match timeout {
+        Some(t) if t > 0 => {
+            let remaining = t as f64 - elapsed_secs;
+            // int() truncates toward zero; a job past its limit still gets a positive TTL.
+            (remaining.min(monitoring_interval as f64) as i64).max(1) + 60
+        }
+        _ => monitoring_interval + 60,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(pairs: &[(&str, &str)]) -> JobHash {
+        JobHash::new(
+            "j",
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn settings_parse_and_default() {
+        let h = hash(&[
+            ("timeout", "180"),
+            ("result_ttl", "-1"),
+            ("retry_intervals", "[0, 10]"),
+        ]);
+        let s = h.settings().unwrap();
+        assert_eq!(s.timeout, Some(180));
+        assert_eq!(s.result_ttl_or(500), -1);
+        assert_eq!(s.retry_intervals, Some(vec![0, 10]));
+        assert_eq!(s.failure_ttl_or_default(), DEFAULT_FAILURE_TTL);
+        assert_eq!(
+            hash(&[("timeout", "-1")])
+                .settings()
+                .unwrap()
+                .effective_timeout(),
+            None
+        );
+        assert_eq!(hash(&[]).settings().unwrap().effective_timeout(), Some(180));
+        assert_eq!(hash(&[("timeout", "2m")]).timeout().unwrap(), Some(120));
+    }
+
+    #[test]
+    fn bad_fields_are_errors() {
+        let e = hash(&[("timeout", "abc")]).settings().unwrap_err();
+        assert_eq!(e.field, "timeout");
+        assert!(hash(&[("timeout", "180.0")]).timeout().is_err());
+        assert!(hash(&[("retries_left", "x")]).settings().is_err());
+        assert!(hash(&[("retry_intervals", "{")]).settings().is_err());
+    }
+
+    #[test]
+    fn heartbeat_ttl_like_rq() {
+        assert_eq!(heartbeat_ttl(Some(180), 0.0, 30), 90);
+        assert_eq!(heartbeat_ttl(Some(10), 0.0, 30), 70);
+        assert_eq!(heartbeat_ttl(None, 0.0, 30), 90);
+        assert_eq!(heartbeat_ttl(Some(10), 9.5, 30), 61);
+    }
+}

@@ -1,0 +1,179 @@
+//! Every Redis key RQ uses, built from one configurable prefix (rq-protocol.md §2).
+//!
+//! RQ 2.x hard-codes `rq`; RQ 3.0 reads the prefix from `RQ_KEY_PREFIX` (§11). Keeping all key
+//! construction here means no other module ever formats a key by hand.
+
+/// Builds RQ key names for one prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Keys {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `rq:queues`: set of full queue keys.
+    pub fn queues(&self) -> String {
+        format!("{}:queues", self.prefix)
+    }
+
+    /// The prefix of every queue key; `rq:queues` holds full keys like `rq:queue:default`.
+    pub fn queue_key_prefix(&self) -> String {
+        format!("{}:queue:", self.prefix)
+    }
+
+    pub fn queue(&self, q: &str) -> String {
+        format!("{}:queue:{q}", self.prefix)
+    }
+
+    /// Destination of the reliable `LMOVE` dequeue (§6.3, §7.2).
+    pub fn intermediate(&self, q: &str) -> String {
+        format!("{}:queue:{q}:intermediate", self.prefix)
+    }
+
+    pub fn intermediate_first_seen(&self, q: &str, job_id: &str) -> String {
+        format!("{}:queue:{q}:intermediate:first_seen:{job_id}", self.prefix)
+    }
+
+    pub fn job(&self, id: &str) -> String {
+        format!("{}:job:{id}", self.prefix)
+    }
+
+    pub fn dependents(&self, id: &str) -> String {
+        format!("{}:job:{id}:dependents", self.prefix)
+    }
+
+    /// Note the double colon: RQ builds it as `'rq:job:' + ':' + id + ':dependencies'` (§2, §12.3).
+    pub fn dependencies(&self, id: &str) -> String {
+        format!("{}:job::{id}:dependencies", self.prefix)
+    }
+
+    pub fn results(&self, id: &str) -> String {
+        format!("{}:results:{id}", self.prefix)
+    }
+
+    /// StartedJobRegistry; members are `<job_id>:<execution_id>` (§2).
+    pub fn wip(&self, q: &str) -> String {
+        format!("{}:wip:{q}", self.prefix)
+    }
+
+    pub fn finished(&self, q: &str) -> String {
+        format!("{}:finished:{q}", self.prefix)
+    }
+
+    pub fn failed(&self, q: &str) -> String {
+        format!("{}:failed:{q}", self.prefix)
+    }
+
+    pub fn deferred(&self, q: &str) -> String {
+        format!("{}:deferred:{q}", self.prefix)
+    }
+
+    pub fn scheduled(&self, q: &str) -> String {
+        format!("{}:scheduled:{q}", self.prefix)
+    }
+
+    pub fn canceled(&self, q: &str) -> String {
+        format!("{}:canceled:{q}", self.prefix)
+    }
+
+    pub fn execution(&self, job_id: &str, execution_id: &str) -> String {
+        format!("{}:execution:{job_id}:{execution_id}", self.prefix)
+    }
+
+    pub fn executions(&self, job_id: &str) -> String {
+        format!("{}:executions:{job_id}", self.prefix)
+    }
+
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+
+    pub fn workers_of(&self, q: &str) -> String {
+        format!("{}:workers:{q}", self.prefix)
+    }
+
+    pub fn worker(&self, name: &str) -> String {
+        format!("{}:worker:{name}", self.prefix)
+    }
+
+    /// RQ 3.0's per-worker execution index, read by `Worker.get_current_job()` (§11).
+    pub fn worker_executions(&self, name: &str) -> String {
+        format!("{}:worker:{name}:executions", self.prefix)
+    }
+
+    pub fn pubsub(&self, worker_name: &str) -> String {
+        format!("{}:pubsub:{worker_name}", self.prefix)
+    }
+
+    pub fn suspended(&self) -> String {
+        format!("{}:suspended", self.prefix)
+    }
+
+    pub fn clean_registries_lock(&self, q: &str) -> String {
+        format!("{}:clean_registries:{q}", self.prefix)
+    }
+
+    pub fn scheduler_lock(&self, q: &str) -> String {
+        format!("{}:scheduler-lock:{q}", self.prefix)
+    }
+
+    pub fn scheduler(&self, name: &str) -> String {
+        format!("{}:scheduler:{name}", self.prefix)
+    }
+
+    /// The job id part of a `rq:wip` member `<job_id>:<execution_id>`.
+    pub fn parse_composite(member: &str) -> (&str, &str) {
+        match member.split_once(':') {
+            Some((job, exec)) => (job, exec),
+            None => (member, ""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_rq_layout() {
+        let k = Keys::new("rq");
+        assert_eq!(k.queue("default"), "rq:queue:default");
+        assert_eq!(k.intermediate("default"), "rq:queue:default:intermediate");
+        assert_eq!(k.job("a"), "rq:job:a");
+        assert_eq!(k.dependents("a"), "rq:job:a:dependents");
+        assert_eq!(k.dependencies("a"), "rq:job::a:dependencies");
+        assert_eq!(k.results("a"), "rq:results:a");
+        assert_eq!(k.wip("q"), "rq:wip:q");
+        assert_eq!(k.execution("j", "e"), "rq:execution:j:e");
+        assert_eq!(k.executions("j"), "rq:executions:j");
+        assert_eq!(k.worker("w"), "rq:worker:w");
+        assert_eq!(k.worker_executions("w"), "rq:worker:w:executions");
+        assert_eq!(k.workers_of("q"), "rq:workers:q");
+        assert_eq!(k.pubsub("w"), "rq:pubsub:w");
+        assert_eq!(k.suspended(), "rq:suspended");
+        assert_eq!(k.clean_registries_lock("q"), "rq:clean_registries:q");
+        assert_eq!(k.scheduler_lock("q"), "rq:scheduler-lock:q");
+    }
+
+    #[test]
+    fn prefix_is_configurable() {
+        let k = Keys::new("myapp");
+        assert_eq!(k.queue("x"), "myapp:queue:x");
+        assert_eq!(k.queues(), "myapp:queues");
+    }
+
+    #[test]
+    fn composite_member_split() {
+        assert_eq!(Keys::parse_composite("j:e"), ("j", "e"));
+        assert_eq!(Keys::parse_composite("j"), ("j", ""));
+    }
+}

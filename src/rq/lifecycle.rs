@@ -1,0 +1,584 @@
+//! The worker-side transactions of RQ's job lifecycle, as pure pipeline builders
+//! (rq-protocol.md §6.2–§6.9). Nothing here touches the network: the engine decides when to
+//! send them. Each builder appends commands to a `redis::Pipeline`; all of them are marked
+//! `.ignore()` except where a reply is documented.
+//!
+//! Where Python RQ sends two transactions back to back (job start, failure + counters), we send
+//! one: the resulting state is identical and no reader can observe the half-way point.
+
+use redis::Pipeline;
+
+use super::keys::Keys;
+use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Instant};
+
+/// Worker hash TTL while idle: `worker_ttl + 60` (§6, default worker_ttl 420).
+pub const IDLE_WORKER_TTL: i64 = 480;
+/// The worker hash lives this long after death (§6.9).
+pub const DEAD_WORKER_TTL: i64 = 60;
+/// Stream entries kept per job (`XADD … MAXLEN ~ 10`).
+pub const RESULTS_MAXLEN: usize = 10;
+
+/// Result entry types (`rq.results.Result.Type`).
+pub mod result_type {
+    pub const SUCCESSFUL: i64 = 1;
+    pub const FAILED: i64 = 2;
+}
+
+/// What RQ's `Worker.serialize()` writes at birth (§6.1).
+#[derive(Debug, Clone)]
+pub struct WorkerRecord {
+    pub name: String,
+    pub queues: Vec<String>,
+    pub hostname: String,
+    pub pid: u32,
+    pub ip_address: String,
+    pub version: String,
+    pub python_version: String,
+}
+
+/// `register_birth` (§6.2): replace any dead record, register in the worker sets.
+pub fn birth(p: &mut Pipeline, keys: &Keys, w: &WorkerRecord, now: Instant) {
+    let key = keys.worker(&w.name);
+    let ts = format_datetime(now);
+    p.cmd("DEL").arg(&key).ignore();
+    p.cmd("HSET")
+        .arg(&key)
+        .arg("birth")
+        .arg(&ts)
+        .arg("last_heartbeat")
+        .arg(&ts)
+        .arg("queues")
+        .arg(w.queues.join(","))
+        .arg("pid")
+        .arg(w.pid)
+        .arg("hostname")
+        .arg(&w.hostname)
+        .arg("ip_address")
+        .arg(&w.ip_address)
+        .arg("version")
+        .arg(&w.version)
+        .arg("python_version")
+        .arg(&w.python_version)
+        .arg("state")
+        .arg("started")
+        .ignore();
+    p.cmd("SADD").arg(keys.workers()).arg(&key).ignore();
+    for q in &w.queues {
+        p.cmd("SADD").arg(keys.workers_of(q)).arg(&key).ignore();
+    }
+    p.cmd("EXPIRE").arg(&key).arg(IDLE_WORKER_TTL).ignore();
+}
+
+/// `register_death` (§6.9).
+pub fn death(p: &mut Pipeline, keys: &Keys, name: &str, queues: &[String], now: Instant) {
+    let key = keys.worker(name);
+    p.cmd("SREM").arg(keys.workers()).arg(&key).ignore();
+    for q in queues {
+        p.cmd("SREM").arg(keys.workers_of(q)).arg(&key).ignore();
+    }
+    p.cmd("HSET")
+        .arg(&key)
+        .arg("death")
+        .arg(format_datetime(now))
+        .ignore();
+    p.cmd("EXPIRE").arg(&key).arg(DEAD_WORKER_TTL).ignore();
+    p.cmd("DEL").arg(keys.worker_executions(name)).ignore();
+}
+
+/// `HSET state <s>`.
+pub fn set_state(p: &mut Pipeline, keys: &Keys, name: &str, state: &str) {
+    p.cmd("HSET")
+        .arg(keys.worker(name))
+        .arg("state")
+        .arg(state)
+        .ignore();
+}
+
+/// Idle worker heartbeat: `HSET last_heartbeat`, `EXPIRE`. The reply of the HSET is kept (not
+/// ignored): `1` means the hash had expired and the birth mapping must be written again (§6.5).
+pub fn worker_heartbeat(p: &mut Pipeline, keys: &Keys, name: &str, ttl: i64, now: Instant) {
+    let key = keys.worker(name);
+    p.cmd("HSET")
+        .arg(&key)
+        .arg("last_heartbeat")
+        .arg(format_datetime(now));
+    p.cmd("EXPIRE").arg(&key).arg(ttl).ignore();
+    p.cmd("EXPIRE")
+        .arg(keys.worker_executions(name))
+        .arg(ttl)
+        .ignore();
+}
+
+/// One execution of one job by one worker slot.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub worker: String,
+    pub job_id: String,
+    pub execution_id: String,
+    pub queue: String,
+    /// When the execution was created (job start).
+    pub started_at: Instant,
+}
+
+impl Execution {
+    pub fn composite(&self) -> String {
+        format!("{}:{}", self.job_id, self.execution_id)
+    }
+}
+
+/// Job start (§6.4), Python's two transactions as one, plus 3.0's worker execution index (§11).
+/// `ttl` is the heartbeat TTL; `from_intermediate` names the queue whose intermediate list the
+/// dequeue moved the id into, to remove it there in the same transaction (§6.3, §7.2).
+pub fn start(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    ttl: i64,
+    from_intermediate: Option<&str>,
+) {
+    let now = e.started_at;
+    let ts = format_datetime(now);
+    let f = py_float_repr(unix_float(now));
+    let score = unix_seconds(now) + ttl;
+    let exec_key = keys.execution(&e.job_id, &e.execution_id);
+    let worker_key = keys.worker(&e.worker);
+    let job_key = keys.job(&e.job_id);
+    p.cmd("HSET")
+        .arg(&exec_key)
+        .arg("id")
+        .arg(&e.execution_id)
+        .arg("created_at")
+        .arg(&f)
+        .arg("last_heartbeat")
+        .arg(&f)
+        .arg("worker_name")
+        .arg(&e.worker)
+        .arg("job_id")
+        .arg(&e.job_id)
+        .ignore();
+    p.cmd("EXPIRE").arg(&exec_key).arg(ttl).ignore();
+    p.cmd("ZADD")
+        .arg(keys.executions(&e.job_id))
+        .arg(score + 60)
+        .arg(&e.execution_id)
+        .ignore();
+    p.cmd("EXPIRE")
+        .arg(keys.executions(&e.job_id))
+        .arg(ttl + 60)
+        .ignore();
+    p.cmd("ZADD")
+        .arg(keys.wip(&e.queue))
+        .arg(score)
+        .arg(e.composite())
+        .ignore();
+    p.cmd("SADD")
+        .arg(keys.worker_executions(&e.worker))
+        .arg(e.composite())
+        .ignore();
+    p.cmd("EXPIRE")
+        .arg(keys.worker_executions(&e.worker))
+        .arg(ttl + 60)
+        .ignore();
+    p.cmd("HSET")
+        .arg(&worker_key)
+        .arg("state")
+        .arg("busy")
+        .arg("current_job")
+        .arg(&e.job_id)
+        .arg("current_job_working_time")
+        .arg("0")
+        .arg("last_heartbeat")
+        .arg(&ts)
+        .ignore();
+    p.cmd("EXPIRE").arg(&worker_key).arg(ttl).ignore();
+    p.cmd("HSET")
+        .arg(&job_key)
+        .arg("last_heartbeat")
+        .arg(&ts)
+        .arg("status")
+        .arg("started")
+        .arg("started_at")
+        .arg(&ts)
+        .arg("worker_name")
+        .arg(&e.worker)
+        .ignore();
+    if let Some(q) = from_intermediate {
+        p.cmd("LREM")
+            .arg(keys.intermediate(q))
+            .arg(1)
+            .arg(&e.job_id)
+            .ignore();
+    }
+    // The enqueue-time `ttl` no longer applies once the job runs (§7.4).
+    p.cmd("PERSIST").arg(&job_key).ignore();
+}
+
+/// Heartbeat of a running job (§6.5). `elapsed` is the job's working time so far.
+/// Two replies are kept, in order: the worker `HSET last_heartbeat` and the job `HSET`.
+pub fn execution_heartbeat(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    ttl: i64,
+    elapsed: f64,
+    now: Instant,
+) {
+    let worker_key = keys.worker(&e.worker);
+    let exec_key = keys.execution(&e.job_id, &e.execution_id);
+    let score = unix_seconds(now) + ttl;
+    // Reply 1 (kept): the worker hash had expired; the caller writes the birth mapping again.
+    p.cmd("HSET")
+        .arg(&worker_key)
+        .arg("last_heartbeat")
+        .arg(format_datetime(now));
+    p.cmd("HSET")
+        .arg(&worker_key)
+        .arg("current_job_working_time")
+        .arg(py_float_repr(elapsed))
+        .ignore();
+    p.cmd("EXPIRE").arg(&worker_key).arg(ttl).ignore();
+    p.cmd("EXPIRE")
+        .arg(keys.worker_executions(&e.worker))
+        .arg(ttl + 60)
+        .ignore();
+    p.cmd("HSET")
+        .arg(&exec_key)
+        .arg("last_heartbeat")
+        .arg(py_float_repr(unix_float(now)))
+        .ignore();
+    p.cmd("EXPIRE").arg(&exec_key).arg(ttl).ignore();
+    p.cmd("ZADD")
+        .arg(keys.wip(&e.queue))
+        .arg("XX")
+        .arg(score)
+        .arg(e.composite())
+        .ignore();
+    p.cmd("ZADD")
+        .arg(keys.executions(&e.job_id))
+        .arg(score + 60)
+        .arg(&e.execution_id)
+        .ignore();
+    p.cmd("EXPIRE")
+        .arg(keys.executions(&e.job_id))
+        .arg(ttl + 60)
+        .ignore();
+    // Reply 1 (kept): the job hash was deleted meanwhile and this HSET created a stub without
+    // `data`; the caller deletes it, as RQ does (§6.5, rq/rq#1450).
+    p.cmd("HSET")
+        .arg(keys.job(&e.job_id))
+        .arg("last_heartbeat")
+        .arg(format_datetime(now));
+}
+
+/// `cleanup_execution`: the worker is no longer busy with this execution. Always in the same
+/// transaction as the terminal state (§12.2, §12.8).
+fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Instant) {
+    let worker_key = keys.worker(&e.worker);
+    p.cmd("HDEL").arg(&worker_key).arg("current_job").ignore();
+    p.cmd("DEL")
+        .arg(keys.execution(&e.job_id, &e.execution_id))
+        .ignore();
+    p.cmd("ZREM")
+        .arg(keys.wip(&e.queue))
+        .arg(e.composite())
+        .ignore();
+    p.cmd("ZREM")
+        .arg(keys.executions(&e.job_id))
+        .arg(&e.execution_id)
+        .ignore();
+    p.cmd("SREM")
+        .arg(keys.worker_executions(&e.worker))
+        .arg(e.composite())
+        .ignore();
+    // What Python sends right after the transaction, folded in: the slot is idle again.
+    p.cmd("HSET")
+        .arg(&worker_key)
+        .arg("current_job_working_time")
+        .arg("0")
+        .arg("state")
+        .arg("idle")
+        .arg("last_heartbeat")
+        .arg(format_datetime(now))
+        .ignore();
+    p.cmd("EXPIRE")
+        .arg(&worker_key)
+        .arg(IDLE_WORKER_TTL)
+        .ignore();
+}
+
+fn counters(p: &mut Pipeline, keys: &Keys, e: &Execution, field: &str, working_secs: f64) {
+    let worker_key = keys.worker(&e.worker);
+    p.cmd("HINCRBY").arg(&worker_key).arg(field).arg(1).ignore();
+    p.cmd("HINCRBYFLOAT")
+        .arg(&worker_key)
+        .arg("total_working_time")
+        .arg(py_float_repr(working_secs))
+        .ignore();
+}
+
+/// `job.cleanup(ttl)`: expire (>0), keep (<0) or delete (0) the job's keys.
+fn cleanup_job_keys(p: &mut Pipeline, keys: &Keys, job_id: &str, ttl: i64) {
+    let job_keys = [
+        keys.job(job_id),
+        keys.dependents(job_id),
+        keys.dependencies(job_id),
+    ];
+    if ttl > 0 {
+        for k in &job_keys {
+            p.cmd("EXPIRE").arg(k).arg(ttl).ignore();
+        }
+    } else if ttl == 0 {
+        p.cmd("DEL").arg(keys.executions(job_id)).ignore();
+        p.cmd("DEL").arg(&job_keys[..]).ignore();
+    }
+}
+
+fn terminal_job_fields(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    status: &str,
+    ended_at: Instant,
+) {
+    let ended = format_datetime(ended_at);
+    p.cmd("HSET")
+        .arg(keys.job(&e.job_id))
+        .arg("status")
+        .arg(status)
+        .arg("started_at")
+        .arg(format_datetime(e.started_at))
+        .arg("ended_at")
+        .arg(&ended)
+        .arg("last_heartbeat")
+        .arg(&ended)
+        .arg("worker_name")
+        .arg(&e.worker)
+        .ignore();
+}
+
+fn add_result(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    kind: i64,
+    field: (&str, Option<&str>),
+    ended_at: Instant,
+) {
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.results(&e.job_id))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(RESULTS_MAXLEN)
+        .arg("*")
+        .arg("type")
+        .arg(kind)
+        .arg("worker_name")
+        .arg(&e.worker);
+    if let (name, Some(value)) = field {
+        xadd.arg(name).arg(value);
+    }
+    xadd.arg("execution_id")
+        .arg(&e.execution_id)
+        .arg("execution_started_at")
+        .arg(py_float_repr(unix_float(e.started_at)))
+        .arg("execution_ended_at")
+        .arg(py_float_repr(unix_float(ended_at)));
+    p.add_command(xadd).ignore();
+}
+
+/// Success (§6.7). `result_ttl` 0 keeps nothing, -1 keeps forever. `return_value` is the
+/// base64 field or `None` for a Python `None`.
+///
+/// The last command is `SMEMBERS rq:job:<id>:dependents`, read atomically with the status
+/// change, so dependents registered before it are seen here and any registered after it see
+/// `finished` on their own (§7.3). Its reply is the only one the pipeline returns.
+pub fn succeed(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    result_ttl: i64,
+    return_value: Option<&str>,
+    ended_at: Instant,
+) {
+    let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+    counters(p, keys, e, "successful_job_count", working);
+    if result_ttl != 0 {
+        terminal_job_fields(p, keys, e, "finished", ended_at);
+        add_result(
+            p,
+            keys,
+            e,
+            result_type::SUCCESSFUL,
+            ("return_value", return_value),
+            ended_at,
+        );
+        let results = keys.results(&e.job_id);
+        if result_ttl > 0 {
+            p.cmd("EXPIRE").arg(&results).arg(result_ttl).ignore();
+            p.cmd("ZADD")
+                .arg(keys.finished(&e.queue))
+                .arg(unix_seconds(ended_at) + result_ttl)
+                .arg(&e.job_id)
+                .ignore();
+        } else {
+            p.cmd("PERSIST").arg(&results).ignore();
+            p.cmd("ZADD")
+                .arg(keys.finished(&e.queue))
+                .arg("+inf")
+                .arg(&e.job_id)
+                .ignore();
+        }
+    }
+    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
+    cleanup_job_keys(p, keys, &e.job_id, result_ttl);
+    release_execution(p, keys, e, ended_at);
+}
+
+/// Terminal failure (§6.8), Python's two transactions as one. `status` is `failed`, or `stopped`
+/// for stop-job. `failure_ttl` is the hash field as given (`None` = unset): the stream gets a TTL
+/// only when it is set, exactly as RQ does. Returns the dependents set (see [`succeed`]).
+pub fn fail(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    status: &str,
+    failure_ttl: Option<i64>,
+    exc_string: &str,
+    ended_at: Instant,
+) {
+    let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+    let ttl = failure_ttl.unwrap_or(super::job::DEFAULT_FAILURE_TTL);
+    terminal_job_fields(p, keys, e, status, ended_at);
+    // FailedJobRegistry.add → job.cleanup(failure_ttl): expire, keep (-1) or delete (0).
+    cleanup_job_keys(p, keys, &e.job_id, ttl);
+    let score = if ttl < 0 {
+        ttl
+    } else {
+        unix_seconds(ended_at) + ttl
+    };
+    p.cmd("ZADD")
+        .arg(keys.failed(&e.queue))
+        .arg(score)
+        .arg(&e.job_id)
+        .ignore();
+    let encoded = super::codec::encode_exc_string(exc_string);
+    add_result(
+        p,
+        keys,
+        e,
+        result_type::FAILED,
+        ("exc_string", Some(&encoded)),
+        ended_at,
+    );
+    match failure_ttl {
+        Some(t) if t > 0 => {
+            p.cmd("EXPIRE").arg(keys.results(&e.job_id)).arg(t).ignore();
+        }
+        Some(-1) => {
+            p.cmd("PERSIST").arg(keys.results(&e.job_id)).ignore();
+        }
+        _ => {}
+    }
+    counters(p, keys, e, "failed_job_count", working);
+    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
+    release_execution(p, keys, e, ended_at);
+}
+
+/// Where a failed job with retries left goes next (§6.8 "With retry").
+#[derive(Debug, Clone, PartialEq)]
+pub enum RetryPlan {
+    /// Interval 0: back onto its queue at once (front when `enqueue_at_front_on_retry`).
+    Requeue { at_front: bool },
+    /// Interval > 0: into `rq:scheduled:<q>` at now + interval.
+    Schedule { interval: i64 },
+}
+
+/// RQ's `Job.get_retry_interval`: `intervals[max(len − retries_left, 0)]`, read before the
+/// decrement; no intervals means 0.
+pub fn retry_interval(intervals: &[i64], retries_left: i64) -> i64 {
+    if intervals.is_empty() {
+        return 0;
+    }
+    let idx = (intervals.len() as i64 - retries_left).max(0) as usize;
+    intervals
+        .get(idx)
+        .or(intervals.last())
+        .copied()
+        .unwrap_or(0)
+}
+
+/// A failed attempt that will be retried: no failed-registry entry and no result (§6.8).
+/// Yields one (unused) reply, like [`succeed`] and [`fail`].
+pub fn retry(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    retries_left_after: i64,
+    plan: &RetryPlan,
+    ended_at: Instant,
+) {
+    let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+    counters(p, keys, e, "failed_job_count", working);
+    let job_key = keys.job(&e.job_id);
+    let ended = format_datetime(ended_at);
+    let status = match plan {
+        RetryPlan::Requeue { .. } => "queued",
+        RetryPlan::Schedule { .. } => "scheduled",
+    };
+    p.cmd("HSET")
+        .arg(&job_key)
+        .arg("status")
+        .arg(status)
+        .arg("retries_left")
+        .arg(retries_left_after)
+        .arg("started_at")
+        .arg(format_datetime(e.started_at))
+        .arg("ended_at")
+        .arg(&ended)
+        .arg("last_heartbeat")
+        .arg(&ended)
+        .arg("worker_name")
+        .arg(&e.worker)
+        .ignore();
+    match plan {
+        RetryPlan::Requeue { at_front } => {
+            p.cmd("HSET")
+                .arg(&job_key)
+                .arg("enqueued_at")
+                .arg(&ended)
+                .ignore();
+            p.cmd(if *at_front { "LPUSH" } else { "RPUSH" })
+                .arg(keys.queue(&e.queue))
+                .arg(&e.job_id)
+                .ignore();
+        }
+        RetryPlan::Schedule { interval } => {
+            p.cmd("SADD")
+                .arg(keys.queues())
+                .arg(keys.queue(&e.queue))
+                .ignore();
+            p.cmd("ZADD")
+                .arg(keys.scheduled(&e.queue))
+                .arg(unix_seconds(ended_at) + interval)
+                .arg(&e.job_id)
+                .ignore();
+        }
+    }
+    // Not used for a retry, but every job end yields exactly one reply (see `succeed`).
+    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
+    release_execution(p, keys, e, ended_at);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_interval_like_rq() {
+        // Retry(max=2, interval=[0, 1]): first retry (retries_left 2) → 0, second → 1.
+        assert_eq!(retry_interval(&[0, 1], 2), 0);
+        assert_eq!(retry_interval(&[0, 1], 1), 1);
+        assert_eq!(retry_interval(&[10], 3), 10);
+        assert_eq!(retry_interval(&[], 1), 0);
+    }
+}

@@ -1,0 +1,126 @@
+//! Small built-in tasks for testing, benchmarks and smoke checks.
+
+use std::time::Duration;
+
+use super::kit::Params;
+use super::{TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use crate::value::Value;
+
+/// `echo(value)`: returns its one argument unchanged, whatever its type.
+pub const ECHO: TaskSpec = TaskSpec {
+    name: "echo",
+    default_timeout: None,
+    default_retries: 0,
+    summary: "returns its one argument unchanged",
+    handler: echo_handler,
+};
+
+/// `noop(*args, **kwargs)`: does nothing and returns None.
+pub const NOOP: TaskSpec = TaskSpec {
+    name: "noop",
+    default_timeout: None,
+    default_retries: 0,
+    summary: "does nothing, returns None",
+    handler: |_, _| Box::pin(async { Ok(Value::None) }),
+};
+
+/// `sleep(seconds)`: sleeps, returns None.
+pub const SLEEP: TaskSpec = TaskSpec {
+    name: "sleep",
+    default_timeout: None,
+    default_retries: 0,
+    summary: "sleeps `seconds` (float), returns None",
+    handler: sleep_handler,
+};
+
+/// `fail(message)`: raises `Exception: <message>`.
+pub const FAIL: TaskSpec = TaskSpec {
+    name: "fail",
+    default_timeout: None,
+    default_retries: 0,
+    summary: "fails with `message`",
+    handler: fail_handler,
+};
+
+fn echo_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
+    Box::pin(echo(call, ctx))
+}
+
+async fn echo(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
+    let p = Params::bind(&ECHO, &call, &["value"], &["value"])?;
+    Ok(p.value_or("value", Value::None))
+}
+
+fn sleep_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
+    Box::pin(sleep(call, ctx))
+}
+
+async fn sleep(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
+    let p = Params::bind(&SLEEP, &call, &["seconds"], &["seconds"])?;
+    let seconds: f64 = p.typed("seconds")?.unwrap_or(0.0);
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(TaskError::value_error("sleep length must be non-negative"));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    Ok(Value::None)
+}
+
+fn fail_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
+    Box::pin(fail(call, ctx))
+}
+
+async fn fail(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
+    let p = Params::bind(&FAIL, &call, &["message"], &[])?;
+    let message = match p.value("message") {
+        Some(Value::Str(s)) => s.clone(),
+        Some(other) => other.py_str(),
+        None => "task failed on purpose".to_string(),
+    };
+    Err(TaskError::new("Exception", message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> TaskContext {
+        TaskContext::new("j", "q", None)
+    }
+
+    #[tokio::test]
+    async fn echo_noop_fail() {
+        let v = Value::Tuple(vec![Value::Bytes(b"x".to_vec()), Value::None]);
+        let call = TaskCall {
+            args: vec![v.clone()],
+            kwargs: vec![],
+        };
+        assert_eq!((ECHO.handler)(call, ctx()).await, Ok(v));
+        assert_eq!(
+            (NOOP.handler)(TaskCall::default(), ctx()).await,
+            Ok(Value::None)
+        );
+        let call = TaskCall {
+            args: vec![Value::Str("boom".into())],
+            kwargs: vec![],
+        };
+        assert_eq!(
+            (FAIL.handler)(call, ctx()).await.unwrap_err().last_line(),
+            "Exception: boom"
+        );
+    }
+
+    #[tokio::test]
+    async fn sleep_checks_its_parameter() {
+        let call = TaskCall {
+            args: vec![Value::Str("x".into())],
+            kwargs: vec![],
+        };
+        let e = (SLEEP.handler)(call, ctx()).await.unwrap_err();
+        assert!(e.message.contains("'seconds'"), "{e}");
+        let call = TaskCall {
+            args: vec![Value::Float(0.01)],
+            kwargs: vec![],
+        };
+        assert_eq!((SLEEP.handler)(call, ctx()).await, Ok(Value::None));
+    }
+}
