@@ -1,0 +1,205 @@
+//! Test harness: private, throw-away servers on free ports (never the default ports) and the
+//! worker binary. Each server lives in its own temp dir and is killed when dropped.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tw-{tag}-{}-{}", std::process::id(), uuid_like()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn uuid_like() -> String {
+    use std::time::SystemTime;
+    let n = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{n:x}")
+}
+
+fn wait_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not start on port {port}");
+}
+
+/// A private `redis-server`.
+pub struct RedisServer {
+    pub port: u16,
+    child: Child,
+    pub dir: PathBuf,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Self {
+        let port = free_port();
+        let dir = temp_dir("redis");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server not found: install Debian's redis-server package");
+        wait_port(port, "redis-server");
+        RedisServer { port, child, dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.url()).expect("client")
+    }
+
+    pub fn con(&self) -> redis::Connection {
+        self.client().get_connection().expect("connection")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A private PostgreSQL cluster (initdb + pg_ctl) on a free port, in a temp dir.
+pub struct PostgresServer {
+    pub port: u16,
+    pub dir: PathBuf,
+    bin: PathBuf,
+}
+
+fn pg_bin_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("PG_BIN") {
+        return PathBuf::from(d);
+    }
+    for v in ["17", "16", "15", "14", "13"] {
+        let p = PathBuf::from(format!("/usr/lib/postgresql/{v}/bin"));
+        if p.join("initdb").exists() {
+            return p;
+        }
+    }
+    PathBuf::from("/usr/bin")
+}
+
+impl PostgresServer {
+    pub fn start() -> Self {
+        let bin = pg_bin_dir();
+        let port = free_port();
+        let dir = temp_dir("pg");
+        let data = dir.join("data");
+        if is_root() {
+            let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+        }
+        run_pg(&bin, "initdb", &["-D", path(&data), "-U", "postgres", "-A", "trust", "--no-sync"]);
+        run_pg(
+            &bin,
+            "pg_ctl",
+            &[
+                "-D",
+                path(&data),
+                "-l",
+                path(&dir.join("log")),
+                "-w",
+                "-o",
+                &format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.display()),
+                "start",
+            ],
+        );
+        PostgresServer { port, dir, bin }
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    pub fn stop(&self) {
+        run_pg(&self.bin, "pg_ctl", &["-D", path(&self.dir.join("data")), "-m", "fast", "-w", "stop"]);
+    }
+
+    pub fn restart(&self) {
+        run_pg(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                path(&self.dir.join("data")),
+                "-l",
+                path(&self.dir.join("log")),
+                "-w",
+                "-o",
+                &format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.display()),
+                "start",
+            ],
+        );
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn run_pg(bin: &Path, tool: &str, args: &[&str]) {
+    let mut cmd = Command::new(bin.join(tool));
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    // PostgreSQL refuses to run as root; CI runs as root, so run as the `postgres` user there.
+    let out = if is_root() {
+        let mut su = Command::new("runuser");
+        su.args(["-u", "postgres", "--"]).arg(bin.join(tool)).args(args);
+        su.stdout(Stdio::null()).stderr(Stdio::piped());
+        su.output()
+    } else {
+        cmd.output()
+    }
+    .unwrap_or_else(|e| panic!("{tool} failed to run: {e}"));
+    assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = Command::new(if is_root() { "runuser" } else { "true" })
+            .args(if is_root() { vec!["-u", "postgres", "--"] } else { vec![] })
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", path(&data), "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The worker binary built by cargo for integration tests.
+pub fn worker_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_task-worker"))
+}
