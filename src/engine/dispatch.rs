@@ -50,6 +50,11 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             break;
         }
         let free = engine.slots.free_count();
+        if !engine.accepting() {
+            // A sink (e.g. the history buffer) is full: take nothing until it drains.
+            shutdown.wait_timeout(Duration::from_millis(200)).await;
+            continue;
+        }
         if free == 0 {
             tokio::select! {
                 _ = engine.slots.freed() => {}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn, Instrument};
 
+use super::events::{EndKind, JobEnded, JobStarted};
 use super::progress::MetaProgress;
 use super::slots::Cancel;
 use super::writer::Ending;
@@ -26,6 +27,15 @@ pub struct StartedJob {
     pub settings: Result<JobSettings, String>,
     /// The limit the job runs under (seconds), `None` for none.
     pub timeout: Option<i64>,
+}
+
+/// What decoding found out about the job, for logs and observers.
+#[derive(Default)]
+struct Decoded {
+    func: Option<String>,
+    task: Option<String>,
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value)>,
 }
 
 /// How the handler run ended, before retries are considered.
@@ -61,10 +71,16 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
     let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker);
     async move {
         let started = std::time::Instant::now();
-        let (outcome, func) = perform(&engine, &job, cancel).await;
+        let (outcome, decoded) = perform(&engine, &job, cancel).await;
+        let func = decoded.func.clone().unwrap_or_else(|| "?".to_string());
+        let return_value = match &outcome {
+            Outcome::Returned(v) => Some(v.clone()),
+            _ => None,
+        };
         let ending = decide(&engine, &job, outcome, &func);
         let ended_at = crate::rq::time::now();
-        let duration_ms = started.elapsed().as_secs_f64() * 1e3;
+        let duration = started.elapsed().as_secs_f64();
+        let duration_ms = duration * 1e3;
         match &ending {
             Ending::Success { .. } => info!(func = %func, duration_ms, outcome = "finished", "job finished"),
             Ending::Failure { status, exc_string, .. } => {
@@ -76,6 +92,25 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             }
         }
         let dependents = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        let (kind, error) = match &ending {
+            Ending::Success { .. } => (EndKind::Finished, None),
+            Ending::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
+            Ending::Failure { exc_string, .. } => (EndKind::Failed, Some(exc_string.as_str())),
+            Ending::Retry { exc_string, .. } => (EndKind::Retried, Some(exc_string.as_str())),
+        };
+        let ev = JobEnded {
+            exec: &job.exec,
+            func_name: decoded.func.as_deref(),
+            task: decoded.task.as_deref(),
+            kind,
+            return_value: return_value.as_ref(),
+            error,
+            ended_at,
+            duration,
+        };
+        for o in &engine.observers {
+            o.job_ended(&ev);
+        }
         if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. }) {
             let finished = matches!(ending, Ending::Success { .. });
             engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
@@ -86,48 +121,74 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
     .await
 }
 
-/// Decodes and runs the handler; returns the outcome and the function name for logs.
+/// Decodes and runs the handler; tells observers the job started.
 async fn perform(
     engine: &Arc<Engine>,
     job: &StartedJob,
-    mut cancel: watch::Receiver<Option<Cancel>>,
-) -> (Outcome, String) {
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> (Outcome, Decoded) {
+    let mut decoded = Decoded::default();
+    let prepared = prepare(engine, job, &mut decoded);
+    let ev = JobStarted {
+        exec: &job.exec,
+        hash: &job.hash,
+        func_name: decoded.func.as_deref(),
+        task: decoded.task.as_deref(),
+        args: &decoded.args,
+        kwargs: &decoded.kwargs,
+    };
+    for o in &engine.observers {
+        o.job_started(&ev);
+    }
+    let outcome = match prepared {
+        Ok(inv) => execute(engine, job, inv, cancel).await,
+        Err(e) => Outcome::Refused(e),
+    };
+    (outcome, decoded)
+}
+
+/// Checks the hash, decodes the data and resolves the handler.
+fn prepare(
+    engine: &Engine,
+    job: &StartedJob,
+    decoded: &mut Decoded,
+) -> Result<tasks::Invocation, TaskError> {
     if let Err(e) = &job.settings {
-        return (
-            Outcome::Refused(TaskError::value_error(e.clone())),
-            "?".into(),
-        );
+        return Err(TaskError::value_error(e.clone()));
     }
     let Some(data) = job.hash.data() else {
-        let e = TaskError::new(
+        return Err(TaskError::new(
             "rq.exceptions.DeserializationError",
             "the job hash has no 'data' field",
-        );
-        return (Outcome::Refused(e), "?".into());
+        ));
     };
-    let payload = match codec::decode_data(data, engine.cfg.serializer, &engine.limits) {
-        Ok(p) => p,
-        Err(e) => {
-            let e = TaskError::new("rq.exceptions.DeserializationError", e.to_string());
-            return (Outcome::Refused(e), "?".into());
-        }
-    };
-    let func = payload.func_name.clone();
+    let payload = codec::decode_data(data, engine.cfg.serializer, &engine.limits)
+        .map_err(|e| TaskError::new("rq.exceptions.DeserializationError", e.to_string()))?;
+    decoded.func = Some(payload.func_name.clone());
+    decoded.args = payload.args.clone();
+    decoded.kwargs = payload.kwargs.clone();
     if let Some(key) = job.hash.rate_limit_key() {
-        let e = TaskError::new(
+        return Err(TaskError::new(
             "NotImplementedError",
             format!(
                 "job uses an RQ 3.0 rate limit ({key:?}), which task-worker does not support yet"
             ),
-        );
-        return (Outcome::Refused(e), func);
+        ));
     }
-    let inv = match tasks::resolve(&payload.func_name, payload.args, payload.kwargs) {
-        Ok(inv) => inv,
-        Err(e) => return (Outcome::Refused(e), func),
-    };
+    let inv = tasks::resolve(&payload.func_name, payload.args, payload.kwargs)?;
+    decoded.task = Some(inv.task.name.to_string());
+    Ok(inv)
+}
+
+/// Runs the handler under the job's timeout and cancellation.
+async fn execute(
+    engine: &Arc<Engine>,
+    job: &StartedJob,
+    inv: tasks::Invocation,
+    mut cancel: watch::Receiver<Option<Cancel>>,
+) -> Outcome {
     let task_name = inv.task.name.to_string();
-    info!(func = %func, task = %task_name, "job started");
+    info!(task = %task_name, "job started");
     let progress = MetaProgress::new(
         engine.con.clone(),
         engine.keys.job(&job.exec.job_id),
@@ -151,15 +212,14 @@ async fn perform(
     };
     // Dropping the handler future cancels it (and kills child processes it spawned with
     // `kill_on_drop`); the slot is free as soon as the end is written.
-    let outcome = tokio::select! {
+    tokio::select! {
         r = handler => match r {
             Ok(v) => Outcome::Returned(v),
             Err(error) => Outcome::Raised { error, task: task_name },
         },
         _ = limit => Outcome::Raised { error: timeout_error(job.timeout.unwrap_or(0)), task: task_name },
         why = cancelled => Outcome::Cancelled(why),
-    };
-    (outcome, func)
+    }
 }
 
 /// Turns an outcome into the job's ending, applying RQ's retry rules (§6.8).
@@ -208,6 +268,7 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
         return Ending::Retry {
             retries_left_after: retries_left - 1,
             plan,
+            exc_string: exc,
         };
     }
     Ending::Failure {

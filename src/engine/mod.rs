@@ -11,6 +11,7 @@
 pub mod commands;
 pub mod connect;
 pub mod dispatch;
+pub mod events;
 pub mod executor;
 pub mod heartbeat;
 pub mod progress;
@@ -50,10 +51,17 @@ pub struct Engine {
     /// Birth fields common to every slot (name and queues aside).
     pub hostname: String,
     pub ip_address: String,
+    /// Sinks that see every job start and end (history, metrics).
+    pub observers: Vec<Arc<dyn events::Observer>>,
     release_script: redis::Script,
 }
 
 impl Engine {
+    /// True when every observer accepts new jobs (see [`events::Observer::accepting`]).
+    pub fn accepting(&self) -> bool {
+        self.observers.iter().all(|o| o.accepting())
+    }
+
     pub fn record(&self, name: &str) -> WorkerRecord {
         WorkerRecord {
             name: name.to_string(),
@@ -143,6 +151,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
+        observers: Vec::new(),
         cfg,
     });
 

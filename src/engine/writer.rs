@@ -31,6 +31,8 @@ pub enum Ending {
     Retry {
         retries_left_after: i64,
         plan: RetryPlan,
+        /// The failure that caused the retry (not written to Redis: RQ writes no result).
+        exc_string: String,
     },
 }
 
@@ -101,6 +103,7 @@ fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
         Ending::Retry {
             retries_left_after,
             plan,
+            ..
         } => lifecycle::retry(p, keys, &r.exec, *retries_left_after, plan, r.ended_at),
     }
 }

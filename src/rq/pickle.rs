@@ -1532,7 +1532,10 @@ mod tests {
     fn python2_strings_and_text_opcodes() {
         assert_eq!(dec(b"S'abc'\np0\n.").unwrap(), s("abc"));
         assert_eq!(dec(b"S\"it's\"\n.").unwrap(), s("it's"));
-        assert_eq!(dec(b"S'a\\'b\\n\\x41\\101\\q'\n.").unwrap(), s("a'b\nAA\\q"));
+        assert_eq!(
+            dec(b"S'a\\'b\\n\\x41\\101\\q'\n.").unwrap(),
+            s("a'b\nAA\\q")
+        );
         assert_eq!(dec(b"S'\\x80'\n.").unwrap(), Value::Bytes(vec![0x80]));
         assert!(dec(b"Sabc\n.").is_err());
         assert!(dec(b"S'\\x4'\n.").is_err());
@@ -1543,7 +1546,10 @@ mod tests {
         assert_eq!(dec(b"I01\n.").unwrap(), Value::Bool(true));
         assert_eq!(dec(b"I1\n.").unwrap(), Value::Int(1));
         assert_eq!(dec(b"I-5\n.").unwrap(), Value::Int(-5));
-        assert_eq!(dec(b"I99999999999999999999\n.").unwrap().py_repr(), "99999999999999999999");
+        assert_eq!(
+            dec(b"I99999999999999999999\n.").unwrap().py_repr(),
+            "99999999999999999999"
+        );
         assert_eq!(dec(b"L123L\n.").unwrap(), Value::Int(123));
         assert_eq!(dec(b"L-123\n.").unwrap(), Value::Int(-123));
         assert!(dec(b"L12a\n.").is_err());
@@ -1554,7 +1560,10 @@ mod tests {
         assert!(matches!(dec(b"Fnan\n.").unwrap(), Value::Float(f) if f.is_nan()));
         assert!(dec(b"Fabc\n.").is_err());
         // raw-unicode-escape: \u escapes after an odd number of backslashes only.
-        assert_eq!(dec(b"Va\\u005cb\\u20ac\\U0001f600\xe9\n.").unwrap(), s("a\\b\u{20ac}\u{1f600}\u{e9}"));
+        assert_eq!(
+            dec(b"Va\\u005cb\\u20ac\\U0001f600\xe9\n.").unwrap(),
+            s("a\\b\u{20ac}\u{1f600}\u{e9}")
+        );
         assert_eq!(dec(b"V\\\\u0041\n.").unwrap(), s("\\\\u0041"));
         assert!(dec(b"V\\u12\n.").is_err());
         assert!(dec(b"V\\ud800\n.").is_err());
@@ -1574,8 +1583,16 @@ mod tests {
         assert_eq!(dec(b"N(K\x01K\x021.").unwrap(), Value::None); // POP_MARK
         assert_eq!(dec(b"K\x012\x86.").unwrap().py_repr(), "(1, 1)"); // DUP
         assert_eq!(dec(b"N(0.").unwrap(), Value::None); // POP of a MARK
-        assert_eq!(dec(b"\x80\x04\x8f\x94(K\x01\x90h\x00\x86.").unwrap().py_repr(), "({1}, {1})");
-        assert_eq!(dec(b"(K\x01K\x02\x91.").unwrap().py_repr(), "frozenset({1, 2})");
+        assert_eq!(
+            dec(b"\x80\x04\x8f\x94(K\x01\x90h\x00\x86.")
+                .unwrap()
+                .py_repr(),
+            "({1}, {1})"
+        );
+        assert_eq!(
+            dec(b"(K\x01K\x02\x91.").unwrap().py_repr(),
+            "frozenset({1, 2})"
+        );
         // Trailing bytes after STOP are ignored, as by pickle.loads.
         assert_eq!(dec(b"N.garbage\xff").unwrap(), Value::None);
         // bytearray from a list of ints, bytes(), _codecs.encode(str) with utf-8.
@@ -1589,7 +1606,10 @@ mod tests {
             Value::Bytes(vec![0xc3, 0xa9])
         );
         // latin-1 cannot encode U+20AC.
-        assert!(dec(b"c_codecs\nencode\nX\x03\x00\x00\x00\xe2\x82\xacX\x06\x00\x00\x00latin1\x86R.").is_err());
+        assert!(dec(
+            b"c_codecs\nencode\nX\x03\x00\x00\x00\xe2\x82\xacX\x06\x00\x00\x00latin1\x86R."
+        )
+        .is_err());
         // set() of something that is not a sequence.
         assert!(dec(b"cbuiltins\nset\nK\x01\x85R.").is_err());
     }
@@ -1619,7 +1639,8 @@ mod tests {
 
     #[test]
     fn refuses_stack_global() {
-        let err = dec(b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02hi\x85R.").unwrap_err();
+        let err =
+            dec(b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02hi\x85R.").unwrap_err();
         assert!(
             matches!(&err, PickleError::RefusedGlobal { module, name, opcode: "STACK_GLOBAL", .. }
                 if module == "os" && name == "system"),
@@ -1627,7 +1648,11 @@ mod tests {
         );
         // datetime.datetime(2020, 1, 1) as CPython 3.11 pickles it at protocol 5.
         let err = dec(&unhex("8005952a000000000000008c086461746574696d65948c086461746574696d65949394430a07e4010100000000000094859452942e")).unwrap_err();
-        assert!(err.to_string().contains("'datetime.datetime' (STACK_GLOBAL)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("'datetime.datetime' (STACK_GLOBAL)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1687,9 +1712,15 @@ mod tests {
             b"\x80\x05\x8b\xff\xff\xff\x7f\x01",
             b"\x80\x05C\xffabc",
         ] {
-            assert!(matches!(dec(data), Err(PickleError::Truncated { .. })), "{data:?}");
+            assert!(
+                matches!(dec(data), Err(PickleError::Truncated { .. })),
+                "{data:?}"
+            );
         }
-        assert!(matches!(dec(b"\x80\x05\x8b\xff\xff\xff\xff."), Err(PickleError::Invalid { .. })));
+        assert!(matches!(
+            dec(b"\x80\x05\x8b\xff\xff\xff\xff."),
+            Err(PickleError::Invalid { .. })
+        ));
     }
 
     #[test]
@@ -1709,7 +1740,10 @@ mod tests {
         let mut marks = vec![b'('; 10_000];
         marks.push(b'.');
         assert!(matches!(dec(&marks), Err(PickleError::Limit { .. })));
-        let strict = Limits { max_depth: 3, ..Limits::default() };
+        let strict = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
         assert!(decode(b"]]]aa.", &strict).is_ok());
         assert!(decode(b"]]]]aaa.", &strict).is_err());
     }
@@ -1717,14 +1751,17 @@ mod tests {
     #[test]
     fn recursive_structures_are_errors_not_hangs() {
         for h in [
-            "80025d71006800612e",                                 // l = []; l.append(l), protocol 2
-            "80059506000000000000005d946800612e",                 // same, protocol 5
-            "286470300a5673656c660a70310a67300a732e",             // d = {}; d['self'] = d, protocol 0
-            "80025d71006800857101613068012e",                     // t = ([],); t[0].append(t), protocol 2
-            "28286c70300a2867300a7470310a61303067310a2e",         // same, protocol 0
+            "80025d71006800612e",                         // l = []; l.append(l), protocol 2
+            "80059506000000000000005d946800612e",         // same, protocol 5
+            "286470300a5673656c660a70310a67300a732e",     // d = {}; d['self'] = d, protocol 0
+            "80025d71006800857101613068012e",             // t = ([],); t[0].append(t), protocol 2
+            "28286c70300a2867300a7470310a61303067310a2e", // same, protocol 0
         ] {
             let err = dec(&unhex(h)).unwrap_err();
-            assert!(err.to_string().contains("recursive structure"), "{h}: {err}");
+            assert!(
+                err.to_string().contains("recursive structure"),
+                "{h}: {err}"
+            );
         }
     }
 
@@ -1750,23 +1787,39 @@ mod tests {
 
     #[test]
     fn limits_are_enforced() {
-        let tiny = Limits { max_depth: 200, max_items: 10, max_bytes: 64 };
+        let tiny = Limits {
+            max_depth: 200,
+            max_items: 10,
+            max_bytes: 64,
+        };
         assert!(decode(b"(K\x01K\x02K\x03l.", &tiny).is_ok());
-        assert!(matches!(decode(&[b'N'; 20], &tiny), Err(PickleError::Limit { .. })));
+        assert!(matches!(
+            decode(&[b'N'; 20], &tiny),
+            Err(PickleError::Limit { .. })
+        ));
         let mut big = vec![b'N'];
         big.extend(std::iter::repeat(b'.').take(100));
-        assert!(matches!(decode(&big, &tiny), Err(PickleError::Limit { offset: 0, .. })));
+        assert!(matches!(
+            decode(&big, &tiny),
+            Err(PickleError::Limit { offset: 0, .. })
+        ));
         // DUP cannot grow the stack without bound either.
         let mut dups = b"N".to_vec();
         dups.extend(std::iter::repeat(b'2').take(30));
-        assert!(matches!(decode(&dups, &tiny), Err(PickleError::Limit { .. })));
+        assert!(matches!(
+            decode(&dups, &tiny),
+            Err(PickleError::Limit { .. })
+        ));
     }
 
     #[test]
     fn structural_errors() {
         let cases: &[(&[u8], &str)] = &[
             (b"\x80\x02h\x05.", "memo value not found at index 5"),
-            (b"\x80\x02j\x00\x00\x01\x00.", "memo value not found at index 65536"),
+            (
+                b"\x80\x02j\x00\x00\x01\x00.",
+                "memo value not found at index 65536",
+            ),
             (b"g7\n.", "memo value not found at index 7"),
             (b"p-1\n.", "invalid PUT memo index"),
             (b"\x80\x02q\x00.", "stack underflow"),
@@ -1777,7 +1830,10 @@ mod tests {
             (b"(K\x01a.", "stack underflow"),
             (b"(K\x01K\x02e.", "APPENDS has no object"),
             (b"}(K\x01u.", "odd number of items for SETITEMS"),
-            (b"K\x01K\x01K\x01s.", "SETITEM on an object that is not a dict"),
+            (
+                b"K\x01K\x01K\x01s.",
+                "SETITEM on an object that is not a dict",
+            ),
             (b"]K\x01\x90.", "could not find MARK"),
             (b"\x80\x06N.", "unsupported pickle protocol: 6"),
             (b"\xff", "unknown opcode 0xff"),
@@ -1786,7 +1842,10 @@ mod tests {
         ];
         for (data, needle) in cases {
             let msg = dec(data).unwrap_err().to_string();
-            assert!(msg.contains(needle), "{data:?}: {msg} should contain {needle}");
+            assert!(
+                msg.contains(needle),
+                "{data:?}: {msg} should contain {needle}"
+            );
             assert!(msg.contains("byte offset"), "{msg}");
         }
         assert!(matches!(dec(b""), Err(PickleError::Truncated { .. })));
@@ -1802,7 +1861,10 @@ mod tests {
             }
             // The last byte is STOP: every shorter prefix lacks it.
             for end in 0..data.len() {
-                assert!(dec(&data[..end]).is_err(), "{name} protocol {proto} cut at {end}");
+                assert!(
+                    dec(&data[..end]).is_err(),
+                    "{name} protocol {proto} cut at {end}"
+                );
             }
         }
     }
@@ -1826,7 +1888,11 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let limits = [
             Limits::default(),
-            Limits { max_depth: 4, max_items: 50, max_bytes: 4096 },
+            Limits {
+                max_depth: 4,
+                max_items: 50,
+                max_bytes: 4096,
+            },
         ];
         let mut corpus: Vec<Vec<u8>> = all_fixtures()
             .filter(|(_, _, data, _)| data.len() <= 4096)
@@ -1848,7 +1914,10 @@ mod tests {
                     match rng.below(4) {
                         0 => mutated[i] = rng.next() as u8,
                         1 => mutated[i] ^= 1 << rng.below(8),
-                        2 => mutated[i] = [0x00, 0x7f, 0x80, 0xff, b'(', b'.', 0x94, b'h'][rng.below(8)],
+                        2 => {
+                            mutated[i] =
+                                [0x00, 0x7f, 0x80, 0xff, b'(', b'.', 0x94, b'h'][rng.below(8)]
+                        }
                         _ => {
                             let j = rng.below(mutated.len());
                             mutated.insert(j, rng.next() as u8);
@@ -1865,7 +1934,13 @@ mod tests {
         for _ in 0..20_000 {
             let len = rng.below(64);
             let data: Vec<u8> = (0..len)
-                .map(|_| if rng.below(2) == 0 { b"()]}.0125ahgqeltuKMJNVXS\x80\x85\x86\x8c\x94\x8f\x90\x91"[rng.below(30)] } else { rng.next() as u8 })
+                .map(|_| {
+                    if rng.below(2) == 0 {
+                        b"()]}.0125ahgqeltuKMJNVXS\x80\x85\x86\x8c\x94\x8f\x90\x91"[rng.below(30)]
+                    } else {
+                        rng.next() as u8
+                    }
+                })
                 .collect();
             let _ = decode(&data, &limits[rng.below(2)]);
             runs += 1;
@@ -1884,12 +1959,24 @@ mod tests {
         assert_eq!(enc(Value::Int(256)), b"\x80\x05M\x00\x01.");
         assert_eq!(enc(Value::Int(-1)), b"\x80\x05J\xff\xff\xff\xff.");
         // pickle.dumps(2**31) uses LONG1 with 5 bytes (sign byte), as here.
-        assert_eq!(enc(Value::Int(1 << 31)), b"\x80\x05\x8a\x05\x00\x00\x00\x80\x00.");
-        assert_eq!(enc(Value::Int(-(1 << 31) - 1)), b"\x80\x05\x8a\x05\xff\xff\xff\x7f\xff.");
-        assert_eq!(enc(Value::Int(i64::MIN)), b"\x80\x05\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80.");
+        assert_eq!(
+            enc(Value::Int(1 << 31)),
+            b"\x80\x05\x8a\x05\x00\x00\x00\x80\x00."
+        );
+        assert_eq!(
+            enc(Value::Int(-(1 << 31) - 1)),
+            b"\x80\x05\x8a\x05\xff\xff\xff\x7f\xff."
+        );
+        assert_eq!(
+            enc(Value::Int(i64::MIN)),
+            b"\x80\x05\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80."
+        );
         // A non-normalised BigInt still takes the small-int opcodes.
         assert_eq!(enc(Value::BigInt(BigInt::from(7))), b"\x80\x05K\x07.");
-        assert_eq!(enc(Value::Float(1.5)), b"\x80\x05G?\xf8\x00\x00\x00\x00\x00\x00.");
+        assert_eq!(
+            enc(Value::Float(1.5)),
+            b"\x80\x05G?\xf8\x00\x00\x00\x00\x00\x00."
+        );
         assert_eq!(enc(s("ab")), b"\x80\x05\x8c\x02ab.");
         assert_eq!(enc(Value::Bytes(vec![0])), b"\x80\x05C\x01\x00.");
         assert_eq!(enc(Value::Tuple(vec![])), b"\x80\x05).");
@@ -1897,7 +1984,10 @@ mod tests {
         assert_eq!(enc(Value::Tuple(vec![Value::None; 4])), b"\x80\x05(NNNNt.");
         assert_eq!(enc(Value::List(vec![Value::None])), b"\x80\x05]Na.");
         assert_eq!(enc(Value::List(vec![Value::None; 2])), b"\x80\x05](NNe.");
-        assert_eq!(enc(Value::Dict(vec![(Value::None, Value::None)])), b"\x80\x05}NNs.");
+        assert_eq!(
+            enc(Value::Dict(vec![(Value::None, Value::None)])),
+            b"\x80\x05}NNs."
+        );
         assert_eq!(enc(Value::Set(vec![])), b"\x80\x05\x8f.");
         assert_eq!(enc(Value::Set(vec![Value::None])), b"\x80\x05\x8f(N\x90.");
         assert_eq!(enc(Value::FrozenSet(vec![])), b"\x80\x05(\x91.");
@@ -1995,7 +2085,11 @@ for line in sys.stdin:
                 "frozenset(range(1500))".into(),
             ),
             (
-                Value::Dict((0..1500).map(|i| (Value::Str(format!("k{i}")), Value::Int(i))).collect()),
+                Value::Dict(
+                    (0..1500)
+                        .map(|i| (Value::Str(format!("k{i}")), Value::Int(i)))
+                        .collect(),
+                ),
                 "{'k%d' % i: i for i in range(1500)}".into(),
             ),
             (

@@ -1,0 +1,65 @@
+//! Job events for the sinks that watch the engine (Postgres history, metrics). An observer sees
+//! every job start and end; it must not block (queue the work and return). `accepting` lets a
+//! sink pause dequeuing, e.g. while its bounded buffer is full.
+
+use crate::rq::job::JobHash;
+use crate::rq::lifecycle::Execution;
+use crate::rq::time::Instant;
+use crate::value::Value;
+
+/// A job that has been started (its start transaction is written).
+pub struct JobStarted<'a> {
+    pub exec: &'a Execution,
+    pub hash: &'a JobHash,
+    /// `func_name` from the job data, or `None` when the data could not be decoded.
+    pub func_name: Option<&'a str>,
+    /// The registered task that runs it (for the backend's wrapper: its first argument).
+    pub task: Option<&'a str>,
+    pub args: &'a [Value],
+    pub kwargs: &'a [(String, Value)],
+}
+
+/// How a job ended, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndKind {
+    Finished,
+    Failed,
+    Stopped,
+    /// Failed, and re-enqueued or scheduled for another attempt.
+    Retried,
+}
+
+impl EndKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndKind::Finished => "finished",
+            EndKind::Failed => "failed",
+            EndKind::Stopped => "stopped",
+            EndKind::Retried => "retried",
+        }
+    }
+}
+
+/// A job whose end has been written to Redis.
+pub struct JobEnded<'a> {
+    pub exec: &'a Execution,
+    pub func_name: Option<&'a str>,
+    pub task: Option<&'a str>,
+    pub kind: EndKind,
+    /// The handler's return value (success only).
+    pub return_value: Option<&'a Value>,
+    /// The failure text (`exc_string`) for failures, stops and retries.
+    pub error: Option<&'a str>,
+    pub ended_at: Instant,
+    /// Seconds the handler ran.
+    pub duration: f64,
+}
+
+pub trait Observer: Send + Sync {
+    fn job_started(&self, _ev: &JobStarted<'_>) {}
+    fn job_ended(&self, _ev: &JobEnded<'_>) {}
+    /// `false` pauses dequeuing until it turns `true` again.
+    fn accepting(&self) -> bool {
+        true
+    }
+}
