@@ -30,6 +30,18 @@ pub enum Command {
     Run(RunArgs),
     /// List the registered tasks with their defaults.
     Tasks,
+    /// Container health probe: exit 0 when Redis answers and this host's worker is alive.
+    Health(crate::cli::health::HealthArgs),
+    /// Queues, workers and the suspension flag (read-only).
+    Status(crate::cli::status::StatusArgs),
+    /// Enqueue a task the way the backend does; print the job id.
+    Submit(crate::cli::submit::SubmitArgs),
+    /// Stop all workers on this Redis from starting new jobs (`rq suspend`).
+    Suspend(crate::cli::control::SuspendArgs),
+    /// Let suspended workers take jobs again (`rq resume`).
+    Resume(crate::cli::control::ResumeArgs),
+    /// Put failed jobs back on their queue (`rq requeue`).
+    Requeue(crate::cli::control::RequeueArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +107,9 @@ pub struct RunArgs {
     /// Seconds between heartbeats of running jobs (RQ uses 30; the registry score allows 90).
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value_t = 10, hide = true)]
     pub heartbeat_interval: u64,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (and /healthz); off when unset.
+    #[arg(long, env = "METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
 }
 
 /// Validated run configuration.
@@ -114,6 +129,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
     pub heartbeat_interval: Duration,
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl RedisArgs {
@@ -230,6 +246,10 @@ impl RunArgs {
             Some(n) => n.clone(),
             None => uuid::Uuid::new_v4().simple().to_string(),
         };
+        let metrics_addr = match self.metrics_addr.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) => Some(parse_socket_addr(a).map_err(|e| format!("invalid --metrics-addr {a:?}: {e}"))?),
+        };
         Ok(Config {
             queues,
             redis_url: self.redis.effective_url()?,
@@ -245,8 +265,21 @@ impl RunArgs {
             log_format: self.log_format,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
+            metrics_addr,
         })
     }
+}
+
+/// `HOST:PORT` with an IP or a host name (resolved once, first address).
+fn parse_socket_addr(raw: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = raw.parse() {
+        return Ok(a);
+    }
+    raw.to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "resolves to no address".to_string())
 }
 
 #[cfg(test)]

@@ -4,12 +4,14 @@
 //! * [`rq`]: RQ's keys, encodings and lifecycle transactions (no tokio tasks);
 //! * [`engine`]: dequeue, execution, heartbeats, commands, shutdown;
 //! * [`tasks`]: plain async handlers that know nothing about Redis;
-//! * [`cli`], [`config`]: the command line.
+//! * [`cli`], [`config`]: the command line;
+//! * [`metrics`]: Prometheus metrics and their HTTP endpoint.
 
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod logging;
+pub mod metrics;
 pub mod rq;
 pub mod tasks;
 pub mod value;

@@ -27,6 +27,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Run(args)) => run(args),
+        Some(Command::Health(args)) => cli::execute(cli::health::run(args)),
+        Some(Command::Status(args)) => cli::execute(cli::status::run(args)),
+        Some(Command::Submit(args)) => cli::execute(cli::submit::run(args)),
+        Some(Command::Suspend(args)) => cli::execute(cli::control::suspend(args)),
+        Some(Command::Resume(args)) => cli::execute(cli::control::resume(args)),
+        Some(Command::Requeue(args)) => cli::execute(cli::control::requeue(args)),
         None => run(cli.run),
     }
 }

@@ -1,5 +1,24 @@
-//! Subcommands other than `run`.
+//! Subcommands other than `run`: `tasks`, and the operator commands `health`, `status`,
+//! `submit`, `suspend`, `resume` and `requeue`. The operator commands speak RQ's data model
+//! (rq-protocol.md), so they work the same against Python RQ workers sharing the Redis.
+//!
+//! Exit codes: 0 ok, 1 failure (or unhealthy), 2 usage error (one line on stderr).
 
+pub mod control;
+pub mod health;
+pub mod status;
+pub mod submit;
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use redis::aio::MultiplexedConnection;
+use redis::AsyncConnectionConfig;
+
+use crate::config::{redact_url, RedisArgs};
+use crate::rq::keys::Keys;
 use crate::tasks::REGISTRY;
 
 /// `task-worker tasks`: the registered tasks and their defaults.
@@ -15,4 +34,113 @@ pub fn print_tasks() {
             t.name, timeout, t.default_retries, t.summary
         );
     }
+}
+
+/// How a subcommand ended; `main` turns it into the process exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments: exit 2.
+    Usage(String),
+    /// The operation failed: exit 1.
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Failed(e)
+    }
+}
+
+pub type CliResult = Result<ExitCode, CliError>;
+
+/// Runs one subcommand on a small current-thread runtime and maps its result to an exit code.
+pub fn execute<F>(fut: F) -> ExitCode
+where
+    F: Future<Output = CliResult>,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(fut) {
+        Ok(code) => code,
+        Err(CliError::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A validated Redis target of an operator command.
+pub struct Target {
+    pub url: String,
+    pub keys: Keys,
+}
+
+impl Target {
+    pub fn from_args(args: &RedisArgs) -> Result<Target, CliError> {
+        let url = args.effective_url().map_err(CliError::Usage)?;
+        let prefix = args.validated_prefix().map_err(CliError::Usage)?;
+        Ok(Target {
+            url,
+            keys: Keys::new(&prefix),
+        })
+    }
+
+    /// The URL with its password hidden, for messages.
+    pub fn shown_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// One multiplexed connection. `response_timeout` bounds every reply (`None` for blocking
+    /// commands such as `XREAD BLOCK`); connecting is bounded by `connect_timeout`.
+    pub async fn connect(
+        &self,
+        connect_timeout: Duration,
+        response_timeout: Option<Duration>,
+    ) -> anyhow::Result<MultiplexedConnection> {
+        let client = redis::Client::open(self.url.as_str())
+            .with_context(|| format!("invalid Redis URL {}", self.shown_url()))?;
+        let cfg = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(connect_timeout))
+            .set_response_timeout(response_timeout);
+        client
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await
+            .with_context(|| format!("cannot connect to Redis at {}", self.shown_url()))
+    }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`task-worker status | head`).
+pub fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Default bounds of ordinary operator commands.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Queue names from `rq:queues` (members are full keys, rq-protocol.md §2).
+pub fn queue_names(keys: &Keys, members: Vec<String>) -> Vec<String> {
+    let prefix = keys.queue_key_prefix();
+    let mut names: Vec<String> = members
+        .into_iter()
+        .filter_map(|m| m.strip_prefix(&prefix).map(str::to_string))
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }

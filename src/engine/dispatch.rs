@@ -74,6 +74,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             }
             Err(e) => {
                 warn!("dequeue failed, retrying in {delay:?}: {e}");
+                crate::metrics::redis_error("dequeue");
                 shutdown.wait_timeout(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
                 continue;
@@ -145,6 +146,7 @@ where
             }
             Err(e) => {
                 warn!("{what} failed, retrying in {delay:?}: {e}");
+                crate::metrics::redis_error("start");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

@@ -68,7 +68,8 @@ pub fn exc_string(task: &str, e: &TaskError) -> String {
 
 /// Runs the job in `job` to its end and writes it; returns when Redis has the end.
 pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<Option<Cancel>>) {
-    let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker);
+    // `task` is recorded once the handler is resolved, so every line of the job carries it.
+    let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker, task = tracing::field::Empty);
     async move {
         let started = std::time::Instant::now();
         let (outcome, decoded) = perform(&engine, &job, cancel).await;
@@ -177,6 +178,7 @@ fn prepare(
     }
     let inv = tasks::resolve(&payload.func_name, payload.args, payload.kwargs)?;
     decoded.task = Some(inv.task.name.to_string());
+    tracing::Span::current().record("task", inv.task.name);
     Ok(inv)
 }
 

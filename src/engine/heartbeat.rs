@@ -20,6 +20,7 @@ pub async fn run(engine: Arc<Engine>) {
         tick.tick().await;
         if let Err(e) = beat(&engine).await {
             warn!("heartbeat failed: {e}");
+            crate::metrics::redis_error("heartbeat");
         }
     }
 }

@@ -111,6 +111,16 @@ impl Engine {
 pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::new();
     shutdown.listen_for_signals();
+    let mut observers: Vec<Arc<dyn events::Observer>> = Vec::new();
+    let metrics = match cfg.metrics_addr {
+        Some(addr) => {
+            let m = Arc::new(crate::metrics::Metrics::new());
+            let (_, server) = crate::metrics::http::serve(addr, m.clone()).await?;
+            observers.push(m.clone());
+            Some((m, server))
+        }
+        None => None,
+    };
     info!(
         queues = %cfg.queues.join(","),
         redis = %redact_url(&cfg.redis_url),
@@ -151,13 +161,22 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
-        observers: Vec::new(),
+        observers,
         cfg,
     });
 
     register_births(&engine).await?;
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
+    let sampler = metrics.as_ref().map(|(m, _)| {
+        crate::metrics::sampler::spawn(
+            m.clone(),
+            engine.con.clone(),
+            engine.keys.clone(),
+            engine.cfg.queues.clone(),
+            crate::metrics::sampler::INTERVAL,
+        )
+    });
 
     let dispatch_result = dispatch::run(engine.clone()).await;
     if let Err(e) = &dispatch_result {
@@ -167,6 +186,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;
+    if let Some(s) = sampler {
+        s.abort();
+    }
+    if let Some((_, server)) = metrics {
+        server.abort();
+    }
     info!("task-worker stopped");
     dispatch_result.map(|()| ExitCode::SUCCESS)
 }

@@ -132,6 +132,7 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
                         jobs = batch.len(),
                         "writing job ends failed, retrying in {delay:?}: {e}"
                     );
+                    crate::metrics::redis_error("end");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }

@@ -1,0 +1,234 @@
+//! `task-worker suspend`, `resume` and `requeue`: the same Redis effects as `rq suspend`,
+//! `rq resume` and `rq requeue` (rq-protocol.md §2 `rq:suspended`, §6.9), so Python workers on
+//! the same Redis obey them too.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use redis::aio::MultiplexedConnection;
+
+use super::{queue_names, CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use crate::config::RedisArgs;
+use crate::rq::codec::zlib_compress;
+use crate::rq::job::DEFAULT_JOB_TIMEOUT;
+use crate::rq::keys::Keys;
+use crate::rq::time::{format_datetime, now};
+
+#[derive(Debug, Clone, Args)]
+pub struct SuspendArgs {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// Seconds until the workers resume by themselves (default: until `resume`).
+    #[arg(long)]
+    pub duration: Option<i64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["all", "job_ids"])))]
+pub struct RequeueArgs {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// Requeue every failed job (of `--queue`, or of every queue in `rq:queues`).
+    #[arg(short, long)]
+    pub all: bool,
+    /// The failed registry to take the jobs from (default: each job's own queue, `origin`).
+    #[arg(short, long)]
+    pub queue: Option<String>,
+    /// Jobs to requeue.
+    pub job_ids: Vec<String>,
+}
+
+async fn connect(target: &Target) -> anyhow::Result<MultiplexedConnection> {
+    target
+        .connect(CONNECT_TIMEOUT, Some(RESPONSE_TIMEOUT))
+        .await
+}
+
+/// `rq suspend [--duration N]`: `SET rq:suspended 1` (+ `EXPIRE N`) in one transaction.
+pub async fn suspend(args: SuspendArgs) -> CliResult {
+    if args.duration.is_some_and(|d| d < 1) {
+        return Err(CliError::Usage(
+            "invalid --duration: must be at least 1 second".into(),
+        ));
+    }
+    let target = Target::from_args(&args.redis)?;
+    let mut con = connect(&target).await?;
+    let mut p = redis::pipe();
+    p.atomic();
+    p.cmd("SET").arg(target.keys.suspended()).arg(1).ignore();
+    if let Some(d) = args.duration {
+        p.cmd("EXPIRE").arg(target.keys.suspended()).arg(d).ignore();
+    }
+    p.query_async::<()>(&mut con)
+        .await
+        .context("setting the suspension flag")?;
+    match args.duration {
+        Some(d) => println!(
+            "Suspended workers for {d} seconds: no new jobs start until then; running jobs finish."
+        ),
+        None => println!(
+            "Suspended workers: no new jobs start until `task-worker resume`; running jobs finish."
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rq resume`: `DEL rq:suspended`.
+pub async fn resume(args: ResumeArgs) -> CliResult {
+    let target = Target::from_args(&args.redis)?;
+    let mut con = connect(&target).await?;
+    redis::cmd("DEL")
+        .arg(target.keys.suspended())
+        .query_async::<()>(&mut con)
+        .await
+        .context("clearing the suspension flag")?;
+    println!("Resumed workers.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `FailedJobRegistry.requeue` (rq 2.12 `registry.py`, `queue._enqueue_job`) as one atomic
+/// script: Python's `ZREM` decides whether the job is requeued at all, which a plain `MULTI`
+/// cannot express. The fields Python's `job.save()` changes are `status=queued`,
+/// `started_at=''`, `ended_at=''`, `exc_info=zlib('')`, `enqueued_at=now`, and `timeout` when the
+/// hash has none (`_prepare_for_queue` applies the queue default); the key's `ttl` is applied
+/// again like `job.cleanup(ttl)`; the id goes to the tail of `rq:queue:<origin>`.
+///
+/// KEYS: `[failed registry, job hash]`; ARGV: `[job id, prefix, now, zlib(''), default timeout]`.
+/// Returns 1 when requeued, 0 when the job is not in that registry, -1 when its hash is gone
+/// and -2 when the hash has no origin; in those cases nothing changes (Python's `Job.fetch`
+/// fails before its `ZREM` too).
+pub const REQUEUE_SCRIPT: &str = r#"
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local origin = redis.call('HGET', KEYS[2], 'origin')
+if not origin or origin == '' then return -2 end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'status', 'queued', 'started_at', '', 'ended_at', '',
+  'exc_info', ARGV[4], 'enqueued_at', ARGV[3])
+if redis.call('HEXISTS', KEYS[2], 'timeout') == 0 then
+  redis.call('HSET', KEYS[2], 'timeout', ARGV[5])
+end
+local ttl = tonumber(redis.call('HGET', KEYS[2], 'ttl') or '')
+if ttl and ttl > 0 then
+  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', ARGV[2] .. ':job:' .. ARGV[1] .. ':dependents', ttl)
+  redis.call('EXPIRE', ARGV[2] .. ':job::' .. ARGV[1] .. ':dependencies', ttl)
+end
+redis.call('RPUSH', ARGV[2] .. ':queue:' .. origin, ARGV[1])
+return 1
+"#;
+
+/// Why a job was not requeued.
+fn refusal(code: i64, registry_queue: &str) -> String {
+    match code {
+        0 => format!("not in the failed registry of queue {registry_queue:?}"),
+        -1 => "no such job".into(),
+        -2 => "the job has no origin queue".into(),
+        other => format!("unexpected script reply {other}"),
+    }
+}
+
+pub async fn requeue(args: RequeueArgs) -> CliResult {
+    let target = Target::from_args(&args.redis)?;
+    if args.all && !args.job_ids.is_empty() {
+        return Err(CliError::Usage(
+            "give either --all or job ids, not both".into(),
+        ));
+    }
+    let keys = &target.keys;
+    let mut con = connect(&target).await?;
+    // (registry queue, job id) pairs.
+    let mut work: Vec<(String, String)> = Vec::new();
+    if args.all {
+        let queues = match &args.queue {
+            Some(q) => vec![q.clone()],
+            None => {
+                let members: Vec<String> = redis::cmd("SMEMBERS")
+                    .arg(keys.queues())
+                    .query_async(&mut con)
+                    .await
+                    .context("listing queues")?;
+                queue_names(keys, members)
+            }
+        };
+        for q in queues {
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(keys.failed(&q))
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut con)
+                .await
+                .with_context(|| format!("listing failed jobs of {q}"))?;
+            work.extend(ids.into_iter().map(|id| (q.clone(), id)));
+        }
+    } else {
+        for id in &args.job_ids {
+            let q = match &args.queue {
+                Some(q) => q.clone(),
+                None => {
+                    let origin: Option<String> = redis::cmd("HGET")
+                        .arg(keys.job(id))
+                        .arg("origin")
+                        .query_async(&mut con)
+                        .await
+                        .context("reading the job's origin")?;
+                    origin.unwrap_or_default()
+                }
+            };
+            work.push((q, id.clone()));
+        }
+    }
+    if work.is_empty() {
+        println!("Nothing to do: no failed jobs.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let script = redis::Script::new(REQUEUE_SCRIPT);
+    let empty_exc = zlib_compress(b"");
+    let mut requeued = 0usize;
+    let mut refused = Vec::new();
+    for (q, id) in &work {
+        let code: i64 = requeue_one(&mut con, &script, keys, q, id, &empty_exc)
+            .await
+            .with_context(|| format!("requeueing {id}"))?;
+        if code == 1 {
+            requeued += 1;
+        } else {
+            refused.push(format!("{id}: {}", refusal(code, q)));
+        }
+    }
+    println!("Requeued {requeued} job(s).");
+    if refused.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("Could not requeue {} job(s):", refused.len());
+    for r in &refused {
+        eprintln!("  {r}");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+async fn requeue_one(
+    con: &mut MultiplexedConnection,
+    script: &redis::Script,
+    keys: &Keys,
+    queue: &str,
+    id: &str,
+    empty_exc: &[u8],
+) -> redis::RedisResult<i64> {
+    script
+        .key(keys.failed(queue))
+        .key(keys.job(id))
+        .arg(id)
+        .arg(keys.prefix())
+        .arg(format_datetime(now()))
+        .arg(empty_exc)
+        .arg(DEFAULT_JOB_TIMEOUT)
+        .invoke_async(con)
+        .await
+}

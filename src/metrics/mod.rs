@@ -1,0 +1,293 @@
+//! Prometheus metrics (`--metrics-addr`): job counters and histograms from the engine's
+//! observer hook, sampled queue depths, Redis/Postgres error counters and the history buffer
+//! gauge. Served by [`http`] at `/metrics` (Prometheus text 0.0.4, or OpenMetrics when the
+//! scraper asks for it) and `/healthz`.
+//!
+//! Error counters and the history-buffer gauge are process-wide (see [`redis_error`],
+//! [`postgres_error`], [`set_history_buffer`]) so that any module can report without a handle;
+//! every [`Metrics`] registry exposes them. Labels are bounded: `queue` comes from the worker's
+//! `--queues`, `task` from the task registry (`unknown` for jobs no task resolved), `op` from a
+//! fixed set of call sites.
+
+pub mod http;
+pub mod sampler;
+
+use std::sync::{LazyLock, Mutex};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use crate::engine::events::{EndKind, JobEnded, JobStarted, Observer};
+use crate::rq::time::parse_datetime;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub queue: String,
+    pub task: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    pub queue: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OpLabels {
+    pub op: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Job run times: from 10 ms to an hour (tasks run up to the 3600 s timeout of ctutor-tasks.md §1).
+const DURATION_BUCKETS: [f64; 15] = [
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+/// Time from enqueue to start: from 5 ms to an hour.
+const WAIT_BUCKETS: [f64; 13] = [
+    0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+];
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+fn wait_histogram() -> Histogram {
+    Histogram::new(WAIT_BUCKETS)
+}
+
+static REDIS_ERRORS: LazyLock<Family<OpLabels, Counter>> = LazyLock::new(Family::default);
+static POSTGRES_ERRORS: LazyLock<Counter> = LazyLock::new(Counter::default);
+static HISTORY_BUFFER: LazyLock<Gauge> = LazyLock::new(Gauge::default);
+
+/// The call sites that report Redis errors; their series exist from the start (at 0), so an
+/// alert on `increase(...)` works before the first error.
+pub const REDIS_OPS: [&str; 5] = ["dequeue", "start", "heartbeat", "end", "sample"];
+
+/// Counts a failed Redis operation; `op` names the call site (one of [`REDIS_OPS`]).
+pub fn redis_error(op: &str) {
+    REDIS_ERRORS
+        .get_or_create(&OpLabels { op: op.to_string() })
+        .inc();
+}
+
+/// Counts a failed PostgreSQL operation (history sink).
+pub fn postgres_error() {
+    POSTGRES_ERRORS.inc();
+}
+
+/// Sets the number of job records waiting in the history sink's buffer.
+pub fn set_history_buffer(n: i64) {
+    HISTORY_BUFFER.set(n);
+}
+
+/// The metrics of one worker process.
+pub struct Metrics {
+    registry: Registry,
+    started: Family<JobLabels, Counter>,
+    finished: Family<JobLabels, Counter>,
+    failed: Family<JobLabels, Counter>,
+    retried: Family<JobLabels, Counter>,
+    stopped: Family<JobLabels, Counter>,
+    duration: HistogramFamily<JobLabels>,
+    wait: HistogramFamily<QueueLabels>,
+    in_flight: Family<QueueLabels, Gauge>,
+    pub(crate) queue_depth: Family<QueueLabels, Gauge>,
+    pub(crate) started_registry: Family<QueueLabels, Gauge>,
+    pub(crate) failed_registry: Family<QueueLabels, Gauge>,
+    pub(crate) samples: Counter,
+    /// `None` while healthy; otherwise why `/healthz` answers 503.
+    problem: Mutex<Option<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("task_worker");
+        let m = Metrics {
+            started: Family::default(),
+            finished: Family::default(),
+            failed: Family::default(),
+            retried: Family::default(),
+            stopped: Family::default(),
+            duration: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
+            wait: Family::new_with_constructor(wait_histogram as fn() -> Histogram),
+            in_flight: Family::default(),
+            queue_depth: Family::default(),
+            started_registry: Family::default(),
+            failed_registry: Family::default(),
+            samples: Counter::default(),
+            problem: Mutex::new(Some("not connected to Redis yet".into())),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "build",
+            "task-worker build information",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        registry.register("jobs_started", "Jobs started", m.started.clone());
+        registry.register(
+            "jobs_finished",
+            "Jobs that finished successfully",
+            m.finished.clone(),
+        );
+        registry.register(
+            "jobs_failed",
+            "Jobs that failed for good (no retry left)",
+            m.failed.clone(),
+        );
+        registry.register(
+            "jobs_retried",
+            "Failed attempts that were re-enqueued or scheduled for a retry",
+            m.retried.clone(),
+        );
+        registry.register(
+            "jobs_stopped",
+            "Jobs stopped by a stop-job command",
+            m.stopped.clone(),
+        );
+        registry.register(
+            "job_duration_seconds",
+            "Run time of jobs (handler start to end)",
+            m.duration.clone(),
+        );
+        registry.register(
+            "job_wait_seconds",
+            "Time from enqueue (enqueued_at) to start",
+            m.wait.clone(),
+        );
+        registry.register("jobs_in_flight", "Jobs running now", m.in_flight.clone());
+        registry.register(
+            "queue_depth",
+            "Jobs waiting in the queue (LLEN, sampled)",
+            m.queue_depth.clone(),
+        );
+        registry.register(
+            "queue_started_jobs",
+            "Entries of the queue's started registry rq:wip (sampled)",
+            m.started_registry.clone(),
+        );
+        registry.register(
+            "queue_failed_jobs",
+            "Entries of the queue's failed registry (sampled)",
+            m.failed_registry.clone(),
+        );
+        registry.register(
+            "queue_samples",
+            "Queue sampling rounds that succeeded",
+            m.samples.clone(),
+        );
+        registry.register(
+            "redis_errors",
+            "Failed Redis operations, by operation",
+            REDIS_ERRORS.clone(),
+        );
+        registry.register(
+            "postgres_errors",
+            "Failed PostgreSQL operations of the history sink",
+            POSTGRES_ERRORS.clone(),
+        );
+        registry.register(
+            "history_buffer_jobs",
+            "Job records waiting in the history sink's buffer",
+            HISTORY_BUFFER.clone(),
+        );
+        for op in REDIS_OPS {
+            let _ = REDIS_ERRORS.get_or_create(&OpLabels { op: op.to_string() });
+        }
+        Metrics { registry, ..m }
+    }
+
+    /// Counts a failed Redis operation (same counter as [`redis_error`]).
+    pub fn inc_redis_errors(&self, op: &str) {
+        redis_error(op);
+    }
+
+    /// Counts a failed PostgreSQL operation (same counter as [`postgres_error`]).
+    pub fn inc_postgres_errors(&self) {
+        postgres_error();
+    }
+
+    /// Sets the history buffer gauge (same gauge as [`set_history_buffer`]).
+    pub fn set_history_buffer(&self, n: i64) {
+        set_history_buffer(n);
+    }
+
+    /// The exposition: OpenMetrics text when `openmetrics`, else Prometheus text 0.0.4.
+    pub fn encode(&self, openmetrics: bool) -> String {
+        let mut out = String::new();
+        let r = if openmetrics {
+            prometheus_client::encoding::text::encode(&mut out, &self.registry)
+        } else {
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
+        };
+        if let Err(e) = r {
+            tracing::warn!("encoding metrics failed: {e}");
+        }
+        out
+    }
+
+    /// Why `/healthz` should fail, if it should.
+    pub fn problem(&self) -> Option<String> {
+        self.problem.lock().map(|p| p.clone()).unwrap_or(None)
+    }
+
+    pub(crate) fn set_problem(&self, problem: Option<String>) {
+        if let Ok(mut p) = self.problem.lock() {
+            *p = problem;
+        }
+    }
+}
+
+fn job_labels(queue: &str, task: Option<&str>) -> JobLabels {
+    JobLabels {
+        queue: queue.to_string(),
+        task: task.unwrap_or("unknown").to_string(),
+    }
+}
+
+impl Observer for Metrics {
+    fn job_started(&self, ev: &JobStarted<'_>) {
+        let queue = QueueLabels {
+            queue: ev.exec.queue.clone(),
+        };
+        self.started
+            .get_or_create(&job_labels(&ev.exec.queue, ev.task))
+            .inc();
+        self.in_flight.get_or_create(&queue).inc();
+        if let Some(enqueued) = ev.hash.enqueued_at().as_deref().and_then(parse_datetime) {
+            let waited = (ev.exec.started_at - enqueued)
+                .num_microseconds()
+                .unwrap_or(0);
+            self.wait
+                .get_or_create(&queue)
+                .observe(waited.max(0) as f64 / 1e6);
+        }
+    }
+
+    fn job_ended(&self, ev: &JobEnded<'_>) {
+        let labels = job_labels(&ev.exec.queue, ev.task);
+        let counter = match ev.kind {
+            EndKind::Finished => &self.finished,
+            EndKind::Failed => &self.failed,
+            EndKind::Retried => &self.retried,
+            EndKind::Stopped => &self.stopped,
+        };
+        counter.get_or_create(&labels).inc();
+        self.duration.get_or_create(&labels).observe(ev.duration);
+        self.in_flight
+            .get_or_create(&QueueLabels {
+                queue: ev.exec.queue.clone(),
+            })
+            .dec();
+    }
+}

@@ -1,0 +1,75 @@
+//! Samples queue depths for the gauges: one pipelined round (`LLEN` queue, `ZCARD` started and
+//! failed registries per queue) every interval, whatever the scrape rate, so scrapes never cause
+//! Redis traffic. A failed round marks `/healthz` unhealthy until the next good one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+use super::{redis_error, Metrics, QueueLabels};
+use crate::rq::keys::Keys;
+
+/// Default sampling interval.
+pub const INTERVAL: Duration = Duration::from_secs(5);
+
+pub fn spawn(
+    metrics: Arc<Metrics>,
+    con: ConnectionManager,
+    keys: Keys,
+    queues: Vec<String>,
+    every: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut con = con;
+        let mut failing = false;
+        loop {
+            tick.tick().await;
+            match sample(&metrics, &mut con, &keys, &queues).await {
+                Ok(()) => {
+                    if failing {
+                        debug!("queue sampling works again");
+                    }
+                    failing = false;
+                    metrics.set_problem(None);
+                }
+                Err(e) => {
+                    redis_error("sample");
+                    if !failing {
+                        warn!("sampling queue depths failed: {e}");
+                    }
+                    failing = true;
+                    metrics.set_problem(Some(format!("Redis: {e}")));
+                }
+            }
+        }
+    })
+}
+
+async fn sample(
+    metrics: &Metrics,
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    queues: &[String],
+) -> redis::RedisResult<()> {
+    let mut p = redis::pipe();
+    for q in queues {
+        p.llen(keys.queue(q))
+            .zcard(keys.wip(q))
+            .zcard(keys.failed(q));
+    }
+    let counts: Vec<i64> = p.query_async(con).await?;
+    for (q, c) in queues.iter().zip(counts.chunks(3)) {
+        let label = QueueLabels { queue: q.clone() };
+        let at = |i: usize| c.get(i).copied().unwrap_or(0);
+        metrics.queue_depth.get_or_create(&label).set(at(0));
+        metrics.started_registry.get_or_create(&label).set(at(1));
+        metrics.failed_registry.get_or_create(&label).set(at(2));
+    }
+    metrics.samples.inc();
+    Ok(())
+}
