@@ -1358,16 +1358,7 @@ fn encode_sized(data: &[u8], ops: [u8; 3], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-
-    fn unhex(h: &str) -> Vec<u8> {
-        assert!(h.len() % 2 == 0, "odd hex length");
-        (0..h.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
+    use crate::value::test_support::{hex, python, random_value, unhex, Rng};
 
     /// Fixture bytes; `*` in the `str_70k` hex stands for 70,000 `x` bytes (the
     /// expected repr uses `*` the same way) to keep this file small.
@@ -1396,36 +1387,6 @@ mod tests {
 
     fn s(text: &str) -> Value {
         Value::Str(text.into())
-    }
-
-    /// Runs `python3 -c script` with `input` on stdin; `None` (test skipped) when
-    /// python3 is not installed.
-    fn python(script: &str, input: &str) -> Option<String> {
-        let mut child = match Command::new("python3")
-            .args(["-c", script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                eprintln!("python3 not available ({e}); skipping the CPython cross-check");
-                return None;
-            }
-        };
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write to python3");
-        let out = child.wait_with_output().expect("python3 output");
-        assert!(out.status.success(), "python3 failed");
-        Some(String::from_utf8(out.stdout).expect("utf-8 from python3"))
-    }
-
-    fn hex(data: &[u8]) -> String {
-        data.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     // --- real CPython 3.11 pickles, protocols 0-5 ---
@@ -1869,20 +1830,6 @@ mod tests {
         }
     }
 
-    /// xorshift64*: a tiny deterministic PRNG for the fuzz loop.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn fuzz_never_panics() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -2004,6 +1951,18 @@ mod tests {
             let v = dec(&data).unwrap();
             let again = dec(&encode(&v)).unwrap();
             assert_eq!(again.py_repr(), repr, "{name} protocol {proto}");
+        }
+    }
+
+    #[test]
+    fn random_values_round_trip() {
+        let mut rng = Rng(3);
+        for _ in 0..2000 {
+            let v = random_value(&mut rng, 5, false);
+            let back = dec(&encode(&v)).unwrap();
+            // repr() compares NaN as equal text, unlike PartialEq.
+            assert_eq!(back.py_repr(), v.py_repr());
+            assert_eq!(format!("{back:?}").len(), format!("{v:?}").len());
         }
     }
 
