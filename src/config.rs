@@ -92,6 +92,12 @@ pub struct RunArgs {
     /// Seconds running jobs get to finish after the first SIGTERM/SIGINT.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
     pub shutdown_timeout: u64,
+    /// Run RQ's scheduler too: move due `enqueue_in`/`enqueue_at`/retry jobs to their queues.
+    #[arg(long, env = "TASK_WITH_SCHEDULER")]
+    pub with_scheduler: bool,
+    /// Seconds between maintenance runs (registry cleanup, abandoned jobs, dead workers).
+    #[arg(long, env = "MAINTENANCE_INTERVAL", default_value_t = 600)]
+    pub maintenance_interval: u64,
     /// Seconds between heartbeats of running jobs (RQ uses 30; the registry score allows 90).
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value_t = 10, hide = true)]
     pub heartbeat_interval: u64,
@@ -114,6 +120,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
     pub heartbeat_interval: Duration,
+    pub with_scheduler: bool,
+    pub maintenance_interval: Duration,
 }
 
 impl RedisArgs {
@@ -245,6 +253,8 @@ impl RunArgs {
             log_format: self.log_format,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
+            with_scheduler: self.with_scheduler,
+            maintenance_interval: Duration::from_secs(self.maintenance_interval.max(1)),
         })
     }
 }

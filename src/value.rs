@@ -1106,7 +1106,8 @@ mod tests {
     }
 
     const PY_REPR: &str = r#"
-import sys, pickle
+import sys, pickle, unicodedata
+print(unicodedata.unidata_version)
 for line in sys.stdin:
     v = pickle.loads(bytes.fromhex(line.strip()))
     print(repr(v).encode('utf-8').hex(), str(v).encode('utf-8').hex())
@@ -1121,14 +1122,39 @@ for line in sys.stdin:
         let Some(out) = python(PY_REPR, &input) else {
             return;
         };
-        let lines: Vec<&str> = out.lines().collect();
+        let mut lines = out.lines();
+        // The isprintable table is Unicode 14.0.0 (Python 3.11). Other Pythons
+        // print characters assigned in other Unicode versions differently, so
+        // with them only values within Latin-1 must match exactly.
+        let same_unicode = lines.next() == Some("14.0.0");
+        if !same_unicode {
+            eprintln!("python3 uses another Unicode version: comparing Latin-1 text only");
+        }
+        let lines: Vec<&str> = lines.collect();
         assert_eq!(lines.len(), values.len());
         for (v, line) in values.iter().zip(lines) {
             let (repr, text) = line.split_once(' ').expect("two fields");
             let repr = String::from_utf8(unhex(repr)).unwrap();
             let text = String::from_utf8(unhex(text)).unwrap();
+            if !same_unicode && !within_latin1(v) {
+                continue;
+            }
             assert_eq!(v.py_repr(), repr, "{v:?}");
             assert_eq!(v.py_str(), text, "{v:?}");
+        }
+    }
+
+    fn within_latin1(v: &Value) -> bool {
+        match v {
+            Value::Str(s) => s.chars().all(|c| u32::from(c) < 0x100),
+            Value::List(items)
+            | Value::Tuple(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items) => items.iter().all(within_latin1),
+            Value::Dict(pairs) => pairs
+                .iter()
+                .all(|(k, v)| within_latin1(k) && within_latin1(v)),
+            _ => true,
         }
     }
 

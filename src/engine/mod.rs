@@ -14,7 +14,9 @@ pub mod dispatch;
 pub mod events;
 pub mod executor;
 pub mod heartbeat;
+pub mod maintenance;
 pub mod progress;
+pub mod scheduler;
 pub mod shutdown;
 pub mod slots;
 pub mod writer;
@@ -158,12 +160,30 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     register_births(&engine).await?;
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
+    maintenance::run_once(&engine).await;
+    let maintenance = tokio::spawn(maintenance::run(engine.clone()));
+    let scheduler = if !engine.cfg.with_scheduler {
+        None
+    } else if engine.cfg.burst {
+        scheduler::Scheduler::new(engine.clone()).run_once().await;
+        None
+    } else {
+        Some(tokio::spawn(
+            scheduler::Scheduler::new(engine.clone()).run(),
+        ))
+    };
 
     let dispatch_result = dispatch::run(engine.clone()).await;
     if let Err(e) = &dispatch_result {
         warn!("dispatcher stopped: {e:#}");
     }
     drain(&engine).await;
+    if let Some(s) = scheduler {
+        // It sees the shutdown within a second and releases its locks.
+        let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
+    }
+    // It returns at the shutdown signal; give a pass in progress a moment to release its lock.
+    let _ = tokio::time::timeout(Duration::from_secs(5), maintenance).await;
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;

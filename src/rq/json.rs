@@ -876,11 +876,11 @@ for line in sys.stdin:
     }
 
     const PY_LOADS: &str = r#"
-import sys, json
+import sys, json, pickle
 for line in sys.stdin:
     try:
         v = json.loads(bytes.fromhex(line.strip()).decode('utf-8'))
-        print('OK', repr(v).encode('utf-8').hex())
+        print('OK', pickle.dumps(v, protocol=5).hex())
     except (ValueError, RecursionError):
         print('ERR')
 "#;
@@ -963,14 +963,26 @@ for line in sys.stdin:
         for (t, line) in texts.iter().zip(lines) {
             let ours = dec(t);
             match line.split_once(' ') {
-                Some(("OK", repr)) => {
-                    let repr = String::from_utf8(unhex(repr)).unwrap();
-                    match ours {
-                        Ok(ours) => {
-                            assert_eq!(ours.py_repr(), repr, "{:?}", String::from_utf8_lossy(t))
-                        }
+                Some(("OK", pickled)) => {
+                    // Python's value comes back as a pickle, so both sides are
+                    // rendered by our own py_repr (independent of Python's Unicode
+                    // version).
+                    let theirs = crate::rq::pickle::decode(&unhex(pickled), &Limits::default());
+                    match (ours, theirs) {
+                        (Ok(ours), Ok(theirs)) => assert_eq!(
+                            ours.py_repr(),
+                            theirs.py_repr(),
+                            "{:?}",
+                            String::from_utf8_lossy(t)
+                        ),
                         // Python accepts lone surrogates, which a Rust String cannot hold.
-                        Err(e) => assert!(e.to_string().contains("lone surrogate"), "{e}"),
+                        (Err(e), Err(_)) => {
+                            assert!(e.to_string().contains("lone surrogate"), "{e}")
+                        }
+                        (ours, theirs) => panic!(
+                            "{:?}: ours {ours:?}, python {theirs:?}",
+                            String::from_utf8_lossy(t)
+                        ),
                     }
                 }
                 _ => assert!(

@@ -202,6 +202,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Value> {
         marks: Vec::new(),
         memo: HashMap::new(),
         work: 0,
+        reduced_bytes: 0,
         op_at: 0,
     };
     let root = unpickler.run()?;
@@ -350,6 +351,8 @@ struct Unpickler<'a> {
     memo: HashMap<u64, NodeId>,
     /// Values pushed plus memo slots created, bounded by `max_items`.
     work: usize,
+    /// Bytes created by allowlisted constructors, bounded by `max_bytes`.
+    reduced_bytes: usize,
     /// Offset of the opcode being executed, for error messages.
     op_at: usize,
 }
@@ -371,7 +374,11 @@ impl Unpickler<'_> {
     }
 
     fn count_work(&mut self) -> Result<()> {
-        self.work += 1;
+        self.count_work_n(1)
+    }
+
+    fn count_work_n(&mut self, n: usize) -> Result<()> {
+        self.work = self.work.saturating_add(n);
         if self.work > self.limits.max_items {
             return Err(PickleError::Limit {
                 offset: self.op_at,
@@ -795,6 +802,27 @@ impl Unpickler<'_> {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let value = self.reduce(callable, args)?;
+                    // The constructors copy their argument; charge the copy so that
+                    // REDUCE repeated on one memoized list or string cannot
+                    // multiply memory.
+                    match &value {
+                        Node::Set(items) | Node::FrozenSet(items) => {
+                            self.count_work_n(items.len())?
+                        }
+                        Node::Leaf(Value::Bytes(b)) => {
+                            self.reduced_bytes = self.reduced_bytes.saturating_add(b.len());
+                            if self.reduced_bytes > self.limits.max_bytes {
+                                return Err(PickleError::Limit {
+                                    offset: self.op_at,
+                                    msg: format!(
+                                        "REDUCE built more than max_bytes ({}) bytes",
+                                        self.limits.max_bytes
+                                    ),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
                     self.push_new(value)?;
                 }
                 BUILD => return Err(self.refuse("BUILD", "(sets the state of an object)")),
@@ -1744,6 +1772,45 @@ mod tests {
         data.extend_from_slice(b"l.");
         let err = dec(&data).unwrap_err();
         assert!(err.to_string().contains("max_bytes"), "{err}");
+    }
+
+    #[test]
+    fn repeated_reduce_on_one_memoized_argument_is_bounded() {
+        // A 1000-item list memoized once, then set(list) applied 10,000 times.
+        let mut data = b"\x80\x02cbuiltins\nset\nq\x00](".to_vec();
+        data.extend(std::iter::repeat(*b"K\x01").take(1000).flatten());
+        data.extend_from_slice(b"eq\x01(");
+        data.extend(
+            std::iter::repeat(*b"h\x00h\x01\x85R0")
+                .take(10_000)
+                .flatten(),
+        );
+        data.extend_from_slice(b"1N.");
+        let limits = Limits {
+            max_items: 100_000,
+            ..Limits::default()
+        };
+        let err = decode(&data, &limits).unwrap_err();
+        assert!(err.to_string().contains("max_items"), "{err}");
+        // Same with bytes(str, 'latin1') on a 100 KB string.
+        let mut data = b"\x80\x02cbuiltins\nbytes\nq\x00X\xa0\x86\x01\x00".to_vec();
+        data.extend(std::iter::repeat(b'x').take(100_000));
+        data.extend_from_slice(b"q\x01\x8c\x06latin1q\x02(");
+        data.extend(
+            std::iter::repeat(*b"h\x00h\x01h\x02\x86R0")
+                .take(1_000)
+                .flatten(),
+        );
+        data.extend_from_slice(b"1N.");
+        let limits = Limits {
+            max_bytes: 10_000_000,
+            ..Limits::default()
+        };
+        let err = decode(&data, &limits).unwrap_err();
+        assert!(
+            err.to_string().contains("REDUCE built more than max_bytes"),
+            "{err}"
+        );
     }
 
     #[test]
