@@ -25,6 +25,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start; boxing buys nothing
 pub enum Command {
     /// Run the worker (the default).
     Run(RunArgs),

@@ -401,13 +401,13 @@ pub fn float_repr(x: f64) -> String {
         let point = exp + 1;
         if point <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat('0').take(point.unsigned_abs() as usize));
+            out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
             out.push_str(&digits);
         } else {
             let point = point as usize;
             if point >= digits.len() {
                 out.push_str(&digits);
-                out.extend(std::iter::repeat('0').take(point - digits.len()));
+                out.extend(std::iter::repeat_n('0', point - digits.len()));
                 out.push_str(".0");
             } else {
                 out.push_str(&digits[..point]);

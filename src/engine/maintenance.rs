@@ -136,6 +136,11 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         return Ok(());
     }
     let settings = hash.settings().unwrap_or_default();
+    let abandoned = lifecycle::Abandoned {
+        queue: q,
+        member,
+        job_id,
+    };
     let at = now();
     let retries_left = settings.retries_left.unwrap_or(0);
     if retries_left > 0 {
@@ -150,7 +155,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
                 at_front: hash.enqueue_at_front_on_retry(),
             }
         };
-        lifecycle::retry_abandoned(&mut p, keys, q, member, job_id, retries_left - 1, &plan, at);
+        lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
         p.query_async::<Vec<Vec<String>>>(&mut con).await?;
         info!(
             job_id,
@@ -160,7 +165,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         );
         return Ok(());
     }
-    lifecycle::fail_abandoned(&mut p, keys, q, member, job_id, settings.failure_ttl, at);
+    lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
     let deps: Vec<Vec<String>> = p.query_async(&mut con).await?;
     warn!(
         job_id,

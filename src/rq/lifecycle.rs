@@ -625,18 +625,25 @@ pub fn abandoned_text(now: Instant) -> String {
     )
 }
 
+/// An `rq:wip` member whose score has passed: its worker stopped heartbeating.
+pub struct Abandoned<'a> {
+    pub queue: &'a str,
+    /// `<job_id>:<execution_id>`
+    pub member: &'a str,
+    pub job_id: &'a str,
+}
+
 /// Fails a job whose execution was abandoned (its `rq:wip` score expired: the worker died),
 /// as `StartedJobRegistry.cleanup` does (§7.1): a type 2 result with `worker_name ''`.
 /// Yields one reply: the job's dependents.
 pub fn fail_abandoned(
     p: &mut Pipeline,
     keys: &Keys,
-    queue: &str,
-    member: &str,
-    job_id: &str,
+    a: &Abandoned<'_>,
     failure_ttl: Option<i64>,
     now: Instant,
 ) {
+    let (queue, member, job_id) = (a.queue, a.member, a.job_id);
     let ttl = failure_ttl.unwrap_or(super::job::DEFAULT_FAILURE_TTL);
     let ts = format_datetime(now);
     p.cmd("HSET")
@@ -691,13 +698,12 @@ pub fn fail_abandoned(
 pub fn retry_abandoned(
     p: &mut Pipeline,
     keys: &Keys,
-    queue: &str,
-    member: &str,
-    job_id: &str,
+    a: &Abandoned<'_>,
     retries_left_after: i64,
     plan: &RetryPlan,
     now: Instant,
 ) {
+    let (queue, member, job_id) = (a.queue, a.member, a.job_id);
     p.cmd("HSET")
         .arg(keys.job(job_id))
         .arg("retries_left")

@@ -983,12 +983,12 @@ impl Unpickler<'_> {
                 Some(b'u') if run % 2 == 1 => 4,
                 Some(b'U') if run % 2 == 1 => 8,
                 _ => {
-                    out.extend(std::iter::repeat('\\').take(run));
+                    out.extend(std::iter::repeat_n('\\', run));
                     continue;
                 }
             };
             // All but the escaping backslash are literal.
-            out.extend(std::iter::repeat('\\').take(run - 1));
+            out.extend(std::iter::repeat_n('\\', run - 1));
             let hex = line
                 .get(i + 1..i + 1 + width)
                 .and_then(parse_hex)
@@ -1394,7 +1394,7 @@ mod tests {
         if name == "str_70k" {
             let (a, b) = hex.split_once('*').expect("placeholder");
             let mut data = unhex(a);
-            data.extend(std::iter::repeat(b'x').take(70_000));
+            data.extend(std::iter::repeat_n(b'x', 70_000));
             data.extend(unhex(b));
             (data, repr.replace('*', &"x".repeat(70_000)))
         } else {
@@ -1716,8 +1716,8 @@ mod tests {
     fn deep_nesting_is_refused() {
         let deep = |n: usize| {
             let mut data = b"\x80\x02".to_vec();
-            data.extend(std::iter::repeat(b']').take(n));
-            data.extend(std::iter::repeat(b'a').take(n - 1));
+            data.extend(std::iter::repeat_n(b']', n));
+            data.extend(std::iter::repeat_n(b'a', n - 1));
             data.push(b'.');
             data
         };
@@ -1766,9 +1766,9 @@ mod tests {
         assert!(err.to_string().contains("max_items"), "{err}");
         // A shared 1 MiB string repeated 100 times exceeds a 64 MiB... no: 100 MiB.
         let mut data = b"\x80\x05\x8e\x00\x00\x10\x00\x00\x00\x00\x00".to_vec();
-        data.extend(std::iter::repeat(b'x').take(1 << 20));
+        data.extend(std::iter::repeat_n(b'x', 1 << 20));
         data.extend_from_slice(b"\x94(");
-        data.extend(std::iter::repeat(*b"h\x00").take(100).flatten());
+        data.extend(std::iter::repeat_n(*b"h\x00", 100).flatten());
         data.extend_from_slice(b"l.");
         let err = dec(&data).unwrap_err();
         assert!(err.to_string().contains("max_bytes"), "{err}");
@@ -1778,13 +1778,9 @@ mod tests {
     fn repeated_reduce_on_one_memoized_argument_is_bounded() {
         // A 1000-item list memoized once, then set(list) applied 10,000 times.
         let mut data = b"\x80\x02cbuiltins\nset\nq\x00](".to_vec();
-        data.extend(std::iter::repeat(*b"K\x01").take(1000).flatten());
+        data.extend(std::iter::repeat_n(*b"K\x01", 1000).flatten());
         data.extend_from_slice(b"eq\x01(");
-        data.extend(
-            std::iter::repeat(*b"h\x00h\x01\x85R0")
-                .take(10_000)
-                .flatten(),
-        );
+        data.extend(std::iter::repeat_n(*b"h\x00h\x01\x85R0", 10_000).flatten());
         data.extend_from_slice(b"1N.");
         let limits = Limits {
             max_items: 100_000,
@@ -1794,13 +1790,9 @@ mod tests {
         assert!(err.to_string().contains("max_items"), "{err}");
         // Same with bytes(str, 'latin1') on a 100 KB string.
         let mut data = b"\x80\x02cbuiltins\nbytes\nq\x00X\xa0\x86\x01\x00".to_vec();
-        data.extend(std::iter::repeat(b'x').take(100_000));
+        data.extend(std::iter::repeat_n(b'x', 100_000));
         data.extend_from_slice(b"q\x01\x8c\x06latin1q\x02(");
-        data.extend(
-            std::iter::repeat(*b"h\x00h\x01h\x02\x86R0")
-                .take(1_000)
-                .flatten(),
-        );
+        data.extend(std::iter::repeat_n(*b"h\x00h\x01h\x02\x86R0", 1_000).flatten());
         data.extend_from_slice(b"1N.");
         let limits = Limits {
             max_bytes: 10_000_000,
@@ -1826,14 +1818,14 @@ mod tests {
             Err(PickleError::Limit { .. })
         ));
         let mut big = vec![b'N'];
-        big.extend(std::iter::repeat(b'.').take(100));
+        big.extend(std::iter::repeat_n(b'.', 100));
         assert!(matches!(
             decode(&big, &tiny),
             Err(PickleError::Limit { offset: 0, .. })
         ));
         // DUP cannot grow the stack without bound either.
         let mut dups = b"N".to_vec();
-        dups.extend(std::iter::repeat(b'2').take(30));
+        dups.extend(std::iter::repeat_n(b'2', 30));
         assert!(matches!(
             decode(&dups, &tiny),
             Err(PickleError::Limit { .. })
