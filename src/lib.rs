@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod history;
 pub mod logging;
 pub mod rq;
 pub mod tasks;

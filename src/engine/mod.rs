@@ -142,6 +142,11 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
 
     let keys = Keys::new(&cfg.key_prefix);
     let ip_address = connect::own_address(&mut con).await;
+    let mut observers: Vec<Arc<dyn events::Observer>> = Vec::new();
+    let history = crate::history::History::from_config(&cfg)?;
+    if let Some(h) = &history {
+        observers.push(h.clone());
+    }
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
         writer: Writer::spawn(con.clone(), keys.clone()),
@@ -153,7 +158,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
-        observers: Vec::new(),
+        observers,
         cfg,
     });
 
@@ -177,6 +182,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     if let Err(e) = &dispatch_result {
         warn!("dispatcher stopped: {e:#}");
     }
+    let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
     if let Some(s) = scheduler {
         // It sees the shutdown within a second and releases its locks.
@@ -184,6 +190,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     // It returns at the shutdown signal; give a pass in progress a moment to release its lock.
     let _ = tokio::time::timeout(Duration::from_secs(5), maintenance).await;
+    if let Some(h) = &history {
+        // Bounded by the shutdown timeout counted from the stop, with a little time to write
+        // even when the drain used it all.
+        let deadline = (stopping_since + engine.cfg.shutdown_timeout)
+            .max(tokio::time::Instant::now() + Duration::from_secs(2));
+        h.flush(deadline).await;
+    }
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;
