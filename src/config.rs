@@ -25,6 +25,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start; boxing buys nothing
 pub enum Command {
     /// Run the worker (the default).
     Run(RunArgs),
@@ -42,6 +43,8 @@ pub enum Command {
     Resume(crate::cli::control::ResumeArgs),
     /// Put failed jobs back on their queue (`rq requeue`).
     Requeue(crate::cli::control::RequeueArgs),
+    /// Show recent task executions from the PostgreSQL history.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,6 +65,48 @@ pub struct RedisArgs {
     /// Key prefix (RQ 3.0's RQ_KEY_PREFIX; RQ 2.x always uses `rq`).
     #[arg(long, env = "RQ_KEY_PREFIX", default_value = "rq")]
     pub key_prefix: String,
+}
+
+/// PostgreSQL connection for the task history (`crate::history`). With neither the URL nor the
+/// `POSTGRES_*` variables, history is off.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL for the task history (postgres://user:pass@host:port/db).
+    #[arg(long, env = "POSTGRES_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Used with the other POSTGRES_* variables (as the compose files set them) when no URL is given.
+    #[arg(long, env = "POSTGRES_HOST", hide = true)]
+    pub postgres_host: Option<String>,
+    #[arg(long, env = "POSTGRES_PORT", hide = true)]
+    pub postgres_port: Option<String>,
+    #[arg(long, env = "POSTGRES_USER", hide = true)]
+    pub postgres_user: Option<String>,
+    #[arg(long, env = "POSTGRES_PASSWORD", hide = true, hide_env_values = true)]
+    pub postgres_password: Option<String>,
+    #[arg(long, env = "POSTGRES_DB", hide = true)]
+    pub postgres_db: Option<String>,
+}
+
+/// `task-worker history`: recent executions from PostgreSQL.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Only this job id.
+    #[arg(long = "job")]
+    pub job: Option<String>,
+    /// Only this task (handler) name.
+    #[arg(long = "task")]
+    pub task: Option<String>,
+    /// Only this status: started, finished, failed or stopped.
+    #[arg(long = "status")]
+    pub status: Option<String>,
+    /// At most this many rows, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -104,12 +149,26 @@ pub struct RunArgs {
     /// Seconds running jobs get to finish after the first SIGTERM/SIGINT.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
     pub shutdown_timeout: u64,
+    /// Run RQ's scheduler too: move due `enqueue_in`/`enqueue_at`/retry jobs to their queues.
+    #[arg(long, env = "TASK_WITH_SCHEDULER")]
+    pub with_scheduler: bool,
+    /// Seconds between maintenance runs (registry cleanup, abandoned jobs, dead workers).
+    #[arg(long, env = "MAINTENANCE_INTERVAL", default_value_t = 600)]
+    pub maintenance_interval: u64,
     /// Seconds between heartbeats of running jobs (RQ uses 30; the registry score allows 90).
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value_t = 10, hide = true)]
     pub heartbeat_interval: u64,
     /// Serve Prometheus metrics at http://HOST:PORT/metrics (and /healthz); off when unset.
     #[arg(long, env = "METRICS_ADDR", value_name = "HOST:PORT")]
     pub metrics_addr: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// History rows held in memory while PostgreSQL is slow or down; when full, no new jobs are taken.
+    #[arg(long, env = "HISTORY_BUFFER", default_value_t = 100_000)]
+    pub history_buffer: usize,
+    /// Delete history rows older than this many days (0 or unset: keep them).
+    #[arg(long, env = "HISTORY_RETENTION_DAYS")]
+    pub history_retention_days: Option<u32>,
 }
 
 /// Validated run configuration.
@@ -130,6 +189,13 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub heartbeat_interval: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
+    pub with_scheduler: bool,
+    pub maintenance_interval: Duration,
+    /// PostgreSQL URL of the task history; `None` = history off.
+    pub database_url: Option<String>,
+    pub history_buffer: usize,
+    /// `None` = keep history rows forever.
+    pub history_retention_days: Option<u32>,
 }
 
 impl RedisArgs {
@@ -171,6 +237,52 @@ impl RedisArgs {
                 self.key_prefix
             ))
         }
+    }
+}
+
+impl DatabaseArgs {
+    /// The history database URL: `--database-url`/`POSTGRES_URL`, else one built from
+    /// `POSTGRES_HOST`, `POSTGRES_USER`, `POSTGRES_DB` (needed), `POSTGRES_PORT` (default 5432)
+    /// and `POSTGRES_PASSWORD` (optional); `None` when neither is configured.
+    pub fn effective_url(&self) -> Result<Option<String>, String> {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        if let Some(raw) = set(&self.database_url) {
+            let url = url::Url::parse(raw)
+                .map_err(|e| format!("invalid --database-url {}: {e}", redact_url(raw)))?;
+            if !matches!(url.scheme(), "postgres" | "postgresql") {
+                return Err(format!(
+                    "invalid --database-url: unsupported scheme '{}' (use postgres://)",
+                    url.scheme()
+                ));
+            }
+            return Ok(Some(raw.to_string()));
+        }
+        let (Some(host), Some(user), Some(db)) = (
+            set(&self.postgres_host),
+            set(&self.postgres_user),
+            set(&self.postgres_db),
+        ) else {
+            return Ok(None);
+        };
+        let port: u16 = match set(&self.postgres_port) {
+            None => 5432,
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("invalid POSTGRES_PORT {p:?}: expected a port number"))?,
+        };
+        let mut url = url::Url::parse("postgres://localhost/")
+            .map_err(|e| format!("cannot build the database URL: {e}"))?;
+        url.set_host(Some(host))
+            .map_err(|e| format!("invalid POSTGRES_HOST {host:?}: {e}"))?;
+        let _ = url.set_port(Some(port));
+        let _ = url.set_username(user);
+        if let Some(pw) = self.postgres_password.as_deref().filter(|p| !p.is_empty()) {
+            let _ = url.set_password(Some(pw));
+        }
+        url.set_path(db);
+        Ok(Some(url.to_string()))
     }
 }
 
@@ -248,9 +360,17 @@ impl RunArgs {
         };
         let metrics_addr = match self.metrics_addr.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(a) => Some(parse_socket_addr(a).map_err(|e| format!("invalid --metrics-addr {a:?}: {e}"))?),
+            Some(a) => Some(
+                parse_socket_addr(a).map_err(|e| format!("invalid --metrics-addr {a:?}: {e}"))?,
+            ),
         };
+        if self.history_buffer == 0 {
+            return Err("invalid --history-buffer 0: must be at least 1".into());
+        }
         Ok(Config {
+            database_url: self.database.effective_url()?,
+            history_buffer: self.history_buffer,
+            history_retention_days: self.history_retention_days.filter(|d| *d > 0),
             queues,
             redis_url: self.redis.effective_url()?,
             key_prefix: self.redis.validated_prefix()?,
@@ -266,6 +386,8 @@ impl RunArgs {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
             metrics_addr,
+            with_scheduler: self.with_scheduler,
+            maintenance_interval: Duration::from_secs(self.maintenance_interval.max(1)),
         })
     }
 }
@@ -340,5 +462,49 @@ mod tests {
         let url = args.effective_url().unwrap();
         assert!(url.contains(":s3cret@"));
         assert!(!redact_url(&url).contains("s3cret"));
+    }
+
+    #[test]
+    fn database_url_from_flag_or_postgres_variables() {
+        let none = DatabaseArgs::default();
+        assert_eq!(none.effective_url().unwrap(), None);
+        let parts = DatabaseArgs {
+            postgres_host: Some("postgres".into()),
+            postgres_port: Some("5433".into()),
+            postgres_user: Some("app".into()),
+            postgres_password: Some("p@ss/word".into()),
+            postgres_db: Some("codeability".into()),
+            ..Default::default()
+        };
+        let url = parts.effective_url().unwrap().unwrap();
+        assert_eq!(
+            url,
+            "postgres://app:p%40ss%2Fword@postgres:5433/codeability"
+        );
+        let flag = DatabaseArgs {
+            database_url: Some("postgresql://u@h/db".into()),
+            ..parts.clone()
+        };
+        assert_eq!(
+            flag.effective_url().unwrap().unwrap(),
+            "postgresql://u@h/db"
+        );
+        let bad = DatabaseArgs {
+            database_url: Some("mysql://h/db".into()),
+            ..Default::default()
+        };
+        assert!(bad.effective_url().unwrap_err().contains("scheme"));
+        let c = parse(&[
+            "--history-retention-days",
+            "0",
+            "--database-url",
+            "postgres://h/d",
+        ])
+        .unwrap();
+        assert_eq!(c.history_retention_days, None);
+        assert_eq!(c.history_buffer, 100_000);
+        assert!(parse(&["--history-buffer", "0"])
+            .unwrap_err()
+            .contains("history-buffer"));
     }
 }

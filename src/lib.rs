@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod history;
 pub mod logging;
 pub mod metrics;
 pub mod rq;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             cli::print_tasks();
             ExitCode::SUCCESS
         }
+        Some(Command::History(args)) => task_worker::history::query::command(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Health(args)) => cli::execute(cli::health::run(args)),
         Some(Command::Status(args)) => cli::execute(cli::status::run(args)),

@@ -747,11 +747,7 @@ fn parse_prometheus(text: &str) -> Samples {
     samples
 }
 
-fn sample(
-    m: &Samples,
-    name: &str,
-    labels: &[(&str, &str)],
-) -> Option<f64> {
+fn sample(m: &Samples, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let mut l: Vec<(String, String)> = labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

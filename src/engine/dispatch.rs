@@ -188,6 +188,16 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
                 .ignore();
             continue;
         }
+        if hash.status().as_deref() == Some(crate::rq::job::status::CANCELED) {
+            // `job.cancel()` removes the id from the queue; one that slipped through never runs.
+            info!(job_id = %id, "skipping canceled job");
+            gone.cmd("LREM")
+                .arg(keys.intermediate(popped_from))
+                .arg(1)
+                .arg(&id)
+                .ignore();
+            continue;
+        }
         let Some(slot) = slot_iter.next() else {
             // Cannot happen (we took at most as many ids as free slots); put it back in front.
             warn!(job_id = %id, "no free slot for a taken job; returning it to its queue");
@@ -221,7 +231,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
     for slot in slot_iter {
         engine.slots.release(slot);
     }
-    if !gone.cmd_iter().next().is_none() {
+    if gone.cmd_iter().next().is_some() {
         let mut con = engine.con.clone();
         if let Err(e) = gone.query_async::<()>(&mut con).await {
             warn!("could not clean up skipped ids: {e}");

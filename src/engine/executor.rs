@@ -14,7 +14,7 @@ use super::writer::Ending;
 use super::Engine;
 use crate::rq::codec;
 use crate::rq::job::{status, JobHash, JobSettings};
-use crate::rq::lifecycle::{retry_interval, Execution, RetryPlan};
+use crate::rq::lifecycle::{repeat_interval, retry_interval, Execution, Repeat, RetryPlan};
 use crate::tasks::{self, TaskContext, TaskError};
 use crate::value::Value;
 
@@ -224,6 +224,21 @@ async fn execute(
     }
 }
 
+/// §7.6: a successful job with `repeats_left > 0` is enqueued or scheduled again.
+fn repeat_plan(hash: &JobHash) -> Option<Repeat> {
+    let left = hash.repeats_left().ok().flatten().filter(|n| *n > 0)?;
+    let intervals = hash.repeat_intervals().ok().flatten().unwrap_or_default();
+    let interval = repeat_interval(&intervals, left);
+    Some(Repeat {
+        repeats_left_after: left - 1,
+        plan: if interval > 0 {
+            RetryPlan::Schedule { interval }
+        } else {
+            RetryPlan::Requeue { at_front: false }
+        },
+    })
+}
+
 /// Turns an outcome into the job's ending, applying RQ's retry rules (§6.8).
 fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Ending {
     let settings = job.settings.clone().unwrap_or_default();
@@ -232,6 +247,7 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
             return Ending::Success {
                 result_ttl: settings.result_ttl_or(engine.cfg.results_ttl),
                 return_value: codec::encode_return_value(&v, engine.cfg.serializer),
+                repeat: repeat_plan(&job.hash),
             }
         }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),

@@ -14,7 +14,9 @@ pub mod dispatch;
 pub mod events;
 pub mod executor;
 pub mod heartbeat;
+pub mod maintenance;
 pub mod progress;
+pub mod scheduler;
 pub mod shutdown;
 pub mod slots;
 pub mod writer;
@@ -150,6 +152,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
 
     let keys = Keys::new(&cfg.key_prefix);
     let ip_address = connect::own_address(&mut con).await;
+    let history = crate::history::History::from_config(&cfg)?;
+    if let Some(h) = &history {
+        observers.push(h.clone());
+    }
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
         writer: Writer::spawn(con.clone(), keys.clone()),
@@ -177,12 +183,38 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
             crate::metrics::sampler::INTERVAL,
         )
     });
+    maintenance::run_once(&engine).await;
+    let maintenance = tokio::spawn(maintenance::run(engine.clone()));
+    let scheduler = if !engine.cfg.with_scheduler {
+        None
+    } else if engine.cfg.burst {
+        scheduler::Scheduler::new(engine.clone()).run_once().await;
+        None
+    } else {
+        Some(tokio::spawn(
+            scheduler::Scheduler::new(engine.clone()).run(),
+        ))
+    };
 
     let dispatch_result = dispatch::run(engine.clone()).await;
     if let Err(e) = &dispatch_result {
         warn!("dispatcher stopped: {e:#}");
     }
+    let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
+    if let Some(s) = scheduler {
+        // It sees the shutdown within a second and releases its locks.
+        let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
+    }
+    // It returns at the shutdown signal; give a pass in progress a moment to release its lock.
+    let _ = tokio::time::timeout(Duration::from_secs(5), maintenance).await;
+    if let Some(h) = &history {
+        // Bounded by the shutdown timeout counted from the stop, with a little time to write
+        // even when the drain used it all.
+        let deadline = (stopping_since + engine.cfg.shutdown_timeout)
+            .max(tokio::time::Instant::now() + Duration::from_secs(2));
+        h.flush(deadline).await;
+    }
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;

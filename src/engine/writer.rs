@@ -22,6 +22,8 @@ pub enum Ending {
     Success {
         result_ttl: i64,
         return_value: Option<String>,
+        /// Set when the job repeats (§7.6).
+        repeat: Option<lifecycle::Repeat>,
     },
     Failure {
         status: &'static str,
@@ -79,12 +81,14 @@ fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
         Ending::Success {
             result_ttl,
             return_value,
+            repeat,
         } => lifecycle::succeed(
             p,
             keys,
             &r.exec,
             *result_ttl,
             return_value.as_deref(),
+            repeat.as_ref(),
             r.ended_at,
         ),
         Ending::Failure {

@@ -275,7 +275,7 @@ mod tests {
     /// `zlib.compress(pickle.dumps(('tasks.add', None, (2, 3), {}), protocol=5))`, from Python 3.11.
     #[test]
     fn decodes_python_job_data_pickle() {
-        let raw = hex("80059519000000000000008c097461736b732e616464944e4b024b0386947d9474942e");
+        let raw = hex("8005951900000000000000288c097461736b732e616464944e4b024b0386947d9474942e");
         let data = zlib_compress(&raw);
         let p = decode_data(&data, Serializer::Pickle, &Limits::default()).unwrap();
         assert_eq!(p.func_name, "tasks.add");

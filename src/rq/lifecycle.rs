@@ -398,6 +398,7 @@ pub fn succeed(
     e: &Execution,
     result_ttl: i64,
     return_value: Option<&str>,
+    repeat: Option<&Repeat>,
     ended_at: Instant,
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
@@ -430,8 +431,79 @@ pub fn succeed(
         }
     }
     p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
-    cleanup_job_keys(p, keys, &e.job_id, result_ttl);
+    match repeat {
+        // §7.6: the result is written, `job.cleanup` is skipped, the job goes round again.
+        Some(r) => {
+            p.cmd("HSET")
+                .arg(keys.job(&e.job_id))
+                .arg("repeats_left")
+                .arg(r.repeats_left_after)
+                .ignore();
+            requeue_or_schedule(p, keys, &e.queue, &e.job_id, &r.plan, ended_at);
+        }
+        None => cleanup_job_keys(p, keys, &e.job_id, result_ttl),
+    }
     release_execution(p, keys, e, ended_at);
+}
+
+/// A successful job with `repeats_left > 0` (§7.6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub repeats_left_after: i64,
+    pub plan: RetryPlan,
+}
+
+/// `Repeat.get_interval`: `intervals[repeats_left − 1]`, or the last one; none means 0.
+pub fn repeat_interval(intervals: &[i64], repeats_left: i64) -> i64 {
+    let idx = (repeats_left - 1).max(0) as usize;
+    intervals
+        .get(idx)
+        .or(intervals.last())
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Puts a job back on its queue now, or into `rq:scheduled:<q>` for later (retries, repeats).
+fn requeue_or_schedule(
+    p: &mut Pipeline,
+    keys: &Keys,
+    queue: &str,
+    job_id: &str,
+    plan: &RetryPlan,
+    now: Instant,
+) {
+    let job_key = keys.job(job_id);
+    match plan {
+        RetryPlan::Requeue { at_front } => {
+            p.cmd("HSET")
+                .arg(&job_key)
+                .arg("status")
+                .arg("queued")
+                .arg("enqueued_at")
+                .arg(format_datetime(now))
+                .ignore();
+            p.cmd(if *at_front { "LPUSH" } else { "RPUSH" })
+                .arg(keys.queue(queue))
+                .arg(job_id)
+                .ignore();
+        }
+        RetryPlan::Schedule { interval } => {
+            p.cmd("HSET")
+                .arg(&job_key)
+                .arg("status")
+                .arg("scheduled")
+                .ignore();
+            p.cmd("SADD")
+                .arg(keys.queues())
+                .arg(keys.queue(queue))
+                .ignore();
+            p.cmd("ZADD")
+                .arg(keys.scheduled(queue))
+                .arg(unix_seconds(now) + interval)
+                .arg(job_id)
+                .ignore();
+        }
+    }
 }
 
 /// Terminal failure (§6.8), Python's two transactions as one. `status` is `failed`, or `stopped`
@@ -519,16 +591,9 @@ pub fn retry(
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     counters(p, keys, e, "failed_job_count", working);
-    let job_key = keys.job(&e.job_id);
     let ended = format_datetime(ended_at);
-    let status = match plan {
-        RetryPlan::Requeue { .. } => "queued",
-        RetryPlan::Schedule { .. } => "scheduled",
-    };
     p.cmd("HSET")
-        .arg(&job_key)
-        .arg("status")
-        .arg(status)
+        .arg(keys.job(&e.job_id))
         .arg("retries_left")
         .arg(retries_left_after)
         .arg("started_at")
@@ -540,38 +605,139 @@ pub fn retry(
         .arg("worker_name")
         .arg(&e.worker)
         .ignore();
-    match plan {
-        RetryPlan::Requeue { at_front } => {
-            p.cmd("HSET")
-                .arg(&job_key)
-                .arg("enqueued_at")
-                .arg(&ended)
-                .ignore();
-            p.cmd(if *at_front { "LPUSH" } else { "RPUSH" })
-                .arg(keys.queue(&e.queue))
-                .arg(&e.job_id)
-                .ignore();
-        }
-        RetryPlan::Schedule { interval } => {
-            p.cmd("SADD")
-                .arg(keys.queues())
-                .arg(keys.queue(&e.queue))
-                .ignore();
-            p.cmd("ZADD")
-                .arg(keys.scheduled(&e.queue))
-                .arg(unix_seconds(ended_at) + interval)
-                .arg(&e.job_id)
-                .ignore();
-        }
-    }
+    requeue_or_schedule(p, keys, &e.queue, &e.job_id, plan, ended_at);
     // Not used for a retry, but every job end yields exactly one reply (see `succeed`).
     p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
     release_execution(p, keys, e, ended_at);
 }
 
+/// The text RQ 2.2+ stores for an abandoned job (§9.2): `str(datetime)` of now, with `+00:00`.
+pub fn abandoned_text(now: Instant) -> String {
+    // Python's str(datetime) drops the fraction when it is zero.
+    let fmt = if now.timestamp_subsec_micros() == 0 {
+        "%Y-%m-%d %H:%M:%S+00:00"
+    } else {
+        "%Y-%m-%d %H:%M:%S%.6f+00:00"
+    };
+    format!(
+        "Moved to FailedJobRegistry, due to AbandonedJobError, at {}",
+        now.format(fmt)
+    )
+}
+
+/// An `rq:wip` member whose score has passed: its worker stopped heartbeating.
+pub struct Abandoned<'a> {
+    pub queue: &'a str,
+    /// `<job_id>:<execution_id>`
+    pub member: &'a str,
+    pub job_id: &'a str,
+}
+
+/// Fails a job whose execution was abandoned (its `rq:wip` score expired: the worker died),
+/// as `StartedJobRegistry.cleanup` does (§7.1): a type 2 result with `worker_name ''`.
+/// Yields one reply: the job's dependents.
+pub fn fail_abandoned(
+    p: &mut Pipeline,
+    keys: &Keys,
+    a: &Abandoned<'_>,
+    failure_ttl: Option<i64>,
+    now: Instant,
+) {
+    let (queue, member, job_id) = (a.queue, a.member, a.job_id);
+    let ttl = failure_ttl.unwrap_or(super::job::DEFAULT_FAILURE_TTL);
+    let ts = format_datetime(now);
+    p.cmd("HSET")
+        .arg(keys.job(job_id))
+        .arg("status")
+        .arg("failed")
+        .arg("ended_at")
+        .arg(&ts)
+        .ignore();
+    cleanup_job_keys(p, keys, job_id, ttl);
+    let score = if ttl < 0 {
+        ttl
+    } else {
+        unix_seconds(now) + ttl
+    };
+    p.cmd("ZADD")
+        .arg(keys.failed(queue))
+        .arg(score)
+        .arg(job_id)
+        .ignore();
+    let (_, execution_id) = Keys::parse_composite(member);
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.results(job_id))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(RESULTS_MAXLEN)
+        .arg("*")
+        .arg("type")
+        .arg(result_type::FAILED)
+        .arg("worker_name")
+        .arg("")
+        .arg("exc_string")
+        .arg(super::codec::encode_exc_string(&abandoned_text(now)));
+    if !execution_id.is_empty() {
+        xadd.arg("execution_id").arg(execution_id);
+    }
+    p.add_command(xadd).ignore();
+    match failure_ttl {
+        Some(t) if t > 0 => {
+            p.cmd("EXPIRE").arg(keys.results(job_id)).arg(t).ignore();
+        }
+        Some(-1) => {
+            p.cmd("PERSIST").arg(keys.results(job_id)).ignore();
+        }
+        _ => {}
+    }
+    p.cmd("ZREM").arg(keys.wip(queue)).arg(member).ignore();
+    p.cmd("SMEMBERS").arg(keys.dependents(job_id));
+}
+
+/// Retries an abandoned job that has retries left (`job.retry()`, §7.1 step 3).
+pub fn retry_abandoned(
+    p: &mut Pipeline,
+    keys: &Keys,
+    a: &Abandoned<'_>,
+    retries_left_after: i64,
+    plan: &RetryPlan,
+    now: Instant,
+) {
+    let (queue, member, job_id) = (a.queue, a.member, a.job_id);
+    p.cmd("HSET")
+        .arg(keys.job(job_id))
+        .arg("retries_left")
+        .arg(retries_left_after)
+        .ignore();
+    requeue_or_schedule(p, keys, queue, job_id, plan, now);
+    p.cmd("ZREM").arg(keys.wip(queue)).arg(member).ignore();
+    p.cmd("SMEMBERS").arg(keys.dependents(job_id));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeat_interval_like_rq() {
+        // Repeat(times=3, interval=[1, 2]): repeats_left 3 → index 2 → last (2); 1 → index 0 → 1.
+        assert_eq!(repeat_interval(&[1, 2], 3), 2);
+        assert_eq!(repeat_interval(&[1, 2], 1), 1);
+        assert_eq!(repeat_interval(&[], 2), 0);
+    }
+
+    #[test]
+    fn abandoned_text_like_python_str_datetime() {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 29, 5, 47, 27)
+            .unwrap()
+            + chrono::Duration::microseconds(405_267);
+        assert_eq!(
+            abandoned_text(t),
+            "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-11-29 05:47:27.405267+00:00"
+        );
+    }
 
     #[test]
     fn retry_interval_like_rq() {

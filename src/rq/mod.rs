@@ -10,6 +10,7 @@ pub mod json;
 pub mod keys;
 pub mod lifecycle;
 pub mod pickle;
+pub mod scheduler;
 pub mod time;
 
 pub use keys::Keys;

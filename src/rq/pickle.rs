@@ -202,6 +202,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Value> {
         marks: Vec::new(),
         memo: HashMap::new(),
         work: 0,
+        reduced_bytes: 0,
         op_at: 0,
     };
     let root = unpickler.run()?;
@@ -350,6 +351,8 @@ struct Unpickler<'a> {
     memo: HashMap<u64, NodeId>,
     /// Values pushed plus memo slots created, bounded by `max_items`.
     work: usize,
+    /// Bytes created by allowlisted constructors, bounded by `max_bytes`.
+    reduced_bytes: usize,
     /// Offset of the opcode being executed, for error messages.
     op_at: usize,
 }
@@ -371,7 +374,11 @@ impl Unpickler<'_> {
     }
 
     fn count_work(&mut self) -> Result<()> {
-        self.work += 1;
+        self.count_work_n(1)
+    }
+
+    fn count_work_n(&mut self, n: usize) -> Result<()> {
+        self.work = self.work.saturating_add(n);
         if self.work > self.limits.max_items {
             return Err(PickleError::Limit {
                 offset: self.op_at,
@@ -795,6 +802,27 @@ impl Unpickler<'_> {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let value = self.reduce(callable, args)?;
+                    // The constructors copy their argument; charge the copy so that
+                    // REDUCE repeated on one memoized list or string cannot
+                    // multiply memory.
+                    match &value {
+                        Node::Set(items) | Node::FrozenSet(items) => {
+                            self.count_work_n(items.len())?
+                        }
+                        Node::Leaf(Value::Bytes(b)) => {
+                            self.reduced_bytes = self.reduced_bytes.saturating_add(b.len());
+                            if self.reduced_bytes > self.limits.max_bytes {
+                                return Err(PickleError::Limit {
+                                    offset: self.op_at,
+                                    msg: format!(
+                                        "REDUCE built more than max_bytes ({}) bytes",
+                                        self.limits.max_bytes
+                                    ),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
                     self.push_new(value)?;
                 }
                 BUILD => return Err(self.refuse("BUILD", "(sets the state of an object)")),
@@ -955,12 +983,12 @@ impl Unpickler<'_> {
                 Some(b'u') if run % 2 == 1 => 4,
                 Some(b'U') if run % 2 == 1 => 8,
                 _ => {
-                    out.extend(std::iter::repeat('\\').take(run));
+                    out.extend(std::iter::repeat_n('\\', run));
                     continue;
                 }
             };
             // All but the escaping backslash are literal.
-            out.extend(std::iter::repeat('\\').take(run - 1));
+            out.extend(std::iter::repeat_n('\\', run - 1));
             let hex = line
                 .get(i + 1..i + 1 + width)
                 .and_then(parse_hex)
@@ -1358,16 +1386,7 @@ fn encode_sized(data: &[u8], ops: [u8; 3], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-
-    fn unhex(h: &str) -> Vec<u8> {
-        assert!(h.len() % 2 == 0, "odd hex length");
-        (0..h.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
+    use crate::value::test_support::{hex, python, random_value, unhex, Rng};
 
     /// Fixture bytes; `*` in the `str_70k` hex stands for 70,000 `x` bytes (the
     /// expected repr uses `*` the same way) to keep this file small.
@@ -1375,7 +1394,7 @@ mod tests {
         if name == "str_70k" {
             let (a, b) = hex.split_once('*').expect("placeholder");
             let mut data = unhex(a);
-            data.extend(std::iter::repeat(b'x').take(70_000));
+            data.extend(std::iter::repeat_n(b'x', 70_000));
             data.extend(unhex(b));
             (data, repr.replace('*', &"x".repeat(70_000)))
         } else {
@@ -1396,36 +1415,6 @@ mod tests {
 
     fn s(text: &str) -> Value {
         Value::Str(text.into())
-    }
-
-    /// Runs `python3 -c script` with `input` on stdin; `None` (test skipped) when
-    /// python3 is not installed.
-    fn python(script: &str, input: &str) -> Option<String> {
-        let mut child = match Command::new("python3")
-            .args(["-c", script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                eprintln!("python3 not available ({e}); skipping the CPython cross-check");
-                return None;
-            }
-        };
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write to python3");
-        let out = child.wait_with_output().expect("python3 output");
-        assert!(out.status.success(), "python3 failed");
-        Some(String::from_utf8(out.stdout).expect("utf-8 from python3"))
-    }
-
-    fn hex(data: &[u8]) -> String {
-        data.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     // --- real CPython 3.11 pickles, protocols 0-5 ---
@@ -1727,8 +1716,8 @@ mod tests {
     fn deep_nesting_is_refused() {
         let deep = |n: usize| {
             let mut data = b"\x80\x02".to_vec();
-            data.extend(std::iter::repeat(b']').take(n));
-            data.extend(std::iter::repeat(b'a').take(n - 1));
+            data.extend(std::iter::repeat_n(b']', n));
+            data.extend(std::iter::repeat_n(b'a', n - 1));
             data.push(b'.');
             data
         };
@@ -1777,12 +1766,43 @@ mod tests {
         assert!(err.to_string().contains("max_items"), "{err}");
         // A shared 1 MiB string repeated 100 times exceeds a 64 MiB... no: 100 MiB.
         let mut data = b"\x80\x05\x8e\x00\x00\x10\x00\x00\x00\x00\x00".to_vec();
-        data.extend(std::iter::repeat(b'x').take(1 << 20));
+        data.extend(std::iter::repeat_n(b'x', 1 << 20));
         data.extend_from_slice(b"\x94(");
-        data.extend(std::iter::repeat(*b"h\x00").take(100).flatten());
+        data.extend(std::iter::repeat_n(*b"h\x00", 100).flatten());
         data.extend_from_slice(b"l.");
         let err = dec(&data).unwrap_err();
         assert!(err.to_string().contains("max_bytes"), "{err}");
+    }
+
+    #[test]
+    fn repeated_reduce_on_one_memoized_argument_is_bounded() {
+        // A 1000-item list memoized once, then set(list) applied 10,000 times.
+        let mut data = b"\x80\x02cbuiltins\nset\nq\x00](".to_vec();
+        data.extend(std::iter::repeat_n(*b"K\x01", 1000).flatten());
+        data.extend_from_slice(b"eq\x01(");
+        data.extend(std::iter::repeat_n(*b"h\x00h\x01\x85R0", 10_000).flatten());
+        data.extend_from_slice(b"1N.");
+        let limits = Limits {
+            max_items: 100_000,
+            ..Limits::default()
+        };
+        let err = decode(&data, &limits).unwrap_err();
+        assert!(err.to_string().contains("max_items"), "{err}");
+        // Same with bytes(str, 'latin1') on a 100 KB string.
+        let mut data = b"\x80\x02cbuiltins\nbytes\nq\x00X\xa0\x86\x01\x00".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 100_000));
+        data.extend_from_slice(b"q\x01\x8c\x06latin1q\x02(");
+        data.extend(std::iter::repeat_n(*b"h\x00h\x01h\x02\x86R0", 1_000).flatten());
+        data.extend_from_slice(b"1N.");
+        let limits = Limits {
+            max_bytes: 10_000_000,
+            ..Limits::default()
+        };
+        let err = decode(&data, &limits).unwrap_err();
+        assert!(
+            err.to_string().contains("REDUCE built more than max_bytes"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1798,14 +1818,14 @@ mod tests {
             Err(PickleError::Limit { .. })
         ));
         let mut big = vec![b'N'];
-        big.extend(std::iter::repeat(b'.').take(100));
+        big.extend(std::iter::repeat_n(b'.', 100));
         assert!(matches!(
             decode(&big, &tiny),
             Err(PickleError::Limit { offset: 0, .. })
         ));
         // DUP cannot grow the stack without bound either.
         let mut dups = b"N".to_vec();
-        dups.extend(std::iter::repeat(b'2').take(30));
+        dups.extend(std::iter::repeat_n(b'2', 30));
         assert!(matches!(
             decode(&dups, &tiny),
             Err(PickleError::Limit { .. })
@@ -1866,20 +1886,6 @@ mod tests {
                     "{name} protocol {proto} cut at {end}"
                 );
             }
-        }
-    }
-
-    /// xorshift64*: a tiny deterministic PRNG for the fuzz loop.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
         }
     }
 
@@ -2004,6 +2010,18 @@ mod tests {
             let v = dec(&data).unwrap();
             let again = dec(&encode(&v)).unwrap();
             assert_eq!(again.py_repr(), repr, "{name} protocol {proto}");
+        }
+    }
+
+    #[test]
+    fn random_values_round_trip() {
+        let mut rng = Rng(3);
+        for _ in 0..2000 {
+            let v = random_value(&mut rng, 5, false);
+            let back = dec(&encode(&v)).unwrap();
+            // repr() compares NaN as equal text, unlike PartialEq.
+            assert_eq!(back.py_repr(), v.py_repr());
+            assert_eq!(format!("{back:?}").len(), format!("{v:?}").len());
         }
     }
 

@@ -38,15 +38,9 @@ pub fn unix_float(t: Instant) -> f64 {
     t.timestamp() as f64 + f64::from(t.timestamp_subsec_micros()) / 1e6
 }
 
-/// Python `repr(float)`: the shortest round-trip form, always with a `.0` when integral.
-/// Rust's `{}` already prints the shortest round-trip digits; only the `.0` differs.
+/// Python `repr(float)` (shortest round trip, `.0` when integral, Python's exponent form).
 pub fn py_float_repr(x: f64) -> String {
-    let s = format!("{x}");
-    if x.is_finite() && !s.contains(['.', 'e', 'E']) {
-        format!("{s}.0")
-    } else {
-        s
-    }
+    crate::value::float_repr(x)
 }
 
 /// Timestamps inside task results: `datetime.utcnow().isoformat()` with 6 digits and no `Z`

@@ -23,7 +23,10 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 
 fn uuid_like() -> String {
     use std::time::SystemTime;
-    let n = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{n:x}")
 }
 
@@ -54,7 +57,16 @@ impl RedisServer {
         let port = free_port();
         let dir = temp_dir("redis");
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(&dir)
             .args(extra)
@@ -114,9 +126,24 @@ impl PostgresServer {
         let dir = temp_dir("pg");
         let data = dir.join("data");
         if is_root() {
-            let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status();
         }
-        run_pg(&bin, "initdb", &["-D", path(&data), "-U", "postgres", "-A", "trust", "--no-sync"]);
+        run_pg(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                path(&data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
         run_pg(
             &bin,
             "pg_ctl",
@@ -127,7 +154,10 @@ impl PostgresServer {
                 path(&dir.join("log")),
                 "-w",
                 "-o",
-                &format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.display()),
+                &format!(
+                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    dir.display()
+                ),
                 "start",
             ],
         );
@@ -139,7 +169,18 @@ impl PostgresServer {
     }
 
     pub fn stop(&self) {
-        run_pg(&self.bin, "pg_ctl", &["-D", path(&self.dir.join("data")), "-m", "fast", "-w", "stop"]);
+        run_pg(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                path(&self.dir.join("data")),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        );
     }
 
     pub fn restart(&self) {
@@ -153,7 +194,11 @@ impl PostgresServer {
                 path(&self.dir.join("log")),
                 "-w",
                 "-o",
-                &format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.display()),
+                &format!(
+                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    self.port,
+                    self.dir.display()
+                ),
                 "start",
             ],
         );
@@ -170,14 +215,20 @@ fn run_pg(bin: &Path, tool: &str, args: &[&str]) {
     // PostgreSQL refuses to run as root; CI runs as root, so run as the `postgres` user there.
     let out = if is_root() {
         let mut su = Command::new("runuser");
-        su.args(["-u", "postgres", "--"]).arg(bin.join(tool)).args(args);
+        su.args(["-u", "postgres", "--"])
+            .arg(bin.join(tool))
+            .args(args);
         su.stdout(Stdio::null()).stderr(Stdio::piped());
         su.output()
     } else {
         cmd.output()
     }
     .unwrap_or_else(|e| panic!("{tool} failed to run: {e}"));
-    assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn is_root() -> bool {
@@ -189,7 +240,11 @@ impl Drop for PostgresServer {
     fn drop(&mut self) {
         let data = self.dir.join("data");
         let _ = Command::new(if is_root() { "runuser" } else { "true" })
-            .args(if is_root() { vec!["-u", "postgres", "--"] } else { vec![] })
+            .args(if is_root() {
+                vec!["-u", "postgres", "--"]
+            } else {
+                vec![]
+            })
             .arg(self.bin.join("pg_ctl"))
             .args(["-D", path(&data), "-m", "immediate", "stop"])
             .stdout(Stdio::null())

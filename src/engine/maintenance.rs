@@ -1,0 +1,244 @@
+//! Maintenance, at start and every `--maintenance-interval` (rq-protocol.md §7.1, §7.2), per
+//! queue under RQ's `rq:clean_registries:<q>` lock so that one process (ours or Python's) does it:
+//! * expired entries leave the finished and failed registries;
+//! * abandoned jobs (an `rq:wip` score in the past: the worker died) are retried if they have
+//!   retries left, else failed with RQ's AbandonedJobError text; like RQ 3.0, only jobs whose
+//!   status is still `started` are touched;
+//! * dead workers leave `rq:workers` and `rq:workers:<q>`;
+//! * ids stuck in the intermediate list for over 60 s without an execution are put back at the
+//!   front of their queue. RQ fails them ("Job was stuck in intermediate queue."); they never
+//!   started, so running them is the safe choice and loses nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use super::Engine;
+use crate::rq::job::{status, JobHash};
+use crate::rq::keys::Keys;
+use crate::rq::lifecycle::{self, retry_interval, RetryPlan};
+use crate::rq::time::{now, unix_seconds};
+
+/// RQ's lock: `SET rq:clean_registries:<q> 1 NX EX 899`.
+const LOCK_TTL: i64 = 899;
+/// How long an id may sit in the intermediate list without an execution (RQ: 60 s).
+const STUCK_AFTER_SECS: f64 = 60.0;
+
+/// One pass over every queue (run at start, before the first dequeue).
+pub async fn run_once(engine: &Engine) {
+    for q in &engine.cfg.queues {
+        if let Err(e) = clean_queue(engine, q).await {
+            warn!(queue = %q, "maintenance failed: {e}");
+        }
+    }
+}
+
+/// Every `--maintenance-interval` until shutdown.
+pub async fn run(engine: Arc<Engine>) {
+    while !engine
+        .shutdown
+        .wait_timeout(engine.cfg.maintenance_interval)
+        .await
+    {
+        run_once(&engine).await;
+    }
+}
+
+/// Cleans one queue if no one else holds its maintenance lock. Returns whether it ran.
+pub async fn clean_queue(engine: &Engine, q: &str) -> redis::RedisResult<bool> {
+    let keys = &engine.keys;
+    let mut con = engine.con.clone();
+    let lock = keys.clean_registries_lock(q);
+    let got: Option<String> = redis::cmd("SET")
+        .arg(&lock)
+        .arg(1)
+        .arg("NX")
+        .arg("EX")
+        .arg(LOCK_TTL)
+        .query_async(&mut con)
+        .await?;
+    if got.is_none() {
+        return Ok(false);
+    }
+    let result = clean_locked(engine, q).await;
+    let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&lock).query_async(&mut con).await;
+    result.map(|()| true)
+}
+
+async fn clean_locked(engine: &Engine, q: &str) -> redis::RedisResult<()> {
+    let keys = &engine.keys;
+    let mut con = engine.con.clone();
+    let at = now();
+    let ts = unix_seconds(at);
+    let (stale, workers): (Vec<String>, Vec<String>) = redis::pipe()
+        .cmd("ZREMRANGEBYSCORE")
+        .arg(keys.finished(q))
+        .arg(0)
+        .arg(ts)
+        .ignore()
+        .cmd("ZREMRANGEBYSCORE")
+        .arg(keys.failed(q))
+        .arg(0)
+        .arg(ts)
+        .ignore()
+        .cmd("ZRANGEBYSCORE")
+        .arg(keys.wip(q))
+        .arg(0)
+        .arg(ts)
+        .cmd("SMEMBERS")
+        .arg(keys.workers_of(q))
+        .query_async(&mut con)
+        .await?;
+    for member in stale {
+        abandon(engine, q, &member).await?;
+    }
+    // Dead workers: their hash expired.
+    if !workers.is_empty() {
+        let mut p = redis::pipe();
+        for w in &workers {
+            p.exists(w);
+        }
+        let alive: Vec<bool> = p.query_async(&mut con).await?;
+        let dead: Vec<&String> = workers
+            .iter()
+            .zip(alive)
+            .filter(|(_, a)| !a)
+            .map(|(w, _)| w)
+            .collect();
+        if !dead.is_empty() {
+            let mut rm = redis::pipe();
+            for w in dead {
+                rm.srem(keys.workers_of(q), w).ignore();
+                rm.srem(keys.workers(), w).ignore();
+            }
+            rm.query_async::<()>(&mut con).await?;
+        }
+    }
+    recover_intermediate(engine, q).await
+}
+
+/// One abandoned `rq:wip` member (§7.1).
+async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<()> {
+    let keys = &engine.keys;
+    let mut con = engine.con.clone();
+    let (job_id, _) = Keys::parse_composite(member);
+    let fields: HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
+        .arg(keys.job(job_id))
+        .query_async(&mut con)
+        .await?;
+    let hash = JobHash::new(job_id, fields);
+    let mut p = redis::pipe();
+    p.atomic();
+    if hash.status().as_deref() != Some(status::STARTED) {
+        p.zrem(keys.wip(q), member).ignore();
+        p.query_async::<()>(&mut con).await?;
+        return Ok(());
+    }
+    let settings = hash.settings().unwrap_or_default();
+    let abandoned = lifecycle::Abandoned {
+        queue: q,
+        member,
+        job_id,
+    };
+    let at = now();
+    let retries_left = settings.retries_left.unwrap_or(0);
+    if retries_left > 0 {
+        let interval = retry_interval(
+            &settings.retry_intervals.clone().unwrap_or_default(),
+            retries_left,
+        );
+        let plan = if interval > 0 {
+            RetryPlan::Schedule { interval }
+        } else {
+            RetryPlan::Requeue {
+                at_front: hash.enqueue_at_front_on_retry(),
+            }
+        };
+        lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
+        p.query_async::<Vec<Vec<String>>>(&mut con).await?;
+        info!(
+            job_id,
+            queue = q,
+            retries_left = retries_left - 1,
+            "abandoned job retried"
+        );
+        return Ok(());
+    }
+    lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
+    let deps: Vec<Vec<String>> = p.query_async(&mut con).await?;
+    warn!(
+        job_id,
+        queue = q,
+        "abandoned job failed (its worker stopped heartbeating)"
+    );
+    if let Some(deps) = deps.first().filter(|d| !d.is_empty()) {
+        engine.release_dependents(job_id, deps, false).await;
+    }
+    Ok(())
+}
+
+/// Ids left in the intermediate list by a worker that died between take and start.
+async fn recover_intermediate(engine: &Engine, q: &str) -> redis::RedisResult<()> {
+    let keys = &engine.keys;
+    let mut con = engine.con.clone();
+    let (ids, members): (Vec<String>, Vec<String>) = redis::pipe()
+        .lrange(keys.intermediate(q), 0, -1)
+        .zrange(keys.wip(q), 0, -1)
+        .query_async(&mut con)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let running: HashSet<&str> = members.iter().map(|m| Keys::parse_composite(m).0).collect();
+    let now_f = crate::rq::time::unix_float(now());
+    for id in ids.iter().filter(|id| !running.contains(id.as_str())) {
+        let seen_key = keys.intermediate_first_seen(q, id);
+        let (exists, first): (bool, Option<f64>) = redis::pipe()
+            .exists(keys.job(id))
+            .cmd("SET")
+            .arg(&seen_key)
+            .arg(now_f)
+            .arg("NX")
+            .arg("EX")
+            .arg(86_400)
+            .ignore()
+            .get(&seen_key)
+            .query_async(&mut con)
+            .await?;
+        if !exists {
+            let _: () = redis::cmd("LREM")
+                .arg(keys.intermediate(q))
+                .arg(1)
+                .arg(id)
+                .query_async(&mut con)
+                .await?;
+            continue;
+        }
+        if first.is_some_and(|f| now_f - f > STUCK_AFTER_SECS) {
+            // Only if the id is still there: a worker that started it meanwhile removed it.
+            let moved: i64 = redis::Script::new(REQUEUE_STUCK)
+                .key(keys.intermediate(q))
+                .key(keys.queue(q))
+                .key(&seen_key)
+                .arg(id)
+                .invoke_async(&mut con)
+                .await?;
+            if moved == 1 {
+                warn!(job_id = %id, queue = q, "job was stuck in the intermediate list; put back on its queue");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// KEYS `[intermediate, queue, first_seen]`, ARGV `[id]`: move the id back to the queue front
+/// only if it is still in the intermediate list.
+const REQUEUE_STUCK: &str = r#"
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[3])
+  return 1
+end
+return 0
+"#;
