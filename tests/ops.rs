@@ -15,7 +15,7 @@ use common::{free_port, temp_dir, worker_bin, RedisServer};
 use redis::Commands;
 
 /// Variables the commands read; cleared so the developer's environment cannot leak in.
-const ENV: [&str; 9] = [
+const ENV: [&str; 12] = [
     "REDIS_URL",
     "REDIS_PASSWORD",
     "RQ_KEY_PREFIX",
@@ -25,6 +25,9 @@ const ENV: [&str; 9] = [
     "LOG_FORMAT",
     "TASK_CONCURRENCY",
     "EXECUTION_BACKEND_API_URL",
+    "POSTGRES_URL",
+    "POSTGRES_HOST",
+    "HISTORY_BUFFER",
 ];
 
 struct Out {
@@ -926,6 +929,43 @@ fn metrics_after_a_known_workload() {
     assert!(body.ends_with("# EOF\n"), "{body}");
     assert_eq!(http_get(port, "/healthz", None).0, 200);
     assert_eq!(http_get(port, "/nope", None).0, 404);
+}
+
+#[test]
+fn metrics_report_history_outages() {
+    // PostgreSQL unreachable: the history sink buffers rows and counts its errors.
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let mut con = redis.con();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let db = format!("postgres://postgres@127.0.0.1:{}/postgres", free_port());
+    let _w = Worker::start(
+        &url,
+        &[
+            "-n",
+            "pg-down",
+            "-q",
+            "default",
+            "--metrics-addr",
+            &addr,
+            "--database-url",
+            &db,
+        ],
+    );
+    wait_until("registration", || {
+        registered(&mut con, "pg-down").then_some(())
+    });
+    let id = submit(&url, &["noop"]);
+    wait_until("the job to finish", || {
+        (job_status(&mut con, &id).as_deref() == Some("finished")).then_some(())
+    });
+    wait_until("postgres errors and buffered rows in /metrics", || {
+        let m = parse_prometheus(&http_get(port, "/metrics", None).2);
+        let errors = sample(&m, "task_worker_postgres_errors_total", &[])?;
+        let buffered = sample(&m, "task_worker_history_buffer_jobs", &[])?;
+        (errors >= 1.0 && buffered >= 1.0).then_some(())
+    });
 }
 
 // --------------------------------------------------------------------------------- logs ------
