@@ -21,7 +21,7 @@ from rq import Queue
 from rq.job import Job
 
 from api_double import ApiDouble
-from conftest import WORKER
+from conftest import WORKER, wait_until
 
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 API_USER, API_PASSWORD = "admin", "api-pw-8d2f"
@@ -136,14 +136,16 @@ class Run:
         return self.error.strip().splitlines()[-1]
 
 
-def run_job(r, redis_server, fx, api, parameters=None, env=None, job_id="job-1", job_timeout=1800,
-            test_job=None):
-    """Enqueues like the backend (§1) and runs one burst worker; returns a Run."""
-    if parameters is None:
-        parameters = {"test_job_data": test_job if test_job is not None else fx.test_job()}
+def enqueue(r, parameters, job_id="job-1", job_timeout=1800):
+    """Exactly what the backend's POST /tasks/submit does for priority 7 (§1)."""
     q = Queue("high_priority", connection=r)
-    q.enqueue(WRAPPER, "student_test_execution", parameters, job_timeout=job_timeout,
-              job_id=job_id, retry_limit=2, delay=None)
+    return q.enqueue(WRAPPER, "student_test_execution", parameters, job_timeout=job_timeout,
+                     job_id=job_id, retry_limit=2, delay=None)
+
+
+def worker_env(fx, api, env=None):
+    """The worker's environment: the API double, the fixture runner, short backoff; `env`
+    entries override (None removes a variable)."""
     full_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("EXECUTION_BACKEND_API_", "TEST_RUNNER_", "COMMIT_"))}
     full_env.update({
@@ -167,6 +169,16 @@ def run_job(r, redis_server, fx, api, parameters=None, env=None, job_id="job-1",
             full_env.pop(k, None)
         else:
             full_env[k] = v
+    return full_env
+
+
+def run_job(r, redis_server, fx, api, parameters=None, env=None, job_id="job-1", job_timeout=1800,
+            test_job=None):
+    """Enqueues like the backend (§1) and runs one burst worker; returns a Run."""
+    if parameters is None:
+        parameters = {"test_job_data": test_job if test_job is not None else fx.test_job()}
+    enqueue(r, parameters, job_id, job_timeout)
+    full_env = worker_env(fx, api, env)
     proc = subprocess.run([str(WORKER), "--redis-url", redis_server.url, "--burst", "-q", "high_priority"],
                           capture_output=True, text=True, timeout=180, env=full_env)
     output = proc.stdout + proc.stderr
@@ -487,3 +499,36 @@ def test_job_timeout_kills_the_runner_and_removes_the_job_directory(r, redis_ser
         assert pid_gone(pid), f"{f} {pid} survived the job timeout"
     # Nothing was committed: the job failed before the commit step.
     assert api.requests() == []
+
+
+def test_stop_command_kills_the_runner_and_removes_the_job_directory(r, redis_server, fx, api,
+                                                                     start_worker):
+    from rq.command import send_stop_job_command
+
+    cmd = fx.runner(f"echo $$ > {fx.T}/runner.pid\n"
+                    f"sleep 300 & echo $! > {fx.T}/child.pid\n"
+                    "wait\n")
+    enqueue(r, {"test_job_data": fx.test_job()})
+    env = worker_env(fx, api, {"TEST_RUNNER_COMMAND": cmd})
+    env.pop("RUST_LOG")  # the fixture sets it itself
+    start_worker("-q", "high_priority", env=env)
+    wait_until(lambda: (fx.T / "child.pid").exists() and (fx.T / "child.pid").read_text().strip(),
+               timeout=60, what="the runner to start")
+    send_stop_job_command(r, "job-1")
+    job = Job.fetch("job-1", connection=r)
+    wait_until(lambda: job.get_status(refresh=True) == "stopped", timeout=30, what="stopped")
+    for f in ("runner.pid", "child.pid"):
+        pid = int((fx.T / f).read_text())
+        wait_until(lambda: pid_gone(pid), timeout=5, what=f"{f} {pid} to end")
+    wait_until(lambda: list(fx.work.iterdir()) == [], timeout=5, what="the job directory removal")
+    assert api.requests() == []
+
+
+def test_job_directory_failure_is_r6(r, redis_server, fx, api):
+    # WORK_DIR is a regular file: the job directory cannot be made (Python: FileExistsError).
+    blocker = fx.T / "not-a-dir"
+    blocker.write_text("")
+    run = run_job(r, redis_server, fx, api, env={"WORK_DIR": str(blocker)})
+    assert_committed(run, api, {"task_exception": "Test execution failed",
+                                "message": "Test execution failed",
+                                "exception_type": "FileExistsError"}, 1)
