@@ -6,6 +6,7 @@
 //! * [`tasks`]: plain async handlers that know nothing about Redis;
 //! * [`cli`], [`config`]: the command line.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;
