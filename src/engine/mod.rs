@@ -122,7 +122,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     info!(
         queues = %cfg.queues.join(","),
         redis = %redact_url(&cfg.redis_url),
-        api = cfg.api_url.as_deref().unwrap_or("-"),
+        api = %cfg.api_url.as_deref().map(redact_url).unwrap_or_else(|| "-".into()),
         concurrency = cfg.concurrency,
         serializer = cfg.serializer.name(),
         burst = cfg.burst,
