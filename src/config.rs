@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::rq::codec::Serializer;
+use crate::tasks::kit::TaskSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -169,6 +170,35 @@ pub struct RunArgs {
     /// Delete history rows older than this many days (0 or unset: keep them).
     #[arg(long, env = "HISTORY_RETENTION_DAYS")]
     pub history_retention_days: Option<u32>,
+    #[command(flatten)]
+    pub tasks: TaskArgs,
+}
+
+/// Settings of the built-in tasks (ctutor-tasks.md §3.3, §3.6, §3.9, §4 [ours]). Numbers and
+/// the flag are read as text so that an empty variable (`VAR=` in a compose file) means "unset".
+#[derive(Debug, Clone, Args)]
+pub struct TaskArgs {
+    /// Test runner of `student_test_execution`, run as `/bin/sh -c <cmd>` in the job's directory.
+    #[arg(long, env = "TEST_RUNNER_COMMAND")]
+    pub test_runner_command: Option<String>,
+    /// Seconds the test runner may run (SIGTERM, 5 s grace, then SIGKILL).
+    #[arg(long, env = "TEST_RUNNER_TIMEOUT", default_value = "600")]
+    pub test_runner_timeout: String,
+    /// Seconds each `git clone` / `git checkout` may run.
+    #[arg(long, env = "GIT_TIMEOUT", default_value = "300")]
+    pub git_timeout: String,
+    /// Tries of the lookup + update that commits a test result to the backend API.
+    #[arg(long, env = "COMMIT_MAX_ATTEMPTS", default_value = "5")]
+    pub commit_max_attempts: String,
+    /// First wait between API tries in milliseconds; it doubles per try, capped at 30 s.
+    #[arg(long, env = "COMMIT_BACKOFF_MS", default_value = "1000")]
+    pub commit_backoff_ms: String,
+    /// Accept `file://` repository URLs (tests and local setups only): true/false.
+    #[arg(long, env = "ALLOW_FILE_GIT_URLS", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_file_git_urls: Option<String>,
+    /// Where jobs get their scratch directories (default: the system temp directory).
+    #[arg(long, env = "WORK_DIR")]
+    pub work_dir: Option<String>,
 }
 
 /// Validated run configuration.
@@ -196,6 +226,7 @@ pub struct Config {
     pub history_buffer: usize,
     /// `None` = keep history rows forever.
     pub history_retention_days: Option<u32>,
+    pub tasks: TaskSettings,
 }
 
 impl RedisArgs {
@@ -388,6 +419,67 @@ impl RunArgs {
             metrics_addr,
             with_scheduler: self.with_scheduler,
             maintenance_interval: Duration::from_secs(self.maintenance_interval.max(1)),
+            tasks: self.tasks.validate()?,
+        })
+    }
+}
+
+/// A number option; empty text gives `default`.
+fn number_or<T: std::str::FromStr>(text: &str, flag: &str, default: T) -> Result<T, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(default);
+    }
+    t.parse()
+        .map_err(|_| format!("invalid --{flag} {text:?}: expected a whole number"))
+}
+
+/// A boolean option: true/1/yes/on or false/0/no/off; unset or empty is false.
+fn flag_value(text: Option<&str>, flag: &str) -> Result<bool, String> {
+    match text.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(format!("invalid --{flag} {other:?}: use true or false")),
+    }
+}
+
+impl TaskArgs {
+    pub fn validate(&self) -> Result<TaskSettings, String> {
+        let test_runner_timeout: u64 =
+            number_or(&self.test_runner_timeout, "test-runner-timeout", 600)?;
+        let git_timeout: u64 = number_or(&self.git_timeout, "git-timeout", 300)?;
+        let commit_max_attempts: u32 =
+            number_or(&self.commit_max_attempts, "commit-max-attempts", 5)?;
+        let commit_backoff_ms: u64 = number_or(&self.commit_backoff_ms, "commit-backoff-ms", 1000)?;
+        if test_runner_timeout == 0 {
+            return Err("invalid --test-runner-timeout 0: must be at least 1 second".into());
+        }
+        if git_timeout == 0 {
+            return Err("invalid --git-timeout 0: must be at least 1 second".into());
+        }
+        if commit_max_attempts == 0 {
+            return Err("invalid --commit-max-attempts 0: must be at least 1".into());
+        }
+        let work_dir = match self.work_dir.as_deref().map(str::trim) {
+            Some(d) if !d.is_empty() => {
+                Some(std::path::absolute(d).map_err(|e| format!("invalid --work-dir {d:?}: {e}"))?)
+            }
+            _ => None,
+        };
+        Ok(TaskSettings {
+            test_runner_command: self
+                .test_runner_command
+                .clone()
+                .filter(|c| !c.trim().is_empty()),
+            test_runner_timeout: Duration::from_secs(test_runner_timeout),
+            git_timeout: Duration::from_secs(git_timeout),
+            commit_max_attempts,
+            commit_backoff: Duration::from_millis(commit_backoff_ms),
+            allow_file_git_urls: flag_value(
+                self.allow_file_git_urls.as_deref(),
+                "allow-file-git-urls",
+            )?,
+            work_dir,
         })
     }
 }
@@ -450,6 +542,40 @@ mod tests {
         assert!(parse(&["--redis-url", "not a url"])
             .unwrap_err()
             .contains("redis-url"));
+    }
+
+    #[test]
+    fn task_settings() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.tasks.test_runner_timeout, Duration::from_secs(600));
+        let c = parse(&[
+            "--test-runner-timeout",
+            "",
+            "--commit-max-attempts",
+            "2",
+            "--allow-file-git-urls",
+            "--test-runner-command",
+            " ",
+            "--work-dir",
+            "rel",
+        ])
+        .unwrap();
+        assert_eq!(c.tasks.test_runner_timeout, Duration::from_secs(600));
+        assert_eq!(c.tasks.commit_max_attempts, 2);
+        assert!(c.tasks.allow_file_git_urls);
+        assert_eq!(c.tasks.test_runner_command, None);
+        assert!(c.tasks.work_dir.unwrap().is_absolute());
+        let c = parse(&["--allow-file-git-urls=false"]).unwrap();
+        assert!(!c.tasks.allow_file_git_urls);
+        assert!(parse(&["--allow-file-git-urls=maybe"])
+            .unwrap_err()
+            .contains("allow-file-git-urls"));
+        assert!(parse(&["--git-timeout", "x"])
+            .unwrap_err()
+            .contains("git-timeout"));
+        assert!(parse(&["--commit-max-attempts", "0"])
+            .unwrap_err()
+            .contains("commit-max-attempts"));
     }
 
     #[test]

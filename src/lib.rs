@@ -7,6 +7,7 @@
 //! * [`cli`], [`config`]: the command line;
 //! * [`metrics`]: Prometheus metrics and their HTTP endpoint.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;

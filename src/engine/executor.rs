@@ -15,7 +15,7 @@ use super::Engine;
 use crate::rq::codec;
 use crate::rq::job::{status, JobHash, JobSettings};
 use crate::rq::lifecycle::{repeat_interval, retry_interval, Execution, Repeat, RetryPlan};
-use crate::tasks::{self, TaskContext, TaskError};
+use crate::tasks::{self, Cancellation, TaskContext, TaskError};
 use crate::value::Value;
 
 /// A job whose start transaction has been written.
@@ -197,7 +197,13 @@ async fn execute(
         engine.cfg.serializer,
         job.hash.meta(),
     );
-    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, Some(Arc::new(progress)));
+    let (cancel_task, cancellation) = Cancellation::new();
+    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, Some(Arc::new(progress)))
+        .with_api(engine.api.clone())
+        .with_settings(engine.task_settings.clone())
+        .with_cancellation(cancellation);
+    // Removes the job's scratch directory however the handler ends (also when it is dropped).
+    let scratch = ctx.scratch_guard();
     let handler = (inv.task.handler)(inv.call, ctx);
     let limit = async {
         match job.timeout {
@@ -214,14 +220,18 @@ async fn execute(
     };
     // Dropping the handler future cancels it (and kills child processes it spawned with
     // `kill_on_drop`); the slot is free as soon as the end is written.
-    tokio::select! {
+    let outcome = tokio::select! {
         r = handler => match r {
             Ok(v) => Outcome::Returned(v),
             Err(error) => Outcome::Raised { error, task: task_name },
         },
         _ = limit => Outcome::Raised { error: timeout_error(job.timeout.unwrap_or(0)), task: task_name },
         why = cancelled => Outcome::Cancelled(why),
-    }
+    };
+    // The handler future is gone: tell work it left behind, then remove its scratch directory.
+    let _ = cancel_task.send(true);
+    scratch.remove().await;
+    outcome
 }
 
 /// §7.6: a successful job with `repeats_left > 0` is enqueued or scheduled again.

@@ -29,6 +29,7 @@ use anyhow::{bail, Context};
 use redis::aio::ConnectionManager;
 use tracing::{info, warn};
 
+use crate::api::{ApiClient, RetryPolicy};
 use crate::config::{redact_url, Config};
 use crate::rq::codec::Limits;
 use crate::rq::keys::Keys;
@@ -36,6 +37,7 @@ use crate::rq::lifecycle::{self, WorkerRecord};
 use crate::rq::time::{format_datetime, now};
 use crate::rq::RQ_COMPAT_VERSION;
 use crate::tasks;
+use crate::tasks::TaskSettings;
 use shutdown::{Phase, Shutdown};
 use slots::{Cancel, Slots};
 use writer::Writer;
@@ -55,6 +57,10 @@ pub struct Engine {
     pub ip_address: String,
     /// Sinks that see every job start and end (history, metrics).
     pub observers: Vec<Arc<dyn events::Observer>>,
+    /// The backend API client handed to tasks; `None` without `EXECUTION_BACKEND_API_URL`.
+    pub api: Option<Arc<ApiClient>>,
+    /// Settings of the built-in tasks.
+    pub task_settings: Arc<TaskSettings>,
     release_script: redis::Script,
 }
 
@@ -126,7 +132,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     info!(
         queues = %cfg.queues.join(","),
         redis = %redact_url(&cfg.redis_url),
-        api = cfg.api_url.as_deref().unwrap_or("-"),
+        api = %cfg.api_url.as_deref().map(redact_url).unwrap_or_else(|| "-".into()),
         concurrency = cfg.concurrency,
         serializer = cfg.serializer.name(),
         burst = cfg.burst,
@@ -150,6 +156,19 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     let names: Vec<&str> = tasks::REGISTRY.iter().map(|t| t.name).collect();
     info!("Registered {} task types: {:?}", names.len(), names);
 
+    let api = match &cfg.api_url {
+        Some(url) => Some(Arc::new(ApiClient::new(
+            url,
+            cfg.api_user.clone(),
+            cfg.api_password.clone(),
+            RetryPolicy {
+                max_attempts: cfg.tasks.commit_max_attempts,
+                first_backoff: cfg.tasks.commit_backoff,
+            },
+        )?)),
+        None => None,
+    };
+    let task_settings = Arc::new(cfg.tasks.clone());
     let keys = Keys::new(&cfg.key_prefix);
     let ip_address = connect::own_address(&mut con).await;
     let history = crate::history::History::from_config(&cfg)?;
@@ -168,6 +187,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
         observers,
+        api,
+        task_settings,
         cfg,
     });
 

@@ -2,12 +2,17 @@
 //! parameters with Python's error texts.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tracing::{debug, warn};
 
 use super::{TaskCall, TaskError, TaskSpec};
+use crate::api::ApiClient;
 use crate::value::Value;
 
 /// Where progress goes. The engine implements it by writing the job's `meta` the way Python's
@@ -16,20 +21,86 @@ pub trait ProgressSink: Send + Sync {
     fn report<'a>(&'a self, progress: Value) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
+/// Settings of the built-in tasks, from the command line / environment (config.rs `TaskArgs`).
+/// Tasks see only this, never clap or Redis.
+#[derive(Debug, Clone)]
+pub struct TaskSettings {
+    /// `TEST_RUNNER_COMMAND`; `None` when unset or empty.
+    pub test_runner_command: Option<String>,
+    pub test_runner_timeout: Duration,
+    pub git_timeout: Duration,
+    pub commit_max_attempts: u32,
+    /// First backoff between API tries (doubles per try, capped at 30 s).
+    pub commit_backoff: Duration,
+    pub allow_file_git_urls: bool,
+    /// Parent of the per-job scratch directories; `None` = the system temp directory.
+    pub work_dir: Option<PathBuf>,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        TaskSettings {
+            test_runner_command: None,
+            test_runner_timeout: Duration::from_secs(600),
+            git_timeout: Duration::from_secs(300),
+            commit_max_attempts: 5,
+            commit_backoff: Duration::from_secs(1),
+            allow_file_git_urls: false,
+            work_dir: None,
+        }
+    }
+}
+
 /// What a running handler may use.
 #[derive(Clone)]
 pub struct TaskContext {
     pub job_id: String,
     pub queue: String,
     progress: Option<Arc<dyn ProgressSink>>,
+    api: Option<Arc<ApiClient>>,
+    settings: Arc<TaskSettings>,
+    scratch: Arc<ScratchState>,
+    cancellation: Cancellation,
 }
 
 impl TaskContext {
+    /// A context with default settings, no API client and a scratch area under the system temp
+    /// directory; the `with_*` methods fill in the rest.
     pub fn new(job_id: &str, queue: &str, progress: Option<Arc<dyn ProgressSink>>) -> Self {
         TaskContext {
             job_id: job_id.to_string(),
             queue: queue.to_string(),
             progress,
+            api: None,
+            settings: Arc::new(TaskSettings::default()),
+            scratch: Arc::new(ScratchState::new(job_id, None)),
+            cancellation: Cancellation::never(),
+        }
+    }
+
+    pub fn with_api(mut self, api: Option<Arc<ApiClient>>) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Sets the settings; the scratch area moves under `settings.work_dir`.
+    pub fn with_settings(mut self, settings: Arc<TaskSettings>) -> Self {
+        self.scratch = Arc::new(ScratchState::new(&self.job_id, settings.work_dir.clone()));
+        self.settings = settings;
+        self
+    }
+
+    pub fn with_cancellation(mut self, cancellation: Cancellation) -> Self {
+        self.cancellation = cancellation;
+        self
+    }
+
+    /// The guard that removes this job's scratch directory. The engine holds it and drops (or
+    /// [`ScratchGuard::remove`]s) it after the handler future is gone, so the directory goes
+    /// on success, failure, timeout and stop alike.
+    pub fn scratch_guard(&self) -> ScratchGuard {
+        ScratchGuard {
+            state: Some(self.scratch.clone()),
         }
     }
 
@@ -37,6 +108,152 @@ impl TaskContext {
     pub async fn report_progress(&self, progress: Value) {
         if let Some(sink) = &self.progress {
             sink.report(progress).await;
+        }
+    }
+
+    /// The backend API client; `None` when no `EXECUTION_BACKEND_API_URL` is configured.
+    pub fn api(&self) -> Option<&Arc<ApiClient>> {
+        self.api.as_ref()
+    }
+
+    pub fn settings(&self) -> &TaskSettings {
+        &self.settings
+    }
+
+    /// Set when the job is being ended from outside (timeout, stop command, shutdown). The
+    /// handler future itself is simply dropped then; this is for work that outlives it
+    /// (spawned tasks, blocking threads).
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancellation
+    }
+
+    /// This job's private scratch directory (mode 0700), created on first use under
+    /// `WORK_DIR` or the system temp directory and removed when the job ends.
+    pub async fn scratch_dir(&self) -> std::io::Result<PathBuf> {
+        let state = self.scratch.clone();
+        tokio::task::spawn_blocking(move || state.create())
+            .await
+            .map_err(std::io::Error::other)?
+    }
+}
+
+/// Whether the job is being cancelled; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Cancellation {
+    /// `None` for a signal that never fires.
+    rx: Option<watch::Receiver<bool>>,
+}
+
+impl Cancellation {
+    /// A signal and the sender that fires it.
+    pub fn new() -> (watch::Sender<bool>, Cancellation) {
+        let (tx, rx) = watch::channel(false);
+        (tx, Cancellation { rx: Some(rx) })
+    }
+
+    /// A signal that never fires (unit tests, contexts without an engine).
+    pub fn never() -> Cancellation {
+        Cancellation { rx: None }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.rx.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Completes when the job is cancelled; pends forever otherwise (also when the sender is
+    /// gone without firing).
+    pub async fn cancelled(&self) {
+        if let Some(rx) = &self.rx {
+            let mut rx = rx.clone();
+            if rx.wait_for(|c| *c).await.is_ok() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Where the scratch directory of one job lives; created lazily.
+#[derive(Debug)]
+struct ScratchState {
+    prefix: String,
+    base: Option<PathBuf>,
+    dir: Mutex<Option<PathBuf>>,
+}
+
+impl ScratchState {
+    fn new(job_id: &str, base: Option<PathBuf>) -> Self {
+        // The job id is only a readable hint in the name; keep it filesystem-safe and short.
+        let hint: String = job_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .take(40)
+            .collect();
+        ScratchState {
+            prefix: format!("task-worker-{hint}-"),
+            base,
+            dir: Mutex::new(None),
+        }
+    }
+
+    fn create(&self) -> std::io::Result<PathBuf> {
+        let mut dir = self.dir.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = dir.as_ref() {
+            return Ok(d.clone());
+        }
+        let base = match &self.base {
+            Some(b) => b.clone(),
+            None => std::env::temp_dir(),
+        };
+        std::fs::create_dir_all(&base)?;
+        let base = std::path::absolute(&base)?;
+        let path = base.join(format!("{}{}", self.prefix, uuid::Uuid::new_v4().simple()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(&path)?;
+        *dir = Some(path.clone());
+        Ok(path)
+    }
+
+    fn take(&self) -> Option<PathBuf> {
+        self.dir.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+fn remove_dir(path: &Path) {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => debug!(dir = %path.display(), "scratch directory removed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => warn!(dir = %path.display(), "could not remove scratch directory: {e}"),
+    }
+}
+
+/// Removes the job's scratch directory when dropped (synchronously) or on [`Self::remove`].
+#[derive(Debug)]
+pub struct ScratchGuard {
+    state: Option<Arc<ScratchState>>,
+}
+
+impl ScratchGuard {
+    /// Removes the directory off the async threads and waits for it.
+    pub async fn remove(mut self) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        if let Some(path) = state.take() {
+            let _ = tokio::task::spawn_blocking(move || remove_dir(&path)).await;
+        }
+    }
+}
+
+impl Drop for ScratchGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.state.take().and_then(|s| s.take()) {
+            remove_dir(&path);
         }
     }
 }
@@ -186,6 +403,56 @@ pub fn json_result(v: serde_json::Value) -> Value {
 mod tests {
     use super::*;
     use crate::tasks::examples;
+
+    #[tokio::test]
+    async fn scratch_dir_is_private_lazy_and_removed_by_the_guard() {
+        let base = std::env::temp_dir().join(format!("tw-kit-{}", uuid::Uuid::new_v4()));
+        let settings = TaskSettings {
+            work_dir: Some(base.clone()),
+            ..TaskSettings::default()
+        };
+        let ctx = TaskContext::new("job/1", "q", None).with_settings(Arc::new(settings));
+        let guard = ctx.scratch_guard();
+        assert!(!base.exists(), "nothing is created before first use");
+        let dir = ctx.scratch_dir().await.unwrap();
+        assert_eq!(ctx.scratch_dir().await.unwrap(), dir);
+        assert!(dir.starts_with(&base) && dir.is_dir());
+        assert!(dir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("task-worker-job1-"));
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        std::fs::write(dir.join("f"), "x").unwrap();
+        drop(guard);
+        assert!(!dir.exists());
+        // A second job context: the async removal.
+        let ctx = TaskContext::new("j2", "q", None).with_settings(ctx.settings.clone());
+        let dir = ctx.scratch_dir().await.unwrap();
+        ctx.scratch_guard().remove().await;
+        assert!(!dir.exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[tokio::test]
+    async fn cancellation_fires_once_sent() {
+        let (tx, c) = Cancellation::new();
+        let ctx = TaskContext::new("j", "q", None).with_cancellation(c);
+        assert!(!ctx.cancellation().is_cancelled());
+        let waiter = {
+            let c = ctx.cancellation().clone();
+            tokio::spawn(async move { c.cancelled().await })
+        };
+        tx.send(true).unwrap();
+        waiter.await.unwrap();
+        assert!(ctx.cancellation().is_cancelled());
+        assert!(!Cancellation::never().is_cancelled());
+    }
 
     #[test]
     fn class_names() {

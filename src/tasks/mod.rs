@@ -12,12 +12,14 @@
 pub mod basic;
 pub mod examples;
 pub mod kit;
+pub mod process;
+pub mod student_testing;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::value::Value;
-pub use kit::{ProgressSink, TaskContext};
+pub use kit::{Cancellation, ProgressSink, TaskContext, TaskSettings};
 
 /// The boxed future a handler returns.
 pub type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
@@ -58,6 +60,7 @@ pub static REGISTRY: &[TaskSpec] = &[
     examples::LONG_RUNNING,
     examples::DATA_PROCESSING,
     examples::FAILING,
+    student_testing::STUDENT_TEST_EXECUTION,
 ];
 
 pub fn lookup(name: &str) -> Option<&'static TaskSpec> {

@@ -1,0 +1,358 @@
+//! `student_test_execution` (ctutor-tasks.md §3): clone the reference and the student's
+//! repository, lay out the job directory, run the course's test runner, grade its
+//! `testSummary.json`, and write the result to the backend API.
+//!
+//! Every problem after validation ends in one of the outcomes R1–R6 (§3.8), which is committed
+//! like a normal result; the job itself fails only on bad parameters (`TypeError`,
+//! `ValidationError`) and when the commit fails (`RuntimeError`).
+
+pub mod commit;
+pub mod git;
+pub mod models;
+pub mod runner;
+pub mod summary;
+pub mod workspace;
+
+use serde_json::{json, Map, Value as Json};
+use tracing::{info, warn};
+
+use super::kit::{json_result, Params};
+use super::{TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use crate::rq::time::{now, task_iso};
+use crate::value::Value;
+use commit::Target;
+use models::TestJob;
+use runner::RunnerEnd;
+use workspace::Layout;
+
+pub const STUDENT_TEST_EXECUTION: TaskSpec = TaskSpec {
+    name: "student_test_execution",
+    default_timeout: Some(1800),
+    default_retries: 2,
+    summary: "clones a submission, runs the course's tests, reports the grade to the API",
+    handler,
+};
+
+/// `ResultStatus` values (§3.8).
+const COMPLETED: i64 = 0;
+const FAILED: i64 = 1;
+
+/// How the test run ended (§3.8, "outcomes").
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    /// OK: the summary was read.
+    Graded {
+        result: f64,
+        summary: Map<String, Json>,
+    },
+    /// R1.
+    NoReference,
+    /// R2; `"reference"` or `"student"`.
+    CloneFailed(&'static str),
+    /// R3.
+    RunnerUnavailable,
+    /// R4, with the runner timeout in seconds.
+    RunnerTimedOut(u64),
+    /// R5.
+    SummaryInvalid,
+    /// R6, with a Python exception type name.
+    Other(&'static str),
+}
+
+impl Outcome {
+    /// The `ResultUpdate` fields this outcome sets: (`result`, `result_json`, `status`). Error
+    /// outcomes set no `result`, so the row keeps 0; their texts never carry exception details.
+    fn update(&self) -> (Option<f64>, Json, i64) {
+        let error = |exc: &str, msg: &str| json!({"task_exception": exc, "message": msg});
+        match self {
+            Outcome::Graded { result, summary } => {
+                (Some(*result), Json::Object(summary.clone()), COMPLETED)
+            }
+            Outcome::NoReference => {
+                let m = "No reference repository found in job payload.";
+                (None, error(m, m), FAILED)
+            }
+            Outcome::CloneFailed(which) => (
+                None,
+                error(
+                    "git clone failed",
+                    &format!("Git clone of {which} repository failed."),
+                ),
+                FAILED,
+            ),
+            Outcome::RunnerUnavailable => {
+                let m = "Testing environment failed";
+                (None, error(m, m), FAILED)
+            }
+            Outcome::RunnerTimedOut(secs) => (
+                None,
+                error(
+                    "Testing environment timed out",
+                    &format!("Test execution timed out after {secs} seconds."),
+                ),
+                FAILED,
+            ),
+            Outcome::SummaryInvalid => {
+                let m = "Reading report file testSummary.json failed";
+                (None, error(m, m), FAILED)
+            }
+            Outcome::Other(exc_type) => (
+                None,
+                json!({
+                    "task_exception": "Test execution failed",
+                    "message": "Test execution failed",
+                    "exception_type": exc_type,
+                }),
+                FAILED,
+            ),
+        }
+    }
+
+    /// The PATCH body: only the fields that are set.
+    fn patch_body(&self) -> Json {
+        let (result, result_json, status) = self.update();
+        let mut body = Map::new();
+        if let Some(r) = result {
+            body.insert("result".into(), json!(r));
+        }
+        body.insert("result_json".into(), result_json);
+        body.insert("status".into(), json!(status));
+        Json::Object(body)
+    }
+
+    /// `execution_result` in the return value: every `ResultUpdate` field, unset ones null.
+    fn execution_result(&self) -> Json {
+        let (result, result_json, status) = self.update();
+        json!({
+            "submit": null,
+            "result": result,
+            "result_json": result_json,
+            "status": status,
+            "test_system_id": null,
+            "properties": null,
+        })
+    }
+}
+
+/// Python's name for an I/O error, for `exception_type` (R6).
+fn os_error_name(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "FileNotFoundError",
+        K::PermissionDenied => "PermissionError",
+        K::AlreadyExists => "FileExistsError",
+        _ => "OSError",
+    }
+}
+
+fn handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
+    Box::pin(execute(call, ctx))
+}
+
+async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
+    let p = Params::bind(
+        &STUDENT_TEST_EXECUTION,
+        &call,
+        &[
+            "test_job_data",
+            "execution_backend_callable",
+            "test_system_id",
+            "result_id",
+        ],
+        &["test_job_data"],
+    )?;
+    let data = p.value_or("test_job_data", Value::None);
+    // `execution_backend_callable` is accepted and ignored (§3.1).
+    let test_system_id: Option<String> = p.typed::<Option<String>>("test_system_id")?.flatten();
+    let result_id: Option<String> = p.typed::<Option<String>>("result_id")?.flatten();
+    let settings = ctx.settings().clone();
+    let job = TestJob::from_value(&data, settings.allow_file_git_urls)?;
+    let Some(api) = ctx.api().cloned() else {
+        return Err(commit_failed(
+            "no backend API URL is configured (EXECUTION_BACKEND_API_URL)",
+        ));
+    };
+    let target = match result_id {
+        Some(id) => Target::Row(id),
+        None => Target::Lookup {
+            course_member_id: job.course_member_id.clone(),
+            course_content_id: job.course_content_id.clone(),
+            execution_backend_id: job.execution_backend_id.clone(),
+            test_system_id: test_system_id.unwrap_or_else(|| ctx.job_id.clone()),
+        },
+    };
+
+    // The scratch directory goes when this future ends or is dropped; the engine holds a
+    // guard too.
+    let scratch = ctx.scratch_guard();
+    let outcome = run_tests(&ctx, &job).await;
+    scratch.remove().await;
+    match &outcome {
+        Outcome::Graded { result, .. } => info!(result, "submission graded"),
+        other => warn!(outcome = ?other, "submission not graded"),
+    }
+
+    let body = outcome.patch_body();
+    commit::commit(&api, &target, &body)
+        .await
+        .map_err(|reason| commit_failed(&reason))?;
+
+    let mut result = json_result(json!({
+        "test_job_id": null,
+        "execution_result": outcome.execution_result(),
+        "api_commit_success": true,
+        "completed_at": task_iso(now()),
+    }));
+    // `test_job_data.get("id")` keeps whatever Python type it has.
+    if let (Value::Dict(pairs), Some(id)) = (&mut result, data.get("id")) {
+        let key = Value::Str("test_job_id".into());
+        if let Some((_, v)) = pairs.iter_mut().find(|(k, _)| *k == key) {
+            *v = id.clone();
+        }
+    }
+    Ok(result)
+}
+
+fn commit_failed(reason: &str) -> TaskError {
+    TaskError::new(
+        "RuntimeError",
+        format!("Committing results to API failed: {reason}"),
+    )
+}
+
+/// Steps 2–10 of §3.3.
+async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
+    let Some(reference) = &job.reference else {
+        return Outcome::NoReference;
+    };
+    let settings = ctx.settings();
+    let root = match ctx.scratch_dir().await {
+        Ok(r) => r,
+        Err(e) => {
+            warn!("cannot create the job directory: {e}");
+            return Outcome::Other(os_error_name(&e));
+        }
+    };
+    let Some(root) = root.to_str().map(str::to_string) else {
+        warn!("the job directory path is not UTF-8; set WORK_DIR to a UTF-8 path");
+        return Outcome::Other("UnicodeError");
+    };
+    let layout = Layout::new(&root, &reference.path, &job.module.path);
+    if git::clone(reference, &layout.source_clone(), settings.git_timeout)
+        .await
+        .is_err()
+    {
+        return Outcome::CloneFailed("reference");
+    }
+    if git::clone(&job.module, &layout.student_clone(), settings.git_timeout)
+        .await
+        .is_err()
+    {
+        return Outcome::CloneFailed("student");
+    }
+    let prepared = {
+        let layout = layout.clone();
+        tokio::task::spawn_blocking(move || {
+            layout.prepare()?;
+            layout.copy_test_files();
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+    };
+    match prepared {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            warn!("cannot prepare the job directory: {e}");
+            return Outcome::Other(os_error_name(&e));
+        }
+        Err(e) => {
+            warn!("preparing the job directory panicked: {e}");
+            return Outcome::Other("RuntimeError");
+        }
+    }
+    match runner::run(
+        settings.test_runner_command.as_deref(),
+        settings.test_runner_timeout,
+        &layout,
+    )
+    .await
+    {
+        RunnerEnd::Finished => {}
+        RunnerEnd::Unavailable => return Outcome::RunnerUnavailable,
+        RunnerEnd::TimedOut => {
+            return Outcome::RunnerTimedOut(settings.test_runner_timeout.as_secs())
+        }
+    }
+    let path = layout.summary_file();
+    match tokio::task::spawn_blocking(move || summary::read(&path)).await {
+        Ok(Ok(summary)) => Outcome::Graded {
+            result: summary::score(&summary),
+            summary,
+        },
+        Ok(Err(why)) => {
+            warn!("testSummary.json: {why}");
+            Outcome::SummaryInvalid
+        }
+        Err(e) => {
+            warn!("reading testSummary.json panicked: {e}");
+            Outcome::Other("RuntimeError")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_match_the_spec_table() {
+        let mut summary = Map::new();
+        summary.insert("summary".into(), json!({"total": 4, "passed": 3}));
+        let ok = Outcome::Graded {
+            result: 0.75,
+            summary,
+        };
+        assert_eq!(
+            ok.patch_body().to_string(),
+            r#"{"result":0.75,"result_json":{"summary":{"total":4,"passed":3}},"status":0}"#
+        );
+        assert_eq!(
+            Outcome::CloneFailed("student").patch_body(),
+            json!({"result_json": {"task_exception": "git clone failed", "message": "Git clone of student repository failed."}, "status": 1})
+        );
+        assert_eq!(
+            Outcome::RunnerTimedOut(2).patch_body()["result_json"]["message"],
+            "Test execution timed out after 2 seconds."
+        );
+        assert_eq!(
+            Outcome::Other("OSError").patch_body()["result_json"]["exception_type"],
+            "OSError"
+        );
+        let er = Outcome::NoReference.execution_result();
+        assert_eq!(er["result"], Json::Null);
+        assert_eq!(er["status"], 1);
+        assert_eq!(er.as_object().unwrap().len(), 6);
+    }
+
+    #[tokio::test]
+    async fn parameter_errors_name_the_parameter() {
+        let ctx = TaskContext::new("j", "q", None);
+        let e = handler(TaskCall::default(), ctx.clone()).await.unwrap_err();
+        assert_eq!(
+            e.last_line(),
+            "TypeError: StudentTestExecutionTask.execute() missing 1 required positional argument: 'test_job_data'"
+        );
+        let call = TaskCall {
+            args: vec![Value::Dict(vec![])],
+            kwargs: vec![("result_id".into(), Value::Int(3))],
+        };
+        let e = handler(call, ctx.clone()).await.unwrap_err();
+        assert!(e.message.contains("parameter 'result_id'"), "{e}");
+        let call = TaskCall {
+            args: vec![Value::Dict(vec![])],
+            kwargs: vec![],
+        };
+        let e = handler(call, ctx).await.unwrap_err();
+        assert_eq!(e.exc_type, "ValidationError");
+    }
+}

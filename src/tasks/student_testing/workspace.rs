@@ -1,0 +1,364 @@
+//! The job directory (ctutor-tasks.md §3.4): its layout, `specification.yaml`, and the test
+//! files named in the reference's `meta.yaml` (§3.5).
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use tracing::{info, warn};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// `meta.yaml` larger than this is not read.
+const META_MAX_BYTES: u64 = 1024 * 1024;
+
+/// Every path of one job. The two repository directories are built by string concatenation, as
+/// the backend does, so an empty `path` leaves a trailing `/` (§3.3 step 4).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub root: String,
+    pub spec_file: String,
+    pub reference_dir: String,
+    pub student_dir: String,
+    pub test_dir: String,
+    pub output_dir: String,
+    pub artifact_dir: String,
+}
+
+impl Layout {
+    pub fn new(root: &str, reference_path: &str, module_path: &str) -> Layout {
+        Layout {
+            root: root.to_string(),
+            spec_file: format!("{root}/specification.yaml"),
+            reference_dir: format!("{root}/source/{reference_path}"),
+            student_dir: format!("{root}/student/{module_path}"),
+            test_dir: format!("{root}/test_files"),
+            output_dir: format!("{root}/output"),
+            artifact_dir: format!("{root}/artifacts"),
+        }
+    }
+
+    pub fn source_clone(&self) -> PathBuf {
+        Path::new(&self.root).join("source")
+    }
+
+    pub fn student_clone(&self) -> PathBuf {
+        Path::new(&self.root).join("student")
+    }
+
+    pub fn test_file(&self) -> String {
+        format!("{}/test.yaml", self.reference_dir)
+    }
+
+    pub fn summary_file(&self) -> PathBuf {
+        Path::new(&self.output_dir).join("testSummary.json")
+    }
+
+    /// `specification.yaml` as PyYAML's `yaml.dump` writes it: a block mapping, keys sorted.
+    pub fn specification_yaml(&self) -> String {
+        let entries = [
+            ("artifactDirectory", yaml_str(&self.artifact_dir)),
+            ("executionDirectory", yaml_str(&self.student_dir)),
+            ("outputDirectory", yaml_str(&self.output_dir)),
+            ("referenceDirectory", yaml_str(&self.reference_dir)),
+            ("studentDirectory", yaml_str(&self.student_dir)),
+            ("studentTestCounter", "2".to_string()),
+            ("testDirectory", yaml_str(&self.test_dir)),
+        ];
+        entries.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
+    }
+
+    /// Steps 5 and 7: writes `specification.yaml` and creates `output/`, `artifacts/` and
+    /// `test_files/`.
+    pub fn prepare(&self) -> io::Result<()> {
+        std::fs::write(&self.spec_file, self.specification_yaml())?;
+        for d in [&self.output_dir, &self.artifact_dir, &self.test_dir] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(())
+    }
+
+    /// §3.5: copies each `properties.testFiles` entry of `<referenceDirectory>/meta.yaml` from the
+    /// reference directory into `test_files/`. Every problem is logged and skipped; returns how
+    /// many entries were copied.
+    pub fn copy_test_files(&self) -> usize {
+        let meta_path = format!("{}/meta.yaml", self.reference_dir);
+        let files = match read_test_files(Path::new(&meta_path)) {
+            Ok(f) => f,
+            Err(why) => {
+                warn!(meta = %meta_path, "meta.yaml skipped: {why}");
+                return 0;
+            }
+        };
+        let mut copied = 0;
+        for f in files {
+            let Some(rel) = f.as_deref().and_then(safe_relative) else {
+                warn!(entry = ?f, "testFiles entry skipped: not a relative path inside the reference");
+                continue;
+            };
+            let src = format!("{}/{}", self.reference_dir, rel.display());
+            let dst = Path::new(&self.test_dir).join(&rel);
+            match copy_entry(Path::new(&src), &dst) {
+                Ok(()) => copied += 1,
+                Err(e) => warn!(entry = %rel.display(), "testFiles entry not copied: {e}"),
+            }
+        }
+        info!(copied, "test files copied");
+        copied
+    }
+}
+
+/// The `properties.testFiles` list; `None` items are entries that are not strings.
+fn read_test_files(meta: &Path) -> Result<Vec<Option<String>>, String> {
+    let size = std::fs::metadata(meta).map_err(|e| e.to_string())?.len();
+    if size > META_MAX_BYTES {
+        return Err(format!("larger than {META_MAX_BYTES} bytes"));
+    }
+    let text = std::fs::read_to_string(meta).map_err(|e| e.to_string())?;
+    let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let Some(doc) = docs.first() else {
+        return Ok(Vec::new());
+    };
+    match &doc["properties"]["testFiles"] {
+        Yaml::Array(items) => Ok(items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect()),
+        Yaml::BadValue | Yaml::Null => Ok(Vec::new()),
+        _ => Err("properties.testFiles is not a list".into()),
+    }
+}
+
+/// A relative path without `..`, root or prefix components (`./x` is fine).
+fn safe_relative(entry: &str) -> Option<PathBuf> {
+    let p = Path::new(entry);
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    (!out.as_os_str().is_empty()).then_some(out)
+}
+
+/// Copies a file, or a directory tree; symbolic links are not followed (a link could point
+/// anywhere on the worker's host).
+fn copy_entry(src: &Path, dst: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(src)?;
+    if meta.file_type().is_symlink() {
+        return Err(io::Error::other("is a symbolic link"));
+    }
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    if meta.is_dir() {
+        std::fs::create_dir_all(dst)?;
+        for entry in std::fs::read_dir(src)? {
+            let entry = entry?;
+            if let Err(e) = copy_entry(&entry.path(), &dst.join(entry.file_name())) {
+                warn!(entry = %entry.path().display(), "not copied: {e}");
+            }
+        }
+        Ok(())
+    } else {
+        std::fs::copy(src, dst).map(|_| ())
+    }
+}
+
+/// A string scalar as PyYAML's emitter writes it with default settings: plain when it can be,
+/// else single-quoted, else double-quoted with escapes (`allow_unicode=False`, so non-ASCII is
+/// escaped). Long lines are not folded: PyYAML would fold at width 80 on spaces, which loads
+/// back to the same string.
+pub fn yaml_str(s: &str) -> String {
+    let a = analyze(s);
+    if a.plain {
+        s.to_string()
+    } else if a.single_quoted {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        double_quoted(s)
+    }
+}
+
+struct Analysis {
+    plain: bool,
+    single_quoted: bool,
+}
+
+/// PyYAML's `Emitter.analyze_scalar`, for a block-context value.
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            plain: false,
+            single_quoted: true,
+        };
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut block_indicators = false;
+    let mut line_breaks = false;
+    let mut special = false;
+    if s.starts_with("---") || s.starts_with("...") {
+        block_indicators = true;
+    }
+    let n = chars.len();
+    for (i, &ch) in chars.iter().enumerate() {
+        let followed_by_space = i + 1 == n || matches!(chars[i + 1], ' ' | '\t' | '\n');
+        let preceded_by_space = i > 0 && matches!(chars[i - 1], ' ' | '\t' | '\n');
+        if i == 0 {
+            if "#,[]{}&*!|>'\"%@`".contains(ch) {
+                block_indicators = true;
+            }
+            if "?:-".contains(ch) && followed_by_space {
+                block_indicators = true;
+            }
+        } else {
+            if ch == ':' && followed_by_space {
+                block_indicators = true;
+            }
+            if ch == '#' && preceded_by_space {
+                block_indicators = true;
+            }
+        }
+        if ch == '\n' {
+            line_breaks = true;
+        }
+        if !(ch == '\n' || (' '..='~').contains(&ch)) {
+            special = true;
+        }
+    }
+    let leading_space = chars[0] == ' ';
+    let trailing_space = chars[n - 1] == ' ';
+    let plain = !(block_indicators
+        || line_breaks
+        || special
+        || leading_space
+        || trailing_space
+        || resolves_to_non_string(s));
+    Analysis {
+        plain,
+        // PyYAML single-quotes multi-line text too; double quotes load back the same.
+        single_quoted: !special && !line_breaks,
+    }
+}
+
+/// Whether a plain scalar would load as something other than a string (null, bool, number,
+/// timestamp, merge key…): those need quotes. Paths (leading `/`) never do.
+fn resolves_to_non_string(s: &str) -> bool {
+    if s.starts_with('/') {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    let words = [
+        "", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "=", ".inf",
+        "-.inf", "+.inf", ".nan",
+    ];
+    words.contains(&lower.as_str())
+        || s.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-' || c == '.')
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '\0' => out.push_str("\\0"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\x0b' => out.push_str("\\v"),
+            '\x0c' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\x1b' => out.push_str("\\e"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if (' '..='~').contains(&c) => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_by_concatenation() {
+        let l = Layout::new("/w/r", "a1", "");
+        assert_eq!(l.reference_dir, "/w/r/source/a1");
+        assert_eq!(l.student_dir, "/w/r/student/");
+        assert_eq!(l.test_file(), "/w/r/source/a1/test.yaml");
+        assert_eq!(
+            l.specification_yaml(),
+            "artifactDirectory: /w/r/artifacts\n\
+             executionDirectory: /w/r/student/\n\
+             outputDirectory: /w/r/output\n\
+             referenceDirectory: /w/r/source/a1\n\
+             studentDirectory: /w/r/student/\n\
+             studentTestCounter: 2\n\
+             testDirectory: /w/r/test_files\n"
+        );
+    }
+
+    #[test]
+    fn scalars_quoted_like_pyyaml() {
+        assert_eq!(yaml_str("/tmp/a b/c"), "/tmp/a b/c");
+        assert_eq!(yaml_str("/tmp/x: y"), "'/tmp/x: y'");
+        assert_eq!(yaml_str("/tmp/x #y"), "'/tmp/x #y'");
+        assert_eq!(yaml_str("/tmp/x#y"), "/tmp/x#y");
+        assert_eq!(yaml_str("/tmp/it's"), "/tmp/it's");
+        assert_eq!(yaml_str("/tmp/x "), "'/tmp/x '");
+        assert_eq!(yaml_str("/tmp/ü"), "\"/tmp/\\xFC\"");
+        assert_eq!(yaml_str("/tmp/a\tb"), "\"/tmp/a\\tb\"");
+        assert_eq!(yaml_str("yes"), "'yes'");
+        assert_eq!(yaml_str(""), "''");
+    }
+
+    #[test]
+    fn test_files_are_copied_safely() {
+        let root = std::env::temp_dir().join(format!("tw-ws-{}", uuid::Uuid::new_v4()));
+        let root_s = root.to_str().unwrap().to_string();
+        let l = Layout::new(&root_s, "a1", "a1");
+        let refdir = Path::new(&l.reference_dir);
+        std::fs::create_dir_all(refdir.join("data/sub")).unwrap();
+        std::fs::write(refdir.join("data/input.txt"), "42\n").unwrap();
+        std::fs::write(refdir.join("data/sub/x.txt"), "x").unwrap();
+        std::fs::write(root.join("outside.txt"), "secret").unwrap();
+        std::os::unix::fs::symlink(root.join("outside.txt"), refdir.join("link.txt")).unwrap();
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "kind: assignment\nproperties:\n  testFiles:\n    - data/input.txt\n    - ./data/sub\n    - ../outside.txt\n    - /etc/passwd\n    - missing.txt\n    - link.txt\n    - 7\n",
+        )
+        .unwrap();
+        l.prepare().unwrap();
+        assert_eq!(l.copy_test_files(), 2);
+        let td = Path::new(&l.test_dir);
+        assert_eq!(
+            std::fs::read_to_string(td.join("data/input.txt")).unwrap(),
+            "42\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(td.join("data/sub/x.txt")).unwrap(),
+            "x"
+        );
+        assert!(!td.join("link.txt").exists());
+        assert!(Path::new(&l.output_dir).is_dir() && Path::new(&l.artifact_dir).is_dir());
+        // Flow-style list and a broken meta.yaml.
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "properties:\n  testFiles: [data/input.txt]\n",
+        )
+        .unwrap();
+        assert_eq!(l.copy_test_files(), 1);
+        std::fs::write(refdir.join("meta.yaml"), "properties: [unclosed\n").unwrap();
+        assert_eq!(l.copy_test_files(), 0);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
