@@ -44,6 +44,8 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let mut con = engine.con.clone();
     let mut suspended = false;
     let mut delay = Duration::from_millis(100);
+    // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
+    set_idle_state(&engine, "idle").await;
     info!(queues = %engine.cfg.queues.join(","), "listening");
     loop {
         if shutdown.requested() {
