@@ -104,7 +104,8 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                 if !jobs.is_empty() {
                     start_batch(&engine, jobs).await?;
                 } else if let Some(w) = &watchers {
-                    w.wait(Duration::from_secs(5), &shutdown).await;
+                    // At most 1 s, so an idle worker shows `rq suspend` within a second (§6.3).
+                    w.wait(Duration::from_secs(1), &shutdown).await;
                 } else if engine.slots.active_count() == 0 {
                     info!("burst mode: all queues are empty; exiting");
                     break;

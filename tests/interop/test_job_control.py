@@ -199,7 +199,7 @@ def test_suspend_and_resume(r, redis_server, start_worker):
     start_worker("-q", "ctl", "-n", "SUSP")
     wait_until(lambda: r.exists("rq:worker:SUSP"), what="registration")
     subprocess.run(rqcli + ["suspend", "-u", redis_server.url], check=True, capture_output=True)
-    wait_until(lambda: r.hget("rq:worker:SUSP", "state") == b"suspended", timeout=5, what="suspended state")
+    wait_until(lambda: r.hget("rq:worker:SUSP", "state") == b"suspended", timeout=3, what="suspended state")
     job = q.enqueue("echo", 1)
     time.sleep(1.5)
     assert job.get_status(refresh=True) == JobStatus.QUEUED
