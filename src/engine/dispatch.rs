@@ -184,31 +184,19 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
         if !hash.exists() {
             // RQ skips an id whose hash is gone; we also drop it from the intermediate list now.
             warn!(job_id = %id, queue = %popped_from, "skipping job id whose hash is gone");
-            gone.cmd("LREM")
-                .arg(keys.intermediate(popped_from))
-                .arg(1)
-                .arg(&id)
-                .ignore();
+            drop_from_intermediate(&mut gone, keys, popped_from, &id);
             continue;
         }
         if hash.status().as_deref() == Some(crate::rq::job::status::CANCELED) {
             // `job.cancel()` removes the id from the queue; one that slipped through never runs.
             info!(job_id = %id, "skipping canceled job");
-            gone.cmd("LREM")
-                .arg(keys.intermediate(popped_from))
-                .arg(1)
-                .arg(&id)
-                .ignore();
+            drop_from_intermediate(&mut gone, keys, popped_from, &id);
             continue;
         }
         let Some(slot) = slot_iter.next() else {
             // Cannot happen (we took at most as many ids as free slots); put it back in front.
             warn!(job_id = %id, "no free slot for a taken job; returning it to its queue");
-            gone.cmd("LREM")
-                .arg(keys.intermediate(popped_from))
-                .arg(1)
-                .arg(&id)
-                .ignore();
+            drop_from_intermediate(&mut gone, keys, popped_from, &id);
             gone.cmd("LPUSH")
                 .arg(keys.queue(popped_from))
                 .arg(&id)
@@ -262,6 +250,15 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
         tokio::spawn(executor::run(engine.clone(), job, cancel));
     }
     Ok(())
+}
+
+/// Removes a taken id from its intermediate list without starting it.
+fn drop_from_intermediate(p: &mut redis::Pipeline, keys: &crate::rq::Keys, queue: &str, id: &str) {
+    p.cmd("LREM")
+        .arg(keys.intermediate(queue))
+        .arg(1)
+        .arg(id)
+        .ignore();
 }
 
 /// Blocking peeks on every queue, active only while the dispatcher waits for work.

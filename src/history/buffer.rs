@@ -116,23 +116,7 @@ mod tests {
     use super::*;
 
     fn row(job: &str, status: Status) -> Row {
-        Row {
-            job_id: job.into(),
-            execution_id: "e".into(),
-            queue: None,
-            func_name: None,
-            task_name: None,
-            args: None,
-            kwargs: None,
-            status,
-            retried: false,
-            result: None,
-            error: None,
-            worker_name: None,
-            enqueued_at: None,
-            started_at: None,
-            ended_at: None,
-        }
+        Row::bare(job, status)
     }
 
     #[test]

@@ -74,34 +74,19 @@ pub fn command(args: HistoryArgs) -> ExitCode {
         status,
         limit: args.limit,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+    crate::cli::execute(async move {
+        let rows = fetch(&url, &filter).await?;
+        if args.json {
+            let all: Vec<Json> = rows.iter().map(Execution::to_json).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
+            );
+        } else {
+            print!("{}", table(&rows));
         }
-    };
-    match runtime.block_on(fetch(&url, &filter)) {
-        Ok(rows) => {
-            if args.json {
-                let all: Vec<Json> = rows.iter().map(Execution::to_json).collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
-                );
-            } else {
-                print!("{}", table(&rows));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Reads the newest executions matching `filter`.

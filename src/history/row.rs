@@ -73,6 +73,30 @@ pub struct Row {
     pub ended_at: Option<Instant>,
 }
 
+#[cfg(test)]
+impl Row {
+    /// A row with only its identity and status set (tests).
+    pub(crate) fn bare(job_id: &str, status: Status) -> Row {
+        Row {
+            job_id: job_id.into(),
+            execution_id: "e".into(),
+            queue: None,
+            func_name: None,
+            task_name: None,
+            args: None,
+            kwargs: None,
+            status,
+            retried: false,
+            result: None,
+            error: None,
+            worker_name: None,
+            enqueued_at: None,
+            started_at: None,
+            ended_at: None,
+        }
+    }
+}
+
 impl Row {
     pub fn key(&self) -> Key {
         (self.job_id.clone(), self.execution_id.clone())
@@ -228,23 +252,7 @@ mod tests {
     use serde_json::json;
 
     fn row(status: Status) -> Row {
-        Row {
-            job_id: "j".into(),
-            execution_id: "e".into(),
-            queue: None,
-            func_name: None,
-            task_name: None,
-            args: None,
-            kwargs: None,
-            status,
-            retried: false,
-            result: None,
-            error: None,
-            worker_name: None,
-            enqueued_at: None,
-            started_at: None,
-            ended_at: None,
-        }
+        Row::bare("j", status)
     }
 
     #[test]
