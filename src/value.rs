@@ -89,12 +89,15 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Depth 200, 5,000,000 items, 64 MiB.
+    /// Depth 200, 1,000,000 items, 16 MiB: far above any real job's arguments, and low enough
+    /// that a hostile payload (memo bomb, zip bomb, gigabyte length fields) costs at most a few
+    /// tens of MB while it is refused. Decoding runs on the runtime's worker threads, so at most
+    /// one payload per core is being decoded at any moment.
     fn default() -> Self {
         Limits {
             max_depth: 200,
-            max_items: 5_000_000,
-            max_bytes: 64 * 1024 * 1024,
+            max_items: 1_000_000,
+            max_bytes: 16 * 1024 * 1024,
         }
     }
 }

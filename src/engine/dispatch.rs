@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::{watch, Notify};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
@@ -69,7 +69,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             inv.key(k);
         }
         inv.arg(free);
-        let taken = match inv.invoke_async::<Vec<String>>(&mut con).await {
+        let taken = match inv.invoke_async::<Vec<Vec<u8>>>(&mut con).await {
             Ok(reply) => {
                 delay = Duration::from_millis(100);
                 parse_taken(reply, engine.cfg.queues.len())
@@ -95,14 +95,25 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                 }
                 shutdown.wait_timeout(Duration::from_secs(1)).await;
             }
-            Taken::Jobs(jobs) => {
+            Taken::Jobs(jobs, unreadable) => {
                 if suspended {
                     info!("resumed");
                     set_idle_state(&engine, "idle").await;
                     suspended = false;
                 }
+                let took_any = !jobs.is_empty() || !unreadable.is_empty();
+                for (qidx, raw_id) in unreadable {
+                    let why = format!(
+                        "InvalidJobId: job id {} is not valid UTF-8; RQ job ids are text, \
+                         so it cannot be run",
+                        String::from_utf8_lossy(&raw_id).escape_debug()
+                    );
+                    reject(&engine, qidx, &raw_id, &why).await;
+                }
                 if !jobs.is_empty() {
                     start_batch(&engine, jobs).await?;
+                } else if took_any {
+                    continue;
                 } else if let Some(w) = &watchers {
                     // At most 1 s, so an idle worker shows `rq suspend` within a second (§6.3).
                     w.wait(Duration::from_secs(1), &shutdown).await;
@@ -157,12 +168,39 @@ where
     }
 }
 
+/// Fails a taken id that cannot be run as a job (see `lifecycle::reject_unreadable`). Logged
+/// loudly; a Redis error here leaves the id in the intermediate list for maintenance.
+async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
+    let queue = &engine.cfg.queues[qidx];
+    let shown = String::from_utf8_lossy(raw_id);
+    error!(job_id = %shown, queue = %queue, "cannot run job: {why}");
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    let worker = engine.slots.name(0).to_string();
+    lifecycle::reject_unreadable(&mut p, &engine.keys, queue, raw_id, &worker, why, now());
+    let mut con = engine.con.clone();
+    match p
+        .query_async::<Vec<redis::RedisResult<redis::Value>>>(&mut con)
+        .await
+    {
+        Ok(replies) => {
+            for e in replies.into_iter().filter_map(Result::err) {
+                warn!(job_id = %shown, "recording the failure of an unreadable job: {e}");
+            }
+        }
+        Err(e) => warn!(job_id = %shown, "could not record an unreadable job: {e}"),
+    }
+}
+
 /// Reads the hashes of freshly taken ids, starts the existing jobs, spawns their executors.
 async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow::Result<()> {
     let keys = &engine.keys;
-    let hashes: Vec<HashMap<String, Vec<u8>>> =
+    // Errors are per id: a key of the wrong type (WRONGTYPE) fails that id alone, while a
+    // connection error fails the whole read and is retried.
+    let replies: Vec<redis::RedisResult<HashMap<String, Vec<u8>>>> =
         persist("reading job hashes", &engine.shutdown, || {
             let mut p = redis::pipe();
+            p.ignore_errors();
             for (_, id) in &jobs {
                 p.hgetall(keys.job(id));
             }
@@ -170,6 +208,21 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
             async move { p.query_async(&mut con).await }
         })
         .await?;
+    let mut hashes = Vec::with_capacity(jobs.len());
+    let mut readable = Vec::with_capacity(jobs.len());
+    for ((qidx, id), reply) in jobs.into_iter().zip(replies) {
+        match reply {
+            Ok(fields) => {
+                readable.push((qidx, id));
+                hashes.push(fields);
+            }
+            Err(e) => {
+                let why = format!("InvalidJobHash: cannot read {}: {e}", keys.job(&id));
+                reject(engine, qidx, id.as_bytes(), &why).await;
+            }
+        }
+    }
+    let jobs = readable;
 
     let mut starts = redis::pipe();
     starts.atomic();

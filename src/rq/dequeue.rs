@@ -36,39 +36,57 @@ pub enum Taken {
     /// `rq:suspended` is set: take nothing.
     Suspended,
     /// `(queue index, job id)` pairs in priority order; empty when all queues are empty.
-    Jobs(Vec<(usize, String)>),
+    /// The second list holds taken ids that are not UTF-8: they are in the intermediate list
+    /// and must be failed, not run (RQ job ids are text; see `lifecycle::reject_unreadable`).
+    Jobs(Vec<(usize, String)>, Vec<(usize, Vec<u8>)>),
 }
 
 /// Parses the script's reply; malformed entries are skipped rather than trusted.
-pub fn parse_taken(reply: Vec<String>, queue_count: usize) -> Taken {
-    if reply.first().map(String::as_str) == Some("S") && reply.len() == 1 {
+pub fn parse_taken(reply: Vec<Vec<u8>>, queue_count: usize) -> Taken {
+    if reply.len() == 1 && reply[0] == b"S" {
         return Taken::Suspended;
     }
-    let jobs = reply
-        .chunks_exact(2)
-        .filter_map(|pair| {
-            let idx: usize = pair[0].parse().ok()?;
-            (idx < queue_count).then(|| (idx, pair[1].clone()))
-        })
-        .collect();
-    Taken::Jobs(jobs)
+    let mut jobs = Vec::with_capacity(reply.len() / 2);
+    let mut unreadable = Vec::new();
+    for pair in reply.chunks_exact(2) {
+        let Some(idx) = std::str::from_utf8(&pair[0])
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|&i| i < queue_count)
+        else {
+            continue;
+        };
+        match String::from_utf8(pair[1].clone()) {
+            Ok(id) => jobs.push((idx, id)),
+            Err(e) => unreadable.push((idx, e.into_bytes())),
+        }
+    }
+    Taken::Jobs(jobs, unreadable)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn reply(items: &[&[u8]]) -> Vec<Vec<u8>> {
+        items.iter().map(|i| i.to_vec()).collect()
+    }
+
     #[test]
     fn parses_replies() {
-        assert_eq!(parse_taken(vec!["S".into()], 2), Taken::Suspended);
+        assert_eq!(parse_taken(reply(&[b"S"]), 2), Taken::Suspended);
         assert_eq!(
-            parse_taken(vec!["0".into(), "a".into(), "1".into(), "b".into()], 2),
-            Taken::Jobs(vec![(0, "a".into()), (1, "b".into())])
+            parse_taken(reply(&[b"0", b"a", b"1", b"b"]), 2),
+            Taken::Jobs(vec![(0, "a".into()), (1, "b".into())], vec![])
         );
         assert_eq!(
-            parse_taken(vec!["7".into(), "a".into()], 2),
-            Taken::Jobs(vec![])
+            parse_taken(reply(&[b"7", b"a", b"x", b"b"]), 2),
+            Taken::Jobs(vec![], vec![])
         );
-        assert_eq!(parse_taken(vec![], 2), Taken::Jobs(vec![]));
+        assert_eq!(parse_taken(vec![], 2), Taken::Jobs(vec![], vec![]));
+        assert_eq!(
+            parse_taken(reply(&[b"1", b"\xff\xfe", b"0", b"ok"]), 2),
+            Taken::Jobs(vec![(0, "ok".into())], vec![(1, b"\xff\xfe".to_vec())])
+        );
     }
 }

@@ -47,6 +47,14 @@ impl Keys {
         format!("{}:job:{id}", self.prefix)
     }
 
+    /// `job`, `results` and `intermediate` keys of an id that is not valid UTF-8: Redis keys are
+    /// bytes, and such an id must still be addressed exactly to be failed (issue 9).
+    pub fn raw_key(&self, kind: &str, id: &[u8]) -> Vec<u8> {
+        let mut k = format!("{}:{kind}:", self.prefix).into_bytes();
+        k.extend_from_slice(id);
+        k
+    }
+
     pub fn dependents(&self, id: &str) -> String {
         format!("{}:job:{id}:dependents", self.prefix)
     }

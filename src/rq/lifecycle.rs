@@ -556,6 +556,65 @@ pub fn fail(
     release_execution(p, keys, e, ended_at);
 }
 
+/// Ends an id that cannot be run as a job at all: its id is not UTF-8, or its `rq:job:` key is
+/// not a hash (WRONGTYPE). There is no job hash to carry the usual failure, so this drops the id
+/// from the intermediate list, marks the hash `failed` where it is one, and records the reason as
+/// a failed result in `rq:results:<id>` (where Python's `job.latest_result()` reads it).
+///
+/// The id is deliberately *not* added to `FailedJobRegistry`: Python RQ decodes every registry
+/// member as text and fetches its hash, so a non-UTF-8 or non-hash member would make `rq info`,
+/// registry cleanup and rq-dashboard raise. Commands here may fail one by one (WRONGTYPE): run the
+/// pipeline with `ignore_errors`.
+pub fn reject_unreadable(
+    p: &mut Pipeline,
+    keys: &Keys,
+    queue: &str,
+    raw_id: &[u8],
+    worker: &str,
+    exc_string: &str,
+    at: Instant,
+) {
+    p.cmd("LREM")
+        .arg(keys.intermediate(queue))
+        .arg(1)
+        .arg(raw_id);
+    let ended = format_datetime(at);
+    let job_key = keys.raw_key("job", raw_id);
+    // Only touch a key that exists and is a hash; never create or retype someone else's key.
+    p.cmd("EVAL")
+        .arg(
+            "if redis.call('TYPE', KEYS[1]).ok == 'hash' then \
+             redis.call('HSET', KEYS[1], 'status', 'failed', 'ended_at', ARGV[1], \
+             'worker_name', ARGV[2]) end return 0",
+        )
+        .arg(1)
+        .arg(&job_key)
+        .arg(&ended)
+        .arg(worker);
+    let stamp = py_float_repr(unix_float(at));
+    p.cmd("XADD")
+        .arg(keys.raw_key("results", raw_id))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(RESULTS_MAXLEN)
+        .arg("*")
+        .arg("type")
+        .arg(result_type::FAILED)
+        .arg("worker_name")
+        .arg(worker)
+        .arg("exc_string")
+        .arg(super::codec::encode_exc_string(exc_string))
+        .arg("execution_id")
+        .arg("")
+        .arg("execution_started_at")
+        .arg(&stamp)
+        .arg("execution_ended_at")
+        .arg(&stamp);
+    p.cmd("EXPIRE")
+        .arg(keys.raw_key("results", raw_id))
+        .arg(super::job::DEFAULT_FAILURE_TTL);
+}
+
 /// Where a failed job with retries left goes next (§6.8 "With retry").
 #[derive(Debug, Clone, PartialEq)]
 pub enum RetryPlan {
