@@ -66,6 +66,69 @@ pub struct RedisArgs {
     /// Key prefix (RQ 3.0's RQ_KEY_PREFIX; RQ 2.x always uses `rq`).
     #[arg(long, env = "RQ_KEY_PREFIX", default_value = "rq")]
     pub key_prefix: String,
+    /// PEM CA certificate(s) that sign the Redis server's certificate (rediss:// only; default:
+    /// the system trust store).
+    #[arg(long, env = "REDIS_TLS_CA", value_name = "PEM")]
+    pub redis_tls_ca: Option<std::path::PathBuf>,
+    /// PEM client certificate for mutual TLS (with --redis-tls-key; rediss:// only).
+    #[arg(
+        long,
+        env = "REDIS_TLS_CERT",
+        value_name = "PEM",
+        requires = "redis_tls_key"
+    )]
+    pub redis_tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --redis-tls-cert.
+    #[arg(
+        long,
+        env = "REDIS_TLS_KEY",
+        value_name = "PEM",
+        requires = "redis_tls_cert"
+    )]
+    pub redis_tls_key: Option<std::path::PathBuf>,
+}
+
+/// TLS material for `rediss://` connections, read once at validation. Empty means the system
+/// trust store and no client certificate.
+#[derive(Clone, Default)]
+pub struct RedisTls {
+    ca: Option<Vec<u8>>,
+    client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for RedisTls {
+    /// Never prints the key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls")
+            .field("ca", &self.ca.is_some())
+            .field("client_cert", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl RedisTls {
+    /// A client for `url` (already validated) with this TLS material.
+    pub fn client(&self, url: &str) -> anyhow::Result<redis::Client> {
+        use anyhow::Context as _;
+        let result = if self.ca.is_none() && self.client.is_none() {
+            redis::Client::open(url)
+        } else {
+            redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: self
+                        .client
+                        .as_ref()
+                        .map(|(cert, key)| redis::ClientTlsConfig {
+                            client_cert: cert.clone(),
+                            client_key: key.clone(),
+                        }),
+                    root_cert: self.ca.clone(),
+                },
+            )
+        };
+        result.with_context(|| format!("invalid Redis URL or TLS files for {}", redact_url(url)))
+    }
 }
 
 /// PostgreSQL connection for the task history (`crate::history`). With neither the URL nor the
@@ -206,6 +269,7 @@ pub struct TaskArgs {
 pub struct Config {
     pub queues: Vec<String>,
     pub redis_url: String,
+    pub redis_tls: RedisTls,
     pub key_prefix: String,
     pub api_url: Option<String>,
     pub api_user: Option<String>,
@@ -252,6 +316,39 @@ impl RedisArgs {
             }
         }
         Ok(url.to_string())
+    }
+
+    /// Reads the `--redis-tls-*` files; they only make sense with `rediss://`.
+    pub fn tls(&self) -> Result<RedisTls, String> {
+        let files = [
+            &self.redis_tls_ca,
+            &self.redis_tls_cert,
+            &self.redis_tls_key,
+        ];
+        if files.iter().all(|f| f.is_none()) {
+            return Ok(RedisTls::default());
+        }
+        if !self.redis_url.starts_with("rediss://") {
+            return Err(
+                "--redis-tls-ca/--redis-tls-cert/--redis-tls-key need a rediss:// --redis-url"
+                    .into(),
+            );
+        }
+        let read = |flag: &str, path: &Option<std::path::PathBuf>| {
+            path.as_ref()
+                .map(|p| {
+                    std::fs::read(p)
+                        .map_err(|e| format!("invalid {flag}: cannot read {}: {e}", p.display()))
+                })
+                .transpose()
+        };
+        let ca = read("--redis-tls-ca", &self.redis_tls_ca)?;
+        let cert = read("--redis-tls-cert", &self.redis_tls_cert)?;
+        let key = read("--redis-tls-key", &self.redis_tls_key)?;
+        Ok(RedisTls {
+            ca,
+            client: cert.zip(key),
+        })
     }
 
     pub fn validated_prefix(&self) -> Result<String, String> {
@@ -404,6 +501,7 @@ impl RunArgs {
             history_retention_days: self.history_retention_days.filter(|d| *d > 0),
             queues,
             redis_url: self.redis.effective_url()?,
+            redis_tls: self.redis.tls()?,
             key_prefix: self.redis.validated_prefix()?,
             api_url,
             api_user: self.api_user.clone().filter(|s| !s.is_empty()),
@@ -584,6 +682,9 @@ mod tests {
             redis_url: "redis://127.0.0.1:6379/0".into(),
             redis_password: Some("s3cret".into()),
             key_prefix: "rq".into(),
+            redis_tls_ca: None,
+            redis_tls_cert: None,
+            redis_tls_key: None,
         };
         let url = args.effective_url().unwrap();
         assert!(url.contains(":s3cret@"));

@@ -17,7 +17,7 @@ use anyhow::Context;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
 
-use crate::config::{redact_url, RedisArgs};
+use crate::config::{redact_url, RedisArgs, RedisTls};
 use crate::rq::keys::Keys;
 use crate::tasks::REGISTRY;
 
@@ -84,6 +84,7 @@ where
 /// A validated Redis target of an operator command.
 pub struct Target {
     pub url: String,
+    pub tls: RedisTls,
     pub keys: Keys,
 }
 
@@ -91,8 +92,10 @@ impl Target {
     pub fn from_args(args: &RedisArgs) -> Result<Target, CliError> {
         let url = args.effective_url().map_err(CliError::Usage)?;
         let prefix = args.validated_prefix().map_err(CliError::Usage)?;
+        let tls = args.tls().map_err(CliError::Usage)?;
         Ok(Target {
             url,
+            tls,
             keys: Keys::new(&prefix),
         })
     }
@@ -109,8 +112,7 @@ impl Target {
         connect_timeout: Duration,
         response_timeout: Option<Duration>,
     ) -> anyhow::Result<MultiplexedConnection> {
-        let client = redis::Client::open(self.url.as_str())
-            .with_context(|| format!("invalid Redis URL {}", self.shown_url()))?;
+        let client = self.tls.client(&self.url)?;
         let cfg = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect_timeout))
             .set_response_timeout(response_timeout);

@@ -12,10 +12,6 @@ use crate::config::redact_url;
 /// Response timeout of ordinary commands; blocking commands use their own connections.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub fn client(url: &str) -> anyhow::Result<redis::Client> {
-    redis::Client::open(url).with_context(|| format!("invalid Redis URL {}", redact_url(url)))
-}
-
 /// A self-reconnecting multiplexed connection.
 pub async fn manager(
     client: &redis::Client,

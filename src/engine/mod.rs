@@ -138,7 +138,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         burst = cfg.burst,
         "task-worker {} starting", env!("CARGO_PKG_VERSION")
     );
-    let client = connect::client(&cfg.redis_url)?;
+    let client = cfg.redis_tls.client(&cfg.redis_url)?;
     let Some(mut con) = connect::wait_for_redis(&client, &cfg.redis_url, &shutdown).await else {
         info!("shutdown requested before Redis was reachable");
         return Ok(ExitCode::SUCCESS);
