@@ -18,7 +18,6 @@ _spec.loader.exec_module(interop)
 free_port = interop.free_port
 wait_until = interop.wait_until
 WORKER = interop.WORKER
-ROOT = interop.ROOT
 
 
 def report(test, **counts):
