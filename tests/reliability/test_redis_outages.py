@@ -6,6 +6,7 @@ import random
 import time
 from datetime import datetime, timezone
 
+import pytest
 from rq import Queue
 from rq.job import Job
 from rq.results import Result
@@ -82,7 +83,11 @@ def parse_ts(raw):
         tzinfo=timezone.utc).timestamp()
 
 
-def test_redis_sigstop_stall(redis_server, start_worker):
+# 10 s is the stall; 20 s outlasts the 15 s response timeout, so commands time out, the
+# connections are replaced and the job ends written during the stall are sent again while the
+# first copies still sit in the stalled server's socket buffers: each must apply once.
+@pytest.mark.parametrize("stall_s", [10, 20])
+def test_redis_sigstop_stall(redis_server, start_worker, stall_s):
     rng = random.Random(2)
     r = redis_server.client()
     q = Queue("default", connection=r)
@@ -95,7 +100,7 @@ def test_redis_sigstop_stall(redis_server, start_worker):
     wait_until(lambda: all(s == "started" for s in statuses(r, long_ids)),
                what="the long jobs to start")
     time.sleep(1)
-    redis_server.stall(10)
+    redis_server.stall(stall_s)
     resumed = time.time()
     # Heartbeats are honest again soon after the stall: each long job's heartbeat is newer
     # than the moment Redis came back, well within one heartbeat interval (10 s).
@@ -107,7 +112,7 @@ def test_redis_sigstop_stall(redis_server, start_worker):
     assert worker.proc.poll() is None, worker.output()[-3000:]
     assert peer.proc.poll() is None, peer.output()[-3000:]
     counts = check_all_finished_once(r, ids)
-    report("redis_sigstop", jobs=len(ids), stalls=1, stall_s=10, finished=counts["finished"],
+    report(f"redis_sigstop_{stall_s}s", jobs=len(ids), stalls=1, stall_s=stall_s, finished=counts["finished"],
            failed=counts["failed"], failed_abandoned=counts["abandoned"],
            not_exactly_one_result=counts["double"], workers_exited=0,
            lost=len(ids) - counts["finished"] - counts["failed"])
