@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from rq import Queue
+from rq.command import send_shutdown_command
 from rq.job import Job
 from rq.results import Result
 
@@ -51,7 +52,7 @@ def test_redis_restart_mid_run(redis_server, start_worker):
     rng = random.Random(1)
     r = redis_server.client()
     q = Queue("default", connection=r)
-    worker = start_worker(*FLAGS, "-c", "4")
+    worker = start_worker(*FLAGS, "-c", "4", "-n", "restart-w")
     # A few long jobs are running across the restart; the short ones keep the queue busy.
     ids = [q.enqueue("sleep", 4, job_timeout=60).id for _ in range(2)]
     ids += enqueue_sleeps(q, 400, rng)
@@ -76,6 +77,9 @@ def test_redis_restart_mid_run(redis_server, start_worker):
     for key in ("rq:queue:default", "rq:queue:default:intermediate"):
         assert r.llen(key) == 0
     assert r.zcard("rq:wip:default") == 0
+    # The pub/sub command channel came back too: `rq shutdown`-style command, clean exit.
+    send_shutdown_command(r, "restart-w-1")
+    assert worker.wait(30) == 0
 
 
 def parse_ts(raw):
