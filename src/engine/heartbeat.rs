@@ -4,6 +4,7 @@
 //! `last_heartbeat`, so no `rq info` or Python maintenance ever sees a running job as abandoned.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
@@ -18,10 +19,36 @@ pub async fn run(engine: Arc<Engine>) {
     tick.tick().await; // the first tick is immediate; births were just written
     loop {
         tick.tick().await;
-        if let Err(e) = beat(&engine).await {
-            warn!("heartbeat failed: {e}");
-            crate::metrics::redis_error("heartbeat");
+        beat_until_fresh(&engine).await;
+    }
+}
+
+/// A beat that took longer than this was held up by Redis (a stall): its timestamps are old.
+const SLOW_BEAT: Duration = Duration::from_secs(2);
+
+/// One heartbeat; after a failure (Redis down or restarted) or a beat held up by a stalled
+/// Redis, beats again within seconds rather than a whole interval later, so that running jobs'
+/// `rq:wip` scores and `last_heartbeat`s are fresh as soon as Redis is back (issue 9): a peer's
+/// maintenance must never see them as abandoned because of the outage.
+async fn beat_until_fresh(engine: &Engine) {
+    let mut retry_in = Duration::from_secs(1);
+    loop {
+        let began = tokio::time::Instant::now();
+        match beat(engine).await {
+            Ok(()) if began.elapsed() < SLOW_BEAT => return,
+            Ok(()) => info!(
+                took_ms = began.elapsed().as_millis() as u64,
+                "heartbeat was held up by Redis; beating again with fresh timestamps"
+            ),
+            Err(e) => {
+                warn!("heartbeat failed, retrying in {retry_in:?}: {e}");
+                crate::metrics::redis_error("heartbeat");
+            }
         }
+        if engine.shutdown.wait_timeout(retry_in).await {
+            return;
+        }
+        retry_in = (retry_in * 2).min(engine.cfg.heartbeat_interval);
     }
 }
 

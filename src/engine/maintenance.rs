@@ -20,8 +20,11 @@ use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, retry_interval, RetryPlan};
 use crate::rq::time::{now, unix_seconds};
 
-/// RQ's lock: `SET rq:clean_registries:<q> 1 NX EX 899`.
-const LOCK_TTL: i64 = 899;
+/// RQ's lock key, `SET rq:clean_registries:<q> 1 NX EX <ttl>`. RQ uses 899 s; we delete the
+/// lock after a pass (which takes well under a second), so the TTL only matters when the holder
+/// is killed mid-pass: with 899 s that would stop every worker's recovery of abandoned jobs for
+/// 15 minutes (issue 9: workers get SIGKILLed). 60 s bounds that.
+const LOCK_TTL: i64 = 60;
 /// How long an id may sit in the intermediate list without an execution (RQ: 60 s).
 const STUCK_AFTER_SECS: f64 = 60.0;
 

@@ -1,14 +1,16 @@
 //! Writes the end of jobs to Redis. Concurrent jobs that end together share one `MULTI … EXEC`
 //! (one round trip for many jobs; the state each job gets is exactly what its own transaction
 //! would write). A failed write is retried until Redis takes it: a job's end is never dropped,
-//! and its slot stays busy (and heartbeating) until then.
+//! and its slot stays busy (and heartbeating) until then. Retrying is safe: the batch goes
+//! through `rq::end_guard`'s script, which skips a job whose end is already written.
 
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
+use crate::rq::end_guard::{parse_reply, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, Execution, RetryPlan};
 use crate::rq::time::Instant;
@@ -113,6 +115,7 @@ fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
 }
 
 async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedReceiver<Request>) {
+    let script = redis::Script::new(END_SCRIPT);
     let mut batch: Vec<Request> = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -122,14 +125,16 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
                 Err(_) => break,
             }
         }
-        let mut p = redis::pipe();
-        p.atomic();
+        // One script call for the batch, atomic like MULTI, applying each end at most once.
+        let mut ends = GuardedEnds::default();
         for r in &batch {
+            let mut p = redis::pipe();
             append(&mut p, &keys, r);
+            ends.push(&keys, &r.exec, &p);
         }
         let mut delay = Duration::from_millis(100);
-        let dependents: Vec<Vec<String>> = loop {
-            match p.query_async::<Vec<Vec<String>>>(&mut con).await {
+        let reply: Vec<Vec<String>> = loop {
+            match ends.invocation(&script).invoke_async(&mut con).await {
                 Ok(d) => break d,
                 Err(e) => {
                     warn!(
@@ -143,9 +148,19 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
             }
         };
         debug!(jobs = batch.len(), "wrote job ends");
-        let mut deps = dependents.into_iter();
+        let mut applied = parse_reply(reply).into_iter();
         for r in batch.drain(..) {
-            let _ = r.done.send(deps.next().unwrap_or_default());
+            let a = applied.next().unwrap_or_default();
+            if !a.applied {
+                info!(
+                    job_id = %r.exec.job_id,
+                    "job end not written again: already written (reply lost) or the job was taken over as abandoned"
+                );
+            }
+            if a.errors > 0 {
+                warn!(job_id = %r.exec.job_id, errors = a.errors, "Redis refused some commands of the job's end");
+            }
+            let _ = r.done.send(a.dependents);
         }
     }
 }

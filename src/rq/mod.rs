@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod dependents;
 pub mod dequeue;
+pub mod end_guard;
 pub mod job;
 pub mod json;
 pub mod keys;
