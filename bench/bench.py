@@ -445,7 +445,8 @@ class Bench:
             return cmd, env
         env.pop("PYTHONPATH", None)
         env.setdefault("RUST_LOG", "info")
-        cmd = [self.args.bin, "run", "-q", QUEUE, "--redis-url", self.redis.url,
+        wrap = self.args.wrap.split() if self.args.wrap else []
+        cmd = [*wrap, self.args.bin, "run", "-q", QUEUE, "--redis-url", self.redis.url,
                "-c", str(c.concurrency)]
         if burst:
             cmd.append("--burst")
@@ -526,7 +527,8 @@ class Bench:
         ok = self.check(n)
         sent, took, lag = enq.stdout.split()
         note = f"enqueuer: {sent} jobs in {float(took):.1f} s, max lag {lag} ms"
-        log(f"  p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms, {ok}; {note}")
+        log(f"  p50 {pct(lat, 50):.2f} ms, p90 {pct(lat, 90):.2f}, p99 {pct(lat, 99):.2f}, "
+            f"p99.9 {pct(lat, 99.9):.2f}, max {lat[-1] if lat else 0:.2f} ms, {ok}; {note}")
         stats.wall = drained
         return Row(s, c, n, stats, calls / n, rcpu, ok, pct(lat, 50), pct(lat, 99), note)
 
@@ -546,7 +548,7 @@ class Bench:
                 if s.kind == "latency":
                     rows.append(self.run_latency(s, c, s.counts[c.key]))
                 else:
-                    rows.append(self.run_drain(s, c, s.counts[c.key]))
+                    rows.append(self.run_drain(s, c, self.args.jobs or s.counts[c.key]))
         return rows
 
 
@@ -610,6 +612,9 @@ def main() -> int:
     ap.add_argument("--only", nargs="*", help="scenario keys to run (a b c d)")
     ap.add_argument("--contenders", nargs="*", help="contender keys (tw1 tw64 rqw rqs rqp)")
     ap.add_argument("--rate", type=float, default=1000.0, help="latency scenario load (jobs/s)")
+    ap.add_argument("--wrap", help="prefix for task-worker commands, e.g. a profiler: "
+                    "'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%%p'")
+    ap.add_argument("--jobs", type=int, help="override the job count of every run")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (worker logs)")
     args = ap.parse_args()
     if args.cmd == "open-loop":
