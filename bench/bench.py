@@ -496,6 +496,11 @@ class Bench:
         stats = reap(proc, mem, t0, timeout=600)
         calls = command_calls(self.r)
         rcpu = redis_cpu(self.r) - cpu0
+        if self.args.cmdstats:
+            per = {k[8:]: int(v["calls"]) / n for k, v in self.r.info("commandstats").items()
+                   if k not in ("cmdstat_info", "cmdstat_config|resetstat")}
+            log("  commands per job: " + ", ".join(
+                f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
         ok = self.check(n) if stats.status == 0 else f"exit {stats.status} (see {logfile})"
         note = ""
         if s.history and self.pg:
@@ -635,6 +640,8 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=1000.0, help="latency scenario load (jobs/s)")
     ap.add_argument("--wrap", help="prefix for task-worker commands, e.g. a profiler: "
                     "'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%%p'")
+    ap.add_argument("--cmdstats", action="store_true",
+                    help="log each contender's Redis commands per job, by command")
     ap.add_argument("--jobs", type=int, help="override the job count of every run")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (worker logs)")
     args = ap.parse_args()
