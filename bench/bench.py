@@ -648,6 +648,9 @@ def main() -> int:
     if args.cmd == "open-loop":
         open_loop(args.url, args.rate, args.seconds)
         return 0
+    if not TIME.exists():
+        log("GNU time (/usr/bin/time) not found: peak RSS falls back to wait4, which counts the "
+            "driver's own high-water mark (apt-get install time)")
     workdir = Path(tempfile.mkdtemp(prefix="tw-bench-"))
     os.chmod(workdir, 0o755)
     bench = Bench(args, workdir)
