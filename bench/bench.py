@@ -616,7 +616,7 @@ def table(rows: list[Row], redis_version: str) -> str:
         a, d = by.get(("a", k)), by.get(("d", k))
         if a and d:
             cost = 1 - (d.jobs / d.stats.wall) / (a.jobs / a.stats.wall)
-            notes.append(f"history on costs {cost * 100:.0f}% of throughput at {a.contender.label.split()[-1]}")
+            notes.append(f"history on costs {cost * 100:.0f}% of throughput at -c {a.contender.concurrency}")
     out.append("")
     out.append(
         f"Machine: {os.cpu_count()} cores ({platform.machine()}, {platform.release()}), Redis "
