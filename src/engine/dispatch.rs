@@ -8,7 +8,6 @@
 //! wake-up then runs the take script again, so a job is picked up within a round trip of its
 //! enqueue.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +19,7 @@ use tracing::{debug, error, info, warn};
 use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
 use super::Engine;
-use crate::rq::dequeue::{parse_taken, Taken, TAKE_SCRIPT};
+use crate::rq::dequeue::{parse_taken, Taken, TakenJob, TAKE_SCRIPT};
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, Execution};
 use crate::rq::time::now;
@@ -68,8 +67,8 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
         for k in &take_keys {
             inv.key(k);
         }
-        inv.arg(free);
-        let taken = match inv.invoke_async::<Vec<Vec<u8>>>(&mut con).await {
+        inv.arg(free).arg(engine.keys.prefix());
+        let taken = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 delay = Duration::from_millis(100);
                 parse_taken(reply, engine.cfg.queues.len())
@@ -102,13 +101,10 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     suspended = false;
                 }
                 let took_any = !jobs.is_empty() || !unreadable.is_empty();
-                for (qidx, raw_id) in unreadable {
-                    let why = format!(
-                        "InvalidJobId: job id {} is not valid UTF-8; RQ job ids are text, \
-                         so it cannot be run",
-                        String::from_utf8_lossy(&raw_id).escape_debug()
-                    );
-                    reject(&engine, qidx, &raw_id, &why).await;
+                for bad in unreadable {
+                    let key = engine.keys.raw_key("job", &bad.id);
+                    let why = bad.why.message(&String::from_utf8_lossy(&key));
+                    reject(&engine, bad.queue, &bad.id, &why).await;
                 }
                 if !jobs.is_empty() {
                     start_batch(&engine, jobs).await?;
@@ -192,38 +188,9 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
     }
 }
 
-/// Reads the hashes of freshly taken ids, starts the existing jobs, spawns their executors.
-async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow::Result<()> {
+/// Starts the freshly taken jobs whose hashes exist and spawns their executors.
+async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
     let keys = &engine.keys;
-    // Errors are per id: a key of the wrong type (WRONGTYPE) fails that id alone, while a
-    // connection error fails the whole read and is retried.
-    let replies: Vec<redis::RedisResult<HashMap<String, Vec<u8>>>> =
-        persist("reading job hashes", &engine.shutdown, || {
-            let mut p = redis::pipe();
-            p.ignore_errors();
-            for (_, id) in &jobs {
-                p.hgetall(keys.job(id));
-            }
-            let mut con = engine.con.clone();
-            async move { p.query_async(&mut con).await }
-        })
-        .await?;
-    let mut hashes = Vec::with_capacity(jobs.len());
-    let mut readable = Vec::with_capacity(jobs.len());
-    for ((qidx, id), reply) in jobs.into_iter().zip(replies) {
-        match reply {
-            Ok(fields) => {
-                readable.push((qidx, id));
-                hashes.push(fields);
-            }
-            Err(e) => {
-                let why = format!("InvalidJobHash: cannot read {}: {e}", keys.job(&id));
-                reject(engine, qidx, id.as_bytes(), &why).await;
-            }
-        }
-    }
-    let jobs = readable;
-
     let mut starts = redis::pipe();
     starts.atomic();
     let mut gone = redis::pipe();
@@ -231,7 +198,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<(usize, String)>) -> anyhow
     let slots = engine.slots.claim(jobs.len());
     let mut slot_iter = slots.into_iter();
     let at = now();
-    for ((qidx, id), fields) in jobs.into_iter().zip(hashes) {
+    for (qidx, id, fields) in jobs {
         let popped_from = &engine.cfg.queues[qidx];
         let hash = JobHash::new(&id, fields);
         if !hash.exists() {
@@ -314,15 +281,24 @@ fn drop_from_intermediate(p: &mut redis::Pipeline, keys: &crate::rq::Keys, queue
         .ignore();
 }
 
+/// The dispatcher's wait state, as the watchers see it.
+#[derive(Debug, Default, Clone, Copy)]
+struct Hunger {
+    /// Counts the dispatcher's waits.
+    round: u64,
+    /// True while the dispatcher waits for work.
+    waiting: bool,
+}
+
 /// Blocking peeks on every queue, active only while the dispatcher waits for work.
 struct Watchers {
-    hungry: watch::Sender<bool>,
+    hungry: watch::Sender<Hunger>,
     arrived: Arc<Notify>,
 }
 
 impl Watchers {
     fn spawn(engine: &Arc<Engine>) -> Watchers {
-        let (hungry, _) = watch::channel(false);
+        let (hungry, _) = watch::channel(Hunger::default());
         let arrived = Arc::new(Notify::new());
         for q in &engine.cfg.queues {
             let key = engine.keys.queue(q);
@@ -336,27 +312,31 @@ impl Watchers {
 
     /// Waits until some queue may have work, at most `max`.
     async fn wait(&self, max: Duration, shutdown: &Shutdown) {
-        self.hungry.send_replace(true);
+        self.hungry.send_modify(|h| {
+            h.round += 1;
+            h.waiting = true;
+        });
         tokio::select! {
             _ = self.arrived.notified() => {}
             _ = tokio::time::sleep(max) => {}
             _ = shutdown.reached(Phase::Warm) => {}
         }
-        self.hungry.send_replace(false);
+        self.hungry.send_modify(|h| h.waiting = false);
     }
 }
 
 async fn watch_queue(
     client: redis::Client,
     key: String,
-    mut hungry: watch::Receiver<bool>,
+    mut hungry: watch::Receiver<Hunger>,
     arrived: Arc<Notify>,
 ) {
     let mut con = None;
     loop {
-        if hungry.wait_for(|h| *h).await.is_err() {
-            return;
-        }
+        let round = match hungry.wait_for(|h| h.waiting).await {
+            Ok(h) => h.round,
+            Err(_) => return,
+        };
         if con.is_none() {
             // Blocking commands get their own connection and a response timeout above the block.
             match super::connect::manager(
@@ -383,7 +363,19 @@ async fn watch_queue(
             .query_async(c)
             .await;
         match r {
-            Ok(Some(_)) => arrived.notify_one(),
+            Ok(Some(_)) => {
+                arrived.notify_one();
+                // The item stays queued until the dispatcher takes it: peeking again within
+                // the same wait would return at once, over and over. A later wait may have
+                // begun already (the flag alone would hide that and lose the wake-up).
+                if hungry
+                    .wait_for(|h| !h.waiting || h.round != round)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
             Ok(None) => {}
             Err(e) => {
                 warn!(queue = %key, "watcher: {e}");

@@ -223,6 +223,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
+    // A burst run ends without a signal: tell the periodic tasks to stop now rather than
+    // letting maintenance sit out its 5 s grace below.
+    engine.shutdown.escalate(Phase::Warm);
     if let Some(s) = scheduler {
         // It sees the shutdown within a second and releases its locks.
         let _ = tokio::time::timeout(Duration::from_secs(5), s).await;

@@ -8,11 +8,10 @@
 //! The serializer is not recorded in Redis: enqueuer, worker and readers agree on it out of band,
 //! so it is configuration (`--serializer`). Decoding never runs code: see `pickle.rs`.
 
-use std::io::Read;
+use std::cell::RefCell;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
@@ -97,16 +96,47 @@ pub struct Payload {
 }
 
 /// Inflates zlib data, refusing output larger than `max` bytes (a zip bomb costs nothing to send).
+///
+/// Uses miniz_oxide's core inflater straight into the output buffer, with one decompressor kept
+/// per thread: a streaming decoder per job (its 32 KiB window and buffers allocated and cleared
+/// every time) was a tenth of the per-job CPU (bench/RESULTS.md).
 pub fn zlib_decompress(raw: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::new();
-    let mut decoder = ZlibDecoder::new(raw).take(max as u64 + 1);
-    decoder
-        .read_to_end(&mut out)
-        .map_err(|e| CodecError::Zlib(e.to_string()))?;
-    if out.len() > max {
-        return Err(CodecError::TooLarge(max));
+    use miniz_oxide::inflate::core::inflate_flags::{
+        TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    };
+    use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
+    use miniz_oxide::inflate::TINFLStatus;
+    thread_local! {
+        static INFLATER: RefCell<Box<DecompressorOxide>> = RefCell::new(Box::default());
     }
-    Ok(out)
+    const FLAGS: u32 = TINFL_FLAG_PARSE_ZLIB_HEADER | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    INFLATER.with(|cell| {
+        let mut d = cell.borrow_mut();
+        d.init();
+        let mut input = raw;
+        let mut out = vec![0u8; raw.len().saturating_mul(4).max(64).min(max)];
+        let mut out_pos = 0;
+        loop {
+            let (status, used_in, used_out) = decompress(&mut d, input, &mut out, out_pos, FLAGS);
+            out_pos += used_out;
+            match status {
+                TINFLStatus::Done => {
+                    out.truncate(out_pos);
+                    return Ok(out);
+                }
+                TINFLStatus::HasMoreOutput => {
+                    // The output buffer is full and more is coming: over the limit, or grow.
+                    if out.len() >= max {
+                        return Err(CodecError::TooLarge(max));
+                    }
+                    input = input.get(used_in..).unwrap_or_default();
+                    let grown = out.len().saturating_mul(2).max(64).min(max);
+                    out.resize(grown, 0);
+                }
+                other => return Err(CodecError::Zlib(format!("inflate failed: {other:?}"))),
+            }
+        }
+    })
 }
 
 pub fn zlib_compress(raw: &[u8]) -> Vec<u8> {
@@ -307,6 +337,23 @@ mod tests {
             Err(CodecError::Shape(_))
         ));
         assert!(decode_data(b"\x78\x9cgarbage", Serializer::Pickle, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn zlib_round_trip_truncation_and_reuse() {
+        let text: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let z = zlib_compress(&text);
+        for _ in 0..3 {
+            assert_eq!(zlib_decompress(&z, 1 << 20).unwrap(), text);
+        }
+        assert!(zlib_decompress(&z[..z.len() / 2], 1 << 20).is_err());
+        assert_eq!(zlib_decompress(&zlib_compress(b""), 10).unwrap(), b"");
+        // Exactly at the limit is fine; one byte over is not.
+        assert_eq!(zlib_decompress(&z, text.len()).unwrap().len(), text.len());
+        assert_eq!(
+            zlib_decompress(&z, text.len() - 1),
+            Err(CodecError::TooLarge(text.len() - 1))
+        );
     }
 
     #[test]

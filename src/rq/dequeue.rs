@@ -7,13 +7,21 @@
 //! order and `LMOVE`s up to `n` ids into their queue's intermediate list, atomically. Python peers
 //! read the same lists the same way, so nothing changes for them.
 //!
-//! The script also checks `rq:suspended` first (§6.3 step 1), saving a round trip per batch.
+//! The script also checks `rq:suspended` first (§6.3 step 1) and returns each taken job's hash
+//! (`HGETALL`), saving a round trip per batch: the start transaction follows at once.
 
-/// KEYS: `[suspended, queue_1..queue_k, intermediate_1..intermediate_k]`; ARGV: `[n]`.
-/// Returns `["S"]` when suspended, else a flat list `[queue_index, job_id, …]` (at most `n` pairs).
+use std::collections::HashMap;
+
+use redis::Value;
+
+/// KEYS: `[suspended, queue_1..queue_k, intermediate_1..intermediate_k]`; ARGV: `[n, prefix]`.
+/// Returns `["S"]` when suspended, else a flat list `[queue_index, job_id, hash, …]` (at most `n`
+/// triples), `hash` being the `HGETALL` reply of `<prefix>:job:<id>` (empty when it is gone), or
+/// the error text (a string, not an array) when that key cannot be read as a hash (WRONGTYPE).
 pub const TAKE_SCRIPT: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'S'} end
 local n = tonumber(ARGV[1])
+local job = ARGV[2] .. ':job:'
 local k = (#KEYS - 1) / 2
 local out = {}
 local got = 0
@@ -23,6 +31,10 @@ for i = 1, k do
     if not id then break end
     out[#out + 1] = tostring(i - 1)
     out[#out + 1] = id
+    -- pcall: a key of the wrong type must fail that id alone, not the whole take (issue 9).
+    local h = redis.pcall('HGETALL', job .. id)
+    if h.err then h = h.err end
+    out[#out + 1] = h
     got = got + 1
   end
   if got >= n then break end
@@ -30,35 +42,127 @@ end
 return out
 "#;
 
+/// One taken job: its queue's index, its id and its hash fields (empty when the hash is gone).
+pub type TakenJob = (usize, String, HashMap<String, Vec<u8>>);
+
 /// What one call of the take script found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Taken {
     /// `rq:suspended` is set: take nothing.
     Suspended,
-    /// `(queue index, job id)` pairs in priority order; empty when all queues are empty.
-    /// The second list holds taken ids that are not UTF-8: they are in the intermediate list
-    /// and must be failed, not run (RQ job ids are text; see `lifecycle::reject_unreadable`).
-    Jobs(Vec<(usize, String)>, Vec<(usize, Vec<u8>)>),
+    /// Taken jobs in priority order; empty when all queues are empty. The second list holds
+    /// taken ids that cannot be run at all: they are in the intermediate list and must be
+    /// failed, not run nor dropped (see `lifecycle::reject_unreadable`).
+    Jobs(Vec<TakenJob>, Vec<Unreadable>),
+}
+
+/// A taken id that cannot be run as a job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    pub queue: usize,
+    pub id: Vec<u8>,
+    pub why: Unrunnable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unrunnable {
+    /// RQ job ids are text; Python itself could not load this one.
+    IdNotUtf8,
+    /// `<prefix>:job:<id>` is not a hash; Redis's error text.
+    NotAHash(String),
+}
+
+impl Unrunnable {
+    /// The failure text recorded for the id (`job_key` is its `<prefix>:job:<id>`, shown lossily).
+    pub fn message(&self, job_key: &str) -> String {
+        match self {
+            Unrunnable::IdNotUtf8 => format!(
+                "InvalidJobId: job id in {job_key:?} is not valid UTF-8; RQ job ids are text, \
+                 so it cannot be run"
+            ),
+            Unrunnable::NotAHash(err) => {
+                format!("InvalidJobHash: cannot read {job_key} as a job hash: {err}")
+            }
+        }
+    }
+}
+
+fn bytes(v: Value) -> Option<Vec<u8>> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.into_bytes()),
+        Value::Int(i) => Some(i.to_string().into_bytes()),
+        _ => None,
+    }
+}
+
+fn fields(v: Value) -> Option<HashMap<String, Vec<u8>>> {
+    let items = match v {
+        Value::Array(items) => items,
+        // RESP3 connections get a map.
+        Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        _ => return None,
+    };
+    let mut map = HashMap::with_capacity(items.len() / 2);
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        // A field name that is not UTF-8 is none of RQ's fields: ignore it, keep the job.
+        if let (Some(key), Some(value)) =
+            (bytes(k).and_then(|k| String::from_utf8(k).ok()), bytes(v))
+        {
+            map.insert(key, value);
+        }
+    }
+    Some(map)
 }
 
 /// Parses the script's reply; malformed entries are skipped rather than trusted.
-pub fn parse_taken(reply: Vec<Vec<u8>>, queue_count: usize) -> Taken {
-    if reply.len() == 1 && reply[0] == b"S" {
+pub fn parse_taken(reply: Value, queue_count: usize) -> Taken {
+    let Value::Array(items) = reply else {
+        return Taken::Jobs(Vec::new(), Vec::new());
+    };
+    if items.len() == 1 && matches!(&items[0], Value::BulkString(b) if b == b"S") {
         return Taken::Suspended;
     }
-    let mut jobs = Vec::with_capacity(reply.len() / 2);
+    let mut jobs = Vec::with_capacity(items.len() / 3);
     let mut unreadable = Vec::new();
-    for pair in reply.chunks_exact(2) {
-        let Some(idx) = std::str::from_utf8(&pair[0])
-            .ok()
+    let mut it = items.into_iter();
+    while let (Some(idx), Some(id), Some(hash)) = (it.next(), it.next(), it.next()) {
+        // The script wrote the index and the id: anything else is not ours to interpret.
+        let Some(queue) = bytes(idx)
+            .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| s.parse::<usize>().ok())
             .filter(|&i| i < queue_count)
         else {
             continue;
         };
-        match String::from_utf8(pair[1].clone()) {
-            Ok(id) => jobs.push((idx, id)),
-            Err(e) => unreadable.push((idx, e.into_bytes())),
+        let Some(raw_id) = bytes(id) else { continue };
+        let id = match String::from_utf8(raw_id) {
+            Ok(id) => id,
+            Err(e) => {
+                unreadable.push(Unreadable {
+                    queue,
+                    id: e.into_bytes(),
+                    why: Unrunnable::IdNotUtf8,
+                });
+                continue;
+            }
+        };
+        match fields(hash.clone()) {
+            Some(map) => jobs.push((queue, id, map)),
+            None => {
+                let err = match hash {
+                    Value::ServerError(e) => e.to_string(),
+                    other => bytes(other)
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_else(|| "unexpected reply".into()),
+                };
+                unreadable.push(Unreadable {
+                    queue,
+                    id: id.into_bytes(),
+                    why: Unrunnable::NotAHash(err),
+                });
+            }
         }
     }
     Taken::Jobs(jobs, unreadable)
@@ -68,25 +172,67 @@ pub fn parse_taken(reply: Vec<Vec<u8>>, queue_count: usize) -> Taken {
 mod tests {
     use super::*;
 
-    fn reply(items: &[&[u8]]) -> Vec<Vec<u8>> {
-        items.iter().map(|i| i.to_vec()).collect()
+    fn b(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
     }
 
     #[test]
     fn parses_replies() {
-        assert_eq!(parse_taken(reply(&[b"S"]), 2), Taken::Suspended);
+        assert_eq!(parse_taken(Value::Array(vec![b("S")]), 2), Taken::Suspended);
+        let hash = Value::Array(vec![b("status"), b("queued")]);
+        let reply = Value::Array(vec![
+            b("0"),
+            b("a"),
+            hash,
+            b("1"),
+            b("b"),
+            Value::Array(vec![]),
+        ]);
+        let want_a: HashMap<String, Vec<u8>> = [("status".to_string(), b"queued".to_vec())].into();
         assert_eq!(
-            parse_taken(reply(&[b"0", b"a", b"1", b"b"]), 2),
-            Taken::Jobs(vec![(0, "a".into()), (1, "b".into())], vec![])
+            parse_taken(reply, 2),
+            Taken::Jobs(
+                vec![(0, "a".into(), want_a), (1, "b".into(), HashMap::new())],
+                vec![]
+            )
         );
         assert_eq!(
-            parse_taken(reply(&[b"7", b"a", b"x", b"b"]), 2),
+            parse_taken(Value::Array(vec![b("7"), b("a"), Value::Array(vec![])]), 2),
             Taken::Jobs(vec![], vec![])
         );
-        assert_eq!(parse_taken(vec![], 2), Taken::Jobs(vec![], vec![]));
         assert_eq!(
-            parse_taken(reply(&[b"1", b"\xff\xfe", b"0", b"ok"]), 2),
-            Taken::Jobs(vec![(0, "ok".into())], vec![(1, b"\xff\xfe".to_vec())])
+            parse_taken(Value::Array(vec![]), 2),
+            Taken::Jobs(vec![], vec![])
         );
+    }
+
+    #[test]
+    fn unreadable_ids_are_kept_apart() {
+        let reply = Value::Array(vec![
+            b("0"),
+            Value::BulkString(b"\xff\xfe".to_vec()),
+            Value::Array(vec![]),
+            b("1"),
+            b("str"),
+            b("WRONGTYPE Operation against a key holding the wrong kind of value"),
+            b("1"),
+            b("ok"),
+            Value::Array(vec![
+                Value::BulkString(b"\xff".to_vec()),
+                b("x"),
+                b("status"),
+                b("queued"),
+            ]),
+        ]);
+        let Taken::Jobs(jobs, bad) = parse_taken(reply, 2) else {
+            panic!("not jobs")
+        };
+        let want: HashMap<String, Vec<u8>> = [("status".to_string(), b"queued".to_vec())].into();
+        assert_eq!(jobs, vec![(1, "ok".to_string(), want)]);
+        assert_eq!(bad.len(), 2);
+        assert_eq!(bad[0].why, Unrunnable::IdNotUtf8);
+        assert_eq!(bad[0].id, b"\xff\xfe".to_vec());
+        assert!(matches!(&bad[1].why, Unrunnable::NotAHash(e) if e.starts_with("WRONGTYPE")));
+        assert!(bad[1].why.message("rq:job:str").contains("InvalidJobHash"));
     }
 }

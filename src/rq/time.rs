@@ -16,7 +16,24 @@ pub fn now() -> Instant {
 
 /// `2026-11-29T05:46:39.030059Z`
 pub fn format_datetime(t: Instant) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written out by hand: chrono's `format` parses the pattern on every call, and this runs
+    // several times per job.
+    let mut s = String::with_capacity(27);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        // Leap-second nanoseconds run past 1e9: keep it to six digits.
+        t.timestamp_subsec_micros() % 1_000_000
+    );
+    s
 }
 
 /// Parses what `rq.utils.utcparse` accepts: `…%S.%fZ` (1-6 digits) or `…%SZ`.
