@@ -20,7 +20,7 @@ use super::row::Row;
 /// Rows per batch (one upsert statement with 15 array parameters, whatever the count).
 pub const BATCH_ROWS: usize = 1000;
 /// How long the writer waits for more rows before writing a partial batch.
-const LINGER: Duration = Duration::from_millis(20);
+const LINGER: Duration = Duration::from_millis(200);
 /// Upper bound on one batch write; beyond it the write counts as failed and is retried.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(40);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
