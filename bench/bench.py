@@ -664,7 +664,11 @@ def main() -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     print(table(rows, version))
-    return 0
+    # A run whose jobs did not all finish is a failed run (what makes `--quick` a smoke test).
+    bad = [f"{r.scenario.title} / {r.contender.label}: {r.ok}" for r in rows if r.ok != "ok"]
+    for b in bad:
+        log(f"CHECK FAILED: {b}")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -201,6 +201,11 @@ pub struct RunArgs {
     /// Jobs run at once in this process.
     #[arg(short, long, env = "TASK_CONCURRENCY", default_value_t = 1)]
     pub concurrency: usize,
+    /// Threads of the async runtime. The worker's own work is I/O-bound (tasks run their
+    /// programs as child processes), so one thread is the fastest: no cross-thread wake-ups,
+    /// and the other cores stay free for Redis and the tasks (bench/RESULTS.md).
+    #[arg(long, env = "TASK_RUNTIME_THREADS", default_value_t = 1)]
+    pub runtime_threads: usize,
     /// Serializer the enqueuers use: pickle (RQ's default) or json.
     #[arg(short = 'S', long, env = "RQ_SERIALIZER", default_value = "pickle")]
     pub serializer: String,
@@ -277,6 +282,7 @@ pub struct Config {
     pub name: String,
     pub burst: bool,
     pub concurrency: usize,
+    pub runtime_threads: usize,
     pub serializer: Serializer,
     pub results_ttl: i64,
     pub log_format: LogFormat,
@@ -458,6 +464,12 @@ impl RunArgs {
                 self.concurrency
             ));
         }
+        if !(1..=256).contains(&self.runtime_threads) {
+            return Err(format!(
+                "invalid --runtime-threads {}: must be 1..=256",
+                self.runtime_threads
+            ));
+        }
         if self.heartbeat_interval == 0 || self.heartbeat_interval > 30 {
             return Err("invalid --heartbeat-interval: must be 1..=30 seconds".into());
         }
@@ -509,6 +521,7 @@ impl RunArgs {
             name,
             burst: self.burst,
             concurrency: self.concurrency,
+            runtime_threads: self.runtime_threads,
             serializer,
             results_ttl: self.results_ttl,
             log_format: self.log_format,

@@ -48,6 +48,7 @@ fn run(args: task_worker::config::RunArgs) -> ExitCode {
     };
     logging::init(cfg.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.runtime_threads)
         .enable_all()
         .build()
     {
