@@ -69,6 +69,8 @@ pub struct EndApplied {
 
 impl GuardedEnds {
     /// Adds one job's end: `cmds` holds exactly the commands a lifecycle builder appended.
+    /// Their `SMEMBERS` of the dependents is left out: the script reads that set itself, in
+    /// the same atomic step (one command per job less, issue 8).
     pub fn push(&mut self, keys: &Keys, exec: &Execution, cmds: &Pipeline) {
         let commands: Vec<Vec<&[u8]>> = cmds
             .cmd_iter()
@@ -78,7 +80,11 @@ impl GuardedEnds {
                         Arg::Simple(b) => Some(b),
                         _ => None,
                     })
-                    .collect()
+                    .collect::<Vec<&[u8]>>()
+            })
+            .filter(|c| {
+                c.first()
+                    .is_none_or(|name| !name.eq_ignore_ascii_case(b"SMEMBERS"))
             })
             .collect();
         for a in [
@@ -163,15 +169,12 @@ mod tests {
                 "j:e",
                 "rq:job:j",
                 "rq:job:j:dependents",
-                "2",
+                "1",
                 "4",
                 "HSET",
                 "rq:job:j",
                 "status",
                 "finished",
-                "2",
-                "SMEMBERS",
-                "rq:job:j:dependents"
             ]
         );
         assert_eq!(g.len(), 1);
