@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -26,7 +27,8 @@ pub struct Buffer {
 #[derive(Default)]
 struct Inner {
     rows: HashMap<Key, Row>,
-    order: VecDeque<Key>,
+    /// Keys in arrival order, with the arrival time of their first row.
+    order: VecDeque<(Key, Instant)>,
     /// Rows taken by the writer and not yet acknowledged.
     in_flight: usize,
 }
@@ -58,7 +60,7 @@ impl Buffer {
             match inner.rows.get_mut(&key) {
                 Some(existing) => existing.merge(row),
                 None => {
-                    inner.order.push_back(key.clone());
+                    inner.order.push_back((key.clone(), Instant::now()));
                     inner.rows.insert(key, row);
                 }
             }
@@ -68,17 +70,35 @@ impl Buffer {
     }
 
     /// Takes up to `max` of the oldest rows for writing; acknowledge them with [`Buffer::done`].
-    pub fn take(&self, max: usize) -> Vec<Row> {
+    ///
+    /// A start row younger than `hold` stays behind: most jobs end within it, and their end then
+    /// merges into the same row, so PostgreSQL writes each short job once instead of inserting
+    /// it and updating it (issue 8: the update path cost more than the insert). Rows behind it
+    /// are still taken; order within one execution is kept because it is one row.
+    pub fn take(&self, max: usize, hold: Duration) -> Vec<Row> {
+        let now = Instant::now();
         let mut inner = self.lock();
-        let n = max.min(inner.order.len());
-        let mut batch = Vec::with_capacity(n);
-        while batch.len() < n {
-            let Some(key) = inner.order.pop_front() else {
+        let mut batch = Vec::with_capacity(max.min(inner.order.len()));
+        let mut kept = Vec::new();
+        while batch.len() < max {
+            let Some((key, at)) = inner.order.pop_front() else {
                 break;
             };
+            let young_start = now.duration_since(at) < hold
+                && inner
+                    .rows
+                    .get(&key)
+                    .is_some_and(|r| !r.status.is_terminal());
+            if young_start {
+                kept.push((key, at));
+                continue;
+            }
             if let Some(row) = inner.rows.remove(&key) {
                 batch.push(row);
             }
+        }
+        for entry in kept.into_iter().rev() {
+            inner.order.push_front(entry);
         }
         inner.in_flight += batch.len();
         batch
@@ -126,7 +146,7 @@ mod tests {
         b.push(row("b", Status::Started));
         b.push(row("a", Status::Finished));
         assert_eq!(b.pending(), 2);
-        let batch = b.take(10);
+        let batch = b.take(10, Duration::ZERO);
         assert_eq!(batch.len(), 2);
         assert_eq!(batch[0].job_id, "a");
         assert_eq!(batch[0].status, Status::Finished);
@@ -139,6 +159,32 @@ mod tests {
     }
 
     #[test]
+    fn young_starts_wait_for_their_end() {
+        let b = Buffer::new(10);
+        b.push(row("a", Status::Started));
+        b.push(row("b", Status::Finished));
+        b.push(row("c", Status::Started));
+        let hold = Duration::from_secs(60);
+        let batch = b.take(10, hold);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].job_id, "b");
+        b.done(1);
+        // The end of `a` merges into its waiting start: one row, terminal.
+        b.push(row("a", Status::Finished));
+        let batch = b.take(10, hold);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(
+            (batch[0].job_id.as_str(), batch[0].status),
+            ("a", Status::Finished)
+        );
+        b.done(1);
+        // Without a hold (shutdown, or old enough) the start is written as it is.
+        let batch = b.take(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].job_id, "c");
+    }
+
+    #[test]
     fn full_buffer_refuses_room_but_keeps_rows() {
         let b = Buffer::new(2);
         b.push(row("a", Status::Started));
@@ -148,11 +194,11 @@ mod tests {
         // Ends of running jobs are still accepted, never dropped.
         b.push(row("c", Status::Failed));
         assert_eq!(b.pending(), 3);
-        let first = b.take(2);
+        let first = b.take(2, Duration::ZERO);
         assert_eq!(first.len(), 2);
         assert!(!b.has_room());
         b.done(2);
         assert!(b.has_room());
-        assert_eq!(b.take(5).len(), 1);
+        assert_eq!(b.take(5, Duration::ZERO).len(), 1);
     }
 }

@@ -100,15 +100,19 @@ ON CONFLICT (job_id, execution_id) DO UPDATE SET
     started_at = COALESCE(EXCLUDED.started_at, t.started_at),
     ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at)";
 
-/// `attempt` = the row's position among the job's executions by `started_at`. Recomputed for
+/// `attempt` = the row's position among the job's executions by `started_at`. The batch's job
+/// ids are joined as a set (`unnest`) and looked up through the primary key (sequential scans
+/// are off for this statement): a plan that scans the table costs the whole table per batch,
+/// which made PostgreSQL's CPU grow with the table (issue 8). Recomputed for
 /// the batch's jobs after every upsert, under [`WRITE_LOCK`], so it is exact even when an
 /// earlier attempt's row arrives late (e.g. from another replica that was buffering).
 pub const RENUMBER: &str = "\
 UPDATE task_executions t SET attempt = r.n
-FROM (SELECT job_id, execution_id,
-             row_number() OVER (PARTITION BY job_id
-                                ORDER BY started_at NULLS LAST, execution_id)::int AS n
-      FROM task_executions WHERE job_id = ANY($1)) r
+FROM (SELECT e.job_id, e.execution_id,
+             row_number() OVER (PARTITION BY e.job_id
+                                ORDER BY e.started_at NULLS LAST, e.execution_id)::int AS n
+      FROM unnest($1::text[]) AS ids(job_id)
+      JOIN task_executions e ON e.job_id = ids.job_id) r
 WHERE t.job_id = r.job_id AND t.execution_id = r.execution_id
   AND t.attempt IS DISTINCT FROM r.n";
 
@@ -143,6 +147,11 @@ pub async fn write_batch(pool: &PgPool, rows: &[Row]) -> Result<(), sqlx::Error>
         .bind(rows.iter().map(|r| r.enqueued_at).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.started_at).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.ended_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    // Index probes for the batch's jobs, whatever the table's statistics say: a sequential
+    // scan here costs the whole table per batch (issue 8).
+    sqlx::query("SET LOCAL enable_seqscan = off")
         .execute(&mut *tx)
         .await?;
     sqlx::query(RENUMBER)

@@ -21,6 +21,9 @@ use super::row::Row;
 pub const BATCH_ROWS: usize = 1000;
 /// How long the writer waits for more rows before writing a partial batch.
 const LINGER: Duration = Duration::from_millis(200);
+/// How long a start row waits for its job's end before it is written alone (see
+/// `Buffer::take`). A running job's row appears in the table at most this late.
+const HOLD_START: Duration = Duration::from_secs(1);
 /// Upper bound on one batch write; beyond it the write counts as failed and is retried.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(40);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -97,12 +100,31 @@ impl Writer {
                     _ = self.buffer.pushed.notified() => {}
                     r = self.closing.changed(), if closing_open => closing_open = r.is_ok(),
                 }
-                if self.buffer.waiting() < BATCH_ROWS && !*self.closing.borrow() {
-                    tokio::time::sleep(LINGER).await;
+            }
+            // Linger before every partial batch, not only after an idle spell: each batch has a
+            // fixed cost (transaction, lock, renumber), so fewer, fuller batches are cheaper.
+            // It ends early once a full batch is waiting, so the writer keeps up with any rate.
+            let deadline = tokio::time::Instant::now() + LINGER;
+            while self.buffer.waiting() < BATCH_ROWS && !*self.closing.borrow() {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = self.buffer.pushed.notified() => {}
+                    r = self.closing.changed(), if closing_open => closing_open = r.is_ok(),
                 }
             }
-            let batch = self.buffer.take(BATCH_ROWS);
+            let hold = if *self.closing.borrow() {
+                Duration::ZERO
+            } else {
+                HOLD_START
+            };
+            let batch = self.buffer.take(BATCH_ROWS, hold);
             if batch.is_empty() {
+                // Only young start rows are waiting: wait for more rows or for them to age.
+                tokio::select! {
+                    _ = self.buffer.pushed.notified() => {}
+                    _ = tokio::time::sleep(HOLD_START / 4) => {}
+                    r = self.closing.changed(), if closing_open => closing_open = r.is_ok(),
+                }
                 continue;
             }
             let mut backoff = Backoff::default();
