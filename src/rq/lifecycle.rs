@@ -356,6 +356,22 @@ fn terminal_job_fields(
         .ignore();
 }
 
+/// The start of every results-stream entry RQ writes (§6.7): `XADD <key> MAXLEN ~ 10 * type
+/// <kind> worker_name <worker>`; callers append the entry's other fields.
+fn results_xadd(key: impl redis::ToRedisArgs, kind: i64, worker: &str) -> redis::Cmd {
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(key)
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(RESULTS_MAXLEN)
+        .arg("*")
+        .arg("type")
+        .arg(kind)
+        .arg("worker_name")
+        .arg(worker);
+    xadd
+}
+
 fn add_result(
     p: &mut Pipeline,
     keys: &Keys,
@@ -364,16 +380,7 @@ fn add_result(
     field: (&str, Option<&str>),
     ended_at: Instant,
 ) {
-    let mut xadd = redis::cmd("XADD");
-    xadd.arg(keys.results(&e.job_id))
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(RESULTS_MAXLEN)
-        .arg("*")
-        .arg("type")
-        .arg(kind)
-        .arg("worker_name")
-        .arg(&e.worker);
+    let mut xadd = results_xadd(keys.results(&e.job_id), kind, &e.worker);
     if let (name, Some(value)) = field {
         xadd.arg(name).arg(value);
     }
@@ -592,17 +599,8 @@ pub fn reject_unreadable(
         .arg(&ended)
         .arg(worker);
     let stamp = py_float_repr(unix_float(at));
-    p.cmd("XADD")
-        .arg(keys.raw_key("results", raw_id))
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(RESULTS_MAXLEN)
-        .arg("*")
-        .arg("type")
-        .arg(result_type::FAILED)
-        .arg("worker_name")
-        .arg(worker)
-        .arg("exc_string")
+    let mut xadd = results_xadd(keys.raw_key("results", raw_id), result_type::FAILED, worker);
+    xadd.arg("exc_string")
         .arg(super::codec::encode_exc_string(exc_string))
         .arg("execution_id")
         .arg("")
@@ -610,6 +608,7 @@ pub fn reject_unreadable(
         .arg(&stamp)
         .arg("execution_ended_at")
         .arg(&stamp);
+    p.add_command(xadd);
     p.cmd("EXPIRE")
         .arg(keys.raw_key("results", raw_id))
         .arg(super::job::DEFAULT_FAILURE_TTL);
@@ -724,17 +723,8 @@ pub fn fail_abandoned(
         .arg(job_id)
         .ignore();
     let (_, execution_id) = Keys::parse_composite(member);
-    let mut xadd = redis::cmd("XADD");
-    xadd.arg(keys.results(job_id))
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(RESULTS_MAXLEN)
-        .arg("*")
-        .arg("type")
-        .arg(result_type::FAILED)
-        .arg("worker_name")
-        .arg("")
-        .arg("exc_string")
+    let mut xadd = results_xadd(keys.results(job_id), result_type::FAILED, "");
+    xadd.arg("exc_string")
         .arg(super::codec::encode_exc_string(&abandoned_text(now)));
     if !execution_id.is_empty() {
         xadd.arg("execution_id").arg(execution_id);
