@@ -1,6 +1,6 @@
-//! Writes the end of jobs to Redis. Concurrent jobs that end together share one `MULTI … EXEC`
-//! (one round trip for many jobs; the state each job gets is exactly what its own transaction
-//! would write). A failed write is retried until Redis takes it: a job's end is never dropped,
+//! Writes the end of jobs to Redis. Concurrent jobs that end together share one call of
+//! `rq::end_guard`'s script, atomic like `MULTI … EXEC` (one round trip for many jobs; the state
+//! each job gets is exactly what its own transaction would write). A failed write is retried until Redis takes it: a job's end is never dropped,
 //! and its slot stays busy (and heartbeating) until then. Retrying is safe: the batch goes
 //! through `rq::end_guard`'s script, which skips a job whose end is already written.
 
