@@ -49,8 +49,11 @@ class RedisServer:
         wait_until(self._ping, what="redis-server")
 
     def _ping(self):
+        """Up once it answers at all: a NOAUTH reply (--requirepass servers) counts as up."""
         try:
             return redis.Redis(port=self.port).ping()
+        except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+            return True
         except redis.exceptions.ConnectionError:
             return False
 

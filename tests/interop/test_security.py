@@ -53,19 +53,6 @@ def password_redis():
     srv.stop()
 
 
-# RedisServer pings without a password to see it is up; a NOAUTH reply still means "up".
-def _ping_any(self):
-    try:
-        return redis.Redis(port=self.port).ping()
-    except redis.exceptions.AuthenticationError:
-        return True
-    except redis.exceptions.ResponseError:
-        return True
-    except redis.exceptions.ConnectionError:
-        return False
-
-
-RedisServer._ping = _ping_any
 
 
 def test_password_in_url_and_in_variable(password_redis):
