@@ -46,6 +46,8 @@ pub enum Command {
     Requeue(crate::cli::control::RequeueArgs),
     /// Show recent task executions from the PostgreSQL history.
     History(HistoryArgs),
+    /// Check which sandbox layers this host gives (exit 1 when one is missing).
+    SandboxCheck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -267,6 +269,114 @@ pub struct TaskArgs {
     /// Where jobs get their scratch directories (default: the system temp directory).
     #[arg(long, env = "WORK_DIR")]
     pub work_dir: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// The sandbox around the student test runner and git (docs/security.md). On unless
+/// `--sandbox off`; sizes in MiB, times in seconds; an empty variable means the default.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// `on` (default) or `off`: confine everything the test task starts.
+    #[arg(long = "sandbox", env = "TEST_SANDBOX", default_value = "on")]
+    pub mode: String,
+    /// Processes and threads alive at once in one job.
+    #[arg(long, env = "TEST_SANDBOX_MAX_PROCESSES", default_value = "256")]
+    pub sandbox_max_processes: String,
+    /// Memory of one job's processes in MiB (resident in all, and address space of each).
+    #[arg(long, env = "TEST_SANDBOX_MEMORY_MB", default_value = "1024")]
+    pub sandbox_memory_mb: String,
+    /// CPU seconds of one job's processes together.
+    #[arg(long, env = "TEST_SANDBOX_CPU_SECONDS", default_value = "600")]
+    pub sandbox_cpu_seconds: String,
+    /// Largest file one process may write, in MiB.
+    #[arg(long, env = "TEST_SANDBOX_FILE_SIZE_MB", default_value = "256")]
+    pub sandbox_file_size_mb: String,
+    /// Open files per process.
+    #[arg(long, env = "TEST_SANDBOX_OPEN_FILES", default_value = "1024")]
+    pub sandbox_open_files: String,
+    /// Disk use of one job directory in MiB, clones included.
+    #[arg(long, env = "TEST_SANDBOX_DISK_MB", default_value = "1024")]
+    pub sandbox_disk_mb: String,
+    /// Files and directories in one job directory.
+    #[arg(long, env = "TEST_SANDBOX_DISK_FILES", default_value = "200000")]
+    pub sandbox_disk_files: String,
+    /// Extra paths the runner may read and execute, `:`-separated (e.g. a toolchain).
+    #[arg(long, env = "TEST_SANDBOX_READ")]
+    pub sandbox_read: Option<String>,
+    /// Extra paths the runner may write, `:`-separated; shared by all jobs (trusted caches).
+    #[arg(long, env = "TEST_SANDBOX_WRITE")]
+    pub sandbox_write: Option<String>,
+    /// TCP ports the runner may connect to, `,`-separated; none by default (no network).
+    #[arg(long, env = "TEST_SANDBOX_ALLOW_TCP")]
+    pub sandbox_allow_tcp: Option<String>,
+}
+
+impl SandboxArgs {
+    pub fn validate(&self) -> Result<crate::sandbox::Settings, String> {
+        const MIB: u64 = 1024 * 1024;
+        let enabled = match self.mode.trim().to_ascii_lowercase().as_str() {
+            "" | "on" | "true" | "1" | "yes" => true,
+            "off" | "false" | "0" | "no" => false,
+            other => return Err(format!("invalid --sandbox {other:?}: use on or off")),
+        };
+        let positive = |text: &str, flag: &str, default: u64| -> Result<u64, String> {
+            let n: u64 = number_or(text, flag, default)?;
+            if n == 0 {
+                return Err(format!("invalid --{flag} 0: must be at least 1"));
+            }
+            Ok(n)
+        };
+        let d = crate::sandbox::Limits::default();
+        let limits = crate::sandbox::Limits {
+            processes: positive(&self.sandbox_max_processes, "sandbox-max-processes", d.processes)?,
+            memory_bytes: positive(&self.sandbox_memory_mb, "sandbox-memory-mb", d.memory_bytes / MIB)?
+                .saturating_mul(MIB),
+            cpu_seconds: positive(&self.sandbox_cpu_seconds, "sandbox-cpu-seconds", d.cpu_seconds)?,
+            file_size_bytes: positive(&self.sandbox_file_size_mb, "sandbox-file-size-mb", d.file_size_bytes / MIB)?
+                .saturating_mul(MIB),
+            open_files: positive(&self.sandbox_open_files, "sandbox-open-files", d.open_files)?,
+            disk_bytes: positive(&self.sandbox_disk_mb, "sandbox-disk-mb", d.disk_bytes / MIB)?
+                .saturating_mul(MIB),
+            disk_entries: positive(&self.sandbox_disk_files, "sandbox-disk-files", d.disk_entries)?,
+        };
+        let paths = |text: &Option<String>, flag: &str| -> Result<Vec<std::path::PathBuf>, String> {
+            let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                return Ok(Vec::new());
+            };
+            t.split(':')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    let p = std::path::Path::new(p.trim());
+                    if p.is_absolute() {
+                        Ok(p.to_path_buf())
+                    } else {
+                        Err(format!("invalid --{flag} {p:?}: paths must be absolute"))
+                    }
+                })
+                .collect()
+        };
+        let ports = match self.sandbox_allow_tcp.as_deref().map(str::trim) {
+            None | Some("") => Vec::new(),
+            Some(t) => t
+                .split(',')
+                .map(|p| {
+                    p.trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("invalid --sandbox-allow-tcp port {p:?}: expected 1-65535"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(crate::sandbox::Settings {
+            enabled,
+            limits,
+            extra_read: paths(&self.sandbox_read, "sandbox-read")?,
+            extra_write: paths(&self.sandbox_write, "sandbox-write")?,
+            allow_tcp_ports: ports,
+        })
+    }
 }
 
 /// Validated run configuration.
@@ -591,6 +701,7 @@ impl TaskArgs {
                 "allow-file-git-urls",
             )?,
             work_dir,
+            sandbox: self.sandbox.validate()?,
         })
     }
 }

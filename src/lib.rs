@@ -5,7 +5,8 @@
 //! * [`engine`]: dequeue, execution, heartbeats, commands, shutdown;
 //! * [`tasks`]: plain async handlers that know nothing about Redis;
 //! * [`cli`], [`config`]: the command line;
-//! * [`metrics`]: Prometheus metrics and their HTTP endpoint.
+//! * [`metrics`]: Prometheus metrics and their HTTP endpoint;
+//! * [`sandbox`]: confinement of what the student test task starts (docs/security.md).
 
 pub mod api;
 pub mod cli;
@@ -15,5 +16,6 @@ pub mod history;
 pub mod logging;
 pub mod metrics;
 pub mod rq;
+pub mod sandbox;
 pub mod tasks;
 pub mod value;

@@ -7,6 +7,12 @@ use task_worker::config::{Cli, Command};
 use task_worker::{cli, engine, logging};
 
 fn main() -> ExitCode {
+    // A sandbox supervisor (src/sandbox/supervisor.rs) is this binary started by the worker:
+    // no argument parsing, no logging, no async runtime.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == task_worker::sandbox::SUPERVISE_ARG) {
+        return task_worker::sandbox::supervisor::main(&args);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -26,6 +32,7 @@ fn main() -> ExitCode {
             cli::print_tasks();
             ExitCode::SUCCESS
         }
+        Some(Command::SandboxCheck) => task_worker::sandbox::check::command(),
         Some(Command::History(args)) => task_worker::history::query::command(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Health(args)) => cli::execute(cli::health::run(args)),
@@ -47,6 +54,14 @@ fn run(args: task_worker::config::RunArgs) -> ExitCode {
         }
     };
     logging::init(cfg.log_format);
+    // Same-uid processes (a test runner with the sandbox off, say) must not read our
+    // environment or memory through /proc.
+    if let Err(e) = task_worker::sandbox::make_undumpable() {
+        tracing::warn!("cannot make the worker non-dumpable: {e}");
+    }
+    if !cfg.tasks.sandbox.enabled {
+        tracing::warn!("the student test sandbox is OFF (--sandbox off): test runners run unconfined, with the worker's rights");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cfg.runtime_threads)
         .enable_all()

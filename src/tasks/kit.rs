@@ -35,6 +35,8 @@ pub struct TaskSettings {
     pub allow_file_git_urls: bool,
     /// Parent of the per-job scratch directories; `None` = the system temp directory.
     pub work_dir: Option<PathBuf>,
+    /// Confinement of the test runner and git (on by default).
+    pub sandbox: crate::sandbox::Settings,
 }
 
 impl Default for TaskSettings {
@@ -47,6 +49,7 @@ impl Default for TaskSettings {
             commit_backoff: Duration::from_secs(1),
             allow_file_git_urls: false,
             work_dir: None,
+            sandbox: crate::sandbox::Settings::default(),
         }
     }
 }
@@ -225,7 +228,8 @@ impl ScratchState {
 }
 
 fn remove_dir(path: &Path) {
-    match std::fs::remove_dir_all(path) {
+    // The job may have made directories unreadable; the sandbox's cleanup opens them up.
+    match crate::sandbox::cleanup::remove_tree(path) {
         Ok(()) => debug!(dir = %path.display(), "scratch directory removed"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => warn!(dir = %path.display(), "could not remove scratch directory: {e}"),

@@ -1,19 +1,21 @@
 //! Repository URLs and cloning (ctutor-tasks.md §3.2 `url`, §3.3 "Clone" and "Auth URL").
 //!
-//! The auth URL carries the token: it only ever goes into git's argument vector, never into a
-//! log line or an error text, and git's own output is scrubbed of the token before it is logged.
+//! The token never goes into git's argument vector, a URL, a log line or an error text: git
+//! gets it as an HTTP header through `GIT_CONFIG_*` variables (see [`clone_source`]), and
+//! git's own output is scrubbed of it before it is logged.
 
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::process::Command;
+use std::path::PathBuf;
+
 use tracing::{info, warn};
 use url::Url;
 
+use super::confined::{self, End, Spec};
 use super::models::Repository;
-use super::runner::scrub_secret_env;
 use crate::config::redact_url;
-use crate::tasks::process::{self, describe_status, ProcessLimits, RunError};
+use crate::sandbox::{self, Network};
 
 /// Bytes of git's output kept for the log.
 const GIT_OUTPUT_CAP: usize = 16 * 1024;
@@ -70,109 +72,228 @@ fn scheme_len(url: &str) -> Option<usize> {
     (host_len > 0 && host_and_rest[host_len..].starts_with(':')).then_some(4 + host_len + 1)
 }
 
-/// The URL git clones, with the token in it (§3.3 "Auth URL").
-///
-/// * no token, or a `file://` URL: the URL unchanged;
-/// * `https://host/path` and `git@host:path`: `https://<user or x-token-auth>:<token>@host/path`,
-///   the backend's own results;
-/// * anything else: `user:token@` goes into the authority; scheme and port stay.
-///
-/// User and token are percent-encoded.
-pub fn auth_url(repo: &Repository) -> String {
-    if repo.token.is_empty() || repo.url.starts_with("file:") {
-        return repo.url.clone();
-    }
-    let user = if repo.user.is_empty() {
-        "x-token-auth"
-    } else {
-        repo.user.as_str()
+/// What git is given for one repository: a URL without credentials, and the credentials as
+/// an HTTP header scoped to that URL's origin (§3.3 "Auth URL" [ours]: the backend puts the
+/// token into the URL; here it never reaches git's argument vector, where any local process
+/// could read it, nor the clone's `.git/config`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneSource {
+    pub url: String,
+    /// (`http.<origin>/.extraHeader`, `Authorization: Basic ...`).
+    pub header: Option<(String, String)>,
+}
+
+/// * no token, or a `file://` URL: the URL unchanged, no header;
+/// * `https://host/path` and `git@host:path` (which the backend turns into
+///   `https://host/path`): the URL without user info, and Basic credentials
+///   `<user or x-token-auth>:<token>`, as the backend's auth URL would send them;
+/// * a token in the URL itself (`https://u:t@host/...`) is taken out the same way;
+/// * other schemes cannot carry a token this way: the URL unchanged, no header (logged).
+pub fn clone_source(repo: &Repository) -> CloneSource {
+    let plain = CloneSource {
+        url: repo.url.clone(),
+        header: None,
     };
+    if repo.url.starts_with("file:") {
+        return plain;
+    }
     let candidate = match repo.url.strip_prefix("git@") {
         // The backend turns every ':' into '/' and prefixes https://.
-        Some(rest) => format!("https://{}", rest.replace(':', "/")),
-        None => repo.url.clone(),
+        Some(rest) if !repo.token.is_empty() => format!("https://{}", rest.replace(':', "/")),
+        _ => repo.url.clone(),
     };
     let Ok(mut url) = Url::parse(&candidate) else {
-        warn!(url = %redact_url(&repo.url), "cannot put the token into this URL; cloning without it");
-        return repo.url.clone();
+        return plain;
     };
-    if url.host_str().is_none_or(str::is_empty)
-        || url.set_username(user).is_err()
-        || url.set_password(Some(&repo.token)).is_err()
-    {
-        warn!(url = %redact_url(&repo.url), "cannot put the token into this URL; cloning without it");
-        return repo.url.clone();
+    let (mut user, mut token) = (repo.user.clone(), repo.token.clone());
+    if let Some(p) = url.password() {
+        if token.is_empty() {
+            token = percent_decode(p);
+            if user.is_empty() {
+                user = percent_decode(url.username());
+            }
+        }
     }
-    url.to_string()
+    if token.is_empty() {
+        return plain;
+    }
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        warn!(url = %redact_url(&repo.url), "a token can only be sent over http(s); cloning without it");
+        return plain;
+    }
+    if user.is_empty() {
+        user = "x-token-auth".into();
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let origin = match url.port() {
+        Some(p) => format!("{}://{}:{p}/", url.scheme(), url.host_str().unwrap_or_default()),
+        None => format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()),
+    };
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}"));
+    CloneSource {
+        url: url.to_string(),
+        header: Some((
+            format!("http.{origin}.extraHeader"),
+            format!("Authorization: Basic {basic}"),
+        )),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Why a clone failed; the text has no URL and no token.
 #[derive(Debug)]
 pub struct CloneFailed(pub String);
 
-/// `git clone --quiet -- <auth_url> <dest>`, then `git -C <dest> checkout --quiet --detach
-/// <commit>` when a commit is given. A failed checkout is a failed clone (§3.3).
-pub async fn clone(repo: &Repository, dest: &Path, timeout: Duration) -> Result<(), CloneFailed> {
+/// Where and how one clone runs.
+pub struct CloneJob<'a> {
+    pub repo: &'a Repository,
+    pub dest: &'a Path,
+    /// The job root (git may write only there) and its `HOME`.
+    pub root: &'a Path,
+    pub home: &'a Path,
+    pub timeout: Duration,
+    pub allow_file: bool,
+}
+
+/// `git clone --quiet -- <url> <dest>`, then `git -C <dest> checkout --quiet --detach
+/// <commit>` when a commit is given. A failed checkout is a failed clone (§3.3). Both run
+/// confined (writes only in the job root; the network is open), with no global or system
+/// configuration, hooks off and only the allowed protocols.
+pub async fn clone(job: &CloneJob<'_>, sandbox: &sandbox::Settings) -> Result<(), CloneFailed> {
+    let repo = job.repo;
     let shown = redact_url(&repo.url);
-    let mut cmd = git_command();
-    cmd.arg("clone")
-        .arg("--quiet")
-        .arg("--")
-        .arg(auth_url(repo))
-        .arg(dest);
-    run_git(cmd, "clone", &shown, &repo.token, timeout).await?;
+    let source = clone_source(repo);
+    let env = git_env(job, &source);
+    let dest = job.dest.to_string_lossy().into_owned();
+    let argv = vec![
+        "git".into(),
+        "clone".into(),
+        "--quiet".into(),
+        "--".into(),
+        source.url.clone(),
+        dest.clone(),
+    ];
+    run_git(job, argv, env.clone(), "clone", &shown, &repo.token, sandbox).await?;
     if !repo.commit.is_empty() {
         // `--detach` makes git read the argument as a commit, never as a path.
-        let mut cmd = git_command();
-        cmd.arg("-C")
-            .arg(dest)
-            .arg("checkout")
-            .arg("--quiet")
-            .arg("--detach")
-            .arg(&repo.commit);
-        run_git(cmd, "checkout", &shown, &repo.token, timeout).await?;
+        let argv = vec![
+            "git".into(),
+            "-C".into(),
+            dest,
+            "checkout".into(),
+            "--quiet".into(),
+            "--detach".into(),
+            repo.commit.clone(),
+        ];
+        run_git(job, argv, env, "checkout", &shown, &repo.token, sandbox).await?;
     }
     info!(url = %shown, commit = %repo.commit, "repository cloned");
     Ok(())
 }
 
-fn git_command() -> Command {
-    let mut cmd = Command::new("git");
-    scrub_secret_env(&mut cmd);
-    cmd.env("GIT_TERMINAL_PROMPT", "0").env("LC_ALL", "C");
-    if std::env::var_os("GIT_SSH_COMMAND").is_none() {
-        // Never wait for a passphrase or host-key prompt.
-        cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+/// git's whole environment: nothing of the worker's but `PATH`, the locale and
+/// `GIT_SSH_COMMAND`; configuration only from `GIT_CONFIG_*` variables.
+fn git_env(job: &CloneJob<'_>, source: &CloneSource) -> Vec<(String, String)> {
+    let mut env = super::confined::base_env();
+    env.retain(|(k, _)| k == "PATH");
+    let home = job.home.to_string_lossy().into_owned();
+    env.extend(
+        [
+            ("HOME", home.as_str()),
+            ("LANG", "C"),
+            ("LC_ALL", "C"),
+            ("GIT_TERMINAL_PROMPT", "0"),
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let ssh = std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into());
+    env.push(("GIT_SSH_COMMAND".into(), ssh));
+    let file = if job.allow_file { "always" } else { "never" };
+    let mut config: Vec<(String, String)> = [
+        ("core.hooksPath", "/dev/null"),
+        ("core.fsmonitor", "false"),
+        ("credential.helper", ""),
+        ("protocol.allow", "never"),
+        ("protocol.https.allow", "always"),
+        ("protocol.http.allow", "always"),
+        ("protocol.ssh.allow", "always"),
+        ("protocol.git.allow", "always"),
+        ("protocol.file.allow", file),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    if let Some(h) = &source.header {
+        config.push(h.clone());
     }
-    cmd
+    env.push(("GIT_CONFIG_COUNT".into(), config.len().to_string()));
+    for (i, (k, v)) in config.into_iter().enumerate() {
+        env.push((format!("GIT_CONFIG_KEY_{i}"), k));
+        env.push((format!("GIT_CONFIG_VALUE_{i}"), v));
+    }
+    env
+}
+
+/// The local path of a `file://` URL (read access for git, tests and local setups only).
+fn file_url_path(url: &str) -> Option<PathBuf> {
+    Url::parse(url).ok()?.to_file_path().ok()
 }
 
 async fn run_git(
-    cmd: Command,
+    job: &CloneJob<'_>,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
     step: &str,
     shown_url: &str,
     token: &str,
-    timeout: Duration,
+    sandbox: &sandbox::Settings,
 ) -> Result<(), CloneFailed> {
-    let limits = ProcessLimits {
-        timeout,
+    let mut read = vec![job.root.to_path_buf()];
+    if let Some(p) = file_url_path(&job.repo.url).filter(|_| job.allow_file) {
+        read.push(p);
+    }
+    read.extend(sandbox.extra_read.iter().cloned());
+    // git maps pack files: give it more address space than a test run.
+    let mut limits = sandbox.limits;
+    limits.memory_bytes = limits.memory_bytes.max(GIT_MIN_MEMORY);
+    let spec = Spec {
+        argv,
+        cwd: job.root.to_path_buf(),
+        root: job.root.to_path_buf(),
+        env,
+        read,
+        write: vec![job.root.to_path_buf()],
+        network: Network::Any,
+        limits,
+        timeout: job.timeout,
         grace: Duration::from_secs(5),
         output_cap: GIT_OUTPUT_CAP,
     };
-    let result = process::run(cmd, limits).await;
-    let (reason, output) = match result {
-        Ok(f) if f.status.success() => return Ok(()),
-        Ok(f) => (describe_status(&f.status), f.stderr.text()),
-        Err(RunError::TimedOut { stderr, .. }) => (
-            format!("timed out after {} s", timeout.as_secs()),
-            stderr.text(),
-        ),
-        Err(e) => (e.to_string(), String::new()),
+    let ran = confined::run(spec, sandbox).await;
+    let reason = match ran.end {
+        End::Finished { success: true, .. } => return Ok(()),
+        End::Finished { status, .. } => status,
+        End::TimedOut => format!("timed out after {} s", job.timeout.as_secs()),
+        End::LimitExceeded { limit, detail } => format!("exceeded the {limit} limit ({detail})"),
+        End::Unavailable(why) => why,
     };
-    let output = scrub(&output, token);
+    let output = scrub(&ran.stderr.text(), token);
     warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");
     Err(CloneFailed(format!("git {step} failed: {reason}")))
 }
+
+/// Address space git always gets (pack files are mapped).
+const GIT_MIN_MEMORY: u64 = 4 << 30;
 
 /// `text` with the token (raw and percent-encoded) replaced by `***`.
 fn scrub(text: &str, token: &str) -> String {
@@ -239,32 +360,32 @@ mod tests {
     }
 
     #[test]
-    fn auth_urls_as_the_backend_builds_them() {
+    fn tokens_go_into_a_scoped_header_never_into_the_url() {
+        let basic = |s: &str| {
+            use base64::Engine;
+            format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+        };
+        let src = clone_source(&repo("https://h/g/p.git", "", "TOK"));
+        assert_eq!(src.url, "https://h/g/p.git");
         assert_eq!(
-            auth_url(&repo("https://h/g/p.git", "", "TOK")),
-            "https://x-token-auth:TOK@h/g/p.git"
+            src.header,
+            Some(("http.https://h/.extraHeader".into(), basic("x-token-auth:TOK")))
         );
+        let src = clone_source(&repo("git@h:g/p.git", "", "TOK"));
+        assert_eq!(src.url, "https://h/g/p.git");
+        let src = clone_source(&repo("https://h/g/p.git", "bot", "T@K/1"));
+        assert_eq!(src.header.unwrap().1, basic("bot:T@K/1"));
+        // Port kept in both; credentials in the URL are moved out.
+        let src = clone_source(&repo("http://u:p%40w@h:8080/g/p.git", "", ""));
+        assert_eq!(src.url, "http://h:8080/g/p.git");
         assert_eq!(
-            auth_url(&repo("git@h:g/p.git", "", "TOK")),
-            "https://x-token-auth:TOK@h/g/p.git"
+            src.header,
+            Some(("http.http://h:8080/.extraHeader".into(), basic("u:p@w")))
         );
-        assert_eq!(
-            auth_url(&repo("https://h/g/p.git", "bot", "T@K/1")),
-            "https://bot:T%40K%2F1@h/g/p.git"
-        );
-        // Ours: scheme and port kept.
-        assert_eq!(
-            auth_url(&repo("http://h:8080/g/p.git", "", "TOK")),
-            "http://x-token-auth:TOK@h:8080/g/p.git"
-        );
-        assert_eq!(
-            auth_url(&repo("https://h/g/p.git", "", "")),
-            "https://h/g/p.git"
-        );
-        assert_eq!(
-            auth_url(&repo("file:///t/p.git", "", "TOK")),
-            "file:///t/p.git"
-        );
+        assert_eq!(clone_source(&repo("https://h/g/p.git", "", "")).header, None);
+        assert_eq!(clone_source(&repo("file:///t/p.git", "", "TOK")).header, None);
+        let ssh = clone_source(&repo("ssh://git@h/p.git", "", "TOK"));
+        assert_eq!((ssh.url.as_str(), ssh.header), ("ssh://git@h/p.git", None));
     }
 
     #[test]

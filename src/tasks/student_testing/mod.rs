@@ -7,11 +7,14 @@
 //! `ValidationError`) and when the commit fails (`RuntimeError`).
 
 pub mod commit;
+pub mod confined;
 pub mod git;
 pub mod models;
 pub mod runner;
 pub mod summary;
 pub mod workspace;
+
+use std::path::Path;
 
 use serde_json::{json, Map, Value as Json};
 use tracing::{info, warn};
@@ -57,6 +60,10 @@ enum Outcome {
     SummaryInvalid,
     /// R6, with a Python exception type name.
     Other(&'static str),
+    /// R7 [ours]: a sandbox limit was exceeded; the limit's name (`memory`, `disk`, ...).
+    LimitExceeded(String),
+    /// R8 [ours]: the submission (or reference) was refused; why, with no path of the host.
+    Refused(String),
 }
 
 impl Outcome {
@@ -96,6 +103,19 @@ impl Outcome {
                 let m = "Reading report file testSummary.json failed";
                 (None, error(m, m), FAILED)
             }
+            Outcome::LimitExceeded(limit) => (
+                None,
+                error(
+                    "Testing environment limit exceeded",
+                    &format!("Test execution exceeded its {limit} limit."),
+                ),
+                FAILED,
+            ),
+            Outcome::Refused(why) => (
+                None,
+                error("Submission refused", &format!("Submission refused: {why}.")),
+                FAILED,
+            ),
             Outcome::Other(exc_type) => (
                 None,
                 json!({
@@ -238,17 +258,48 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         return Outcome::Other("UnicodeError");
     };
     let layout = Layout::new(&root, &reference.path, &job.module.path);
-    if git::clone(reference, &layout.source_clone(), settings.git_timeout)
+    if let Err(e) = layout.make_private_dirs() {
+        warn!("cannot create the job directory: {e}");
+        return Outcome::Other(os_error_name(&e));
+    }
+    let (root_path, home) = (std::path::PathBuf::from(&root), layout.home_dir());
+    let clone = |repo, dest| git::CloneJob {
+        repo,
+        dest,
+        root: &root_path,
+        home: &home,
+        timeout: settings.git_timeout,
+        allow_file: settings.allow_file_git_urls,
+    };
+    let source = layout.source_clone();
+    if git::clone(&clone(reference, &source), &settings.sandbox)
         .await
         .is_err()
     {
         return Outcome::CloneFailed("reference");
     }
-    if git::clone(&job.module, &layout.student_clone(), settings.git_timeout)
+    let student = layout.student_clone();
+    if git::clone(&clone(&job.module, &student), &settings.sandbox)
         .await
         .is_err()
     {
         return Outcome::CloneFailed("student");
+    }
+    // §3.3 step 4 [ours]: the two directories must be real directories inside their clones;
+    // a submission that is a symbolic link (into the reference solution, say) is refused.
+    for (clone_dir, rel, what) in [
+        (&source, reference.path.as_str(), "the reference directory"),
+        (&student, job.module.path.as_str(), "the submission directory"),
+    ] {
+        if let Err(e) = crate::sandbox::beneath::is_plain_dir_beneath(clone_dir, Path::new(rel)) {
+            warn!(path = rel, "{what} is not a plain directory in its repository: {e}");
+            let why = if e.raw_os_error() == Some(libc::ELOOP) || e.raw_os_error() == Some(libc::EXDEV) {
+                format!("{what} is a symbolic link")
+            } else {
+                format!("{what} is missing or not a directory")
+            };
+            return Outcome::Refused(why);
+        }
     }
     let prepared = {
         let layout = layout.clone();
@@ -270,10 +321,24 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             return Outcome::Other("RuntimeError");
         }
     }
+    // The clones count against the disk cap too.
+    if settings.sandbox.enabled {
+        let l = &settings.sandbox.limits;
+        let path = root_path.clone();
+        let (bytes, entries) = (l.disk_bytes, l.disk_entries);
+        let used = tokio::task::spawn_blocking(move || crate::sandbox::disk::measure(&path, bytes, entries)).await;
+        if let Ok(used) = used {
+            if used.bytes > bytes || used.entries > entries {
+                warn!(bytes = used.bytes, entries = used.entries, "the clones exceed the disk limit");
+                return Outcome::LimitExceeded("disk".into());
+            }
+        }
+    }
     match runner::run(
         settings.test_runner_command.as_deref(),
         settings.test_runner_timeout,
         &layout,
+        &settings.sandbox,
     )
     .await
     {
@@ -282,8 +347,9 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         RunnerEnd::TimedOut => {
             return Outcome::RunnerTimedOut(settings.test_runner_timeout.as_secs())
         }
+        RunnerEnd::LimitExceeded { limit, .. } => return Outcome::LimitExceeded(limit),
     }
-    let path = layout.summary_file();
+    let path = std::path::PathBuf::from(&layout.output_dir);
     match tokio::task::spawn_blocking(move || summary::read(&path)).await {
         Ok(Ok(summary)) => Outcome::Graded {
             result: summary::score(&summary),

@@ -1,88 +1,117 @@
 //! The test runner (ctutor-tasks.md §3.6 [ours]): `TEST_RUNNER_COMMAND` run as
-//! `/bin/sh -c <cmd>` in the job directory, with the `CTUTOR_*` variables set and the worker's
-//! secrets removed (student code runs under it), under `TEST_RUNNER_TIMEOUT`.
+//! `/bin/sh -c <cmd>` in the job directory, confined by the sandbox (src/sandbox), with the
+//! `CTUTOR_*` variables, a per-job `HOME` and `TMPDIR`, and nothing of the worker's own
+//! environment but `PATH` and the locale, under `TEST_RUNNER_TIMEOUT`.
+//!
+//! Inside the sandbox the runner reads the job directory and the system, writes only the
+//! student's directory, `output/`, `artifacts/` and its `HOME`/`TMPDIR`, and has no network.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::process::Command;
 use tracing::{info, warn};
 
+use super::confined::{self, End, Spec};
 use super::workspace::Layout;
-use crate::tasks::process::{self, describe_status, ProcessLimits, RunError};
+use crate::sandbox::{self, Network};
 
 /// Bytes of stdout and of stderr kept for the log (§3.6).
 const OUTPUT_CAP: usize = 64 * 1024;
 /// Time between SIGTERM and SIGKILL at the runner's timeout (§3.6).
 const GRACE: Duration = Duration::from_secs(5);
 
-/// Environment variables the runner must not see: prefixes and exact names (§3.6).
-const SECRET_PREFIXES: [&str; 3] = ["EXECUTION_BACKEND_API_", "REDIS_", "POSTGRES_"];
-const SECRET_NAMES: [&str; 1] = ["TOKEN_SECRET"];
-
-/// Removes the worker's secrets from a child's environment.
-pub fn scrub_secret_env(cmd: &mut Command) {
-    for (name, _) in std::env::vars_os() {
-        let Some(n) = name.to_str() else { continue };
-        if SECRET_PREFIXES.iter().any(|p| n.starts_with(p)) || SECRET_NAMES.contains(&n) {
-            cmd.env_remove(&name);
-        }
-    }
-}
-
 /// How the runner ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RunnerEnd {
     /// It ran to its end; the exit code does not matter (§3.6).
     Finished,
-    /// R3: no command configured, or it could not be started.
+    /// R3: no command configured, it could not be started, or the sandbox is unavailable.
     Unavailable,
     /// R4: killed at the time limit.
     TimedOut,
+    /// R7: killed for exceeding a sandbox limit.
+    LimitExceeded { limit: String, detail: String },
 }
 
-pub async fn run(command: Option<&str>, timeout: Duration, layout: &Layout) -> RunnerEnd {
+/// The runner's environment: `PATH` and locale, a private `HOME` and `TMPDIR`, `CTUTOR_*`.
+pub fn runner_env(layout: &Layout) -> Vec<(String, String)> {
+    let mut env = confined::base_env();
+    let home = layout.home_dir().to_string_lossy().into_owned();
+    let tmp = layout.tmp_dir().to_string_lossy().into_owned();
+    for (k, v) in [
+        ("HOME", home.as_str()),
+        ("TMPDIR", tmp.as_str()),
+        ("CTUTOR_ROOT", layout.root.as_str()),
+        ("CTUTOR_SPEC_FILE", layout.spec_file.as_str()),
+        ("CTUTOR_STUDENT_DIR", layout.student_dir.as_str()),
+        ("CTUTOR_REFERENCE_DIR", layout.reference_dir.as_str()),
+        ("CTUTOR_TEST_DIR", layout.test_dir.as_str()),
+        ("CTUTOR_OUTPUT_DIR", layout.output_dir.as_str()),
+        ("CTUTOR_ARTIFACT_DIR", layout.artifact_dir.as_str()),
+    ] {
+        env.push((k.to_string(), v.to_string()));
+    }
+    env.push(("CTUTOR_TEST_FILE".to_string(), layout.test_file()));
+    env
+}
+
+pub async fn run(
+    command: Option<&str>,
+    timeout: Duration,
+    layout: &Layout,
+    settings: &sandbox::Settings,
+) -> RunnerEnd {
     let Some(command) = command else {
         warn!("TEST_RUNNER_COMMAND is not set; cannot run tests");
         return RunnerEnd::Unavailable;
     };
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(command).current_dir(&layout.root);
-    scrub_secret_env(&mut cmd);
-    cmd.env("CTUTOR_ROOT", &layout.root)
-        .env("CTUTOR_SPEC_FILE", &layout.spec_file)
-        .env("CTUTOR_TEST_FILE", layout.test_file())
-        .env("CTUTOR_STUDENT_DIR", &layout.student_dir)
-        .env("CTUTOR_REFERENCE_DIR", &layout.reference_dir)
-        .env("CTUTOR_TEST_DIR", &layout.test_dir)
-        .env("CTUTOR_OUTPUT_DIR", &layout.output_dir)
-        .env("CTUTOR_ARTIFACT_DIR", &layout.artifact_dir);
-    let limits = ProcessLimits {
+    let root = PathBuf::from(&layout.root);
+    let mut read = vec![root.clone()];
+    read.extend(settings.extra_read.iter().cloned());
+    let mut write = vec![
+        layout.student_clone(),
+        PathBuf::from(&layout.output_dir),
+        PathBuf::from(&layout.artifact_dir),
+        layout.home_dir(),
+        layout.tmp_dir(),
+    ];
+    write.extend(settings.extra_write.iter().cloned());
+    let network = if settings.allow_tcp_ports.is_empty() {
+        Network::None
+    } else {
+        Network::TcpPorts(settings.allow_tcp_ports.clone())
+    };
+    let spec = Spec {
+        argv: vec!["/bin/sh".into(), "-c".into(), command.into()],
+        cwd: root.clone(),
+        root,
+        env: runner_env(layout),
+        read,
+        write,
+        network,
+        limits: settings.limits,
         timeout,
         grace: GRACE,
         output_cap: OUTPUT_CAP,
     };
-    info!(timeout_s = timeout.as_secs(), "test runner starting");
-    match process::run(cmd, limits).await {
-        Ok(f) => {
-            info!(
-                status = %describe_status(&f.status),
-                stdout = %f.stdout.text(),
-                stderr = %f.stderr.text(),
-                "test runner finished"
-            );
+    info!(timeout_s = timeout.as_secs(), sandbox = settings.enabled, "test runner starting");
+    let ran = confined::run(spec, settings).await;
+    let (stdout, stderr) = (ran.stdout.text(), ran.stderr.text());
+    match ran.end {
+        End::Finished { status, .. } => {
+            info!(%status, %stdout, %stderr, "test runner finished");
             RunnerEnd::Finished
         }
-        Err(RunError::TimedOut { stdout, stderr }) => {
-            warn!(
-                timeout_s = timeout.as_secs(),
-                stdout = %stdout.text(),
-                stderr = %stderr.text(),
-                "test runner timed out and was killed"
-            );
+        End::TimedOut => {
+            warn!(timeout_s = timeout.as_secs(), %stdout, %stderr, "test runner timed out and was killed");
             RunnerEnd::TimedOut
         }
-        Err(e) => {
-            warn!("test runner {e}");
+        End::LimitExceeded { limit, detail } => {
+            warn!(%limit, %detail, %stdout, %stderr, "test runner exceeded a sandbox limit and was killed");
+            RunnerEnd::LimitExceeded { limit, detail }
+        }
+        End::Unavailable(why) => {
+            warn!("test runner could not run: {why}");
             RunnerEnd::Unavailable
         }
     }

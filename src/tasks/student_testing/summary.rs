@@ -1,23 +1,26 @@
 //! `testSummary.json` (ctutor-tasks.md §3.7) and the result value computed from it (§3.8).
 
-use std::io::Read;
 use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
+/// The summary's name in the output directory.
+pub const SUMMARY_FILE: &str = "testSummary.json";
+
 /// A summary larger than this is refused (R5) rather than loaded.
 const MAX_SUMMARY_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Reads the summary: it must be a JSON object. The reason is for the log only.
-pub fn read(path: &Path) -> Result<Map<String, Json>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut text = String::new();
-    file.take(MAX_SUMMARY_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if text.len() as u64 > MAX_SUMMARY_BYTES {
-        return Err(format!("larger than {MAX_SUMMARY_BYTES} bytes"));
-    }
+/// Reads the summary from `output_dir`: it must be a regular file there (a symbolic link out
+/// of the directory, to a secret say, is refused, and a FIFO cannot block the worker) holding
+/// a JSON object. The reason is for the log only.
+pub fn read(output_dir: &Path) -> Result<Map<String, Json>, String> {
+    let bytes = crate::sandbox::beneath::read_file_beneath(
+        output_dir,
+        Path::new(SUMMARY_FILE),
+        MAX_SUMMARY_BYTES,
+    )
+    .map_err(|e| format!("cannot read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     // serde_json refuses NaN and Infinity, as §3.7 [ours] requires.
     match serde_json::from_str::<Json>(&text) {
         Ok(Json::Object(map)) => Ok(map),
@@ -82,7 +85,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tw-sum-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("testSummary.json");
-        assert!(read(&p).unwrap_err().starts_with("cannot open"));
+        assert!(read(&dir).unwrap_err().starts_with("cannot read"));
         for (text, ok) in [
             (r#"{"summary":{"total":1,"passed":1},"b":1.0,"a":[]}"#, true),
             ("[1]", false),
@@ -91,12 +94,23 @@ mod tests {
             ("{", false),
         ] {
             std::fs::write(&p, text).unwrap();
-            assert_eq!(read(&p).is_ok(), ok, "{text}");
+            assert_eq!(read(&dir).is_ok(), ok, "{text}");
         }
         std::fs::write(&p, r#"{"z":1,"a":2.0}"#).unwrap();
-        let m = read(&p).unwrap();
+        let m = read(&dir).unwrap();
         // Key order and int/float kept.
         assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"z":1,"a":2.0}"#);
+        // A link out of the directory (to a secret, say) and a FIFO are refused.
+        let secret = dir.with_extension("secret.json");
+        std::fs::write(&secret, r#"{"token":"s3cret"}"#).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        std::os::unix::fs::symlink(&secret, &p).unwrap();
+        assert!(read(&dir).is_err());
+        std::fs::remove_file(&p).unwrap();
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(read(&dir).unwrap_err().contains("not a regular file"));
+        std::fs::remove_file(&secret).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,6 +7,8 @@ use std::path::{Component, Path, PathBuf};
 use tracing::{info, warn};
 use yaml_rust2::{Yaml, YamlLoader};
 
+use crate::sandbox::beneath;
+
 /// `meta.yaml` larger than this is not read.
 const META_MAX_BYTES: u64 = 1024 * 1024;
 
@@ -44,13 +46,25 @@ impl Layout {
         Path::new(&self.root).join("student")
     }
 
+    /// The runner's `HOME` and `TMPDIR`: inside the root, so they go with it.
+    pub fn home_dir(&self) -> PathBuf {
+        Path::new(&self.root).join("home")
+    }
+
+    pub fn tmp_dir(&self) -> PathBuf {
+        Path::new(&self.root).join("tmp")
+    }
+
+    /// Creates `home/` and `tmp/` (git needs its `HOME` before the first clone).
+    pub fn make_private_dirs(&self) -> io::Result<()> {
+        std::fs::create_dir_all(self.home_dir())?;
+        std::fs::create_dir_all(self.tmp_dir())
+    }
+
     pub fn test_file(&self) -> String {
         format!("{}/test.yaml", self.reference_dir)
     }
 
-    pub fn summary_file(&self) -> PathBuf {
-        Path::new(&self.output_dir).join("testSummary.json")
-    }
 
     /// `specification.yaml` as PyYAML's `yaml.dump` writes it: a block mapping, keys sorted.
     pub fn specification_yaml(&self) -> String {
@@ -81,7 +95,7 @@ impl Layout {
     /// many entries were copied.
     pub fn copy_test_files(&self) -> usize {
         let meta_path = format!("{}/meta.yaml", self.reference_dir);
-        let files = match read_test_files(Path::new(&meta_path)) {
+        let files = match read_test_files(Path::new(&self.reference_dir)) {
             Ok(f) => f,
             Err(why) => {
                 warn!(meta = %meta_path, "meta.yaml skipped: {why}");
@@ -94,10 +108,15 @@ impl Layout {
                 warn!(entry = ?f, "testFiles entry skipped: not a relative path inside the reference");
                 continue;
             };
-            let src = format!("{}/{}", self.reference_dir, rel.display());
             let dst = Path::new(&self.test_dir).join(&rel);
-            match copy_entry(Path::new(&src), &dst) {
-                Ok(()) => copied += 1,
+            // Beneath the reference directory: no link in the entry's path may lead out of it.
+            match beneath::copy_beneath(Path::new(&self.reference_dir), &rel, &dst) {
+                Ok(skipped) => {
+                    if skipped > 0 {
+                        warn!(entry = %rel.display(), skipped, "links and special files inside were not copied");
+                    }
+                    copied += 1
+                }
                 Err(e) => warn!(entry = %rel.display(), "testFiles entry not copied: {e}"),
             }
         }
@@ -106,13 +125,12 @@ impl Layout {
     }
 }
 
-/// The `properties.testFiles` list; `None` items are entries that are not strings.
-fn read_test_files(meta: &Path) -> Result<Vec<Option<String>>, String> {
-    let size = std::fs::metadata(meta).map_err(|e| e.to_string())?.len();
-    if size > META_MAX_BYTES {
-        return Err(format!("larger than {META_MAX_BYTES} bytes"));
-    }
-    let text = std::fs::read_to_string(meta).map_err(|e| e.to_string())?;
+/// The `properties.testFiles` list of `<reference>/meta.yaml`; `None` items are entries that
+/// are not strings.
+fn read_test_files(reference: &Path) -> Result<Vec<Option<String>>, String> {
+    let bytes = beneath::read_file_beneath(reference, Path::new("meta.yaml"), META_MAX_BYTES)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
@@ -139,30 +157,6 @@ fn safe_relative(entry: &str) -> Option<PathBuf> {
         }
     }
     (!out.as_os_str().is_empty()).then_some(out)
-}
-
-/// Copies a file, or a directory tree; symbolic links are not followed (a link could point
-/// anywhere on the worker's host).
-fn copy_entry(src: &Path, dst: &Path) -> io::Result<()> {
-    let meta = std::fs::symlink_metadata(src)?;
-    if meta.file_type().is_symlink() {
-        return Err(io::Error::other("is a symbolic link"));
-    }
-    if let Some(parent) = dst.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    if meta.is_dir() {
-        std::fs::create_dir_all(dst)?;
-        for entry in std::fs::read_dir(src)? {
-            let entry = entry?;
-            if let Err(e) = copy_entry(&entry.path(), &dst.join(entry.file_name())) {
-                warn!(entry = %entry.path().display(), "not copied: {e}");
-            }
-        }
-        Ok(())
-    } else {
-        std::fs::copy(src, dst).map(|_| ())
-    }
 }
 
 /// A string scalar as PyYAML's emitter writes it with default settings: plain when it can be,

@@ -1,0 +1,139 @@
+//! What a confined child does to itself between `fork` and `execve`, in the supervisor.
+//!
+//! The supervisor is single-threaded, so allocating after `fork` is safe here. Everything
+//! that can fail for reasons of the host (Landlock missing, a bad filter) was prepared
+//! before the fork; a failure here is reported on the error pipe and the child exits 127.
+
+use std::ffi::CString;
+use std::os::fd::RawFd;
+
+use landlock::{RulesetCreated, RulesetStatus};
+
+use super::policy::Limits;
+use super::seccomp::Filters;
+
+/// Everything prepared before the fork.
+pub struct Prepared {
+    pub program: CString,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+    pub cwd: CString,
+    pub ruleset: RulesetCreated,
+    pub filters: Filters,
+    pub limits: Limits,
+    /// `RLIMIT_NPROC`: the uid's tasks when the run started plus the process limit.
+    pub nproc: u64,
+}
+
+/// Runs in the child; never returns.
+pub fn enter(p: Prepared, err_fd: RawFd) -> ! {
+    let why = match apply(p, err_fd) {
+        Ok(never) => match never {},
+        Err(why) => why,
+    };
+    let msg = why.as_bytes();
+    // SAFETY: writing a buffer we own to our pipe, then exiting without running destructors.
+    unsafe {
+        libc::write(err_fd, msg.as_ptr().cast(), msg.len());
+        libc::_exit(127);
+    }
+}
+
+enum Never {}
+
+fn os_err(what: &str) -> String {
+    format!("{what}: {}", std::io::Error::last_os_error())
+}
+
+fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
+    // SAFETY (this whole function): plain system calls on values we own, in a fresh
+    // single-threaded child.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        // Its own session: no terminal signals from the worker's group, and it is not in the
+        // supervisor's process group.
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null < 0 || libc::dup2(null, 0) < 0 {
+            return Err(os_err("stdin from /dev/null"));
+        }
+        if null > 2 {
+            libc::close(null);
+        }
+        // The kernel's OOM killer picks confined processes before the worker.
+        let adj = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY);
+        if adj >= 0 {
+            libc::write(adj, b"1000".as_ptr().cast(), 4);
+            libc::close(adj);
+        }
+        set_limits(&p.limits, p.nproc)?;
+        if libc::chdir(p.cwd.as_ptr()) != 0 {
+            return Err(os_err("chdir to the job directory"));
+        }
+    }
+    let status = p
+        .ruleset
+        .restrict_self()
+        .map_err(|e| format!("landlock: {e}"))?;
+    if status.ruleset == RulesetStatus::NotEnforced {
+        return Err("landlock: the ruleset is not enforced by this kernel".into());
+    }
+    seccompiler::apply_filter(&p.filters.main).map_err(|e| format!("seccomp: {e}"))?;
+    seccompiler::apply_filter(&p.filters.compat).map_err(|e| format!("seccomp: {e}"))?;
+    // SAFETY: closing descriptors we do not need; argv/env are NUL-terminated arrays of
+    // pointers into CStrings that outlive the call.
+    unsafe {
+        close_from(3, err_fd);
+        let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut env: Vec<*const libc::c_char> = p.env.iter().map(|a| a.as_ptr()).collect();
+        env.push(std::ptr::null());
+        libc::execve(p.program.as_ptr(), argv.as_ptr(), env.as_ptr());
+    }
+    Err(os_err("execve"))
+}
+
+/// Closes every descriptor from `first` on, except `keep`.
+unsafe fn close_from(first: u32, keep: RawFd) {
+    let keep = keep as u32;
+    if keep >= first {
+        if keep > first {
+            libc::close_range(first, keep - 1, 0);
+        }
+        libc::close_range(keep + 1, u32::MAX, 0);
+    } else {
+        libc::close_range(first, u32::MAX, 0);
+    }
+}
+
+fn set_limits(l: &Limits, nproc: u64) -> Result<(), String> {
+    let cpu_hard = l.cpu_seconds.saturating_add(5);
+    let limits: [(libc::__rlimit_resource_t, u64, u64, &str); 7] = [
+        (libc::RLIMIT_NPROC, nproc, nproc, "processes"),
+        (libc::RLIMIT_AS, l.memory_bytes, l.memory_bytes, "memory"),
+        (libc::RLIMIT_CPU, l.cpu_seconds, cpu_hard, "cpu"),
+        (libc::RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes, "file size"),
+        (libc::RLIMIT_NOFILE, l.open_files, l.open_files, "open files"),
+        (libc::RLIMIT_CORE, 0, 0, "core"),
+        (libc::RLIMIT_MSGQUEUE, 0, 0, "message queues"),
+    ];
+    for (res, soft, hard, what) in limits {
+        // SAFETY: get/setrlimit with valid pointers.
+        unsafe {
+            let mut cur: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(res, &mut cur);
+            // Never above the current hard limit (raising needs privileges).
+            let hard = hard.min(cur.rlim_max);
+            let new = libc::rlimit {
+                rlim_cur: soft.min(hard),
+                rlim_max: hard,
+            };
+            if libc::setrlimit(res, &new) != 0 {
+                return Err(os_err(&format!("rlimit {what}")));
+            }
+        }
+    }
+    Ok(())
+}

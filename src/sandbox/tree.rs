@@ -1,0 +1,191 @@
+//! The supervisor's descendants, read from `/proc`.
+//!
+//! The supervisor is a child subreaper, so every process its child starts stays below it:
+//! one that loses its parent (`setsid` plus a double fork, say) is re-parented to the
+//! supervisor, never to init. A scan of `/proc/*/stat` therefore finds the whole tree.
+
+use std::collections::HashMap;
+
+/// One process of the tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Proc {
+    pub pid: i32,
+    /// Threads of the process (each counts against `RLIMIT_NPROC`).
+    pub threads: u64,
+    /// Resident set in bytes.
+    pub rss_bytes: u64,
+    /// CPU time in clock ticks: its own and that of the children it has waited for.
+    pub cpu_ticks: u64,
+}
+
+/// Parses `/proc/<pid>/stat`: (ppid, threads, cpu ticks, rss pages). The command name sits in
+/// parentheses and may itself contain spaces and parentheses, so fields are counted from the
+/// last `)`.
+fn parse_stat(text: &str) -> Option<(i32, u64, u64, u64)> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // f[0] is field 3 (state); field n is f[n - 3].
+    let num = |n: usize| f.get(n - 3).and_then(|s| s.parse::<u64>().ok());
+    let ppid = f.get(1)?.parse::<i32>().ok()?;
+    let cpu = num(14)? + num(15)? + num(16)? + num(17)?;
+    Some((ppid, num(20)?, cpu, num(24)?))
+}
+
+/// Every live descendant of `root_pid` (zombies included until reaped).
+pub fn descendants(root_pid: i32) -> Vec<Proc> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // SAFETY: sysconf has no preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some((ppid, threads, cpu_ticks, rss_pages)) = parse_stat(&text) {
+            children.entry(ppid).or_default().push(Proc {
+                pid,
+                threads,
+                rss_bytes: rss_pages * page,
+                cpu_ticks,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root_pid];
+    while let Some(p) = stack.pop() {
+        if let Some(kids) = children.remove(&p) {
+            for k in kids {
+                stack.push(k.pid);
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Sends `sig` to every descendant.
+pub fn signal_all(root_pid: i32, sig: i32) {
+    for p in descendants(root_pid) {
+        // SAFETY: kill only sends a signal; a pid that is gone gives ESRCH.
+        unsafe {
+            libc::kill(p.pid, sig);
+        }
+    }
+}
+
+/// Reaps every child that has ended; returns (pid, wait status) pairs.
+pub fn reap() -> Vec<(i32, i32)> {
+    let mut out = Vec::new();
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid with a valid pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            return out;
+        }
+        out.push((pid, status));
+    }
+}
+
+/// Kills the whole tree: stops every process first (so none can fork while the others die),
+/// then kills them, and repeats until no descendant is left. Returns what was reaped.
+pub fn kill_all(root_pid: i32) -> Vec<(i32, i32)> {
+    let mut reaped = Vec::new();
+    for round in 0..10_000u32 {
+        let procs = descendants(root_pid);
+        reaped.extend(reap());
+        if procs.is_empty() {
+            break;
+        }
+        for p in &procs {
+            // SAFETY: as in signal_all.
+            unsafe {
+                libc::kill(p.pid, libc::SIGSTOP);
+            }
+        }
+        for p in &procs {
+            // SAFETY: as in signal_all.
+            unsafe {
+                libc::kill(p.pid, libc::SIGKILL);
+            }
+        }
+        if round > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        reaped.extend(reap());
+    }
+    reaped
+}
+
+/// What the tree uses now.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Usage {
+    pub tasks: u64,
+    pub rss_bytes: u64,
+    pub cpu_ticks: u64,
+}
+
+pub fn usage(root_pid: i32) -> Usage {
+    descendants(root_pid)
+        .iter()
+        .fold(Usage::default(), |u, p| Usage {
+            tasks: u.tasks + p.threads.max(1),
+            rss_bytes: u.rss_bytes + p.rss_bytes,
+            cpu_ticks: u.cpu_ticks + p.cpu_ticks,
+        })
+}
+
+/// Tasks (threads) that belong to uid `uid` right now: the base `RLIMIT_NPROC` is counted from.
+pub fn tasks_of_uid(uid: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut n = 0;
+    for entry in dir.flatten() {
+        if entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()).is_none() {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if field("Uid:") == Some(u64::from(uid)) {
+            n += field("Threads:").unwrap_or(1);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_names_parse() {
+        let line = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 3 0 5 1000 250 18446744073709551615";
+        assert_eq!(parse_stat(line), Some((7, 3, 110, 250)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn own_children_are_found() {
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let me = std::process::id() as i32;
+        let found = descendants(me).iter().any(|p| p.pid == child.id() as i32);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found);
+        // SAFETY: getuid has no preconditions.
+        assert!(tasks_of_uid(unsafe { libc::getuid() }) >= 1);
+    }
+}
