@@ -329,33 +329,54 @@ impl SandboxArgs {
         };
         let d = crate::sandbox::Limits::default();
         let limits = crate::sandbox::Limits {
-            processes: positive(&self.sandbox_max_processes, "sandbox-max-processes", d.processes)?,
-            memory_bytes: positive(&self.sandbox_memory_mb, "sandbox-memory-mb", d.memory_bytes / MIB)?
-                .saturating_mul(MIB),
-            cpu_seconds: positive(&self.sandbox_cpu_seconds, "sandbox-cpu-seconds", d.cpu_seconds)?,
-            file_size_bytes: positive(&self.sandbox_file_size_mb, "sandbox-file-size-mb", d.file_size_bytes / MIB)?
-                .saturating_mul(MIB),
+            processes: positive(
+                &self.sandbox_max_processes,
+                "sandbox-max-processes",
+                d.processes,
+            )?,
+            memory_bytes: positive(
+                &self.sandbox_memory_mb,
+                "sandbox-memory-mb",
+                d.memory_bytes / MIB,
+            )?
+            .saturating_mul(MIB),
+            cpu_seconds: positive(
+                &self.sandbox_cpu_seconds,
+                "sandbox-cpu-seconds",
+                d.cpu_seconds,
+            )?,
+            file_size_bytes: positive(
+                &self.sandbox_file_size_mb,
+                "sandbox-file-size-mb",
+                d.file_size_bytes / MIB,
+            )?
+            .saturating_mul(MIB),
             open_files: positive(&self.sandbox_open_files, "sandbox-open-files", d.open_files)?,
             disk_bytes: positive(&self.sandbox_disk_mb, "sandbox-disk-mb", d.disk_bytes / MIB)?
                 .saturating_mul(MIB),
-            disk_entries: positive(&self.sandbox_disk_files, "sandbox-disk-files", d.disk_entries)?,
+            disk_entries: positive(
+                &self.sandbox_disk_files,
+                "sandbox-disk-files",
+                d.disk_entries,
+            )?,
         };
-        let paths = |text: &Option<String>, flag: &str| -> Result<Vec<std::path::PathBuf>, String> {
-            let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
-                return Ok(Vec::new());
+        let paths =
+            |text: &Option<String>, flag: &str| -> Result<Vec<std::path::PathBuf>, String> {
+                let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                    return Ok(Vec::new());
+                };
+                t.split(':')
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| {
+                        let p = std::path::Path::new(p.trim());
+                        if p.is_absolute() {
+                            Ok(p.to_path_buf())
+                        } else {
+                            Err(format!("invalid --{flag} {p:?}: paths must be absolute"))
+                        }
+                    })
+                    .collect()
             };
-            t.split(':')
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| {
-                    let p = std::path::Path::new(p.trim());
-                    if p.is_absolute() {
-                        Ok(p.to_path_buf())
-                    } else {
-                        Err(format!("invalid --{flag} {p:?}: paths must be absolute"))
-                    }
-                })
-                .collect()
-        };
         let ports = match self.sandbox_allow_tcp.as_deref().map(str::trim) {
             None | Some("") => Vec::new(),
             Some(t) => t
@@ -365,7 +386,9 @@ impl SandboxArgs {
                         .parse::<u16>()
                         .ok()
                         .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("invalid --sandbox-allow-tcp port {p:?}: expected 1-65535"))
+                        .ok_or_else(|| {
+                            format!("invalid --sandbox-allow-tcp port {p:?}: expected 1-65535")
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };

@@ -10,7 +10,10 @@ fn main() -> ExitCode {
     // A sandbox supervisor (src/sandbox/supervisor.rs) is this binary started by the worker:
     // no argument parsing, no logging, no async runtime.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == task_worker::sandbox::SUPERVISE_ARG) {
+    if args
+        .get(1)
+        .is_some_and(|a| a == task_worker::sandbox::SUPERVISE_ARG)
+    {
         return task_worker::sandbox::supervisor::main(&args);
     }
     let cli = match Cli::try_parse() {

@@ -49,7 +49,15 @@ pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 
 /// `openat2(dir, rel, flags, RESOLVE_BENEATH | ...)`, or the `O_NOFOLLOW` walk without it.
 pub fn open_beneath(dir: RawFd, rel: &Path, flags: i32, links: Links) -> io::Result<OwnedFd> {
-    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    if rel
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "path is not relative inside its tree",
@@ -264,8 +272,14 @@ mod tests {
         symlink("../secret", tree.join("out")).unwrap();
         symlink("/etc", tree.join("abs")).unwrap();
         symlink("sub", tree.join("in")).unwrap();
-        assert_eq!(read_file_beneath(&tree, Path::new("sub/f"), 10).unwrap(), b"ok");
-        assert_eq!(read_file_beneath(&tree, Path::new("in/f"), 10).unwrap(), b"ok");
+        assert_eq!(
+            read_file_beneath(&tree, Path::new("sub/f"), 10).unwrap(),
+            b"ok"
+        );
+        assert_eq!(
+            read_file_beneath(&tree, Path::new("in/f"), 10).unwrap(),
+            b"ok"
+        );
         assert!(read_file_beneath(&tree, Path::new("out"), 10).is_err());
         assert!(read_file_beneath(&tree, Path::new("abs/passwd"), 10_000).is_err());
         assert!(read_file_beneath(&tree, Path::new("../secret"), 10).is_err());

@@ -82,8 +82,13 @@ pub async fn layers() -> Vec<Layer> {
     };
     let env = vec![("PATH".to_string(), "/usr/bin:/bin".to_string())];
     let (active, detail) = match exec::run(&policy, &env, 4096).await {
-        Ok(c) if c.report == Report::Exited(0) => (true, "a confined /bin/sh ran and exited 0".into()),
-        Ok(c) => (false, format!("{:?}; stderr: {}", c.report, c.stderr.text().trim())),
+        Ok(c) if c.report == Report::Exited(0) => {
+            (true, "a confined /bin/sh ran and exited 0".into())
+        }
+        Ok(c) => (
+            false,
+            format!("{:?}; stderr: {}", c.report, c.stderr.text().trim()),
+        ),
         Err(e) => (false, e),
     };
     out.push(Layer {
@@ -95,7 +100,10 @@ pub async fn layers() -> Vec<Layer> {
 }
 
 pub fn command() -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -44,7 +44,7 @@ mod tests {
         std::fs::create_dir_all(root.join("a/b/c")).unwrap();
         std::fs::write(root.join("a/b/c/f"), "x").unwrap();
         for d in ["a/b/c", "a/b", "a"] {
-            std::fs::set_permissions(root.join(d), std::fs::Permissions::from_mode(0)).unwrap();
+            std::fs::set_permissions(root.join(d), std::fs::Permissions::from_mode(0o000)).unwrap();
         }
         remove_tree(&root).unwrap();
         assert!(!root.exists());

@@ -114,8 +114,18 @@ fn set_limits(l: &Limits, nproc: u64) -> Result<(), String> {
         (libc::RLIMIT_NPROC, nproc, nproc, "processes"),
         (libc::RLIMIT_AS, l.memory_bytes, l.memory_bytes, "memory"),
         (libc::RLIMIT_CPU, l.cpu_seconds, cpu_hard, "cpu"),
-        (libc::RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes, "file size"),
-        (libc::RLIMIT_NOFILE, l.open_files, l.open_files, "open files"),
+        (
+            libc::RLIMIT_FSIZE,
+            l.file_size_bytes,
+            l.file_size_bytes,
+            "file size",
+        ),
+        (
+            libc::RLIMIT_NOFILE,
+            l.open_files,
+            l.open_files,
+            "open files",
+        ),
         (libc::RLIMIT_CORE, 0, 0, "core"),
         (libc::RLIMIT_MSGQUEUE, 0, 0, "message queues"),
     ];

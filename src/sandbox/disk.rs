@@ -74,7 +74,7 @@ mod tests {
         assert!(measure(&root, 10, u64::MAX).bytes > 10);
         assert_eq!(measure(&root, u64::MAX, 1).entries, 2);
         // Unreadable directories are opened up and counted.
-        std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0)).unwrap();
+        std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o000)).unwrap();
         assert_eq!(measure(&root, u64::MAX, u64::MAX).entries, 4);
         std::fs::remove_dir_all(&root).unwrap();
     }

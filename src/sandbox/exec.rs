@@ -78,8 +78,8 @@ pub async fn run(
     let (done_tx, done_rx) = watch::channel(false);
     let stdout = read_capped(child.stdout.take(), output_cap, done_rx.clone());
     let stderr = read_capped(child.stderr.take(), output_cap, done_rx);
-    let deadline = Duration::from_millis(policy.timeout_ms.saturating_add(policy.grace_ms))
-        + SUPERVISOR_SLACK;
+    let deadline =
+        Duration::from_millis(policy.timeout_ms.saturating_add(policy.grace_ms)) + SUPERVISOR_SLACK;
     let waiter = async {
         let mut lifeline = Some(life_w);
         let status = match tokio::time::timeout(deadline, child.wait()).await {

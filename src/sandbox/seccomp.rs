@@ -170,10 +170,15 @@ fn tcp_only_rules() -> Result<Vec<SeccompRule>, String> {
         libc::SOCK_RAW,
         libc::SOCK_RDM,
         libc::SOCK_SEQPACKET,
-        6, // SOCK_DCCP
+        6,  // SOCK_DCCP
         10, // SOCK_PACKET
     ] {
-        out.push(rule(vec![cond(1, Len::Dword, Op::MaskedEq(0xf), t as u64)?])?);
+        out.push(rule(vec![cond(
+            1,
+            Len::Dword,
+            Op::MaskedEq(0xf),
+            t as u64,
+        )?])?);
     }
     Ok(out)
 }

@@ -27,7 +27,10 @@ const DISK_EVERY: Duration = Duration::from_millis(300);
 
 /// Entry point of `task-worker __sandbox-supervise`; `args` are the process arguments.
 pub fn main(args: &[std::ffi::OsString]) -> ExitCode {
-    let report = match args.get(2).map(|a| serde_json::from_slice::<Policy>(a.as_bytes())) {
+    let report = match args
+        .get(2)
+        .map(|a| serde_json::from_slice::<Policy>(a.as_bytes()))
+    {
         Some(Ok(policy)) => supervise(&policy),
         Some(Err(e)) => Report::SetupFailed(format!("invalid sandbox policy: {e}")),
         None => Report::SetupFailed("no sandbox policy given".into()),
@@ -219,6 +222,10 @@ fn watch(policy: &Policy, me: i32, child: i32, sigfd: i32, started: Instant) -> 
         if let Some(status) = main_status {
             if term_sent.is_none() {
                 tree::kill_all(me);
+                // Writes are fast: the cap may have been passed since the last measurement.
+                if let Some(limit) = over_disk_limit(policy) {
+                    return limit;
+                }
                 return if libc::WIFEXITED(status) {
                     Report::Exited(libc::WEXITSTATUS(status))
                 } else {
@@ -303,15 +310,25 @@ fn over_limit(
     }
     if last_disk.elapsed() >= DISK_EVERY {
         *last_disk = Instant::now();
-        let used = disk::measure(&policy.root, l.disk_bytes, l.disk_entries);
-        if used.bytes > l.disk_bytes {
-            return exceeded("disk", format!("over {} MiB in the job directory", l.disk_bytes >> 20));
-        }
-        if used.entries > l.disk_entries {
-            return exceeded("disk", format!("over {} files in the job directory", l.disk_entries));
-        }
+        return over_disk_limit(policy);
     }
     None
+}
+
+fn over_disk_limit(policy: &Policy) -> Option<Report> {
+    let l = &policy.limits;
+    let used = disk::measure(&policy.root, l.disk_bytes, l.disk_entries);
+    let detail = if used.bytes > l.disk_bytes {
+        format!("over {} MiB in the job directory", l.disk_bytes >> 20)
+    } else if used.entries > l.disk_entries {
+        format!("over {} files in the job directory", l.disk_entries)
+    } else {
+        return None;
+    };
+    Some(Report::LimitExceeded {
+        limit: "disk".into(),
+        detail,
+    })
 }
 
 /// CPU time of the descendants already reaped (by us or by their parents, up to us).

@@ -40,7 +40,11 @@ pub fn descendants(root_pid: i32) -> Vec<Proc> {
     let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -147,7 +151,12 @@ pub fn tasks_of_uid(uid: u32) -> u64 {
     };
     let mut n = 0;
     for entry in dir.flatten() {
-        if entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()).is_none() {
+        if entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+            .is_none()
+        {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(entry.path().join("status")) else {
@@ -179,7 +188,10 @@ mod tests {
 
     #[test]
     fn own_children_are_found() {
-        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         let me = std::process::id() as i32;
         let found = descendants(me).iter().any(|p| p.pid == child.id() as i32);
         child.kill().unwrap();

@@ -73,10 +73,16 @@ class Fixture:
         commit_all(stu, "later")
         self.work = root / "work"
         self.work.mkdir()
+        # Runner scripts (readable in the sandbox: TEST_SANDBOX_READ) and the records they
+        # leave for the assertions (writable: TEST_SANDBOX_WRITE).
+        self.bin = root / "bin"
+        self.bin.mkdir()
+        self.rec = root / "rec"
+        self.rec.mkdir()
 
     def runner(self, body: str, name="runner.sh") -> str:
         """Writes a runner script; returns the TEST_RUNNER_COMMAND that runs it."""
-        path = self.T / name
+        path = self.bin / name
         path.write_text(body)
         return f"sh {path}"
 
@@ -85,10 +91,10 @@ class Fixture:
         return self.runner(name="spec-runner.sh", body=
             'test -f "$CTUTOR_SPEC_FILE" && test -f "$CTUTOR_TEST_DIR/data/input.txt" '
             '&& test -f "$CTUTOR_STUDENT_DIR/solution.py" || exit 3\n'
-            f'cp "$CTUTOR_SPEC_FILE" {self.T}/spec-copy.yaml\n'
-            f'cp "$CTUTOR_STUDENT_DIR/solution.py" {self.T}/solution-copy.py\n'
-            f'env > {self.T}/runner-env.txt\n'
-            f'pwd > {self.T}/runner-cwd.txt\n'
+            f'cp "$CTUTOR_SPEC_FILE" {self.rec}/spec-copy.yaml\n'
+            f'cp "$CTUTOR_STUDENT_DIR/solution.py" {self.rec}/solution-copy.py\n'
+            f'env > {self.rec}/runner-env.txt\n'
+            f'pwd > {self.rec}/runner-cwd.txt\n'
             f"printf '%s' '{json.dumps(summary)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n"
             "exit 1\n",  # runners exit non-zero when tests fail; the summary still counts
         )
@@ -157,6 +163,8 @@ def worker_env(fx, api, env=None):
         "TEST_RUNNER_TIMEOUT": "60",
         "COMMIT_BACKOFF_MS": "20",
         "WORK_DIR": str(fx.work),
+        "TEST_SANDBOX_READ": str(fx.bin),
+        "TEST_SANDBOX_WRITE": str(fx.rec),
         # Secrets the runner must not see (§3.6).
         "POSTGRES_PASSWORD": "pg-secret-77",
         "TOKEN_SECRET": "token-secret-99",
@@ -230,9 +238,9 @@ def test_partly_failing_submission_is_graded_and_reported(r, redis_server, fx, a
     assert gets[0]["accept"] == "application/json" and gets[0]["content_type"] == "application/json"
 
     # What the runner saw: cwd = root, the CTUTOR_* variables, no secrets.
-    env = dict(line.split("=", 1) for line in (fx.T / "runner-env.txt").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in (fx.rec / "runner-env.txt").read_text().splitlines()
                if "=" in line)
-    root = (fx.T / "runner-cwd.txt").read_text().strip()
+    root = (fx.rec / "runner-cwd.txt").read_text().strip()
     assert Path(root).parent == fx.work
     assert env["CTUTOR_ROOT"] == root
     assert env["CTUTOR_SPEC_FILE"] == f"{root}/specification.yaml"
@@ -256,9 +264,9 @@ def test_partly_failing_submission_is_graded_and_reported(r, redis_server, fx, a
         "studentTestCounter": 2,
         "testDirectory": f"{root}/test_files",
     }
-    assert (fx.T / "spec-copy.yaml").read_text() == yaml.dump(expected)
+    assert (fx.rec / "spec-copy.yaml").read_text() == yaml.dump(expected)
     # The student's commit was checked out, not the branch head.
-    assert (fx.T / "solution-copy.py").read_text() == "x = 42\n"
+    assert (fx.rec / "solution-copy.py").read_text() == "x = 42\n"
 
 
 def test_passing_submission_scores_one(r, redis_server, fx, api):
@@ -287,7 +295,7 @@ def test_missing_reference_repository_dir_is_r2(r, redis_server, fx, api):
     tj["reference"]["url"] = f"file://{fx.T}/nowhere.git"
     run = run_job(r, redis_server, fx, api, test_job=tj)
     assert_committed(run, api, r2("reference"), 1)
-    assert not (fx.T / "runner-env.txt").exists()
+    assert not (fx.rec / "runner-env.txt").exists()
 
 
 def test_unknown_student_commit_is_r2(r, redis_server, fx, api):
@@ -332,8 +340,8 @@ def test_runner_ignoring_sigterm_is_killed_with_its_children(r, redis_server, fx
     # after the grace period ends them. A partial summary is ignored.
     cmd = fx.runner(
         "trap '' TERM\n"
-        f"echo $$ > {fx.T}/runner.pid\n"
-        f"sleep 300 & echo $! > {fx.T}/child.pid\n"
+        f"echo $$ > {fx.rec}/runner.pid\n"
+        f"sleep 300 & echo $! > {fx.rec}/child.pid\n"
         "echo '{}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n"
         "while :; do sleep 1; done\n")
     run = run_job(r, redis_server, fx, api,
@@ -341,7 +349,7 @@ def test_runner_ignoring_sigterm_is_killed_with_its_children(r, redis_server, fx
     assert_committed(run, api, {"task_exception": "Testing environment timed out",
                                 "message": "Test execution timed out after 2 seconds."}, 1)
     for f in ("runner.pid", "child.pid"):
-        pid = int((fx.T / f).read_text())
+        pid = int((fx.rec / f).read_text())
         assert pid_gone(pid), f"{f} {pid} still running"
 
 
@@ -460,7 +468,7 @@ def test_file_url_without_the_flag_is_a_validation_error_and_calls_nothing(r, re
     assert "module.url: Value error, URL must be a valid Git repository URL" in run.error_line
     assert "reference.url: Value error, URL must be a valid Git repository URL" in run.error_line
     assert api.requests() == []
-    assert not (fx.T / "runner-env.txt").exists()
+    assert not (fx.rec / "runner-env.txt").exists()
 
 
 def test_parameter_errors_use_python_texts(r, redis_server, fx, api):
@@ -484,15 +492,15 @@ def test_parameter_errors_use_python_texts(r, redis_server, fx, api):
 
 
 def test_job_timeout_kills_the_runner_and_removes_the_job_directory(r, redis_server, fx, api):
-    cmd = fx.runner(f"echo $$ > {fx.T}/runner.pid\n"
-                    f"sleep 300 & echo $! > {fx.T}/child.pid\n"
+    cmd = fx.runner(f"echo $$ > {fx.rec}/runner.pid\n"
+                    f"sleep 300 & echo $! > {fx.rec}/child.pid\n"
                     "wait\n")
     run = run_job(r, redis_server, fx, api, job_timeout=6, env={"TEST_RUNNER_COMMAND": cmd})
     assert run.status == "failed"
     assert run.error_line == ("rq.timeouts.JobTimeoutException: Task exceeded maximum timeout "
                               "value (6 seconds)")
     for f in ("runner.pid", "child.pid"):
-        pid = int((fx.T / f).read_text())
+        pid = int((fx.rec / f).read_text())
         deadline = time.monotonic() + 5
         while not pid_gone(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -505,20 +513,20 @@ def test_stop_command_kills_the_runner_and_removes_the_job_directory(r, redis_se
                                                                      start_worker):
     from rq.command import send_stop_job_command
 
-    cmd = fx.runner(f"echo $$ > {fx.T}/runner.pid\n"
-                    f"sleep 300 & echo $! > {fx.T}/child.pid\n"
+    cmd = fx.runner(f"echo $$ > {fx.rec}/runner.pid\n"
+                    f"sleep 300 & echo $! > {fx.rec}/child.pid\n"
                     "wait\n")
     enqueue(r, {"test_job_data": fx.test_job()})
     env = worker_env(fx, api, {"TEST_RUNNER_COMMAND": cmd})
     env.pop("RUST_LOG")  # the fixture sets it itself
     start_worker("-q", "high_priority", env=env)
-    wait_until(lambda: (fx.T / "child.pid").exists() and (fx.T / "child.pid").read_text().strip(),
+    wait_until(lambda: (fx.rec / "child.pid").exists() and (fx.rec / "child.pid").read_text().strip(),
                timeout=60, what="the runner to start")
     send_stop_job_command(r, "job-1")
     job = Job.fetch("job-1", connection=r)
     wait_until(lambda: job.get_status(refresh=True) == "stopped", timeout=30, what="stopped")
     for f in ("runner.pid", "child.pid"):
-        pid = int((fx.T / f).read_text())
+        pid = int((fx.rec / f).read_text())
         wait_until(lambda: pid_gone(pid), timeout=5, what=f"{f} {pid} to end")
     wait_until(lambda: list(fx.work.iterdir()) == [], timeout=5, what="the job directory removal")
     assert api.requests() == []

@@ -31,9 +31,15 @@ pub struct Spec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
     /// Exited or was killed by a signal of its own doing; a description for the log.
-    Finished { success: bool, status: String },
+    Finished {
+        success: bool,
+        status: String,
+    },
     TimedOut,
-    LimitExceeded { limit: String, detail: String },
+    LimitExceeded {
+        limit: String,
+        detail: String,
+    },
     /// It could not be started, or the sandbox could not be set up: why.
     Unavailable(String),
 }

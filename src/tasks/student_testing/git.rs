@@ -127,7 +127,11 @@ pub fn clone_source(repo: &Repository) -> CloneSource {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     let origin = match url.port() {
-        Some(p) => format!("{}://{}:{p}/", url.scheme(), url.host_str().unwrap_or_default()),
+        Some(p) => format!(
+            "{}://{}:{p}/",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        ),
         None => format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()),
     };
     use base64::Engine;
@@ -148,9 +152,15 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Why a clone failed; the text has no URL and no token.
+/// Why a clone failed; the texts have no URL and no token.
 #[derive(Debug)]
-pub struct CloneFailed(pub String);
+pub enum CloneFailed {
+    /// git failed (R2).
+    Git(String),
+    /// git was stopped for exceeding a sandbox limit, e.g. a clone too big for the disk cap
+    /// (R7): the limit's name.
+    Limit(String),
+}
 
 /// Where and how one clone runs.
 pub struct CloneJob<'a> {
@@ -181,7 +191,16 @@ pub async fn clone(job: &CloneJob<'_>, sandbox: &sandbox::Settings) -> Result<()
         source.url.clone(),
         dest.clone(),
     ];
-    run_git(job, argv, env.clone(), "clone", &shown, &repo.token, sandbox).await?;
+    run_git(
+        job,
+        argv,
+        env.clone(),
+        "clone",
+        &shown,
+        &repo.token,
+        sandbox,
+    )
+    .await?;
     if !repo.commit.is_empty() {
         // `--detach` makes git read the argument as a commit, never as a path.
         let argv = vec![
@@ -284,12 +303,15 @@ async fn run_git(
         End::Finished { success: true, .. } => return Ok(()),
         End::Finished { status, .. } => status,
         End::TimedOut => format!("timed out after {} s", job.timeout.as_secs()),
-        End::LimitExceeded { limit, detail } => format!("exceeded the {limit} limit ({detail})"),
+        End::LimitExceeded { limit, detail } => {
+            warn!(url = %shown_url, step, %limit, %detail, "git exceeded a sandbox limit");
+            return Err(CloneFailed::Limit(limit));
+        }
         End::Unavailable(why) => why,
     };
     let output = scrub(&ran.stderr.text(), token);
     warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");
-    Err(CloneFailed(format!("git {step} failed: {reason}")))
+    Err(CloneFailed::Git(format!("git {step} failed: {reason}")))
 }
 
 /// Address space git always gets (pack files are mapped).
@@ -363,13 +385,19 @@ mod tests {
     fn tokens_go_into_a_scoped_header_never_into_the_url() {
         let basic = |s: &str| {
             use base64::Engine;
-            format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+            format!(
+                "Authorization: Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            )
         };
         let src = clone_source(&repo("https://h/g/p.git", "", "TOK"));
         assert_eq!(src.url, "https://h/g/p.git");
         assert_eq!(
             src.header,
-            Some(("http.https://h/.extraHeader".into(), basic("x-token-auth:TOK")))
+            Some((
+                "http.https://h/.extraHeader".into(),
+                basic("x-token-auth:TOK")
+            ))
         );
         let src = clone_source(&repo("git@h:g/p.git", "", "TOK"));
         assert_eq!(src.url, "https://h/g/p.git");
@@ -382,8 +410,14 @@ mod tests {
             src.header,
             Some(("http.http://h:8080/.extraHeader".into(), basic("u:p@w")))
         );
-        assert_eq!(clone_source(&repo("https://h/g/p.git", "", "")).header, None);
-        assert_eq!(clone_source(&repo("file:///t/p.git", "", "TOK")).header, None);
+        assert_eq!(
+            clone_source(&repo("https://h/g/p.git", "", "")).header,
+            None
+        );
+        assert_eq!(
+            clone_source(&repo("file:///t/p.git", "", "TOK")).header,
+            None
+        );
         let ssh = clone_source(&repo("ssh://git@h/p.git", "", "TOK"));
         assert_eq!((ssh.url.as_str(), ssh.header), ("ssh://git@h/p.git", None));
     }

@@ -272,34 +272,49 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         allow_file: settings.allow_file_git_urls,
     };
     let source = layout.source_clone();
-    if git::clone(&clone(reference, &source), &settings.sandbox)
-        .await
-        .is_err()
-    {
-        return Outcome::CloneFailed("reference");
-    }
     let student = layout.student_clone();
-    if git::clone(&clone(&job.module, &student), &settings.sandbox)
-        .await
-        .is_err()
-    {
-        return Outcome::CloneFailed("student");
+    for (repo, dest, which) in [
+        (reference, &source, "reference"),
+        (&job.module, &student, "student"),
+    ] {
+        match git::clone(&clone(repo, dest), &settings.sandbox).await {
+            Ok(()) => {}
+            Err(git::CloneFailed::Git(_)) => return Outcome::CloneFailed(which),
+            Err(git::CloneFailed::Limit(limit)) => return Outcome::LimitExceeded(limit),
+        }
     }
     // §3.3 step 4 [ours]: the two directories must be real directories inside their clones;
     // a submission that is a symbolic link (into the reference solution, say) is refused.
     for (clone_dir, rel, what) in [
         (&source, reference.path.as_str(), "the reference directory"),
-        (&student, job.module.path.as_str(), "the submission directory"),
+        (
+            &student,
+            job.module.path.as_str(),
+            "the submission directory",
+        ),
     ] {
         if let Err(e) = crate::sandbox::beneath::is_plain_dir_beneath(clone_dir, Path::new(rel)) {
-            warn!(path = rel, "{what} is not a plain directory in its repository: {e}");
-            let why = if e.raw_os_error() == Some(libc::ELOOP) || e.raw_os_error() == Some(libc::EXDEV) {
-                format!("{what} is a symbolic link")
-            } else {
-                format!("{what} is missing or not a directory")
-            };
+            warn!(
+                path = rel,
+                "{what} is not a plain directory in its repository: {e}"
+            );
+            let why =
+                if e.raw_os_error() == Some(libc::ELOOP) || e.raw_os_error() == Some(libc::EXDEV) {
+                    format!("{what} is a symbolic link")
+                } else {
+                    format!("{what} is missing or not a directory")
+                };
             return Outcome::Refused(why);
         }
+    }
+    // A link out of the submission (into the reference solution, say) would let the grader
+    // read something else than what the student wrote.
+    let student_dir = std::path::PathBuf::from(&layout.student_dir);
+    if let Ok(Some(link)) =
+        tokio::task::spawn_blocking(move || workspace::link_out_of(&student_dir)).await
+    {
+        warn!(link = %link.display(), "the submission has a symbolic link out of it");
+        return Outcome::Refused("the submission contains a symbolic link out of it".into());
     }
     let prepared = {
         let layout = layout.clone();
@@ -326,10 +341,17 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         let l = &settings.sandbox.limits;
         let path = root_path.clone();
         let (bytes, entries) = (l.disk_bytes, l.disk_entries);
-        let used = tokio::task::spawn_blocking(move || crate::sandbox::disk::measure(&path, bytes, entries)).await;
+        let used = tokio::task::spawn_blocking(move || {
+            crate::sandbox::disk::measure(&path, bytes, entries)
+        })
+        .await;
         if let Ok(used) = used {
             if used.bytes > bytes || used.entries > entries {
-                warn!(bytes = used.bytes, entries = used.entries, "the clones exceed the disk limit");
+                warn!(
+                    bytes = used.bytes,
+                    entries = used.entries,
+                    "the clones exceed the disk limit"
+                );
                 return Outcome::LimitExceeded("disk".into());
             }
         }

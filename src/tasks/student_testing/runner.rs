@@ -94,7 +94,11 @@ pub async fn run(
         grace: GRACE,
         output_cap: OUTPUT_CAP,
     };
-    info!(timeout_s = timeout.as_secs(), sandbox = settings.enabled, "test runner starting");
+    info!(
+        timeout_s = timeout.as_secs(),
+        sandbox = settings.enabled,
+        "test runner starting"
+    );
     let ran = confined::run(spec, settings).await;
     let (stdout, stderr) = (ran.stdout.text(), ran.stderr.text());
     match ran.end {

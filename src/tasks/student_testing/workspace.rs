@@ -65,7 +65,6 @@ impl Layout {
         format!("{}/test.yaml", self.reference_dir)
     }
 
-
     /// `specification.yaml` as PyYAML's `yaml.dump` writes it: a block mapping, keys sorted.
     pub fn specification_yaml(&self) -> String {
         let entries = [
@@ -123,6 +122,50 @@ impl Layout {
         info!(copied, "test files copied");
         copied
     }
+}
+
+/// The first symbolic link under `dir` whose target leads out of `dir` (absolute, or with
+/// more `..` than it has depth), as a path relative to `dir`. Links are never followed while
+/// looking; a link to a link is judged by each link's own text, so a chain that leaves is
+/// caught at the link that leaves.
+pub fn link_out_of(dir: &Path) -> Option<PathBuf> {
+    let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
+    let mut seen = 0u32;
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > 1_000_000 {
+                return Some(rel);
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let child = rel.join(entry.file_name());
+            if kind.is_dir() {
+                stack.push(child);
+            } else if kind.is_symlink() {
+                let Ok(target) = std::fs::read_link(entry.path()) else {
+                    return Some(child);
+                };
+                let mut depth = rel.components().count() as i64;
+                for c in target.components() {
+                    match c {
+                        Component::Normal(_) => depth += 1,
+                        Component::CurDir => {}
+                        Component::ParentDir => depth -= 1,
+                        Component::RootDir | Component::Prefix(_) => depth = -1,
+                    }
+                    if depth < 0 {
+                        return Some(child);
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The `properties.testFiles` list of `<reference>/meta.yaml`; `None` items are entries that
@@ -282,6 +325,22 @@ fn double_quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_leaving_the_tree_are_found() {
+        let t = std::env::temp_dir().join(format!("tw-links-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(t.join("sub/deep")).unwrap();
+        std::os::unix::fs::symlink("../x", t.join("sub/ok")).unwrap();
+        std::os::unix::fs::symlink("sibling", t.join("sub/deep/ok2")).unwrap();
+        assert_eq!(link_out_of(&t), None);
+        std::os::unix::fs::symlink("../../../source/a1/solution.py", t.join("sub/deep/bad"))
+            .unwrap();
+        assert_eq!(link_out_of(&t), Some(PathBuf::from("sub/deep/bad")));
+        std::fs::remove_file(t.join("sub/deep/bad")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", t.join("abs")).unwrap();
+        assert_eq!(link_out_of(&t), Some(PathBuf::from("abs")));
+        std::fs::remove_dir_all(&t).unwrap();
+    }
 
     #[test]
     fn layout_by_concatenation() {
