@@ -633,7 +633,8 @@ def test_no_process_outlives_its_job(r, redis_server, world, api, worker_bin, ho
     else:
         pids = loot(er)["pids"]["value"]
         assert len(pids) == 2
-        for pid in pids:
+        # In a container the pids are the container's own; the uid scan below covers it.
+        for pid in pids if LAUNCH == "native" else []:
             assert not Path(f"/proc/{pid}").exists() or \
                 Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", pid
     # No process of the worker's uid is left but none at all (the worker has exited).
@@ -770,3 +771,53 @@ def test_sandbox_check_reports_every_layer(world, worker_bin):
     assert proc.returncode == (1 if missing else 0), proc.stdout + proc.stderr
     # This suite's other tests need every layer; a host without them fails them loudly.
     assert not missing, proc.stdout
+
+
+def _deny_landlock():
+    """preexec_fn: a seccomp filter that answers Landlock's system calls with ENOSYS, as an
+    older kernel (or an old container runtime's profile) does."""
+    import ctypes
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                    ("k", ctypes.c_uint)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    allow, enosys = 0x7FFF0000, 0x00050000 | 38
+    prog = [
+        (0x20, 0, 0, 4), (0x15, 1, 0, 0xC000003E), (0x06, 0, 0, allow),  # x86-64 only
+        (0x20, 0, 0, 0),
+        (0x35, 0, 3, 444), (0x35, 2, 0, 447),  # 444 <= nr < 447: the three landlock calls
+        (0x06, 0, 0, enosys), (0x06, 0, 0, allow), (0x06, 0, 0, allow),
+    ]
+    arr = (SockFilter * len(prog))(*[SockFilter(*i) for i in prog])
+    fprog = SockFprog(len(prog), arr)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp")
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64" or LAUNCH != "native",
+                    reason="the Landlock-denying filter is written for x86-64, native launch")
+def test_without_landlock_the_job_fails_closed_r3(r, redis_server, world, api, worker_bin):
+    q = Queue("high_priority", connection=r)
+    api.add_row(id="row-honest", test_system_id="honest")
+    q.enqueue(WRAPPER, "student_test_execution", {"test_job_data": world.test_job(world.honest)},
+              job_timeout=300, job_id="honest", retry_limit=0, delay=None)
+    uid, gid = run_as()
+    kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
+    proc = subprocess.run([str(worker_bin), "--redis-url", redis_server.url, "--burst", "-q",
+                           "high_priority"], env=worker_env(world, api), capture_output=True,
+                          text=True, timeout=150, cwd="/", preexec_fn=_deny_landlock, **kw)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    er = Job.fetch("honest", connection=r).return_value()["execution_result"]
+    assert er["result_json"] == {"task_exception": "Testing environment failed",
+                                 "message": "Testing environment failed"}
+    # The log says why; nothing ran unconfined (the clone itself was refused).
+    assert "Landlock is not available" in output, output[-3000:]
+    check = subprocess.run([str(worker_bin), "sandbox-check"], capture_output=True, text=True,
+                           timeout=60, preexec_fn=_deny_landlock, **kw)
+    assert check.returncode == 1 and "MISSING  landlock filesystem" in check.stdout, check.stdout

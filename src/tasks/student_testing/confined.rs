@@ -40,8 +40,10 @@ pub enum End {
         limit: String,
         detail: String,
     },
-    /// It could not be started, or the sandbox could not be set up: why.
+    /// It could not be started: why.
     Unavailable(String),
+    /// The sandbox could not be set up on this host (fail closed): why.
+    SandboxUnavailable(String),
 }
 
 #[derive(Debug)]
@@ -88,13 +90,13 @@ async fn run_confined(spec: Spec) -> Ran {
                 Report::TimedOut => End::TimedOut,
                 Report::LimitExceeded { limit, detail } => End::LimitExceeded { limit, detail },
                 Report::Cancelled => End::Unavailable("the run was cancelled".into()),
-                Report::SetupFailed(why) => End::Unavailable(format!("sandbox: {why}")),
+                Report::SetupFailed(why) => End::SandboxUnavailable(why),
             },
             stdout: c.stdout,
             stderr: c.stderr,
         },
         Err(why) => Ran {
-            end: End::Unavailable(why),
+            end: End::SandboxUnavailable(why),
             stdout: Captured::default(),
             stderr: Captured::default(),
         },

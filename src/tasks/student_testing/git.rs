@@ -157,6 +157,8 @@ fn percent_decode(s: &str) -> String {
 pub enum CloneFailed {
     /// git failed (R2).
     Git(String),
+    /// The sandbox is unavailable on this host (R3, fail closed): why.
+    Sandbox(String),
     /// git was stopped for exceeding a sandbox limit, e.g. a clone too big for the disk cap
     /// (R7): the limit's name.
     Limit(String),
@@ -308,6 +310,10 @@ async fn run_git(
             return Err(CloneFailed::Limit(limit));
         }
         End::Unavailable(why) => why,
+        End::SandboxUnavailable(why) => {
+            warn!(url = %shown_url, step, "git not started: the sandbox is unavailable on this host: {why} (task-worker sandbox-check; --sandbox off opts out)");
+            return Err(CloneFailed::Sandbox(why));
+        }
     };
     let output = scrub(&ran.stderr.text(), token);
     warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");

@@ -52,7 +52,7 @@ enum Outcome {
     NoReference,
     /// R2; `"reference"` or `"student"`.
     CloneFailed(&'static str),
-    /// R3.
+    /// R3: no runner, or the sandbox is unavailable on this host.
     RunnerUnavailable,
     /// R4, with the runner timeout in seconds.
     RunnerTimedOut(u64),
@@ -281,6 +281,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             Ok(()) => {}
             Err(git::CloneFailed::Git(_)) => return Outcome::CloneFailed(which),
             Err(git::CloneFailed::Limit(limit)) => return Outcome::LimitExceeded(limit),
+            Err(git::CloneFailed::Sandbox(_)) => return Outcome::RunnerUnavailable,
         }
     }
     // §3.3 step 4 [ours]: the two directories must be real directories inside their clones;

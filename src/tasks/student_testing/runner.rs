@@ -118,5 +118,9 @@ pub async fn run(
             warn!("test runner could not run: {why}");
             RunnerEnd::Unavailable
         }
+        End::SandboxUnavailable(why) => {
+            warn!("test runner not started: the sandbox is unavailable on this host: {why} (task-worker sandbox-check; --sandbox off opts out)");
+            RunnerEnd::Unavailable
+        }
     }
 }
