@@ -824,6 +824,56 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_settings() {
+        let s = parse(&[]).unwrap().tasks.sandbox;
+        assert_eq!(s, crate::sandbox::Settings::default());
+        assert!(s.enabled);
+        let s = parse(&[
+            "--sandbox",
+            "off",
+            "--sandbox-memory-mb",
+            "64",
+            "--sandbox-disk-mb",
+            "",
+            "--sandbox-read",
+            "/opt/a::/opt/b",
+            "--sandbox-allow-tcp",
+            "443, 8080",
+        ])
+        .unwrap()
+        .tasks
+        .sandbox;
+        assert!(!s.enabled);
+        assert_eq!(s.limits.memory_bytes, 64 << 20);
+        assert_eq!(
+            s.limits.disk_bytes,
+            crate::sandbox::Limits::default().disk_bytes
+        );
+        assert_eq!(
+            s.extra_read,
+            vec![std::path::PathBuf::from("/opt/a"), "/opt/b".into()]
+        );
+        assert_eq!(s.allow_tcp_ports, vec![443, 8080]);
+        for (args, needle) in [
+            (
+                &["--sandbox", "maybe"][..],
+                "--sandbox \"maybe\": use on or off",
+            ),
+            (
+                &["--sandbox-max-processes", "0"][..],
+                "sandbox-max-processes 0",
+            ),
+            (&["--sandbox-write", "rel/dir"][..], "must be absolute"),
+            (&["--sandbox-allow-tcp", "0"][..], "expected 1-65535"),
+            (&["--sandbox-allow-tcp", "http"][..], "expected 1-65535"),
+            (&["--sandbox-cpu-seconds=-1"][..], "sandbox-cpu-seconds"),
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
     fn password_goes_into_url_and_is_redacted() {
         let args = RedisArgs {
             redis_url: "redis://127.0.0.1:6379/0".into(),
