@@ -229,10 +229,21 @@ impl ScratchState {
 
 fn remove_dir(path: &Path) {
     // The job may have made directories unreadable; the sandbox's cleanup opens them up.
-    match crate::sandbox::cleanup::remove_tree(path) {
-        Ok(()) => debug!(dir = %path.display(), "scratch directory removed"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => warn!(dir = %path.display(), "could not remove scratch directory: {e}"),
+    // When a job is cancelled its sandbox supervisor kills the job's processes a moment
+    // after the handler is dropped, and until then they may still write: try a few times.
+    let mut tries = 0;
+    loop {
+        match crate::sandbox::cleanup::remove_tree(path) {
+            Ok(()) => return debug!(dir = %path.display(), "scratch directory removed"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) if tries >= 30 => {
+                return warn!(dir = %path.display(), "could not remove scratch directory: {e}")
+            }
+            Err(_) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
     }
 }
 
@@ -257,7 +268,12 @@ impl ScratchGuard {
 impl Drop for ScratchGuard {
     fn drop(&mut self) {
         if let Some(path) = self.state.take().and_then(|s| s.take()) {
-            remove_dir(&path);
+            // Off the async threads when there are some (a runtime waits for blocking tasks
+            // when it shuts down, so the removal still happens before the process exits).
+            match tokio::runtime::Handle::try_current() {
+                Ok(h) => drop(h.spawn_blocking(move || remove_dir(&path))),
+                Err(_) => remove_dir(&path),
+            }
         }
     }
 }
@@ -434,6 +450,13 @@ mod tests {
         }
         std::fs::write(dir.join("f"), "x").unwrap();
         drop(guard);
+        // Removed off the async threads.
+        for _ in 0..500 {
+            if !dir.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert!(!dir.exists());
         // A second job context: the async removal.
         let ctx = TaskContext::new("j2", "q", None).with_settings(ctx.settings.clone());
