@@ -319,7 +319,11 @@ def test_one_deployment_per_queue_group(name):
         dep = deps[dep_name]
         env = effective_env(name, dep)
         assert env["TASK_QUEUES"] == ",".join(queues)
-        assert env["TASK_REQUEUE_ON_SHUTDOWN"] == "true"
+        # Set in the Deployment itself, next to terminationGracePeriodSeconds.
+        own = {e["name"]: e.get("value") for e in container(dep)["env"]}
+        assert own["TASK_QUEUES"] == env["TASK_QUEUES"]
+        assert own["TASK_REQUEUE_ON_SHUTDOWN"] == "true"
+        assert own["SHUTDOWN_TIMEOUT"] == env["SHUTDOWN_TIMEOUT"]
         # KEDA owns the replica count: a fixed one would be reset on every apply.
         assert "replicas" not in dep["spec"]
         assert dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
