@@ -386,7 +386,11 @@ def test_security_context(dep_name):
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     work_dir = effective_env("base", dep)["WORK_DIR"]
     assert set(mounts) == {work_dir, "/tmp"}
-    assert work_dir == "/var/lib/task-worker/work"
+    # The same user and WORK_DIR as the image (docker/task-worker/Dockerfile).
+    dockerfile = (ROOT / "docker" / "task-worker" / "Dockerfile").read_text()
+    assert re.search(r"groupadd .*--gid (\d+)", dockerfile)[1] == str(psc["runAsGroup"])
+    assert re.search(r"useradd .*--uid (\d+)", dockerfile)[1] == str(psc["runAsUser"])
+    assert re.search(r"WORK_DIR=(\S+)", dockerfile)[1] == work_dir
     for path, vol in mounts.items():
         assert set(volumes[vol]) == {"name", "emptyDir"}, volumes[vol]
         assert volumes[vol]["emptyDir"].get("sizeLimit")
@@ -405,10 +409,14 @@ def _flag(cmd: list, flag: str, default: float) -> float:
 def test_probes_run_task_worker_health(dep_name):
     dep = one("base", "Deployment", dep_name)
     c = container(dep)
+    # The binary the image runs (its ENTRYPOINT), by absolute path as its HEALTHCHECK does.
+    dockerfile = (ROOT / "docker" / "task-worker" / "Dockerfile").read_text()
+    (entrypoint,) = re.findall(r'^ENTRYPOINT \["([^"]+)"\]', dockerfile, re.M)
+    assert "command" not in c, "the image's ENTRYPOINT must stay the worker"
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = c[kind]
         cmd = probe["exec"]["command"]
-        assert cmd[:2] == ["task-worker", "health"], (kind, cmd)
+        assert cmd[:2] == [entrypoint, "health"], (kind, cmd)
         # Full check (Redis and this pod's own heartbeating worker), not just Redis.
         assert "--redis-only" not in cmd
         # The check's own bound (--timeout, default 5 s) ends before the kubelet gives up.
@@ -496,6 +504,40 @@ def test_one_scaledobject_per_deployment(name):
         assert behavior["scaleUp"]["stabilizationWindowSeconds"] >= 60
         assert behavior["scaleDown"]["stabilizationWindowSeconds"] >= spec.get("pollingInterval", 30)
         assert spec["cooldownPeriod"] >= 60
+
+
+# A trigger's `metadata` is a free string map in the CRD, so its keys are checked here against the
+# parameter lists of KEDA 2.16's scaler docs ("redis" = Redis Lists, "prometheus" = Prometheus):
+# (required, optional, numeric-valued).
+SCALER_PARAMS = {
+    "redis": (
+        {"listName", "listLength"},
+        {"address", "addressFromEnv", "host", "hostFromEnv", "port", "portFromEnv",
+         "username", "usernameFromEnv", "passwordFromEnv", "activationListLength",
+         "enableTLS", "unsafeSsl", "databaseIndex"},
+        {"listLength", "activationListLength", "databaseIndex"},
+    ),
+    "prometheus": (
+        {"serverAddress", "query", "threshold"},
+        {"activationThreshold", "queryParameters", "namespace", "customHeaders",
+         "ignoreNullValues", "unsafeSsl", "timeout", "authModes"},
+        {"threshold", "activationThreshold", "timeout"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(KUSTOMIZATIONS))
+def test_trigger_metadata_uses_known_scaler_parameters(name):
+    for so in objs(name, "ScaledObject"):
+        for t in so["spec"]["triggers"]:
+            required, optional, numeric = SCALER_PARAMS[t["type"]]
+            keys = set(t["metadata"])
+            assert required <= keys, (describe(so), required - keys)
+            assert keys <= required | optional, (describe(so), keys - required - optional)
+            for k in keys & numeric:
+                float(t["metadata"][k])  # KEDA parses these as numbers
+            if t["type"] == "redis":
+                assert len(keys & {"address", "addressFromEnv", "host", "hostFromEnv"}) == 1
 
 
 def test_redis_triggers_follow_the_queues():
