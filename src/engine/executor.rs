@@ -204,7 +204,7 @@ async fn execute(
         .with_cancellation(cancellation);
     // Removes the job's scratch directory however the handler ends (also when it is dropped).
     let scratch = ctx.scratch_guard();
-    let handler = (inv.task.handler)(inv.call, ctx);
+    let handler = contained(inv.task.handler, inv.call, ctx);
     let limit = async {
         match job.timeout {
             Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
@@ -232,6 +232,36 @@ async fn execute(
     let _ = cancel_task.send(true);
     scratch.remove().await;
     outcome
+}
+
+/// Calls the handler and awaits it with panics contained: a panic (while the future is built
+/// or while it runs) fails the job with `RuntimeError: task panicked: <message>` instead of
+/// unwinding out of the executor, which would leave the job `started` and its slot taken.
+async fn contained(
+    handler: tasks::Handler,
+    call: tasks::TaskCall,
+    ctx: TaskContext,
+) -> Result<Value, TaskError> {
+    use futures_util::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(call, ctx))) {
+        Ok(f) => f,
+        Err(panic) => return Err(panicked(panic)),
+    };
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => Err(panicked(panic)),
+    }
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> TaskError {
+    let msg = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_string());
+    tracing::error!(panic = %msg, "task panicked");
+    TaskError::new("RuntimeError", format!("task panicked: {msg}"))
 }
 
 /// §7.6: a successful job with `repeats_left > 0` is enqueued or scheduled again.
@@ -307,5 +337,43 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
         },
         failure_ttl: settings.failure_ttl,
         exc_string: exc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panics_while_running(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
+        Box::pin(async {
+            tokio::task::yield_now().await;
+            panic!("boom at {}", 42)
+        })
+    }
+
+    fn panics_when_called(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
+        panic!("no future for you")
+    }
+
+    fn returns(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
+        Box::pin(async { Ok(Value::Int(7)) })
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_fails_its_job_and_nothing_else() {
+        let ctx = || TaskContext::new("j", "q", None);
+        let call = tasks::TaskCall::default;
+        let e = contained(panics_while_running, call(), ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(e.last_line(), "RuntimeError: task panicked: boom at 42");
+        let e = contained(panics_when_called, call(), ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.last_line(),
+            "RuntimeError: task panicked: no future for you"
+        );
+        assert_eq!(contained(returns, call(), ctx()).await, Ok(Value::Int(7)));
     }
 }
