@@ -17,5 +17,6 @@ pub mod logging;
 pub mod metrics;
 pub mod rq;
 pub mod sandbox;
+pub mod secret_files;
 pub mod tasks;
 pub mod value;

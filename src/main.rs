@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     {
         return task_worker::sandbox::supervisor::main(&args);
     }
+    // Secrets given as files (`REDIS_PASSWORD_FILE`, ...), before clap reads the environment.
+    let secrets = task_worker::secret_files::load_into_env();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -30,6 +32,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let uses_secrets = !matches!(cli.command, Some(Command::Tasks | Command::SandboxCheck));
+    if let (Err(e), true) = (secrets, uses_secrets) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     match cli.command {
         Some(Command::Tasks) => {
             cli::print_tasks();

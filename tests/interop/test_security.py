@@ -71,6 +71,33 @@ def test_password_in_url_and_in_variable(password_redis):
     no_secret_in(st.stdout + st.stderr, PASSWORD)
 
 
+def test_secrets_from_files(password_redis, tmp_path):
+    """`<NAME>_FILE` for every secret setting, as Docker and Kubernetes secrets are mounted."""
+    r = redis.Redis(port=password_redis.port, password=PASSWORD)
+    url = f"redis://127.0.0.1:{password_redis.port}"
+    secret = tmp_path / "redis_password"
+    secret.write_text(PASSWORD + "\n")  # as `echo pw > file` writes it
+    out = echo_round_trip(r, url, env={"REDIS_PASSWORD_FILE": str(secret), "REDIS_PASSWORD": ""})
+    no_secret_in(out, PASSWORD)
+    # A whole URL from a file, for a subcommand too.
+    url_file = tmp_path / "redis_url"
+    url_file.write_text(f"redis://:{PASSWORD}@127.0.0.1:{password_redis.port}\n")
+    st = run_cli("status", "--json", env={"REDIS_URL_FILE": str(url_file)})
+    assert st.returncode == 0, st.stderr
+    no_secret_in(st.stdout + st.stderr, PASSWORD)
+    # Both forms, or a file that cannot be read: one clear line, exit 2, no secret.
+    both = run_cli("status", env={"REDIS_PASSWORD_FILE": str(secret), "REDIS_PASSWORD": "x"})
+    assert both.returncode == 2
+    assert both.stderr.strip() == "error: both REDIS_PASSWORD and REDIS_PASSWORD_FILE are set: use one"
+    missing = tmp_path / "nope"
+    bad = run_cli("health", env={"EXECUTION_BACKEND_API_PASSWORD_FILE": str(missing)})
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert f"EXECUTION_BACKEND_API_PASSWORD_FILE={missing}: No such file" in bad.stderr
+    # A subcommand that uses no secret is not stopped by one.
+    tasks = run_cli("tasks", env={"POSTGRES_PASSWORD_FILE": str(missing)})
+    assert tasks.returncode == 0, tasks.stderr
+
+
 def test_wrong_password_is_waited_on_without_leaking(password_redis):
     wrong = "wrong-Pa55-0000"
     url = f"redis://:{wrong}@127.0.0.1:{password_redis.port}"
