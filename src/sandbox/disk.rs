@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct DiskUse {
     pub bytes: u64,
     pub entries: u64,
+    /// The largest regular file's length.
+    pub largest_file: u64,
 }
 
 /// Measures `root`, stopping as soon as `max_bytes` or `max_entries` is exceeded.
@@ -37,6 +39,9 @@ pub fn measure(root: &Path, max_bytes: u64, max_entries: u64) -> DiskUse {
             let Ok(meta) = entry.metadata() else { continue };
             used.entries += 1;
             used.bytes += meta.blocks() * 512;
+            if meta.is_file() {
+                used.largest_file = used.largest_file.max(meta.len());
+            }
             if used.bytes > max_bytes || used.entries > max_entries {
                 return used;
             }
@@ -70,6 +75,7 @@ mod tests {
         std::os::unix::fs::symlink("/usr", root.join("link")).unwrap();
         let used = measure(&root, u64::MAX, u64::MAX);
         assert_eq!(used.entries, 4);
+        assert_eq!(used.largest_file, 100_000);
         assert!(used.bytes >= 100_000, "{used:?}");
         assert!(measure(&root, 10, u64::MAX).bytes > 10);
         assert_eq!(measure(&root, u64::MAX, 1).entries, 2);

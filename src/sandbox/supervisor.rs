@@ -310,6 +310,11 @@ fn over_limit(
     }
     if last_disk.elapsed() >= DISK_EVERY {
         *last_disk = Instant::now();
+        // RLIMIT_NOFILE makes the next open fail; a process at the limit has hit it.
+        let fds = tree::max_open_files(me);
+        if fds >= l.open_files {
+            return exceeded("open files", format!("{fds} files open in one process"));
+        }
         return over_disk_limit(policy);
     }
     None
@@ -318,15 +323,27 @@ fn over_limit(
 fn over_disk_limit(policy: &Policy) -> Option<Report> {
     let l = &policy.limits;
     let used = disk::measure(&policy.root, l.disk_bytes, l.disk_entries);
-    let detail = if used.bytes > l.disk_bytes {
-        format!("over {} MiB in the job directory", l.disk_bytes >> 20)
+    let (limit, detail) = if used.bytes > l.disk_bytes {
+        (
+            "disk",
+            format!("over {} MiB in the job directory", l.disk_bytes >> 20),
+        )
     } else if used.entries > l.disk_entries {
-        format!("over {} files in the job directory", l.disk_entries)
+        (
+            "disk",
+            format!("over {} files in the job directory", l.disk_entries),
+        )
+    } else if used.largest_file >= l.file_size_bytes {
+        // RLIMIT_FSIZE stops a file at the limit: one that reached it was cut there.
+        (
+            "file size",
+            format!("a file reached {} MiB", l.file_size_bytes >> 20),
+        )
     } else {
         return None;
     };
     Some(Report::LimitExceeded {
-        limit: "disk".into(),
+        limit: limit.into(),
         detail,
     })
 }

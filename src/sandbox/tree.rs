@@ -144,6 +144,16 @@ pub fn usage(root_pid: i32) -> Usage {
         })
 }
 
+/// The most descriptors any one descendant has open.
+pub fn max_open_files(root_pid: i32) -> u64 {
+    descendants(root_pid)
+        .iter()
+        .filter_map(|p| std::fs::read_dir(format!("/proc/{}/fd", p.pid)).ok())
+        .map(|d| d.count() as u64)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Tasks (threads) that belong to uid `uid` right now: the base `RLIMIT_NPROC` is counted from.
 pub fn tasks_of_uid(uid: u32) -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -698,6 +698,31 @@ def test_memory_is_capped_per_process_and_per_job(r, redis_server, world, api, w
     assert_honest(ran)
 
 
+def test_file_size_and_open_files_limits_end_the_job_r7(r, redis_server, world, api, worker_bin):
+    big_file = world.attack("bigfile", """
+        attempt("write", lambda: write("big", b"x" * (32 << 20)))
+        done(1, 1)
+    """)
+    many_files = world.attack("fds", """
+        files = []
+        def open_all():
+            while True:
+                files.append(open("/dev/null"))
+        attempt("open", open_all)
+        time.sleep(5)
+        done(1, 1)
+    """)
+    ran = run_jobs(r, redis_server, world, api, worker_bin,
+                   [("size", world.test_job(big_file)), ("fds", world.test_job(many_files)),
+                    ("honest", world.test_job(world.honest))],
+                   env={"TEST_SANDBOX_FILE_SIZE_MB": "8", "TEST_SANDBOX_OPEN_FILES": "64"})
+    for job, limit in (("size", "file size"), ("fds", "open files")):
+        assert ran.result(job)["result_json"] == {
+            "task_exception": "Testing environment limit exceeded",
+            "message": f"Test execution exceeded its {limit} limit."}, job
+    assert_honest(ran)
+
+
 # ---- 5. paths ----------------------------------------------------------------------------
 
 
