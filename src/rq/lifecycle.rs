@@ -669,6 +669,35 @@ pub fn retry(
     release_execution(p, keys, e, ended_at);
 }
 
+/// Hands an unfinished job back at shutdown (`--requeue-on-shutdown`): the job goes to the
+/// FRONT of its queue with status `queued`, exactly as `Queue.enqueue_at_front` leaves it, and
+/// its execution, `rq:wip` entry and the worker's `current_job` are removed in the same
+/// transaction. No result, no failed-registry entry, no retry is used up: the attempt never
+/// ended. Yields one (unused) reply, like [`succeed`] and [`fail`].
+pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Instant) {
+    let job_key = keys.job(&e.job_id);
+    p.cmd("HDEL")
+        .arg(&job_key)
+        .arg("started_at")
+        .arg("ended_at")
+        .arg("worker_name")
+        .ignore();
+    p.cmd("SADD")
+        .arg(keys.queues())
+        .arg(keys.queue(&e.queue))
+        .ignore();
+    requeue_or_schedule(
+        p,
+        keys,
+        &e.queue,
+        &e.job_id,
+        &RetryPlan::Requeue { at_front: true },
+        now,
+    );
+    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
+    release_execution(p, keys, e, now);
+}
+
 /// The text RQ 2.2+ stores for an abandoned job (§9.2): `str(datetime)` of now, with `+00:00`.
 pub fn abandoned_text(now: Instant) -> String {
     // Python's str(datetime) drops the fraction when it is zero.
