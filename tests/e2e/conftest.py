@@ -260,9 +260,11 @@ def check_jobs_run_by_the_right_services(stack: Stack, per_queue=6) -> None:
     hosts = worker_hosts(conn)
     services = service_of_hostnames(stack)
     counts: dict[tuple[str, str], int] = {}
+    from rq.job import Job
     for q, js in jobs.items():
-        for j in js:
-            assert j.return_value() == {"n": js.index(j), "q": q}
+        for i, j in enumerate(js):
+            j = Job.fetch(j.id, connection=conn)
+            assert j.return_value() == {"n": i, "q": q}
             svc = services[hosts[j.worker_name]]
             assert q in WORKER_SERVICES[svc], f"{q} job {j.id} run by {svc}"
             counts[(q, svc)] = counts.get((q, svc), 0) + 1
