@@ -75,7 +75,7 @@ def run(argv, timeout=120, check=True, env=None) -> subprocess.CompletedProcess:
     return proc
 
 
-def test_env_file(path: Path, overrides: dict[str, str]) -> None:
+def write_test_env(path: Path, overrides: dict[str, str]) -> None:
     """.env from .env.example: every `change-me` becomes a random secret, plus `overrides`."""
     lines = []
     seen = set()
@@ -110,7 +110,9 @@ class Stack:
 
     def __init__(self, which: str, overrides: dict[str, str]):
         self.which = which
-        self.project = f"twe2e-{which}-{os.getpid()}"
+        # scripts/e2e-docker sets E2E_RUN_ID and removes these projects itself should pytest
+        # be killed before its teardown ran.
+        self.project = f"twe2e-{os.environ.get('E2E_RUN_ID', os.getpid())}-{which}"
         self.dir = Path(tempfile.mkdtemp(prefix=f"tw-e2e-{which}-"))
         self.redis_port = free_port()
         self.env_file = self.dir / ".env"
@@ -122,7 +124,7 @@ class Stack:
             # Recovery of a killed replica's jobs within the test's patience.
             "MAINTENANCE_INTERVAL": "5",
         }
-        test_env_file(self.env_file, {**base, **overrides})
+        write_test_env(self.env_file, {**base, **overrides})
         self.files = [REPO / f"docker-compose-{which}.yaml"]
         if which == "prod":
             # prod publishes no datastore port; the test reaches Redis on loopback only.

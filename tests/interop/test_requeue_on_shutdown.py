@@ -31,6 +31,7 @@ def test_requeue_on_shutdown_puts_the_job_back_at_the_front(r, start_worker):
     assert first.wait() == 0
     out = first.output()
     assert "put back at the front" in out, out[-3000:]
+    assert "\x1b[" not in out, "no ANSI colour when the log is not a terminal"
 
     # What Python RQ sees: a normal queued job, first in line, nothing started or failed.
     job = Job.fetch(long_job.id, connection=r)
