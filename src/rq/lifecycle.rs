@@ -796,6 +796,54 @@ pub fn retry_abandoned(
 mod tests {
     use super::*;
 
+    fn commands(p: &Pipeline) -> Vec<Vec<String>> {
+        p.cmd_iter()
+            .map(|c| {
+                c.args_iter()
+                    .filter_map(|a| match a {
+                        redis::Arg::Simple(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requeue_unfinished_hands_back_at_the_front_in_one_transaction() {
+        let keys = Keys::new("rq");
+        let e = Execution {
+            worker: "w1".into(),
+            job_id: "j1".into(),
+            execution_id: "x1".into(),
+            queue: "default".into(),
+            started_at: crate::rq::time::now(),
+        };
+        let mut p = redis::pipe();
+        requeue_unfinished(&mut p, &keys, &e, crate::rq::time::now());
+        let cmds = commands(&p);
+        let has = |want: &[&str]| {
+            cmds.iter()
+                .any(|c| c.len() >= want.len() && c.iter().zip(want).all(|(a, b)| a == b))
+        };
+        assert!(has(&["HSET", "rq:job:j1", "status", "queued"]), "{cmds:?}");
+        assert!(has(&["LPUSH", "rq:queue:default", "j1"]), "{cmds:?}");
+        assert!(has(&["ZREM", "rq:wip:default", "j1:x1"]), "{cmds:?}");
+        assert!(has(&["DEL", "rq:execution:j1:x1"]), "{cmds:?}");
+        assert!(has(&["HDEL", "rq:worker:w1", "current_job"]), "{cmds:?}");
+        // Nothing that a failure or a success would write.
+        for c in &cmds {
+            let name = c[0].as_str();
+            assert!(
+                !["XADD", "ZADD", "RPUSH", "HINCRBY"].contains(&name),
+                "{c:?}"
+            );
+        }
+        // One reply, like every other job end (the writer relies on it).
+        let kept = cmds.iter().filter(|c| c[0] == "SMEMBERS").count();
+        assert_eq!(kept, 1);
+    }
+
     #[test]
     fn repeat_interval_like_rq() {
         // Repeat(times=3, interval=[1, 2]): repeats_left 3 → index 2 → last (2); 1 → index 0 → 1.
