@@ -341,13 +341,27 @@ def test_stopsignal_env_and_entrypoint(runtime, instrs):
 def test_local_target_uses_a_prebuilt_binary_and_pulls_nothing(instrs):
     """scripts/docker-images builds `--target local` with the classic builder (no registry): the
     stage must come before `build` (the classic builder runs every stage up to the target), be
-    built FROM runtime-base, and copy the binary named by TASK_WORKER_BIN from the context."""
+    built FROM runtime-base, and copy the binary from docker/task-worker/prebuilt/, a directory
+    that always exists so that a classic-builder build of the default target gets through it."""
     names = [stage_name(s) for s in stages(instrs)]
     assert names.index("runtime-base") < names.index("local") < names.index("build"), names
     local = stage_by_name(instrs, "local")
     assert local[0][1].split()[0] == "runtime-base"
     copies = [a for k, a in local if k == "COPY"]
-    assert copies == ["${TASK_WORKER_BIN} /usr/local/bin/task-worker"], copies
+    assert copies == ["docker/task-worker/prebuilt/ /usr/local/bin/"], copies
+    assert (REPO / "docker" / "task-worker" / "prebuilt").is_dir()
+
+
+def test_every_copy_source_exists_in_the_repository(instrs):
+    """The classic builder runs every stage before the target: a missing COPY source in any
+    of them would break `docker build .` there."""
+    for keyword, rest in instrs:
+        if keyword != "COPY" or "--from=" in rest:
+            continue
+        for src in shlex.split(rest)[:-1]:
+            if src.startswith("--"):
+                continue
+            assert (REPO / src).exists(), f"COPY source {src} is not in the repository"
     assert "RUNTIME_BASE" in global_args(instrs)
     assert stage_by_name(instrs, "runtime-base")[0][1].split()[0] == "${RUNTIME_BASE}"
     # A `# syntax=` directive would make BuildKit pull a frontend image.
