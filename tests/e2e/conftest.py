@@ -33,9 +33,19 @@ def docker_ok() -> bool:
         return False
 
 
-if not docker_ok():
-    pytest.skip("SKIPPED: `docker info` failed: no usable Docker Engine, the container e2e tests did not run",
-                allow_module_level=True)
+DOCKER_OK = docker_ok()
+SKIP_REASON = "`docker info` failed: no usable Docker Engine, the container e2e tests did not run"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not DOCKER_OK:
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not DOCKER_OK:
+        terminalreporter.write_line(f"E2E SKIPPED: {SKIP_REASON}")
 
 COMPOSE = shlex.split(os.environ.get("COMPOSE_BIN", "docker compose"))
 IMAGES = {
