@@ -223,6 +223,10 @@ pub struct RunArgs {
     /// Run RQ's scheduler too: move due `enqueue_in`/`enqueue_at`/retry jobs to their queues.
     #[arg(long, env = "TASK_WITH_SCHEDULER")]
     pub with_scheduler: bool,
+    /// When the shutdown timeout runs out, put unfinished jobs back at the front of their
+    /// queues (status `queued`) instead of failing them.
+    #[arg(long, env = "TASK_REQUEUE_ON_SHUTDOWN")]
+    pub requeue_on_shutdown: bool,
     /// Seconds between maintenance runs (registry cleanup, abandoned jobs, dead workers).
     #[arg(long, env = "MAINTENANCE_INTERVAL", default_value_t = 600)]
     pub maintenance_interval: u64,
@@ -423,6 +427,7 @@ pub struct Config {
     pub heartbeat_interval: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub with_scheduler: bool,
+    pub requeue_on_shutdown: bool,
     pub maintenance_interval: Duration,
     /// PostgreSQL URL of the task history; `None` = history off.
     pub database_url: Option<String>,
@@ -662,6 +667,7 @@ impl RunArgs {
             heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
             metrics_addr,
             with_scheduler: self.with_scheduler,
+            requeue_on_shutdown: self.requeue_on_shutdown,
             maintenance_interval: Duration::from_secs(self.maintenance_interval.max(1)),
             tasks: self.tasks.validate()?,
         })

@@ -91,6 +91,9 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             Ending::Retry { retries_left_after, .. } => {
                 warn!(func = %func, duration_ms, outcome = "retry", retries_left = *retries_left_after, "job failed; will be retried")
             }
+            Ending::Requeue { .. } => {
+                warn!(func = %func, duration_ms, outcome = "requeued", "job unfinished at shutdown; put back at the front of its queue")
+            }
         }
         let dependents = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
         let (kind, error) = match &ending {
@@ -98,6 +101,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             Ending::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
             Ending::Failure { exc_string, .. } => (EndKind::Failed, Some(exc_string.as_str())),
             Ending::Retry { exc_string, .. } => (EndKind::Retried, Some(exc_string.as_str())),
+            // Another attempt will run it, as for a retry (no retry is used up).
+            Ending::Requeue { reason } => (EndKind::Retried, Some(reason.as_str())),
         };
         let ev = JobEnded {
             exec: &job.exec,
@@ -112,7 +117,7 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         for o in &engine.observers {
             o.job_ended(&ev);
         }
-        if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. }) {
+        if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
             let finished = matches!(ending, Ending::Success { .. });
             engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
         }
@@ -301,6 +306,17 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
             "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ".to_string(),
             false,
         ),
+        Outcome::Cancelled(Cancel::Requeue) => {
+            return Ending::Requeue {
+                reason: exc_string(
+                    func,
+                    &TaskError::new(
+                        "rq.exceptions.ShutDownImminentException",
+                        "task-worker was shut down before the job finished; the job was put back at the front of its queue",
+                    ),
+                ),
+            }
+        }
         Outcome::Cancelled(Cancel::Shutdown) => (
             exc_string(
                 func,

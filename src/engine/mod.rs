@@ -196,11 +196,20 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
     let sampler = metrics.as_ref().map(|(m, _)| {
+        let e = engine.clone();
+        let free_slots: crate::metrics::sampler::FreeSlots = Arc::new(move || {
+            if e.shutdown.requested() {
+                0
+            } else {
+                e.slots.free_count() as i64
+            }
+        });
         crate::metrics::sampler::spawn(
             m.clone(),
             engine.con.clone(),
             engine.keys.clone(),
             engine.cfg.queues.clone(),
+            free_slots,
             crate::metrics::sampler::INTERVAL,
         )
     });
@@ -312,11 +321,19 @@ async fn drain(engine: &Engine) {
         let cold = !cancelled
             && (engine.shutdown.phase() == Phase::Cold || tokio::time::Instant::now() >= deadline);
         if cold && engine.shutdown.requested() {
+            let (why, what) = if engine.cfg.requeue_on_shutdown {
+                (
+                    Cancel::Requeue,
+                    "putting them back at the front of their queues",
+                )
+            } else {
+                (Cancel::Shutdown, "failing them")
+            };
             warn!(
                 running = engine.slots.active_count(),
-                "cancelling running jobs"
+                "shutdown timeout over: cancelling running jobs, {what}"
             );
-            engine.slots.cancel_all(Cancel::Shutdown);
+            engine.slots.cancel_all(why);
             cancelled = true;
         }
         tokio::select! {

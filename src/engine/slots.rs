@@ -19,6 +19,8 @@ pub enum Cancel {
     Kill,
     /// Cold shutdown of this worker: fails; retried if it has retries left.
     Shutdown,
+    /// Cold shutdown with `--requeue-on-shutdown`: back at the front of its queue, `queued`.
+    Requeue,
 }
 
 /// A job running in a slot.

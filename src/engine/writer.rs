@@ -38,6 +38,11 @@ pub enum Ending {
         /// The failure that caused the retry (not written to Redis: RQ writes no result).
         exc_string: String,
     },
+    /// Unfinished at shutdown: handed back at the front of its queue (`--requeue-on-shutdown`).
+    Requeue {
+        /// Why (not written to Redis; for logs and observers).
+        reason: String,
+    },
 }
 
 struct Request {
@@ -111,6 +116,7 @@ fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
             plan,
             ..
         } => lifecycle::retry(p, keys, &r.exec, *retries_left_after, plan, r.ended_at),
+        Ending::Requeue { .. } => lifecycle::requeue_unfinished(p, keys, &r.exec, r.ended_at),
     }
 }
 

@@ -99,6 +99,12 @@ pub struct Metrics {
     pub(crate) queue_depth: Family<QueueLabels, Gauge>,
     pub(crate) started_registry: Family<QueueLabels, Gauge>,
     pub(crate) failed_registry: Family<QueueLabels, Gauge>,
+    /// The autoscaling signal (KEDA / HPA): jobs waiting in each queue's list ...
+    pub(crate) waiting: Family<QueueLabels, Gauge>,
+    /// ... jobs of each queue running on any worker (its `rq:wip` registry) ...
+    pub(crate) running: Family<QueueLabels, Gauge>,
+    /// ... and this process's idle slots (0 once it is shutting down).
+    pub(crate) free_slots: Gauge,
     pub(crate) samples: Counter,
     /// `None` while healthy; otherwise why `/healthz` answers 503.
     problem: Mutex<Option<String>>,
@@ -125,6 +131,9 @@ impl Metrics {
             queue_depth: Family::default(),
             started_registry: Family::default(),
             failed_registry: Family::default(),
+            waiting: Family::default(),
+            running: Family::default(),
+            free_slots: Gauge::default(),
             samples: Counter::default(),
             problem: Mutex::new(Some("not connected to Redis yet".into())),
             registry: Registry::default(),
@@ -180,6 +189,23 @@ impl Metrics {
             "queue_failed_jobs",
             "Entries of the queue's failed registry (sampled)",
             m.failed_registry.clone(),
+        );
+        // Stable names for autoscalers (deploy/kubernetes and docs/docker.md refer to them):
+        // task_worker_queue_waiting_jobs, task_worker_queue_running_jobs, task_worker_free_slots.
+        registry.register(
+            "queue_waiting_jobs",
+            "Jobs waiting in the queue's list, for autoscaling (LLEN, sampled)",
+            m.waiting.clone(),
+        );
+        registry.register(
+            "queue_running_jobs",
+            "Jobs of the queue running on any worker, for autoscaling (ZCARD rq:wip, sampled)",
+            m.running.clone(),
+        );
+        registry.register(
+            "free_slots",
+            "Idle job slots of this process (0 while shutting down; sampled)",
+            m.free_slots.clone(),
         );
         registry.register(
             "queue_samples",

@@ -1,6 +1,7 @@
 //! Samples queue depths for the gauges: one pipelined round (`LLEN` queue, `ZCARD` started and
 //! failed registries per queue) every interval, whatever the scrape rate, so scrapes never cause
-//! Redis traffic. A failed round marks `/healthz` unhealthy until the next good one.
+//! Redis traffic. The same round sets the autoscaling gauges (`queue_waiting_jobs`,
+//! `queue_running_jobs`, `free_slots`). A failed round marks `/healthz` unhealthy until the next good one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +16,15 @@ use crate::rq::keys::Keys;
 /// Default sampling interval.
 pub const INTERVAL: Duration = Duration::from_secs(5);
 
+/// Reads this process's free slots at each sampling round.
+pub type FreeSlots = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 pub fn spawn(
     metrics: Arc<Metrics>,
     con: ConnectionManager,
     keys: Keys,
     queues: Vec<String>,
+    free_slots: FreeSlots,
     every: Duration,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -29,6 +34,7 @@ pub fn spawn(
         let mut failing = false;
         loop {
             tick.tick().await;
+            metrics.free_slots.set(free_slots());
             match sample(&metrics, &mut con, &keys, &queues).await {
                 Ok(()) => {
                     if failing {
@@ -69,6 +75,8 @@ async fn sample(
         metrics.queue_depth.get_or_create(&label).set(at(0));
         metrics.started_registry.get_or_create(&label).set(at(1));
         metrics.failed_registry.get_or_create(&label).set(at(2));
+        metrics.waiting.get_or_create(&label).set(at(0));
+        metrics.running.get_or_create(&label).set(at(1));
     }
     metrics.samples.inc();
     Ok(())

@@ -669,6 +669,35 @@ pub fn retry(
     release_execution(p, keys, e, ended_at);
 }
 
+/// Hands an unfinished job back at shutdown (`--requeue-on-shutdown`): the job goes to the
+/// FRONT of its queue with status `queued`, exactly as `Queue.enqueue_at_front` leaves it, and
+/// its execution, `rq:wip` entry and the worker's `current_job` are removed in the same
+/// transaction. No result, no failed-registry entry, no retry is used up: the attempt never
+/// ended. Yields one (unused) reply, like [`succeed`] and [`fail`].
+pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Instant) {
+    let job_key = keys.job(&e.job_id);
+    p.cmd("HDEL")
+        .arg(&job_key)
+        .arg("started_at")
+        .arg("ended_at")
+        .arg("worker_name")
+        .ignore();
+    p.cmd("SADD")
+        .arg(keys.queues())
+        .arg(keys.queue(&e.queue))
+        .ignore();
+    requeue_or_schedule(
+        p,
+        keys,
+        &e.queue,
+        &e.job_id,
+        &RetryPlan::Requeue { at_front: true },
+        now,
+    );
+    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
+    release_execution(p, keys, e, now);
+}
+
 /// The text RQ 2.2+ stores for an abandoned job (§9.2): `str(datetime)` of now, with `+00:00`.
 pub fn abandoned_text(now: Instant) -> String {
     // Python's str(datetime) drops the fraction when it is zero.
@@ -766,6 +795,54 @@ pub fn retry_abandoned(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn commands(p: &Pipeline) -> Vec<Vec<String>> {
+        p.cmd_iter()
+            .map(|c| {
+                c.args_iter()
+                    .filter_map(|a| match a {
+                        redis::Arg::Simple(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requeue_unfinished_hands_back_at_the_front_in_one_transaction() {
+        let keys = Keys::new("rq");
+        let e = Execution {
+            worker: "w1".into(),
+            job_id: "j1".into(),
+            execution_id: "x1".into(),
+            queue: "default".into(),
+            started_at: crate::rq::time::now(),
+        };
+        let mut p = redis::pipe();
+        requeue_unfinished(&mut p, &keys, &e, crate::rq::time::now());
+        let cmds = commands(&p);
+        let has = |want: &[&str]| {
+            cmds.iter()
+                .any(|c| c.len() >= want.len() && c.iter().zip(want).all(|(a, b)| a == b))
+        };
+        assert!(has(&["HSET", "rq:job:j1", "status", "queued"]), "{cmds:?}");
+        assert!(has(&["LPUSH", "rq:queue:default", "j1"]), "{cmds:?}");
+        assert!(has(&["ZREM", "rq:wip:default", "j1:x1"]), "{cmds:?}");
+        assert!(has(&["DEL", "rq:execution:j1:x1"]), "{cmds:?}");
+        assert!(has(&["HDEL", "rq:worker:w1", "current_job"]), "{cmds:?}");
+        // Nothing that a failure or a success would write.
+        for c in &cmds {
+            let name = c[0].as_str();
+            assert!(
+                !["XADD", "ZADD", "RPUSH", "HINCRBY"].contains(&name),
+                "{c:?}"
+            );
+        }
+        // One reply, like every other job end (the writer relies on it).
+        let kept = cmds.iter().filter(|c| c[0] == "SMEMBERS").count();
+        assert_eq!(kept, 1);
+    }
 
     #[test]
     fn repeat_interval_like_rq() {

@@ -93,7 +93,34 @@ def global_args(instrs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def expand_args(text: str, args: dict[str, str]) -> str:
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
+    """Substitutes ARG values, again and again (an ARG default may use an earlier ARG)."""
+    for _ in range(10):
+        new = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
+        if new == text:
+            return new
+        text = new
+    return text
+
+
+def stage_name(stage: list[tuple[str, str]]) -> str | None:
+    parts = stage[0][1].split()
+    return parts[-1] if len(parts) >= 3 and parts[-2].upper() == "AS" else None
+
+
+def stage_by_name(instrs: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    for stage in stages(instrs):
+        if stage_name(stage) == name:
+            return stage
+    pytest.fail(f"Dockerfile has no stage named {name}")
+
+
+def stage_chain(instrs: list[tuple[str, str]], stage: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """The stage and the earlier stages it is built FROM, root first."""
+    named = {stage_name(s): s for s in stages(instrs) if stage_name(s)}
+    chain = [stage]
+    while (parent := chain[0][0][1].split()[0]) in named:
+        chain.insert(0, named[parent])
+    return chain
 
 
 def env_pairs(args: str) -> dict[str, str]:
@@ -202,22 +229,24 @@ def instrs():
 
 @pytest.fixture(scope="module")
 def runtime(instrs):
-    return stages(instrs)[-1]
+    """The final (default) stage's instructions, with those of the stages it is built FROM."""
+    return [ins for stage in stage_chain(instrs, stages(instrs)[-1]) for ins in stage]
 
 
 def test_dockerfile_is_multi_stage_with_pinned_bases(instrs):
     all_stages = stages(instrs)
     assert len(all_stages) >= 2, "expected a build stage and a runtime stage"
     args = global_args(instrs)
-    build_from = expand_args(all_stages[0][0][1], args).split()
-    runtime_from = expand_args(all_stages[-1][0][1], args).split()
+    build_from = expand_args(stage_by_name(instrs, "build")[0][1], args).split()
+    runtime_root = stage_chain(instrs, all_stages[-1])[0]
+    runtime_from = expand_args(runtime_root[0][1], args).split()
     assert re.fullmatch(r"rust:\d+\.\d+-slim-bookworm", build_from[0]), build_from
     assert build_from[1:] and build_from[-2].upper() == "AS", "build stage must be named"
     assert runtime_from[0] == "debian:bookworm-slim", runtime_from
 
 
 def test_dependencies_are_built_in_their_own_layer(instrs):
-    build = stages(instrs)[0]
+    build = stage_by_name(instrs, "build")
     kinds = [(k, a) for k, a in build]
 
     def index(pred, what):
@@ -306,8 +335,43 @@ def test_stopsignal_env_and_entrypoint(runtime, instrs):
     assert argv == ["/usr/local/bin/task-worker"], argv
     copies = [a for k, a in runtime if k == "COPY" and "--from=" in a]
     assert any(a.split()[-1] == "/usr/local/bin/task-worker" for a in copies), copies
-    build_name = stages(instrs)[0][0][1].split()[-1]
-    assert any(f"--from={build_name}" in a for a in copies)
+    assert any("--from=build" in a for a in copies)
+
+
+def test_local_target_uses_a_prebuilt_binary_and_pulls_nothing(instrs):
+    """scripts/docker-images builds `--target local` with the classic builder (no registry): the
+    stage must come before `build` (the classic builder runs every stage up to the target), be
+    built FROM runtime-base, and copy the binary from docker/task-worker/prebuilt/, a directory
+    that always exists so that a classic-builder build of the default target gets through it."""
+    names = [stage_name(s) for s in stages(instrs)]
+    assert names.index("runtime-base") < names.index("local") < names.index("build"), names
+    local = stage_by_name(instrs, "local")
+    assert local[0][1].split()[0] == "runtime-base"
+    copies = [a for k, a in local if k == "COPY"]
+    assert copies == ["docker/task-worker/prebuilt/ /usr/local/bin/"], copies
+    assert (REPO / "docker" / "task-worker" / "prebuilt").is_dir()
+
+
+def test_every_copy_source_exists_in_the_repository(instrs):
+    """The classic builder runs every stage before the target: a missing COPY source in any
+    of them would break `docker build .` there."""
+    for keyword, rest in instrs:
+        if keyword != "COPY" or "--from=" in rest:
+            continue
+        for src in shlex.split(rest)[:-1]:
+            if src.startswith("--"):
+                continue
+            assert (REPO / src).exists(), f"COPY source {src} is not in the repository"
+    assert "RUNTIME_BASE" in global_args(instrs)
+    assert stage_by_name(instrs, "runtime-base")[0][1].split()[0] == "${RUNTIME_BASE}"
+    # A `# syntax=` directive would make BuildKit pull a frontend image.
+    assert not DOCKERFILE.read_text().lstrip().startswith("# syntax"), "no syntax directive"
+
+
+def test_release_binary_is_stripped():
+    import tomllib
+    profile = tomllib.loads((REPO / "Cargo.toml").read_text())["profile"]["release"]
+    assert profile.get("strip") in (True, "symbols", "debuginfo") or profile.get("split-debuginfo"), profile
 
 
 def test_dockerignore_keeps_context_small_and_secret_free():
@@ -400,6 +464,27 @@ def test_api_service_is_optional_and_user_named(compose):
     assert "api" in api.get("profiles", []), f"{which}: the API must be in the `api` profile"
     assert "API_IMAGE" in str(api.get("image")), f"{which}: the API image must come from API_IMAGE"
     assert "build" not in api
+
+
+def test_images_come_from_variables_with_the_old_defaults(compose):
+    which, doc = compose
+    services = doc["services"]
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-alpine}"
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16-alpine}"
+    default_tag = {"dev": "task-worker:local", "prod": "task-worker:latest"}[which]
+    for name in WORKERS:
+        assert services[name]["image"] == f"${{TASK_WORKER_IMAGE:-{default_tag}}}"
+
+
+def test_workers_requeue_on_shutdown_and_probe_early(compose):
+    which, doc = compose
+    for name in WORKERS:
+        svc = doc["services"][name]
+        assert environment(svc).get("TASK_REQUEUE_ON_SHUTDOWN") == "${TASK_REQUEUE_ON_SHUTDOWN:-true}"
+        hc = svc.get("healthcheck") or {}
+        assert "test" not in hc, "the image's `task-worker health` is the test"
+        assert parse_duration(hc["interval"]) < parse_duration(hc["start_period"]), (
+            f"{which}: {name}: the first probe must fall inside the start period")
 
 
 def test_stop_grace_period_exceeds_shutdown_timeout(compose):
