@@ -147,17 +147,22 @@ pub fn is_plain_dir_beneath(base: &Path, rel: &Path) -> io::Result<()> {
     .map(drop)
 }
 
-/// Reads a regular file beneath `base` (links inside the tree followed), at most `max` bytes.
-/// FIFOs, devices and directories are refused without blocking.
-pub fn read_file_beneath(base: &Path, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+/// Opens `rel` (file or directory) for reading beneath `base`, links inside the tree
+/// followed; non-blocking, so a FIFO cannot hang the worker.
+fn open_entry_beneath(base: &Path, rel: &Path) -> io::Result<OwnedFd> {
     let top = open_dir(base)?;
-    let fd = open_beneath(
+    open_beneath(
         top.as_raw_fd(),
         rel,
         libc::O_RDONLY | libc::O_NONBLOCK,
         Links::Inside,
-    )?;
-    let file = File::from(fd);
+    )
+}
+
+/// Reads a regular file beneath `base` (links inside the tree followed), at most `max` bytes.
+/// FIFOs, devices and directories are refused without blocking.
+pub fn read_file_beneath(base: &Path, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let file = File::from(open_entry_beneath(base, rel)?);
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other("not a regular file"));
@@ -177,13 +182,7 @@ pub fn read_file_beneath(base: &Path, rel: &Path, max: u64) -> io::Result<Vec<u8
 /// tree are followed for `rel` itself; inside a copied directory, links are skipped, as are
 /// FIFOs, sockets and devices. Returns how many entries were skipped.
 pub fn copy_beneath(base: &Path, rel: &Path, dst: &Path) -> io::Result<u64> {
-    let top = open_dir(base)?;
-    let fd = open_beneath(
-        top.as_raw_fd(),
-        rel,
-        libc::O_RDONLY | libc::O_NONBLOCK,
-        Links::Inside,
-    )?;
+    let fd = open_entry_beneath(base, rel)?;
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent)?;
     }

@@ -786,9 +786,14 @@ def test_sandbox_off_is_explicit_and_logged(r, redis_server, world, api, worker_
 
 def test_sandbox_check_reports_every_layer(world, worker_bin):
     uid, gid = run_as()
-    kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
-    proc = subprocess.run([str(worker_bin), "sandbox-check"], capture_output=True, text=True,
-                          timeout=60, cwd="/", **kw)
+    if LAUNCH == "docker":
+        proc = subprocess.run(["docker", "run", "--rm", "--cap-drop", "ALL", "--security-opt",
+                               "no-new-privileges", IMAGE, "sandbox-check"],
+                              capture_output=True, text=True, timeout=120)
+    else:
+        kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
+        proc = subprocess.run([str(worker_bin), "sandbox-check"], capture_output=True,
+                              text=True, timeout=60, cwd="/", **kw)
     lines = proc.stdout.splitlines()
     assert any("landlock filesystem" in l for l in lines), proc.stdout
     assert any("confined run" in l for l in lines), proc.stdout
