@@ -18,6 +18,7 @@ TW_SANDBOX_IMAGE instead, under Docker's default seccomp profile, `--cap-drop AL
 from __future__ import annotations
 
 import base64
+import glob
 import json
 import os
 import shutil
@@ -38,7 +39,7 @@ from rq.job import Job
 from api_double import ApiDouble
 import redis as redis_py
 
-from conftest import WORKER, RedisServer
+from conftest import WORKER, RedisServer, free_port
 
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 PYTHON = "/usr/bin/python3"
@@ -276,6 +277,47 @@ def redis_server():
     server.stop()
 
 
+class Postgres:
+    """A private PostgreSQL with password auth, run as the worker's uid (initdb refuses root)."""
+
+    def __init__(self, uid, gid, password):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            pytest.skip("PostgreSQL is not installed (scripts/install-deps installs it)")
+        self.bin, self.uid, self.gid = Path(bins[-1]), uid, gid
+        self.dir = Path(tempfile.mkdtemp(prefix="tw-sandbox-pg-"))
+        self.dir.chmod(0o755)
+        (self.dir / "pw").write_text(password)
+        if uid is not None:
+            os.chown(self.dir, uid, gid)
+            os.chown(self.dir / "pw", uid, gid)
+        self.port = free_port()
+        self.url = f"postgres://tw:{password}@127.0.0.1:{self.port}/postgres"
+        self._run("initdb", "-D", str(self.dir / "data"), "-U", "tw", "--pwfile",
+                  str(self.dir / "pw"), "-A", "scram-sha-256")
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
+
+    def _run(self, prog, *args):
+        kw = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid is not None else {}
+        subprocess.run([str(self.bin / prog), *args], check=True, capture_output=True,
+                       cwd=self.dir, timeout=120, **kw)
+
+    def stop(self):
+        try:
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    uid, gid = run_as()
+    pg = Postgres(uid, gid, SECRETS["POSTGRES_PASSWORD"])
+    yield pg
+    pg.stop()
+
+
 @pytest.fixture
 def r(redis_server):
     conn = redis_py.Redis(port=redis_server.port, password=SECRETS["REDIS_PASSWORD"])
@@ -476,7 +518,7 @@ def test_concurrent_jobs_cannot_see_each_others_token(r, redis_server, world, ap
 # ---- 2. network --------------------------------------------------------------------------
 
 
-def test_no_tcp_or_udp_reaches_any_server(r, redis_server, world, api, worker_bin):
+def test_no_tcp_or_udp_reaches_any_server(r, redis_server, world, api, worker_bin, postgres):
     tcp = socket.socket()
     tcp.bind(("127.0.0.1", 0))
     tcp.listen(8)
@@ -493,7 +535,8 @@ def test_no_tcp_or_udp_reaches_any_server(r, redis_server, world, api, worker_bi
         attempt("redis", lambda: tcp({redis_server.port},
                 b"LPUSH rq:queue:high_priority forged\\r\\nFLUSHALL\\r\\n"))
         attempt("api", lambda: tcp({api_port}, b"PATCH /results/row-honest HTTP/1.0\\r\\n\\r\\n"))
-        attempt("postgres-like", lambda: tcp({tcp.getsockname()[1]}))
+        attempt("postgres", lambda: tcp({postgres.port}, b"\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f"))
+        attempt("other-server", lambda: tcp({tcp.getsockname()[1]}))
         attempt("ipv6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM))
         attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
             b"x", ("127.0.0.1", {udp.getsockname()[1]})))
@@ -508,10 +551,16 @@ def test_no_tcp_or_udp_reaches_any_server(r, redis_server, world, api, worker_bi
         LOOT["socketpair"] = {{"ok": True, "value": len(socket.socketpair())}}
         done()
     ''')
+    # The worker itself uses that PostgreSQL (its task history), with the password it holds.
     ran = run_jobs(r, redis_server, world, api, worker_bin,
-                   [("attack", world.test_job(attacker)), ("honest", world.test_job(world.honest))])
+                   [("attack", world.test_job(attacker)), ("honest", world.test_job(world.honest))],
+                   env={"POSTGRES_URL": postgres.url})
     found = loot(ran.result("attack"))
-    assert_blocked(found, "redis", "api", "postgres-like", "ipv6", "udp", "raw", "packet",
+    rows = subprocess.run([str(postgres.bin / "psql"), postgres.url, "-Atc",
+                           "select count(*) from task_executions"],
+                          capture_output=True, text=True, timeout=30)
+    assert rows.returncode == 0 and int(rows.stdout) >= 2, rows.stdout + rows.stderr
+    assert_blocked(found, "redis", "api", "postgres", "other-server", "ipv6", "udp", "raw", "packet",
                    "netlink", "unix", "child-process", "io_uring")
     assert "PermissionError" in found["redis"]["error"]
     assert found["socketpair"]["ok"]  # local IPC still works
