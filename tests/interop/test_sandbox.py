@@ -310,8 +310,10 @@ class Postgres:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def postgres():
+    # Per test, not per module: it runs as the worker's uid, and other tests check that no
+    # process of that uid is left.
     uid, gid = run_as()
     pg = Postgres(uid, gid, SECRETS["POSTGRES_PASSWORD"])
     yield pg
