@@ -126,27 +126,24 @@ pub fn build(policy: &Policy, supervisor_pid: i32) -> Result<Filters, String> {
         }
     }
     signal_rules(&mut rules, policy, supervisor_pid)?;
-    let main: BpfProgram = SeccompFilter::new(
-        rules,
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::EPERM as u32),
-        arch()?,
-    )
-    .and_then(TryInto::try_into)
-    .map_err(|e| format!("seccomp filter: {e}"))?;
+    let main = compile(rules, libc::EPERM)?;
     let mut compat_rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     compat_rules.insert(libc::SYS_clone3, Vec::new());
-    let compat_tail: BpfProgram = SeccompFilter::new(
-        compat_rules,
+    let mut compat = x32_guard();
+    compat.extend(compile(compat_rules, libc::ENOSYS)?);
+    Ok(Filters { main, compat })
+}
+
+/// Allow by default; the listed calls fail with `errno`.
+fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: i32) -> Result<BpfProgram, String> {
+    SeccompFilter::new(
+        rules,
         SeccompAction::Allow,
-        SeccompAction::Errno(libc::ENOSYS as u32),
+        SeccompAction::Errno(errno as u32),
         arch()?,
     )
     .and_then(TryInto::try_into)
-    .map_err(|e| format!("seccomp filter: {e}"))?;
-    let mut compat = x32_guard();
-    compat.extend(compat_tail);
-    Ok(Filters { main, compat })
+    .map_err(|e| format!("seccomp filter: {e}"))
 }
 
 /// `socket(2)` is refused unless it asks for TCP over IPv4 or IPv6 (protocol 0 or
