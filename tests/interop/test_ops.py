@@ -88,9 +88,12 @@ def test_status_lists_python_and_rust_workers(redis_server, r, start_worker, pyt
     def busy_status():
         doc = status_json(redis_server)
         py_seen = [w for w in doc["workers"] if w["name"] == "pyworker"]
-        return doc if py_seen and py_seen[0]["current_job"] == job.id else None
+        started = [q["started"] for q in doc["queues"] if q["name"] == "pyq"]
+        busy = py_seen and py_seen[0]["current_job"] == job.id and py_seen[0]["state"] == "busy"
+        return doc if busy and started == [1] else None
 
-    # Python sets `state` and the current job in separate steps: wait for both.
+    # Python sets `state` and the current job in separate steps (RQ 2.x), and status reads the
+    # queue counts before the workers, so one snapshot can fall between them: wait for all three.
     doc = wait_until(busy_status, what="the python worker's current job in status")
     workers = {w["name"]: w for w in doc["workers"]}
     assert set(workers) == {"rustw", "pyworker"}
