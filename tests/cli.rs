@@ -1,4 +1,5 @@
 //! The command-line contract: bad values exit 2 with one line; `tasks` lists the registry.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

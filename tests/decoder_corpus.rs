@@ -2,6 +2,7 @@
 //! `pickle`/`json` (see `fuzz/make_seeds.py`) decodes to exactly what Python's `repr()` shows,
 //! and no file in the corpus (seeds, and `regress-*` inputs kept from fuzzing) makes the
 //! decoders panic or exceed their limits, whatever the limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::fs;
 use std::path::PathBuf;

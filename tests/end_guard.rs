@@ -1,5 +1,6 @@
 //! The guarded job-end script (`rq::end_guard`) against a private Redis: an end sent twice
 //! (a retry after a lost reply) is applied once; refused commands are counted, not fatal.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

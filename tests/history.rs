@@ -2,6 +2,7 @@
 //! (tests/common). Jobs are enqueued from Rust in RQ's layout (rq-protocol.md §3.1: job hash,
 //! `rq:queues`, `RPUSH rq:queue:<q>`), the real worker binary runs them, and the rows are read
 //! back with SQL and through `task-worker history`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The operator commands against a private Redis and real task-worker processes:
 //! `health`, `status`, `submit`, `suspend`/`resume`, `requeue`, `/metrics` and JSON logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -96,15 +96,22 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
 }
 
 /// Closes every descriptor from `first` on, except `keep`.
+///
+/// # Safety
+/// Called between `fork` and `execve`: the caller must own every descriptor in the range
+/// (nothing else in the child may use them afterwards).
 unsafe fn close_from(first: u32, keep: RawFd) {
     let keep = keep as u32;
-    if keep >= first {
-        if keep > first {
-            libc::close_range(first, keep - 1, 0);
+    // SAFETY: close_range only closes descriptors; the caller owns the whole range.
+    unsafe {
+        if keep >= first {
+            if keep > first {
+                libc::close_range(first, keep - 1, 0);
+            }
+            libc::close_range(keep + 1, u32::MAX, 0);
+        } else {
+            libc::close_range(first, u32::MAX, 0);
         }
-        libc::close_range(keep + 1, u32::MAX, 0);
-    } else {
-        libc::close_range(first, u32::MAX, 0);
     }
 }
 
