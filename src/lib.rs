@@ -6,7 +6,8 @@
 //! * [`tasks`]: plain async handlers that know nothing about Redis;
 //! * [`cli`], [`config`]: the command line;
 //! * [`metrics`]: Prometheus metrics and their HTTP endpoint;
-//! * [`sandbox`]: confinement of what the student test task starts (docs/security.md).
+//! * [`sandbox`]: confinement of what the student test task starts (docs/security.md);
+//! * [`telemetry`]: OpenTelemetry spans per job, continuing the enqueuer's trace.
 
 pub mod api;
 pub mod cli;
@@ -19,4 +20,5 @@ pub mod rq;
 pub mod sandbox;
 pub mod secret_files;
 pub mod tasks;
+pub mod telemetry;
 pub mod value;

@@ -788,6 +788,7 @@ fn upserts_merge_out_of_order_and_repeated_writes() {
             error: Some("Exception: x\0"),
             ended_at: e.started_at + chrono::Duration::milliseconds(10),
             duration: 0.01,
+            handed_back: false,
         })
     };
     let (first, second) = (exec("e1", 0), exec("e2", 5));

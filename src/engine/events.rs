@@ -53,6 +53,8 @@ pub struct JobEnded<'a> {
     pub ended_at: Instant,
     /// Seconds the handler ran.
     pub duration: f64,
+    /// Put back at the front of its queue at shutdown (`--requeue-on-shutdown`; kind `Retried`).
+    pub handed_back: bool,
 }
 
 pub trait Observer: Send + Sync {

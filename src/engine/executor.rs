@@ -113,6 +113,7 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             error,
             ended_at,
             duration,
+            handed_back: matches!(ending, Ending::Requeue { .. }),
         };
         for o in &engine.observers {
             o.job_ended(&ev);

@@ -175,6 +175,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     if let Some(h) = &history {
         observers.push(h.clone());
     }
+    // OpenTelemetry traces: only when an OTLP endpoint is configured (src/telemetry).
+    let traces = crate::telemetry::Traces::from_env(cfg.serializer)?.map(Arc::new);
+    if let Some(t) = &traces {
+        info!("OpenTelemetry traces on: one span per job, exported by OTLP (http/protobuf)");
+        observers.push(t.clone());
+    }
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
         writer: Writer::spawn(con.clone(), keys.clone()),
@@ -256,6 +262,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     if let Some((_, server)) = metrics {
         server.abort();
+    }
+    if let Some(t) = traces {
+        // Exports the last spans; the SDK bounds it by its export timeout.
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
     }
     info!("task-worker stopped");
     dispatch_result.map(|()| ExitCode::SUCCESS)
