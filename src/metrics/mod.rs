@@ -233,16 +233,6 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// Counts a failed Redis operation (same counter as [`redis_error`]).
-    pub fn inc_redis_errors(&self, op: &str) {
-        redis_error(op);
-    }
-
-    /// Counts a failed PostgreSQL operation (same counter as [`postgres_error`]).
-    pub fn inc_postgres_errors(&self) {
-        postgres_error();
-    }
-
     /// Sets the history buffer gauge (same gauge as [`set_history_buffer`]).
     pub fn set_history_buffer(&self, n: i64) {
         set_history_buffer(n);

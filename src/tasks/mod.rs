@@ -74,12 +74,6 @@ pub struct TaskCall {
     pub kwargs: Vec<(String, Value)>,
 }
 
-impl TaskCall {
-    pub fn kwarg(&self, name: &str) -> Option<&Value> {
-        self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-}
-
 /// A failed task, reported the way Python reports an exception: the last line of the job's
 /// `exc_string` is `<exc_type>: <message>` (or just `<exc_type>` when the message is empty).
 #[derive(Debug, Clone, PartialEq)]
