@@ -15,7 +15,7 @@ use crate::config::HistoryArgs;
 
 /// One execution as read back.
 #[derive(Debug, Clone)]
-pub struct Execution {
+pub struct ExecutionRecord {
     pub job_id: String,
     pub execution_id: String,
     pub queue: Option<String>,
@@ -77,7 +77,7 @@ pub fn command(args: HistoryArgs) -> ExitCode {
     crate::cli::execute(async move {
         let rows = fetch(&url, &filter).await?;
         if args.json {
-            let all: Vec<Json> = rows.iter().map(Execution::to_json).collect();
+            let all: Vec<Json> = rows.iter().map(ExecutionRecord::to_json).collect();
             println!(
                 "{}",
                 serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
@@ -90,7 +90,7 @@ pub fn command(args: HistoryArgs) -> ExitCode {
 }
 
 /// Reads the newest executions matching `filter`.
-pub async fn fetch(url: &str, filter: &Filter) -> anyhow::Result<Vec<Execution>> {
+pub async fn fetch(url: &str, filter: &Filter) -> anyhow::Result<Vec<ExecutionRecord>> {
     let opts = db::connect_options(url)?;
     let mut conn = PgConnection::connect_with(&opts).await.with_context(|| {
         format!(
@@ -123,14 +123,14 @@ pub async fn fetch(url: &str, filter: &Filter) -> anyhow::Result<Vec<Execution>>
     };
     let _ = conn.close().await;
     rows.iter()
-        .map(Execution::from_row)
+        .map(ExecutionRecord::from_row)
         .collect::<Result<_, _>>()
         .context("decoding task_executions rows")
 }
 
-impl Execution {
+impl ExecutionRecord {
     fn from_row(r: &PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Execution {
+        Ok(ExecutionRecord {
             job_id: r.try_get("job_id")?,
             execution_id: r.try_get("execution_id")?,
             queue: r.try_get("queue")?,
@@ -184,7 +184,7 @@ impl Execution {
 }
 
 /// The readable table: one line per execution; the error column is the traceback's last line.
-pub fn table(rows: &[Execution]) -> String {
+pub fn table(rows: &[ExecutionRecord]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn table_shows_one_line_per_execution() {
         let t0 = Utc::now();
-        let e = Execution {
+        let e = ExecutionRecord {
             job_id: "job-1".into(),
             execution_id: "e1".into(),
             queue: Some("default".into()),
