@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use common::{temp_dir, worker_bin, PostgresServer, RedisServer};
 use serde_json::{json, Value as Json};
-use task_worker::history::query::{fetch, Execution, Filter};
+use task_worker::history::query::{fetch, ExecutionRecord, Filter};
 use task_worker::rq::codec::{encode_data, Payload, Serializer};
 use task_worker::rq::time::{format_datetime, now, parse_datetime};
 use task_worker::tasks::BACKEND_WRAPPER;
@@ -62,7 +62,7 @@ fn sql_exec(url: &str, sql: &str) {
     })
 }
 
-fn executions(url: &str, job: Option<&str>) -> Vec<Execution> {
+fn executions(url: &str, job: Option<&str>) -> Vec<ExecutionRecord> {
     let filter = Filter {
         job: job.map(str::to_string),
         limit: 100_000,
