@@ -12,6 +12,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod errors;
 pub mod history;
 pub mod logging;
 pub mod metrics;
@@ -20,3 +21,5 @@ pub mod sandbox;
 pub mod secret_files;
 pub mod tasks;
 pub mod value;
+
+pub use errors::error_text;
