@@ -406,6 +406,25 @@ def test_worker_services_and_queues(compose):
         assert "profiles" not in svc, f"{which}: {name} must start without any profile"
 
 
+SECRET_SETTINGS = ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "EXECUTION_BACKEND_API_PASSWORD")
+
+
+def secret_source(doc: dict, service: dict, key: str) -> str | None:
+    """For `KEY_FILE: /run/secrets/<name>`: the variable the compose secret <name> is made
+    from, after checking that the service mounts it; None when KEY is set directly."""
+    path = environment(service).get(f"{key}_FILE")
+    if path is None:
+        return None
+    assert path.startswith("/run/secrets/"), f"{key}_FILE={path!r} is not a compose secret"
+    name = path.removeprefix("/run/secrets/")
+    mounted = [m if isinstance(m, str) else m.get("source") for m in service.get("secrets") or []]
+    assert name in mounted, f"{key}_FILE names secret {name!r}, which the service does not mount"
+    spec = (doc.get("secrets") or {}).get(name)
+    assert spec, f"secret {name!r} is not declared at the top level"
+    assert spec.get("environment") or spec.get("file") or spec.get("external"), spec
+    return spec.get("environment") or name
+
+
 def test_worker_environment_matches_the_binary_contract(compose):
     which, doc = compose
     required = {
@@ -424,8 +443,13 @@ def test_worker_environment_matches_the_binary_contract(compose):
     }
     for name in WORKERS:
         env = environment(doc["services"][name])
-        missing = required - env.keys()
+        # A secret may come as `<NAME>_FILE` (a compose secret) instead.
+        given = set(env) | {k.removesuffix("_FILE") for k in env if k.endswith("_FILE")}
+        missing = required - given
         assert not missing, f"{which}: {name} lacks {sorted(missing)}"
+        for key in SECRET_SETTINGS:
+            assert not (key in env and f"{key}_FILE" in env), f"{which}: {name} sets {key} twice"
+            secret_source(doc, doc["services"][name], key)
         assert str(env["REDIS_URL"]).startswith("redis://redis:"), env["REDIS_URL"]
         assert "@" not in str(env["REDIS_URL"]), "the password goes in REDIS_PASSWORD, not in the URL"
         # Unset (not empty) when not configured, so the worker skips the API wait.
@@ -503,6 +527,8 @@ def test_no_literal_secrets(compose):
         for key, value in environment(svc).items():
             if not SECRET_NAME.search(key) or value is None:
                 continue
+            if key.endswith("_FILE") and str(value).startswith("/run/secrets/"):
+                continue  # a path to a compose secret, not a secret
             assert isinstance(value, str) and SECRET_INTERPOLATION.match(value), (
                 f"{which}: {name}.{key} must be ${{VAR}} or ${{VAR:?msg}}, got {value!r}"
             )
@@ -542,10 +568,27 @@ def test_prod_requires_its_secrets_and_publishes_no_datastore_ports():
     services = doc["services"]
     for dep in ("redis", "postgres"):
         assert not services[dep].get("ports"), f"prod must not publish {dep}"
+    required_anywhere = " ".join(all_strings(doc))
     for name in WORKERS:
         env = environment(services[name])
-        for key in ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "EXECUTION_BACKEND_API_PASSWORD"):
-            assert ":?" in env[key] or "?" in env[key], f"{name}.{key} must be required"
+        for key in SECRET_SETTINGS:
+            source = secret_source(doc, services[name], key)
+            if source is None:
+                assert ":?" in env[key] or "?" in env[key], f"{name}.{key} must be required"
+            else:
+                # Secrets come as files, and compose still refuses to start without them.
+                assert f"${{{source}:?" in required_anywhere, f"{source} must be required"
+
+
+def test_prod_gives_the_workers_their_secrets_as_files():
+    doc = load_compose("prod")
+    for name in WORKERS:
+        env = environment(doc["services"][name])
+        for key in SECRET_SETTINGS:
+            assert key not in env, f"{name}: {key} belongs in a compose secret"
+            assert secret_source(doc, doc["services"][name], key) == key
+    postgres = doc["services"]["postgres"]
+    assert secret_source(doc, postgres, "POSTGRES_PASSWORD") == "POSTGRES_PASSWORD"
 
 
 def test_env_example_has_only_placeholder_secrets():
