@@ -276,6 +276,13 @@ fn a_connection_error_prints_its_cause_once() {
 }
 
 #[test]
+fn submit_help_points_to_the_parameters() {
+    let (code, out, _) = run(&["submit", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("task-worker tasks"), "{out}");
+}
+
+#[test]
 fn help_and_version_exit_0() {
     assert_eq!(run(&["--help"]).0, 0);
     assert_eq!(run(&["--version"]).0, 0);

@@ -68,6 +68,29 @@ def test_no_document_needs_files_outside_the_repository():
         assert "../shared" not in md.read_text(), f"{md.name} refers to ../shared"
 
 
+def split_tables(text: str) -> list[str]:
+    """Table rows that follow a blank line without being a table's header (a table that a
+    blank line cut in two: Markdown renders the second part as plain text)."""
+    lines = prose(text).splitlines()
+    bad = []
+    for i, line in enumerate(lines):
+        starts_block = line.startswith("|") and i > 0 and not lines[i - 1].strip()
+        header = i + 1 < len(lines) and re.match(r"^\|[\s:|-]+\|\s*$", lines[i + 1])
+        if starts_block and not header:
+            bad.append(line)
+    return bad
+
+
+@pytest.mark.parametrize("md", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_table_is_split_by_a_blank_line(md):
+    assert not split_tables(md.read_text()), f"{md.name}: rows cut off their table"
+
+
+def test_the_table_check_sees_a_split_table():
+    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n"
+    assert split_tables(text) == ["| 3 | 4 |"]
+
+
 def test_the_link_check_sees_a_broken_link(tmp_path):
     (tmp_path / "a.md").write_text("see [b](b.md), [c](docs/c.md#x) and `[d](d.md)`\n")
     assert links(tmp_path / "a.md") == ["b.md", "docs/c.md#x"]
