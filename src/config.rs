@@ -10,19 +10,136 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::rq::codec::Serializer;
 use crate::tasks::kit::TaskSettings;
 
+/// The command line. `run` is the default subcommand: [`with_default_subcommand`] inserts it
+/// before parsing when no subcommand is named, so `run`'s options and environment variables
+/// are read only when the worker runs. The connection options are global: accepted before or
+/// after the subcommand.
 #[derive(Debug, Parser)]
 #[command(
     name = "task-worker",
     version,
-    about = "A Rust worker for Python RQ (Redis Queue) jobs, wire-compatible with RQ 2.x and 3.0",
-    args_conflicts_with_subcommands = true
+    about = "A Rust worker for Python RQ (Redis Queue) jobs, wire-compatible with RQ 2.x and 3.0"
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Options of the default `run` subcommand.
+    pub command: Command,
     #[command(flatten)]
-    pub run: RunArgs,
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+impl Cli {
+    /// The subcommand, with the global connection options handed to the ones that use them.
+    pub fn into_command(self) -> Command {
+        let mut command = self.command;
+        match &mut command {
+            Command::Run(a) => {
+                a.redis = self.redis;
+                a.database = self.database;
+            }
+            Command::History(a) => a.database = self.database,
+            Command::Health(a) => a.redis = self.redis,
+            Command::Status(a) => a.redis = self.redis,
+            Command::Submit(a) => a.redis = self.redis,
+            Command::Suspend(a) => a.redis = self.redis,
+            Command::Resume(a) => a.redis = self.redis,
+            Command::Requeue(a) => a.redis = self.redis,
+            Command::Tasks(_) | Command::SandboxCheck => {}
+        }
+        command
+    }
+}
+
+/// `argv` with `run` inserted after the program name when it names no subcommand (`task-worker
+/// -q default -c 8` is `task-worker run -q default -c 8`). The first word that is neither an
+/// option nor an option's value decides; `--help`/`--version` before it keep the top-level help.
+pub fn with_default_subcommand(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory as _;
+    let root = Cli::command();
+    let subcommands: Vec<String> = root
+        .get_subcommands()
+        .flat_map(|c| {
+            std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(str::to_string))
+        })
+        .chain(std::iter::once("help".to_string()))
+        .collect();
+    // Options that take a value, of the top level and of `run` (the words they may precede).
+    let mut long_with_value = Vec::new();
+    let mut short_with_value = Vec::new();
+    let run = root.get_subcommands().find(|c| c.get_name() == "run");
+    for arg in root
+        .get_arguments()
+        .chain(run.into_iter().flat_map(|r| r.get_arguments()))
+    {
+        if arg.get_action().takes_values() {
+            long_with_value.extend(arg.get_long().map(str::to_string));
+            short_with_value.extend(arg.get_short());
+        }
+    }
+    let mut words = argv.iter().skip(1);
+    let mut names_subcommand = false;
+    while let Some(word) = words.next() {
+        let Some(w) = word.to_str() else { break };
+        if w == "--" {
+            break;
+        }
+        if matches!(w, "-h" | "--help" | "-V" | "--version") {
+            return argv;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            if !long.contains('=') && long_with_value.iter().any(|l| l == long) {
+                words.next();
+            }
+        } else if let Some(shorts) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
+            // `-bc 4`: the option that takes a value ends the cluster; its value is the rest or
+            // the next word.
+            for (i, c) in shorts.char_indices() {
+                if short_with_value.contains(&c) {
+                    if i + c.len_utf8() == shorts.len() {
+                        words.next();
+                    }
+                    break;
+                }
+            }
+        } else {
+            names_subcommand = subcommands.iter().any(|s| s == w);
+            break;
+        }
+    }
+    if names_subcommand {
+        return argv;
+    }
+    let mut out = argv;
+    let at = out.len().min(1);
+    out.insert(at, "run".into());
+    out
+}
+
+/// An empty environment variable means unset, for every variable the command line reads:
+/// removes each of them that is set to nothing (or blanks). Call before any thread starts.
+pub fn unset_empty_env_vars() {
+    use clap::CommandFactory as _;
+    fn walk(cmd: &clap::Command, names: &mut Vec<std::ffi::OsString>) {
+        names.extend(
+            cmd.get_arguments()
+                .filter_map(|a| a.get_env())
+                .map(|e| e.to_os_string()),
+        );
+        for sub in cmd.get_subcommands() {
+            walk(sub, names);
+        }
+    }
+    let mut names = Vec::new();
+    walk(&Cli::command(), &mut names);
+    for name in names {
+        let blank = std::env::var_os(&name)
+            .is_some_and(|v| v.to_str().is_some_and(|t| t.trim().is_empty()));
+        if blank {
+            // Single-threaded here (see the caller), so changing the environment is sound.
+            std::env::remove_var(&name);
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,13 +147,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the worker (the default).
     Run(RunArgs),
-    /// List the registered tasks with their defaults.
-    Tasks,
+    /// List the registered tasks with their parameters and defaults.
+    Tasks(crate::cli::TasksArgs),
     /// Container health probe: exit 0 when Redis answers and this host's worker is alive.
     Health(crate::cli::health::HealthArgs),
     /// Queues, workers and the suspension flag (read-only).
     Status(crate::cli::status::StatusArgs),
     /// Enqueue a task the way the backend does; print the job id.
+    #[command(
+        after_help = "Each task's parameters (names, types, defaults): `task-worker tasks`. A parameter the task does not take is refused before anything is enqueued."
+    )]
     Submit(crate::cli::submit::SubmitArgs),
     /// Stop all workers on this Redis from starting new jobs (`rq suspend`).
     Suspend(crate::cli::control::SuspendArgs),
@@ -56,38 +176,46 @@ pub enum LogFormat {
     Json,
 }
 
-/// Connection options shared by every subcommand that talks to Redis.
+/// Default of `--redis-url`.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Connection options shared by every subcommand that talks to Redis. Global: accepted before
+/// or after the subcommand. Plain text here, checked by the subcommands that use them, so
+/// that a variable a subcommand does not use never makes it fail.
 #[derive(Debug, Clone, Args)]
 pub struct RedisArgs {
     /// Redis URL (redis://, rediss:// or unix://).
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(long, env = "REDIS_URL", default_value = DEFAULT_REDIS_URL, global = true)]
     pub redis_url: String,
     /// Redis password, used when the URL carries none.
-    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true, global = true)]
     pub redis_password: Option<String>,
     /// Key prefix (RQ 3.0's RQ_KEY_PREFIX; RQ 2.x always uses `rq`).
-    #[arg(long, env = "RQ_KEY_PREFIX", default_value = "rq")]
+    #[arg(long, env = "RQ_KEY_PREFIX", default_value = "rq", global = true)]
     pub key_prefix: String,
     /// PEM CA certificate(s) that sign the Redis server's certificate (rediss:// only; default:
     /// the system trust store).
-    #[arg(long, env = "REDIS_TLS_CA", value_name = "PEM")]
+    #[arg(long, env = "REDIS_TLS_CA", value_name = "PEM", global = true)]
     pub redis_tls_ca: Option<std::path::PathBuf>,
     /// PEM client certificate for mutual TLS (with --redis-tls-key; rediss:// only).
-    #[arg(
-        long,
-        env = "REDIS_TLS_CERT",
-        value_name = "PEM",
-        requires = "redis_tls_key"
-    )]
+    #[arg(long, env = "REDIS_TLS_CERT", value_name = "PEM", global = true)]
     pub redis_tls_cert: Option<std::path::PathBuf>,
     /// PEM private key of --redis-tls-cert.
-    #[arg(
-        long,
-        env = "REDIS_TLS_KEY",
-        value_name = "PEM",
-        requires = "redis_tls_cert"
-    )]
+    #[arg(long, env = "REDIS_TLS_KEY", value_name = "PEM", global = true)]
     pub redis_tls_key: Option<std::path::PathBuf>,
+}
+
+impl Default for RedisArgs {
+    fn default() -> Self {
+        RedisArgs {
+            redis_url: DEFAULT_REDIS_URL.into(),
+            redis_password: None,
+            key_prefix: "rq".into(),
+            redis_tls_ca: None,
+            redis_tls_cert: None,
+            redis_tls_key: None,
+        }
+    }
 }
 
 /// TLS material for `rediss://` connections, read once at validation. Empty means the system
@@ -134,29 +262,36 @@ impl RedisTls {
 }
 
 /// PostgreSQL connection for the task history (`crate::history`). With neither the URL nor the
-/// `POSTGRES_*` variables, history is off.
+/// `POSTGRES_*` variables, history is off. Global, like [`RedisArgs`].
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL URL for the task history (postgres://user:pass@host:port/db).
-    #[arg(long, env = "POSTGRES_URL", hide_env_values = true)]
+    #[arg(long, env = "POSTGRES_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
     /// Used with the other POSTGRES_* variables (as the compose files set them) when no URL is given.
-    #[arg(long, env = "POSTGRES_HOST", hide = true)]
+    #[arg(long, env = "POSTGRES_HOST", hide = true, global = true)]
     pub postgres_host: Option<String>,
-    #[arg(long, env = "POSTGRES_PORT", hide = true)]
+    #[arg(long, env = "POSTGRES_PORT", hide = true, global = true)]
     pub postgres_port: Option<String>,
-    #[arg(long, env = "POSTGRES_USER", hide = true)]
+    #[arg(long, env = "POSTGRES_USER", hide = true, global = true)]
     pub postgres_user: Option<String>,
-    #[arg(long, env = "POSTGRES_PASSWORD", hide = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "POSTGRES_PASSWORD",
+        hide = true,
+        hide_env_values = true,
+        global = true
+    )]
     pub postgres_password: Option<String>,
-    #[arg(long, env = "POSTGRES_DB", hide = true)]
+    #[arg(long, env = "POSTGRES_DB", hide = true, global = true)]
     pub postgres_db: Option<String>,
 }
 
 /// `task-worker history`: recent executions from PostgreSQL.
 #[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
-    #[command(flatten)]
+    /// The global connection options (set by [`Cli::into_command`]).
+    #[arg(skip)]
     pub database: DatabaseArgs,
     /// Only this job id.
     #[arg(long = "job")]
@@ -168,7 +303,7 @@ pub struct HistoryArgs {
     #[arg(long = "status")]
     pub status: Option<String>,
     /// At most this many rows, newest first.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
     pub limit: i64,
     /// Print JSON (an array of objects) instead of a table.
     #[arg(long)]
@@ -185,7 +320,8 @@ pub struct RunArgs {
         default_value = "high_priority,default,low_priority"
     )]
     pub queues: String,
-    #[command(flatten)]
+    /// The global connection options (set by [`Cli::into_command`]).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// Backend API base URL; when set, start-up waits for `GET <url>/info`.
     #[arg(long, env = "EXECUTION_BACKEND_API_URL")]
@@ -201,24 +337,45 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub burst: bool,
     /// Jobs run at once in this process.
-    #[arg(short, long, env = "TASK_CONCURRENCY", default_value_t = 1)]
+    #[arg(
+        short,
+        long,
+        env = "TASK_CONCURRENCY",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     pub concurrency: usize,
     /// Threads of the async runtime. The worker's own work is I/O-bound (tasks run their
     /// programs as child processes), so one thread is the fastest: no cross-thread wake-ups,
     /// and the other cores stay free for Redis and the tasks (bench/RESULTS.md).
-    #[arg(long, env = "TASK_RUNTIME_THREADS", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "TASK_RUNTIME_THREADS",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     pub runtime_threads: usize,
     /// Serializer the enqueuers use: pickle (RQ's default) or json.
     #[arg(short = 'S', long, env = "RQ_SERIALIZER", default_value = "pickle")]
     pub serializer: String,
     /// Seconds successful results are kept when the job does not say (RQ's default 500).
-    #[arg(long, env = "RESULTS_TTL", default_value_t = 500)]
+    #[arg(
+        long,
+        env = "RESULTS_TTL",
+        default_value_t = 500,
+        allow_negative_numbers = true
+    )]
     pub results_ttl: i64,
     /// Log format: text for people, json for log shippers. Level via RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Seconds running jobs get to finish after the first SIGTERM/SIGINT.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
+    #[arg(
+        long,
+        env = "SHUTDOWN_TIMEOUT",
+        default_value_t = 25,
+        allow_negative_numbers = true
+    )]
     pub shutdown_timeout: u64,
     /// Run RQ's scheduler too: move due `enqueue_in`/`enqueue_at`/retry jobs to their queues.
     #[arg(long, env = "TASK_WITH_SCHEDULER")]
@@ -228,21 +385,38 @@ pub struct RunArgs {
     #[arg(long, env = "TASK_REQUEUE_ON_SHUTDOWN")]
     pub requeue_on_shutdown: bool,
     /// Seconds between maintenance runs (registry cleanup, abandoned jobs, dead workers).
-    #[arg(long, env = "MAINTENANCE_INTERVAL", default_value_t = 600)]
+    #[arg(
+        long,
+        env = "MAINTENANCE_INTERVAL",
+        default_value_t = 600,
+        allow_negative_numbers = true
+    )]
     pub maintenance_interval: u64,
     /// Seconds between heartbeats of running jobs (RQ uses 30; the registry score allows 90).
-    #[arg(long, env = "HEARTBEAT_INTERVAL", default_value_t = 10, hide = true)]
+    #[arg(
+        long,
+        env = "HEARTBEAT_INTERVAL",
+        default_value_t = 10,
+        hide = true,
+        allow_negative_numbers = true
+    )]
     pub heartbeat_interval: u64,
     /// Serve Prometheus metrics at http://HOST:PORT/metrics (and /healthz); off when unset.
     #[arg(long, env = "METRICS_ADDR", value_name = "HOST:PORT")]
     pub metrics_addr: Option<String>,
-    #[command(flatten)]
+    /// The global connection options (set by [`Cli::into_command`]).
+    #[arg(skip)]
     pub database: DatabaseArgs,
     /// History rows held in memory while PostgreSQL is slow or down; when full, no new jobs are taken.
-    #[arg(long, env = "HISTORY_BUFFER", default_value_t = 100_000)]
+    #[arg(
+        long,
+        env = "HISTORY_BUFFER",
+        default_value_t = 100_000,
+        allow_negative_numbers = true
+    )]
     pub history_buffer: usize,
     /// Delete history rows older than this many days (0 or unset: keep them).
-    #[arg(long, env = "HISTORY_RETENTION_DAYS")]
+    #[arg(long, env = "HISTORY_RETENTION_DAYS", allow_negative_numbers = true)]
     pub history_retention_days: Option<u32>,
     #[command(flatten)]
     pub tasks: TaskArgs,
@@ -256,16 +430,36 @@ pub struct TaskArgs {
     #[arg(long, env = "TEST_RUNNER_COMMAND")]
     pub test_runner_command: Option<String>,
     /// Seconds the test runner may run (SIGTERM, 5 s grace, then SIGKILL).
-    #[arg(long, env = "TEST_RUNNER_TIMEOUT", default_value = "600")]
+    #[arg(
+        long,
+        env = "TEST_RUNNER_TIMEOUT",
+        default_value = "600",
+        allow_negative_numbers = true
+    )]
     pub test_runner_timeout: String,
     /// Seconds each `git clone` / `git checkout` may run.
-    #[arg(long, env = "GIT_TIMEOUT", default_value = "300")]
+    #[arg(
+        long,
+        env = "GIT_TIMEOUT",
+        default_value = "300",
+        allow_negative_numbers = true
+    )]
     pub git_timeout: String,
     /// Tries of the lookup + update that commits a test result to the backend API.
-    #[arg(long, env = "COMMIT_MAX_ATTEMPTS", default_value = "5")]
+    #[arg(
+        long,
+        env = "COMMIT_MAX_ATTEMPTS",
+        default_value = "5",
+        allow_negative_numbers = true
+    )]
     pub commit_max_attempts: String,
     /// First wait between API tries in milliseconds; it doubles per try, capped at 30 s.
-    #[arg(long, env = "COMMIT_BACKOFF_MS", default_value = "1000")]
+    #[arg(
+        long,
+        env = "COMMIT_BACKOFF_MS",
+        default_value = "1000",
+        allow_negative_numbers = true
+    )]
     pub commit_backoff_ms: String,
     /// Accept `file://` repository URLs (tests and local setups only): true/false.
     #[arg(long, env = "ALLOW_FILE_GIT_URLS", num_args = 0..=1, default_missing_value = "true")]
@@ -285,25 +479,60 @@ pub struct SandboxArgs {
     #[arg(long = "sandbox", env = "TEST_SANDBOX", default_value = "on")]
     pub mode: String,
     /// Processes and threads alive at once in one job.
-    #[arg(long, env = "TEST_SANDBOX_MAX_PROCESSES", default_value = "256")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_MAX_PROCESSES",
+        default_value = "256",
+        allow_negative_numbers = true
+    )]
     pub sandbox_max_processes: String,
     /// Memory of one job's processes in MiB (resident in all, and address space of each).
-    #[arg(long, env = "TEST_SANDBOX_MEMORY_MB", default_value = "1024")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_MEMORY_MB",
+        default_value = "1024",
+        allow_negative_numbers = true
+    )]
     pub sandbox_memory_mb: String,
     /// CPU seconds of one job's processes together.
-    #[arg(long, env = "TEST_SANDBOX_CPU_SECONDS", default_value = "600")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_CPU_SECONDS",
+        default_value = "600",
+        allow_negative_numbers = true
+    )]
     pub sandbox_cpu_seconds: String,
     /// Largest file one process may write, in MiB.
-    #[arg(long, env = "TEST_SANDBOX_FILE_SIZE_MB", default_value = "256")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_FILE_SIZE_MB",
+        default_value = "256",
+        allow_negative_numbers = true
+    )]
     pub sandbox_file_size_mb: String,
     /// Open files per process.
-    #[arg(long, env = "TEST_SANDBOX_OPEN_FILES", default_value = "1024")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_OPEN_FILES",
+        default_value = "1024",
+        allow_negative_numbers = true
+    )]
     pub sandbox_open_files: String,
     /// Disk use of one job directory in MiB, clones included.
-    #[arg(long, env = "TEST_SANDBOX_DISK_MB", default_value = "1024")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_DISK_MB",
+        default_value = "1024",
+        allow_negative_numbers = true
+    )]
     pub sandbox_disk_mb: String,
     /// Files and directories in one job directory.
-    #[arg(long, env = "TEST_SANDBOX_DISK_FILES", default_value = "200000")]
+    #[arg(
+        long,
+        env = "TEST_SANDBOX_DISK_FILES",
+        default_value = "200000",
+        allow_negative_numbers = true
+    )]
     pub sandbox_disk_files: String,
     /// Extra paths the runner may read and execute, `:`-separated (e.g. a toolchain).
     #[arg(long, env = "TEST_SANDBOX_READ")]
@@ -446,7 +675,7 @@ impl RedisArgs {
             "redis" | "rediss" | "unix" | "redis+unix" => {}
             other => {
                 return Err(format!(
-                    "invalid --redis-url: unsupported scheme '{other}' (use redis:// or rediss://)"
+                    "invalid --redis-url: unsupported scheme '{other}' (use redis://, rediss:// or unix://)"
                 ))
             }
         }
@@ -471,6 +700,9 @@ impl RedisArgs {
         ];
         if files.iter().all(|f| f.is_none()) {
             return Ok(RedisTls::default());
+        }
+        if self.redis_tls_cert.is_some() != self.redis_tls_key.is_some() {
+            return Err("--redis-tls-cert and --redis-tls-key go together: give both".into());
         }
         if !self.redis_url.starts_with("rediss://") {
             return Err(
@@ -593,6 +825,12 @@ impl RunArgs {
                 self.serializer
             )
         })?;
+        if self.results_ttl < -1 {
+            return Err(format!(
+                "invalid --results-ttl {}: use -1 (keep forever), 0 (do not keep) or a number of seconds",
+                self.results_ttl
+            ));
+        }
         if self.concurrency == 0 {
             return Err("invalid --concurrency 0: must be at least 1".into());
         }
@@ -752,13 +990,15 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Config, String> {
-        let cli = Cli::try_parse_from(std::iter::once("task-worker").chain(args.iter().copied()))
-            .map_err(|e| e.to_string())?;
-        let run = match cli.command {
-            Some(Command::Run(r)) => r,
-            _ => cli.run,
-        };
-        run.validate()
+        let argv = std::iter::once("task-worker")
+            .chain(args.iter().copied())
+            .map(std::ffi::OsString::from)
+            .collect();
+        let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
+        match cli.into_command() {
+            Command::Run(r) => r.validate(),
+            other => Err(format!("not run: {other:?}")),
+        }
     }
 
     #[test]
@@ -780,6 +1020,30 @@ mod tests {
         assert_eq!(c.name.len(), 32);
         let c = parse(&["run", "-q", "x", "--burst"]).unwrap();
         assert!(c.burst);
+    }
+
+    #[test]
+    fn run_is_the_default_subcommand() {
+        let words = |argv: &[&str]| -> Vec<String> {
+            with_default_subcommand(argv.iter().map(std::ffi::OsString::from).collect())
+                .iter()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(words(&["tw"]), ["tw", "run"]);
+        assert_eq!(words(&["tw", "-q", "status", "-c", "2"])[1], "run");
+        assert_eq!(words(&["tw", "-bq", "health"])[1], "run");
+        assert_eq!(words(&["tw", "--name", "tasks"])[1], "run");
+        assert_eq!(
+            words(&["tw", "--name=x", "tasks"]),
+            ["tw", "--name=x", "tasks"]
+        );
+        assert_eq!(
+            words(&["tw", "--redis-url", "u", "health"])[1],
+            "--redis-url"
+        );
+        assert_eq!(words(&["tw", "--help"]), ["tw", "--help"]);
+        assert_eq!(words(&["tw", "help", "run"])[1], "help");
     }
 
     #[test]

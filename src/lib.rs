@@ -13,6 +13,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod errors;
 pub mod history;
 pub mod logging;
 pub mod metrics;
@@ -22,3 +23,5 @@ pub mod secret_files;
 pub mod tasks;
 pub mod telemetry;
 pub mod value;
+
+pub use errors::error_text;

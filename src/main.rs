@@ -16,43 +16,55 @@ fn main() -> ExitCode {
     {
         return task_worker::sandbox::supervisor::main(&args);
     }
-    // Secrets given as files (`REDIS_PASSWORD_FILE`, ...), before clap reads the environment.
+    // Secrets given as files (`REDIS_PASSWORD_FILE`, ...), before clap reads the environment;
+    // then every empty variable the command line reads counts as unset.
     let secrets = task_worker::secret_files::load_into_env();
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
+    task_worker::config::unset_empty_env_vars();
+    let cli = match Cli::try_parse_from(task_worker::config::with_default_subcommand(args)) {
+        Ok(c) => c.into_command(),
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One clear line, exit 2.
-            let text = e.render().to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("invalid arguments"));
+            eprintln!("{}", one_line_usage_error(&e));
             return ExitCode::from(2);
         }
     };
-    let uses_secrets = !matches!(cli.command, Some(Command::Tasks | Command::SandboxCheck));
+    let uses_secrets = !matches!(cli, Command::Tasks(_) | Command::SandboxCheck);
     if let (Err(e), true) = (secrets, uses_secrets) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    match cli.command {
-        Some(Command::Tasks) => {
-            cli::print_tasks();
-            ExitCode::SUCCESS
-        }
-        Some(Command::SandboxCheck) => task_worker::sandbox::check::command(),
-        Some(Command::History(args)) => task_worker::history::query::command(args),
-        Some(Command::Run(args)) => run(args),
-        Some(Command::Health(args)) => cli::execute(cli::health::run(args)),
-        Some(Command::Status(args)) => cli::execute(cli::status::run(args)),
-        Some(Command::Submit(args)) => cli::execute(cli::submit::run(args)),
-        Some(Command::Suspend(args)) => cli::execute(cli::control::suspend(args)),
-        Some(Command::Resume(args)) => cli::execute(cli::control::resume(args)),
-        Some(Command::Requeue(args)) => cli::execute(cli::control::requeue(args)),
-        None => run(cli.run),
+    match cli {
+        Command::Tasks(args) => cli::print_tasks(&args),
+        Command::SandboxCheck => task_worker::sandbox::check::command(),
+        Command::History(args) => task_worker::history::query::command(args),
+        Command::Run(args) => run(args),
+        Command::Health(args) => cli::execute(cli::health::run(args)),
+        Command::Status(args) => cli::execute(cli::status::run(args)),
+        Command::Submit(args) => cli::execute(cli::submit::run(args)),
+        Command::Suspend(args) => cli::execute(cli::control::suspend(args)),
+        Command::Resume(args) => cli::execute(cli::control::resume(args)),
+        Command::Requeue(args) => cli::execute(cli::control::requeue(args)),
     }
+}
+
+/// A clap error as one line: its first line, plus the allowed values where clap lists them
+/// on a later line (`[possible values: text, json]`).
+fn one_line_usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines();
+    let mut line = lines.next().unwrap_or("invalid arguments").to_string();
+    if let Some(values) = lines
+        .map(str::trim)
+        .find(|l| l.starts_with("[possible values:"))
+    {
+        line.push(' ');
+        line.push_str(values);
+    }
+    line
 }
 
 fn run(args: task_worker::config::RunArgs) -> ExitCode {
@@ -86,7 +98,7 @@ fn run(args: task_worker::config::RunArgs) -> ExitCode {
     match runtime.block_on(engine::run(cfg)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("{e:#}");
+            tracing::error!("{}", task_worker::error_text(&e));
             ExitCode::FAILURE
         }
     }

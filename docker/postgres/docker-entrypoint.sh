@@ -3,7 +3,16 @@
 # postgres image's behaviour the compose files rely on. On an empty PGDATA it runs initdb with
 # POSTGRES_USER / POSTGRES_PASSWORD (scram-sha-256 over TCP, trust on the local socket) and
 # creates POSTGRES_DB; then it runs the server in the foreground, listening on all addresses.
+# POSTGRES_PASSWORD may come as a file (POSTGRES_PASSWORD_FILE, e.g. a compose secret), as
+# with the official image.
 set -eu
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    echo "docker-entrypoint: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set: use one" >&2
+    exit 1
+  fi
+  POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${POSTGRES_USER:=postgres}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"

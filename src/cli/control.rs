@@ -17,23 +17,26 @@ use crate::rq::time::{format_datetime, now};
 
 #[derive(Debug, Clone, Args)]
 pub struct SuspendArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// Seconds until the workers resume by themselves (default: until `resume`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub duration: Option<i64>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ResumeArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["all", "job_ids"])))]
 pub struct RequeueArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// Requeue every failed job (of `--queue`, or of every queue in `rq:queues`).
     #[arg(short, long)]

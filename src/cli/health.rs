@@ -22,16 +22,17 @@ use crate::rq::time::{now, parse_datetime};
 
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// Seconds the whole check may take; no answer by then is unhealthy.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Check only that Redis answers PING.
     #[arg(long)]
     pub redis_only: bool,
     /// Seconds since the worker's last heartbeat beyond which it counts as hung.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
     pub max_heartbeat_age: u64,
     /// Only consider the worker of this name (or its slots `<name>-<i>`).
     #[arg(short = 'n', long)]
@@ -84,7 +85,7 @@ async fn probe(target: &Target, args: &HealthArgs, limit: Duration) -> Verdict {
     let backstop = limit + Duration::from_secs(1);
     let mut con = match target.connect(backstop, Some(backstop)).await {
         Ok(c) => c,
-        Err(e) => return Verdict::Unhealthy(format!("{e:#}")),
+        Err(e) => return Verdict::Unhealthy(crate::error_text(&e)),
     };
     match redis::cmd("PING").query_async::<String>(&mut con).await {
         Ok(pong) if pong == "PONG" => {}

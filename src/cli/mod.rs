@@ -21,19 +21,78 @@ use crate::config::{redact_url, RedisArgs, RedisTls};
 use crate::rq::keys::Keys;
 use crate::tasks::REGISTRY;
 
-/// `task-worker tasks`: the registered tasks and their defaults.
-pub fn print_tasks() {
-    println!("{:<26} {:>9} {:>8}  SUMMARY", "TASK", "TIMEOUT", "RETRIES");
-    for t in REGISTRY {
-        let timeout = t
-            .default_timeout
-            .map(|s| format!("{s}s"))
-            .unwrap_or_else(|| "180s".into());
-        println!(
-            "{:<26} {:>9} {:>8}  {}",
-            t.name, timeout, t.default_retries, t.summary
-        );
+/// `task-worker tasks`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TasksArgs {
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `task-worker tasks`: the registered tasks, their defaults and their parameters.
+pub fn print_tasks(args: &TasksArgs) -> ExitCode {
+    let timeout_of = |t: &crate::tasks::TaskSpec| {
+        t.default_timeout
+            .unwrap_or(crate::rq::job::DEFAULT_JOB_TIMEOUT)
+    };
+    if args.json {
+        let tasks: Vec<serde_json::Value> = REGISTRY
+            .iter()
+            .map(|t| {
+                let params: Vec<serde_json::Value> = t
+                    .named_params()
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "name": p.name,
+                            "type": p.kind,
+                            "required": p.default.is_none(),
+                            "default": p.default,
+                            "description": p.about,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": t.name,
+                    "summary": t.summary,
+                    "timeout": timeout_of(t),
+                    "retries": t.default_retries,
+                    "any_parameters": matches!(t.params, crate::tasks::Parameters::Any),
+                    "parameters": params,
+                })
+            })
+            .collect();
+        print_out(&format!("{}\n", serde_json::Value::Array(tasks)));
+        return ExitCode::SUCCESS;
     }
+    let mut out = format!(
+        "{:<26} {:>9} {:>8}  SUMMARY\n",
+        "TASK", "TIMEOUT", "RETRIES"
+    );
+    for t in REGISTRY {
+        out.push_str(&format!(
+            "{:<26} {:>9} {:>8}  {}\n",
+            t.name,
+            format!("{}s", timeout_of(t)),
+            t.default_retries,
+            t.summary
+        ));
+        if let crate::tasks::Parameters::Any = t.params {
+            out.push_str("    (any arguments, ignored)\n");
+        }
+        for p in t.named_params() {
+            let default = match p.default {
+                None => "required".to_string(),
+                Some(d) => format!("= {d}"),
+            };
+            out.push_str(&format!(
+                "    {:<26} {:<6} {:<20} {}\n",
+                p.name, p.kind, default, p.about
+            ));
+        }
+    }
+    print_out(&out);
+    ExitCode::SUCCESS
 }
 
 /// How a subcommand ended; `main` turns it into the process exit code.
@@ -75,7 +134,7 @@ where
             ExitCode::from(2)
         }
         Err(CliError::Failed(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::error_text(&e));
             ExitCode::FAILURE
         }
     }

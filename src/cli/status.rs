@@ -24,7 +24,8 @@ pub const BACKEND_QUEUES: [&str; 3] = ["high_priority", "default", "low_priority
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// Print one JSON document instead of the table.
     #[arg(long)]
@@ -88,7 +89,7 @@ pub async fn run(args: StatusArgs) -> CliResult {
     let status = match collect(&target, &args.queues).await {
         Ok(s) => s,
         Err(e) => {
-            let error = format!("{e:#}");
+            let error = crate::error_text(&e);
             if args.json {
                 let doc = serde_json::json!({
                     "redis": {"ok": false, "url": target.shown_url(), "version": null, "error": error},

@@ -29,7 +29,8 @@ use crate::value::Value;
 
 #[derive(Debug, Clone, Args)]
 pub struct SubmitArgs {
-    #[command(flatten)]
+    /// The global connection options (set by `Cli::into_command`).
+    #[arg(skip)]
     pub redis: RedisArgs,
     /// The registered task to run (see `task-worker tasks`).
     pub task: String,
@@ -103,6 +104,28 @@ pub fn build_params(json: Option<&str>, pairs: &[String]) -> Result<Vec<(String,
         }
     }
     Ok(params)
+}
+
+/// Every given name is a parameter of `task`, and every required one is given.
+pub fn check_params(task: &tasks::TaskSpec, params: &[(String, Value)]) -> Result<(), String> {
+    for (name, _) in params {
+        task.check_param(name)?;
+    }
+    let missing: Vec<&str> = task
+        .named_params()
+        .iter()
+        .filter(|p| p.default.is_none() && !params.iter().any(|(n, _)| n == p.name))
+        .map(|p| p.name)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "task {} needs {} (see `task-worker tasks`)",
+            task.name,
+            missing.join(", ")
+        ))
+    }
 }
 
 /// `rq.utils.get_call_string(func, args, kwargs, max_length=75)`: reprs cut to 75 chars + `...`,
@@ -244,6 +267,8 @@ pub async fn run(args: SubmitArgs) -> CliResult {
     };
     let params =
         build_params(args.params_json.as_deref(), &args.params).map_err(CliError::Usage)?;
+    // Refused here, before anything is enqueued, rather than as the job's TypeError.
+    check_params(task, &params).map_err(CliError::Usage)?;
     let queue = match &args.queue {
         Some(q) if q.is_empty() || q.contains(char::is_whitespace) => {
             return Err(CliError::Usage(format!(

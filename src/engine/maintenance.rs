@@ -160,6 +160,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         };
         lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
         p.query_async::<Vec<Vec<String>>>(&mut con).await?;
+        crate::metrics::job_abandoned(q);
         info!(
             job_id,
             queue = q,
@@ -170,6 +171,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     }
     lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
     let deps: Vec<Vec<String>> = p.query_async(&mut con).await?;
+    crate::metrics::job_abandoned(q);
     warn!(
         job_id,
         queue = q,

@@ -234,7 +234,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
 
     let dispatch_result = dispatch::run(engine.clone()).await;
     if let Err(e) = &dispatch_result {
-        warn!("dispatcher stopped: {e:#}");
+        warn!("dispatcher stopped: {}", crate::error_text(e));
     }
     let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;

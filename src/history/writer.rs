@@ -82,7 +82,7 @@ impl Writer {
                 Err(e) => {
                     health.failed(
                         "applying the schema",
-                        &format!("{e:#}"),
+                        &crate::error_text(&e),
                         self.buffer.pending(),
                     );
                     backoff.sleep().await;

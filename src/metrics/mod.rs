@@ -63,6 +63,22 @@ fn wait_histogram() -> Histogram {
 static REDIS_ERRORS: LazyLock<Family<OpLabels, Counter>> = LazyLock::new(Family::default);
 static POSTGRES_ERRORS: LazyLock<Counter> = LazyLock::new(Counter::default);
 static HISTORY_BUFFER: LazyLock<Gauge> = LazyLock::new(Gauge::default);
+static ABANDONED: LazyLock<Family<QueueLabels, Counter>> = LazyLock::new(Family::default);
+
+/// Counts a job of a dead worker that maintenance recovered (retried or failed as abandoned).
+pub fn job_abandoned(queue: &str) {
+    ABANDONED
+        .get_or_create(&QueueLabels {
+            queue: queue.to_string(),
+        })
+        .inc();
+}
+
+/// Makes the abandoned-jobs series of `label` exist (at 0) before the first one, so alerts on
+/// `increase(...)` see it; the queue sampler calls it for each queue it samples.
+pub(crate) fn touch_abandoned(label: &QueueLabels) {
+    let _ = ABANDONED.get_or_create(label);
+}
 
 /// The call sites that report Redis errors; their series exist from the start (at 0), so an
 /// alert on `increase(...)` works before the first error.
@@ -216,6 +232,11 @@ impl Metrics {
             "redis_errors",
             "Failed Redis operations, by operation",
             REDIS_ERRORS.clone(),
+        );
+        registry.register(
+            "jobs_abandoned",
+            "Jobs of dead workers recovered by this process's maintenance (retried or failed)",
+            ABANDONED.clone(),
         );
         registry.register(
             "postgres_errors",

@@ -77,6 +77,7 @@ async fn sample(
         metrics.failed_registry.get_or_create(&label).set(at(2));
         metrics.waiting.get_or_create(&label).set(at(0));
         metrics.running.get_or_create(&label).set(at(1));
+        super::touch_abandoned(&label);
     }
     metrics.samples.inc();
     Ok(())

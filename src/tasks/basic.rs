@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::kit::Params;
-use super::{TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::value::Value;
 
 /// `echo(value)`: returns its one argument unchanged, whatever its type.
@@ -12,6 +12,11 @@ pub const ECHO: TaskSpec = TaskSpec {
     default_timeout: None,
     default_retries: 0,
     summary: "returns its one argument unchanged",
+    params: Parameters::Named(&[Param::required(
+        "value",
+        "any",
+        "returned as it came, whatever its type",
+    )]),
     handler: echo_handler,
 };
 
@@ -21,6 +26,7 @@ pub const NOOP: TaskSpec = TaskSpec {
     default_timeout: None,
     default_retries: 0,
     summary: "does nothing, returns None",
+    params: Parameters::Any,
     handler: |_, _| Box::pin(async { Ok(Value::None) }),
 };
 
@@ -30,6 +36,12 @@ pub const SLEEP: TaskSpec = TaskSpec {
     default_timeout: None,
     default_retries: 0,
     summary: "sleeps `seconds` (float), returns None",
+    params: Parameters::Named(&[Param::optional(
+        "seconds",
+        "float",
+        "0.0",
+        "how long to sleep; not negative",
+    )]),
     handler: sleep_handler,
 };
 
@@ -39,6 +51,12 @@ pub const FAIL: TaskSpec = TaskSpec {
     default_timeout: None,
     default_retries: 0,
     summary: "fails with `message`",
+    params: Parameters::Named(&[Param::optional(
+        "message",
+        "str",
+        "'task failed on purpose'",
+        "the text of the raised Exception",
+    )]),
     handler: fail_handler,
 };
 
@@ -47,7 +65,7 @@ fn echo_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn echo(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(&ECHO, &call, &["value"], &["value"])?;
+    let p = Params::bind(&ECHO, &call)?;
     Ok(p.value_or("value", Value::None))
 }
 
@@ -56,7 +74,7 @@ fn sleep_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn sleep(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(&SLEEP, &call, &["seconds"], &["seconds"])?;
+    let p = Params::bind(&SLEEP, &call)?;
     let seconds: f64 = p.typed("seconds")?.unwrap_or(0.0);
     if !seconds.is_finite() || seconds < 0.0 {
         return Err(TaskError::value_error("sleep length must be non-negative"));
@@ -70,7 +88,7 @@ fn fail_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn fail(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(&FAIL, &call, &["message"], &[])?;
+    let p = Params::bind(&FAIL, &call)?;
     let message = match p.value("message") {
         Some(Value::Str(s)) => s.clone(),
         Some(other) => other.py_str(),

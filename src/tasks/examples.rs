@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::kit::{json_result, Params};
-use super::{TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::rq::time::{now, task_iso};
 use crate::value::Value;
 
@@ -15,6 +15,10 @@ pub const LONG_RUNNING: TaskSpec = TaskSpec {
     default_timeout: Some(300),
     default_retries: 3,
     summary: "sleeps `duration` seconds in 1 s steps, reporting progress",
+    params: Parameters::Named(&[
+        Param::optional("duration", "int", "60", "seconds to run, in 1 s steps"),
+        Param::optional("message", "str", "'Processing...'", "echoed in the result"),
+    ]),
     handler: long_running_handler,
 };
 
@@ -23,6 +27,19 @@ pub const DATA_PROCESSING: TaskSpec = TaskSpec {
     default_timeout: Some(600),
     default_retries: 3,
     summary: "simulates processing `data_source` (basic|advanced|complex)",
+    params: Parameters::Named(&[
+        Param::required(
+            "data_source",
+            "str",
+            "what to process (echoed in the result)",
+        ),
+        Param::optional(
+            "processing_type",
+            "str",
+            "'basic'",
+            "basic, advanced or complex",
+        ),
+    ]),
     handler: data_processing_handler,
 };
 
@@ -31,6 +48,15 @@ pub const FAILING: TaskSpec = TaskSpec {
     default_timeout: Some(3600),
     default_retries: 2,
     summary: "fails with `error_message` when `should_fail` is truthy",
+    params: Parameters::Named(&[
+        Param::optional("should_fail", "bool", "True", "fail when truthy"),
+        Param::optional(
+            "error_message",
+            "str",
+            "'Simulated failure'",
+            "the text of the raised exception",
+        ),
+    ]),
     handler: failing_handler,
 };
 
@@ -44,7 +70,7 @@ fn long_running_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn long_running(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(&LONG_RUNNING, &call, &["duration", "message"], &[])?;
+    let p = Params::bind(&LONG_RUNNING, &call)?;
     let duration = p.value_or("duration", Value::Int(60));
     let message = p.value_or("message", Value::Str("Processing...".into()));
     // Python compares `0 < duration` first; a bool counts as 0/1, anything else non-numeric raises.
@@ -105,12 +131,7 @@ fn data_processing_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn data_processing(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(
-        &DATA_PROCESSING,
-        &call,
-        &["data_source", "processing_type"],
-        &["data_source"],
-    )?;
+    let p = Params::bind(&DATA_PROCESSING, &call)?;
     let data_source = p.value_or("data_source", Value::None);
     let processing_type = p.value_or("processing_type", Value::Str("basic".into()));
     let start = now();
@@ -145,7 +166,7 @@ fn failing_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn failing(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(&FAILING, &call, &["should_fail", "error_message"], &[])?;
+    let p = Params::bind(&FAILING, &call)?;
     let should_fail = p.value_or("should_fail", Value::Bool(true));
     let error_message = p.value_or("error_message", Value::Str("Simulated failure".into()));
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -329,14 +329,17 @@ pub struct Params {
 }
 
 impl Params {
-    /// Binds `call` to `names` like a Python signature `execute(self, name1=…, name2=…)`; names
-    /// in `required` have no default. Errors use Python's texts.
-    pub fn bind(
-        task: &TaskSpec,
-        call: &TaskCall,
-        names: &[&'static str],
-        required: &[&str],
-    ) -> Result<Params, TaskError> {
+    /// Binds `call` to the task's parameters ([`TaskSpec::params`]) like a Python signature
+    /// `execute(self, name1=…, name2=…)`; a parameter without a default is required. Errors use
+    /// Python's texts.
+    pub fn bind(task: &TaskSpec, call: &TaskCall) -> Result<Params, TaskError> {
+        let names: Vec<&'static str> = task.named_params().iter().map(|p| p.name).collect();
+        let required: Vec<&str> = task
+            .named_params()
+            .iter()
+            .filter(|p| p.default.is_none())
+            .map(|p| p.name)
+            .collect();
         let class = class_name(task);
         if call.args.len() > names.len() {
             return Err(TaskError::type_error(format!(
@@ -495,24 +498,12 @@ mod tests {
             args: vec![],
             kwargs: vec![("x".into(), Value::Int(1))],
         };
-        let e = Params::bind(
-            &examples::DATA_PROCESSING,
-            &call,
-            &["data_source"],
-            &["data_source"],
-        )
-        .unwrap_err();
+        let e = Params::bind(&examples::DATA_PROCESSING, &call).unwrap_err();
         assert_eq!(
             e.last_line(),
             "TypeError: ExampleDataProcessingTask.execute() got an unexpected keyword argument 'x'"
         );
-        let e = Params::bind(
-            &examples::DATA_PROCESSING,
-            &TaskCall::default(),
-            &["data_source"],
-            &["data_source"],
-        )
-        .unwrap_err();
+        let e = Params::bind(&examples::DATA_PROCESSING, &TaskCall::default()).unwrap_err();
         assert_eq!(
             e.last_line(),
             "TypeError: ExampleDataProcessingTask.execute() missing 1 required positional argument: 'data_source'"
@@ -523,8 +514,6 @@ mod tests {
                 args: vec![Value::Str("s".into())],
                 kwargs: vec![],
             },
-            &["data_source", "processing_type"],
-            &["data_source"],
         )
         .unwrap();
         assert_eq!(p.value("data_source"), Some(&Value::Str("s".into())));

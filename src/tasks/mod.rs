@@ -40,7 +40,87 @@ pub struct TaskSpec {
     /// The retry budget the backend passes as `retry_limit` for this task (informational).
     pub default_retries: u32,
     pub summary: &'static str,
+    /// The parameters the handler binds, in positional order: what `tasks` shows, what
+    /// `submit` checks, and what [`kit::Params::bind`] binds (one list, no second copy).
+    pub params: Parameters,
     pub handler: Handler,
+}
+
+/// A task's signature.
+#[derive(Debug, Clone, Copy)]
+pub enum Parameters {
+    /// `execute(self, a=…, b=…)`: exactly these names.
+    Named(&'static [Param]),
+    /// `execute(self, *args, **kwargs)`: anything, ignored.
+    Any,
+}
+
+/// One parameter of a task.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    /// The Python type expected, as shown to operators (`float`, `str`, `dict`, `any`).
+    pub kind: &'static str,
+    /// The default as Python writes it; `None`: required.
+    pub default: Option<&'static str>,
+    /// One line.
+    pub about: &'static str,
+}
+
+impl Param {
+    pub const fn required(name: &'static str, kind: &'static str, about: &'static str) -> Param {
+        Param {
+            name,
+            kind,
+            default: None,
+            about,
+        }
+    }
+
+    pub const fn optional(
+        name: &'static str,
+        kind: &'static str,
+        default: &'static str,
+        about: &'static str,
+    ) -> Param {
+        Param {
+            name,
+            kind,
+            default: Some(default),
+            about,
+        }
+    }
+}
+
+impl TaskSpec {
+    /// The named parameters (none for [`Parameters::Any`]).
+    pub fn named_params(&self) -> &'static [Param] {
+        match self.params {
+            Parameters::Named(p) => p,
+            Parameters::Any => &[],
+        }
+    }
+
+    /// `Err(message)` when `name` is not a parameter of this task; the message names the
+    /// accepted ones.
+    pub fn check_param(&self, name: &str) -> Result<(), String> {
+        let Parameters::Named(params) = self.params else {
+            return Ok(());
+        };
+        if params.iter().any(|p| p.name == name) {
+            return Ok(());
+        }
+        let accepted: Vec<&str> = params.iter().map(|p| p.name).collect();
+        Err(if accepted.is_empty() {
+            format!("task {} takes no parameter, got {name:?}", self.name)
+        } else {
+            format!(
+                "task {} has no parameter {name:?}; it accepts: {}",
+                self.name,
+                accepted.join(", ")
+            )
+        })
+    }
 }
 
 impl std::fmt::Debug for TaskSpec {

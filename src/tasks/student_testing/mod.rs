@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value as Json};
 use tracing::{info, warn};
 
 use super::kit::{json_result, Params};
-use super::{TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::rq::time::{now, task_iso};
 use crate::value::Value;
 use commit::Target;
@@ -33,6 +33,31 @@ pub const STUDENT_TEST_EXECUTION: TaskSpec = TaskSpec {
     default_timeout: Some(1800),
     default_retries: 2,
     summary: "clones a submission, runs the course's tests, reports the grade to the API",
+    params: Parameters::Named(&[
+        Param::required(
+            "test_job_data",
+            "dict",
+            "the submission: repository, reference, course ids (ctutor-tasks.md §3.2)",
+        ),
+        Param::optional(
+            "execution_backend_callable",
+            "str",
+            "None",
+            "accepted and ignored",
+        ),
+        Param::optional(
+            "test_system_id",
+            "str",
+            "None",
+            "id used to find the result row (default: the job id)",
+        ),
+        Param::optional(
+            "result_id",
+            "str",
+            "None",
+            "the result row to update, skipping the lookup",
+        ),
+    ]),
     handler,
 };
 
@@ -170,17 +195,7 @@ fn handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
 }
 
 async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
-    let p = Params::bind(
-        &STUDENT_TEST_EXECUTION,
-        &call,
-        &[
-            "test_job_data",
-            "execution_backend_callable",
-            "test_system_id",
-            "result_id",
-        ],
-        &["test_job_data"],
-    )?;
+    let p = Params::bind(&STUDENT_TEST_EXECUTION, &call)?;
     let data = p.value_or("test_job_data", Value::None);
     // `execution_backend_callable` is accepted and ignored (§3.1).
     let test_system_id: Option<String> = p.typed::<Option<String>>("test_system_id")?.flatten();

@@ -1,0 +1,129 @@
+"""The repository stands on its own: every relative link in README.md and docs/*.md resolves
+to a file (and heading) inside it, and scripts/run-local stops the redis-server it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+WORKER = Path(os.environ.get("TASK_WORKER_BIN", REPO / "target" / "debug" / "task-worker"))
+# [text](target) and [text]: target, outside code spans and fenced blocks.
+INLINE_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+REF_LINK = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)", re.M)
+
+
+def prose(text: str) -> str:
+    """The text without fenced code blocks and inline code."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def anchors(md: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes."""
+    out = set()
+    for line in prose(md.read_text()).splitlines():
+        m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if m:
+            slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+            out.add(slug)
+    # Headings with inline code lose the code in prose(); take them from the raw text too.
+    for line in md.read_text().splitlines():
+        m = re.match(r"^#{1,6}\s+(.*?)\s*$", line)
+        if m:
+            out.add(re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-"))
+    return out
+
+
+def links(md: Path) -> list[str]:
+    text = prose(md.read_text())
+    return INLINE_LINK.findall(text) + REF_LINK.findall(text)
+
+
+@pytest.mark.parametrize("md", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_relative_link_resolves_inside_the_repository(md):
+    checked = 0
+    for target in links(md):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):  # http:, https:, mailto:
+            continue
+        path, _, fragment = target.partition("#")
+        dest = (md.parent / path).resolve() if path else md
+        assert dest.is_relative_to(REPO), f"{md.name}: {target} points outside the repository"
+        assert dest.exists(), f"{md.name}: {target} does not exist"
+        if fragment and dest.suffix == ".md":
+            assert fragment in anchors(dest), f"{md.name}: no heading #{fragment} in {dest.name}"
+        checked += 1
+    if md.name == "README.md":
+        assert checked >= 5, "README.md should link to its docs"
+
+
+def test_no_document_needs_files_outside_the_repository():
+    for md in DOCS:
+        assert "../shared" not in md.read_text(), f"{md.name} refers to ../shared"
+
+
+def split_tables(text: str) -> list[str]:
+    """Table rows that follow a blank line without being a table's header (a table that a
+    blank line cut in two: Markdown renders the second part as plain text)."""
+    lines = prose(text).splitlines()
+    bad = []
+    for i, line in enumerate(lines):
+        starts_block = line.startswith("|") and i > 0 and not lines[i - 1].strip()
+        header = i + 1 < len(lines) and re.match(r"^\|[\s:|-]+\|\s*$", lines[i + 1])
+        if starts_block and not header:
+            bad.append(line)
+    return bad
+
+
+@pytest.mark.parametrize("md", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_table_is_split_by_a_blank_line(md):
+    assert not split_tables(md.read_text()), f"{md.name}: rows cut off their table"
+
+
+def test_the_table_check_sees_a_split_table():
+    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n"
+    assert split_tables(text) == ["| 3 | 4 |"]
+
+
+def test_the_link_check_sees_a_broken_link(tmp_path):
+    (tmp_path / "a.md").write_text("see [b](b.md), [c](docs/c.md#x) and `[d](d.md)`\n")
+    assert links(tmp_path / "a.md") == ["b.md", "docs/c.md#x"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_run_local_stops_the_redis_it_started(tmp_path):
+    port = free_port()
+    env = dict(os.environ, REDIS_PORT=str(port), TASK_WORKER_BIN=str(WORKER))
+    proc = subprocess.run([str(REPO / "scripts" / "run-local"), "--burst", "-q", "run-local-test"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("starting redis-server") == 1, proc.stdout
+    assert proc.stdout.count("stopped the redis-server") == 1, proc.stdout
+    assert not listening(port), "the redis-server started by run-local is still running"
+
+
+def test_run_local_leaves_a_running_redis_alone(redis_server):
+    port = int(redis_server.url.rsplit(":", 1)[1].split("/")[0])
+    env = dict(os.environ, REDIS_PORT=str(port), TASK_WORKER_BIN=str(WORKER))
+    proc = subprocess.run([str(REPO / "scripts" / "run-local"), "--burst", "-q", "run-local-test"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "redis-server" not in proc.stdout, proc.stdout
+    assert listening(port)
