@@ -207,6 +207,36 @@ def test_suspend_and_resume(r, redis_server, start_worker):
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout=5, what="run after resume")
 
 
+def test_suspension_states_read_by_worker_all(r, redis_server, start_worker):
+    """Every slot shows `suspended` once it has no job, as a Python worker does after its current
+    job; `rq resume` makes them `idle` again. Read the way rq-dashboard and `rq info` read them."""
+    q = Queue("ctl", connection=r)
+    rqcli = [sys.executable, "-m", "rq.cli"]
+    start_worker("-q", "ctl", "-n", "SUSPC", "-c", "3")
+    names = {"SUSPC-1", "SUSPC-2", "SUSPC-3"}
+
+    def states():
+        return {w.name: w.get_state() for w in Worker.all(connection=r) if w.name in names}
+
+    wait_until(lambda: set(states().values()) == {"idle"} and len(states()) == 3, what="idle slots")
+    busy = [q.enqueue("sleep", 2) for _ in range(2)]
+    wait_until(lambda: all(j.get_status(refresh=True) == JobStatus.STARTED for j in busy), what="jobs start")
+    subprocess.run(rqcli + ["suspend", "-u", redis_server.url], check=True, capture_output=True)
+    # The free slot at once, the busy ones go on with their jobs.
+    wait_until(lambda: sorted(states().values()) == ["busy", "busy", "suspended"], timeout=3,
+               what="free slot suspended, busy slots busy")
+    waiting = q.enqueue("echo", 1)
+    # Once their jobs end, every slot shows suspended and stays so; nothing new is taken.
+    wait_until(lambda: set(states().values()) == {"suspended"}, timeout=10, what="all suspended")
+    assert all(j.get_status(refresh=True) == JobStatus.FINISHED for j in busy)
+    time.sleep(1.5)
+    assert set(states().values()) == {"suspended"}
+    assert waiting.get_status(refresh=True) == JobStatus.QUEUED
+    subprocess.run(rqcli + ["resume", "-u", redis_server.url], check=True, capture_output=True)
+    wait_until(lambda: waiting.get_status(refresh=True) == JobStatus.FINISHED, timeout=5, what="run after resume")
+    wait_until(lambda: set(states().values()) == {"idle"}, timeout=5, what="idle after resume")
+
+
 def test_burst_exits_when_suspended(r, run_burst):
     q = Queue("ctl", connection=r)
     job = q.enqueue("echo", 1)
