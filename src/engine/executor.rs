@@ -117,9 +117,13 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         for o in &engine.observers {
             o.job_ended(&ev);
         }
-        if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
-            let finished = matches!(ending, Ending::Success { .. });
-            engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
+        if !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
+            if !dependents.is_empty() {
+                let finished = matches!(ending, Ending::Success { .. });
+                engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
+            }
+            // Dependents an RQ 2.x enqueuer registers after this end read the set.
+            engine.rescue.ended(&job.exec.job_id);
         }
         engine.slots.release(job.slot);
     }

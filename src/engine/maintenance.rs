@@ -5,6 +5,8 @@
 //!   retries left, else failed with RQ's AbandonedJobError text; like RQ 3.0, only jobs whose
 //!   status is still `started` are touched;
 //! * dead workers leave `rq:workers` and `rq:workers:<q>`;
+//! * jobs left `deferred` although every dependency is met (the dependency race of RQ < 3.0
+//!   enqueuers) are enqueued, once (`rq::dependents::RESCUE_SCRIPT`; outside the lock);
 //! * ids stuck in the intermediate list for over 60 s without an execution are put back at the
 //!   front of their queue. RQ fails them ("Job was stuck in intermediate queue."); they never
 //!   started, so running them is the safe choice and loses nothing.
@@ -33,6 +35,13 @@ pub async fn run_once(engine: &Engine) {
     for q in &engine.cfg.queues {
         if let Err(e) = clean_queue(engine, q).await {
             warn!(queue = %q, "maintenance failed: {e}");
+        }
+        // Outside the lock: the script is atomic and enqueues a job only while it is
+        // `deferred`, and a Python worker holding the lock does not do this.
+        match engine.rescue.sweep_deferred(engine, q).await {
+            Ok(0) => {}
+            Ok(n) => info!(queue = %q, enqueued = n, "deferred jobs whose dependencies were met (RQ < 3.0 enqueuer race) enqueued"),
+            Err(e) => warn!(queue = %q, "sweeping deferred jobs failed: {e}"),
         }
     }
 }
@@ -178,6 +187,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     if let Some(deps) = deps.first().filter(|d| !d.is_empty()) {
         engine.release_dependents(job_id, deps, false).await;
     }
+    engine.rescue.ended(job_id);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod executor;
 pub mod heartbeat;
 pub mod maintenance;
 pub mod progress;
+pub mod rescue;
 pub mod scheduler;
 pub mod shutdown;
 pub mod slots;
@@ -62,6 +63,8 @@ pub struct Engine {
     /// Settings of the built-in tasks.
     pub task_settings: Arc<TaskSettings>,
     release_script: redis::Script,
+    /// Dependents left `deferred` by RQ < 3.0 enqueuers (see [`rescue`]).
+    pub rescue: rescue::Rescue,
 }
 
 impl Engine {
@@ -186,6 +189,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
+        rescue: rescue::Rescue::default(),
         observers,
         api,
         task_settings,
@@ -195,6 +199,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     register_births(&engine).await?;
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
+    let rescuer = tokio::spawn(rescue::run(engine.clone()));
     let sampler = metrics.as_ref().map(|(m, _)| {
         let e = engine.clone();
         let free_slots: crate::metrics::sampler::FreeSlots = Arc::new(move || {
@@ -232,6 +237,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
+    rescuer.abort();
+    rescue::flush(&engine).await;
     // A burst run ends without a signal: tell the periodic tasks to stop now rather than
     // letting maintenance sit out its 5 s grace below.
     engine.shutdown.escalate(Phase::Warm);
