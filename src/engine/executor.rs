@@ -128,6 +128,11 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             // Dependents an RQ 2.x enqueuer registers after this end read the set.
             engine.rescue.ended(&job.exec.job_id);
         }
+        if let Some(limit) = job.hash.rate_limit() {
+            // After the outcome is committed, as RQ 3.0's `release_slot`.
+            let status = ending.status_after();
+            engine.rate_limits.job_ended(&engine, &job.exec.job_id, &limit, status).await;
+        }
         engine.slots.release(job.slot);
     }
     .instrument(span)
@@ -149,7 +154,11 @@ async fn perform(
                     .ok()
                     .map(|p| p.func_name)
             });
-            return (Outcome::RefusedCallback(refused), decoded, Callbacks::default());
+            return (
+                Outcome::RefusedCallback(refused),
+                decoded,
+                Callbacks::default(),
+            );
         }
         Some(Ok(c)) => c,
         None => Callbacks::default(),
@@ -238,7 +247,11 @@ async fn run_callbacks(
 ) -> Outcome {
     let connection = Value::Str(crate::config::redact_url(&engine.cfg.redis_url));
     if let (Outcome::Returned(v), Some((spec, task))) = (&outcome, &callbacks.success) {
-        let args = vec![job_value(job, decoded, status::FINISHED), connection.clone(), v.clone()];
+        let args = vec![
+            job_value(job, decoded, status::FINISHED),
+            connection.clone(),
+            v.clone(),
+        ];
         match run_callback(engine, job, spec, task, args, cancel.clone()).await {
             HandlerEnd::Returned(_) => {}
             HandlerEnd::Raised(error) => {
@@ -279,8 +292,7 @@ async fn run_callbacks(
             }
         }
     }
-    if let (Outcome::Cancelled(Cancel::Stop), Some((spec, task))) = (&outcome, &callbacks.stopped)
-    {
+    if let (Outcome::Cancelled(Cancel::Stop), Some((spec, task))) = (&outcome, &callbacks.stopped) {
         let args = vec![job_value(job, decoded, status::STOPPED), connection];
         // A fresh receiver: the stop that ended the job must not cancel its stopped callback.
         let (_keep, rx) = watch::channel(None);
@@ -331,14 +343,6 @@ fn prepare(
     decoded.func = Some(payload.func_name.clone());
     decoded.args = payload.args.clone();
     decoded.kwargs = payload.kwargs.clone();
-    if let Some(key) = job.hash.rate_limit_key() {
-        return Err(TaskError::new(
-            "NotImplementedError",
-            format!(
-                "job uses an RQ 3.0 rate limit ({key:?}), which task-worker does not support yet"
-            ),
-        ));
-    }
     let inv = tasks::resolve(&payload.func_name, payload.args, payload.kwargs)?;
     decoded.task = Some(inv.task.name.to_string());
     tracing::Span::current().record("task", inv.task.name);

@@ -7,6 +7,8 @@
 //! * dead workers leave `rq:workers` and `rq:workers:<q>`;
 //! * jobs left `deferred` although every dependency is met (the dependency race of RQ < 3.0
 //!   enqueuers) are enqueued, once (`rq::dependents::RESCUE_SCRIPT`; outside the lock);
+//! * RQ 3.0 concurrency limits: slots whose job is no longer queued or started are freed and
+//!   waiting jobs promoted (`RateLimitRegistry.cleanup`, see `rq::rate_limit`);
 //! * ids stuck in the intermediate list for over 60 s without an execution are put back at the
 //!   front of their queue. RQ fails them ("Job was stuck in intermediate queue."); they never
 //!   started, so running them is the safe choice and loses nothing.
@@ -40,9 +42,16 @@ pub async fn run_once(engine: &Engine) {
         // `deferred`, and a Python worker holding the lock does not do this.
         match engine.rescue.sweep_deferred(engine, q).await {
             Ok(0) => {}
-            Ok(n) => info!(queue = %q, enqueued = n, "deferred jobs whose dependencies were met (RQ < 3.0 enqueuer race) enqueued"),
+            Ok(n) => {
+                info!(queue = %q, enqueued = n, "deferred jobs whose dependencies were met (RQ < 3.0 enqueuer race) enqueued")
+            }
             Err(e) => warn!(queue = %q, "sweeping deferred jobs failed: {e}"),
         }
+    }
+    // RQ runs `RateLimitRegistry.cleanup()` for every key in each queue's cleanup; once per
+    // pass does the same (its scripts are atomic and check again what they change).
+    if let Err(e) = engine.rate_limits.cleanup_all(engine).await {
+        warn!("rate limit cleanup failed: {e}");
     }
 }
 
@@ -169,6 +178,16 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         };
         lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
         p.query_async::<Vec<Vec<String>>>(&mut con).await?;
+        if let Some(limit) = hash.rate_limit() {
+            let status = match plan {
+                RetryPlan::Requeue { .. } => status::QUEUED,
+                RetryPlan::Schedule { .. } => status::SCHEDULED,
+            };
+            engine
+                .rate_limits
+                .job_ended(engine, job_id, &limit, status)
+                .await;
+        }
         info!(
             job_id,
             queue = q,
@@ -188,6 +207,12 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         engine.release_dependents(job_id, deps, false).await;
     }
     engine.rescue.ended(job_id);
+    if let Some(limit) = hash.rate_limit() {
+        engine
+            .rate_limits
+            .job_ended(engine, job_id, &limit, status::FAILED)
+            .await;
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod executor;
 pub mod heartbeat;
 pub mod maintenance;
 pub mod progress;
+pub mod rate_limits;
 pub mod rescue;
 pub mod scheduler;
 pub mod shutdown;
@@ -65,6 +66,8 @@ pub struct Engine {
     release_script: redis::Script,
     /// Dependents left `deferred` by RQ < 3.0 enqueuers (see [`rescue`]).
     pub rescue: rescue::Rescue,
+    /// RQ 3.0's concurrency limits (see [`rate_limits`]).
+    pub rate_limits: rate_limits::RateLimits,
 }
 
 impl Engine {
@@ -99,7 +102,8 @@ impl Engine {
         };
         let mut con = self.con.clone();
         for dep in dependents {
-            let ts = format_datetime(now());
+            let at = now();
+            let ts = format_datetime(at);
             let r: redis::RedisResult<i64> = self
                 .release_script
                 .arg(self.keys.prefix())
@@ -107,6 +111,7 @@ impl Engine {
                 .arg(parent)
                 .arg(parent_status)
                 .arg(&ts)
+                .arg(crate::rq::time::unix_seconds(at))
                 .invoke_async(&mut con)
                 .await;
             match r {
@@ -190,6 +195,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
         rescue: rescue::Rescue::default(),
+        rate_limits: rate_limits::RateLimits::default(),
         observers,
         api,
         task_settings,

@@ -14,7 +14,7 @@ use super::Engine;
 use crate::rq::dependents::{
     rescue_invocation, RescueMode, RESCUE_AFTER_END, RESCUE_CHUNK, RESCUE_SCRIPT,
 };
-use crate::rq::time::{format_datetime, now};
+use crate::rq::time::{format_datetime, now, unix_seconds};
 
 /// Ends remembered per sweep stage; beyond that the oldest are left to maintenance.
 const MAX_PENDING: usize = 200_000;
@@ -77,11 +77,18 @@ impl Rescue {
         let mut con = engine.con.clone();
         let mut enqueued = 0;
         for chunk in ids.chunks(RESCUE_CHUNK) {
-            let ts = format_datetime(now());
-            let r: redis::RedisResult<Vec<String>> =
-                rescue_invocation(&self.script, &engine.keys, &ts, mode, chunk)
-                    .invoke_async(&mut con)
-                    .await;
+            let at = now();
+            let ts = format_datetime(at);
+            let r: redis::RedisResult<Vec<String>> = rescue_invocation(
+                &self.script,
+                &engine.keys,
+                &ts,
+                unix_seconds(at),
+                mode,
+                chunk,
+            )
+            .invoke_async(&mut con)
+            .await;
             match r {
                 Ok(done) => {
                     for id in &done {

@@ -45,6 +45,25 @@ pub enum Ending {
     },
 }
 
+impl Ending {
+    /// The job's status once this ending is written.
+    pub fn status_after(&self) -> &'static str {
+        let planned = |plan: &RetryPlan| match plan {
+            RetryPlan::Requeue { .. } => "queued",
+            RetryPlan::Schedule { .. } => "scheduled",
+        };
+        match self {
+            Ending::Success { repeat: None, .. } => "finished",
+            Ending::Success {
+                repeat: Some(r), ..
+            } => planned(&r.plan),
+            Ending::Failure { status, .. } => status,
+            Ending::Retry { plan, .. } => planned(plan),
+            Ending::Requeue { .. } => "queued",
+        }
+    }
+}
+
 struct Request {
     exec: Execution,
     ending: Ending,

@@ -197,6 +197,19 @@ impl JobHash {
         self.nonempty_text("rate_limit_key")
     }
 
+    /// RQ 3.0's concurrency limit of the job (`Job.has_rate_limit`: a key and a non-zero
+    /// `rate_limit_concurrency`), see `rq::rate_limit`.
+    pub fn rate_limit(&self) -> Option<super::rate_limit::Limit> {
+        let key = self.rate_limit_key()?;
+        let concurrency = self
+            .nonempty_text("rate_limit_concurrency")?
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|c| *c != 0)?;
+        Some(super::rate_limit::Limit { key, concurrency })
+    }
+
     /// The callback of one kind (`on_success`, `on_failure`, `on_stopped`): RQ stores its
     /// function name in `<kind>_callback_name` and its timeout in `<kind>_callback_timeout`
     /// (`rq.defaults.CALLBACK_TIMEOUT`, 60 s, when absent).
@@ -406,7 +419,10 @@ mod tests {
             })
         );
         let f = h.callback(CallbackKind::Failure).unwrap().unwrap();
-        assert_eq!((f.name.as_str(), f.timeout), ("app.hooks.on_fail", CALLBACK_TIMEOUT));
+        assert_eq!(
+            (f.name.as_str(), f.timeout),
+            ("app.hooks.on_fail", CALLBACK_TIMEOUT)
+        );
         // A timeout without a name is no callback.
         assert_eq!(h.callback(CallbackKind::Stopped).unwrap(), None);
         let bad = hash(&[

@@ -303,21 +303,6 @@ def test_stuck_intermediate_id_is_recovered(r, run_burst):
     assert r.llen("rq:queue:ctl:intermediate") == 0
 
 
-@pytest.mark.skipif(not RQ3, reason="rate limits are new in RQ 3.0")
-def test_rate_limited_jobs_fail_clearly_and_worker_goes_on(r, run_burst):
-    from rq.rate_limit import RateLimit
-    q = Queue("ctl", connection=r)
-    limited = q.enqueue("echo", 1, rate_limit=RateLimit("k", concurrency=1))
-    held = q.enqueue("echo", 2, rate_limit=RateLimit("k", concurrency=1))
-    plain = q.enqueue("echo", 3)
-    run_burst("-q", "ctl")
-    limited.refresh()
-    assert limited.get_status() == JobStatus.FAILED
-    assert "rate limit" in limited.latest_result().exc_string
-    assert held.get_status(refresh=True) in (JobStatus.RATE_LIMITED, JobStatus.FAILED)
-    assert plain.get_status(refresh=True) == JobStatus.FINISHED
-
-
 def test_dead_workers_are_removed_from_the_registries(r, run_burst):
     # A worker that died without registering its death: its hash expired, the set entries stay.
     r.sadd("rq:workers", "rq:worker:ghost")
