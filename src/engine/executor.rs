@@ -379,8 +379,31 @@ enum HandlerEnd {
 /// Runs a handler in the job's context under `timeout` (seconds, `None` = none) and the job's
 /// cancellation.
 async fn run_handler(
-    engine: &Arc<Engine>,
+    engine: &Engine,
     job: &StartedJob,
+    task: &'static tasks::TaskSpec,
+    call: tasks::TaskCall,
+    timeout: Option<i64>,
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> HandlerEnd {
+    let target = HandlerTarget {
+        job_id: &job.exec.job_id,
+        queue: &job.exec.queue,
+        meta: job.hash.meta(),
+    };
+    run_handler_for(engine, target, task, call, timeout, cancel).await
+}
+
+/// The job a handler runs for.
+struct HandlerTarget<'a> {
+    job_id: &'a str,
+    queue: &'a str,
+    meta: Option<&'a [u8]>,
+}
+
+async fn run_handler_for(
+    engine: &Engine,
+    target: HandlerTarget<'_>,
     task: &'static tasks::TaskSpec,
     call: tasks::TaskCall,
     timeout: Option<i64>,
@@ -388,12 +411,12 @@ async fn run_handler(
 ) -> HandlerEnd {
     let progress = MetaProgress::new(
         engine.con.clone(),
-        engine.keys.job(&job.exec.job_id),
+        engine.keys.job(target.job_id),
         engine.cfg.serializer,
-        job.hash.meta(),
+        target.meta,
     );
     let (cancel_task, cancellation) = Cancellation::new();
-    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, Some(Arc::new(progress)))
+    let ctx = TaskContext::new(target.job_id, target.queue, Some(Arc::new(progress)))
         .with_api(engine.api.clone())
         .with_settings(engine.task_settings.clone())
         .with_cancellation(cancellation);
@@ -427,6 +450,75 @@ async fn run_handler(
     let _ = cancel_task.send(true);
     scratch.remove().await;
     end
+}
+
+/// The failure callback of a job failed or retried as abandoned by maintenance, run before
+/// that is recorded, as RQ's `StartedJobRegistry.cleanup` does: `on_failure(job, connection,
+/// AbandonedJobError, AbandonedJobError(), traceback)`. What it raises is logged (RQ 3.0); a
+/// callback that is not a registered task is named in a warning (the job's function ran
+/// already, so there is nothing to refuse).
+pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: &str) {
+    let spec = match hash.callback(CallbackKind::Failure) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return,
+        Err(e) => {
+            warn!(job_id = %hash.id, "failure callback of an abandoned job not run: {e}");
+            return;
+        }
+    };
+    let task = match tasks::resolve_callback(spec.kind.argument(), &spec.name) {
+        Ok(task) => task,
+        Err(e) => {
+            warn!(job_id = %hash.id, callback = %spec.name, "failure callback of an abandoned job not run: {e}");
+            return;
+        }
+    };
+    let s = |v: &str| Value::Str(v.to_string());
+    let func = hash.data().and_then(|d| {
+        codec::decode_data(d, engine.cfg.serializer, &engine.limits)
+            .ok()
+            .map(|p| p.func_name)
+    });
+    let job = Value::Dict(vec![
+        (s("id"), s(&hash.id)),
+        (s("origin"), s(queue)),
+        (
+            s("func_name"),
+            func.as_deref().map(s).unwrap_or(Value::None),
+        ),
+        (s("status"), s(status::STARTED)),
+        (
+            s("worker_name"),
+            hash.text("worker_name")
+                .as_deref()
+                .map(s)
+                .unwrap_or(Value::None),
+        ),
+    ]);
+    let error = TaskError::new("rq.exceptions.AbandonedJobError", "");
+    let args = vec![
+        job,
+        Value::Str(crate::config::redact_url(&engine.cfg.redis_url)),
+        s(&error.exc_type),
+        s(&error.message),
+        s(&exc_string(&spec.name, &error)),
+    ];
+    info!(job_id = %hash.id, callback = %spec.name, timeout_s = spec.timeout, "running on_failure callback of an abandoned job");
+    let (_keep, rx) = watch::channel(None);
+    let target = HandlerTarget {
+        job_id: &hash.id,
+        queue,
+        meta: hash.meta(),
+    };
+    let call = tasks::TaskCall {
+        args,
+        kwargs: Vec::new(),
+    };
+    if let HandlerEnd::Raised(e) =
+        run_handler_for(engine, target, task, call, Some(spec.timeout), rx).await
+    {
+        warn!(job_id = %hash.id, callback = %spec.name, "on_failure callback of an abandoned job raised (logged, as RQ 3.0 does): {e}");
+    }
 }
 
 /// Calls the handler and awaits it with panics contained: a panic (while the future is built

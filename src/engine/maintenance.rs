@@ -156,6 +156,8 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         p.query_async::<()>(&mut con).await?;
         return Ok(());
     }
+    // RQ runs the failure callback before it retries or fails the job.
+    super::executor::abandoned_failure_callback(engine, &hash, q).await;
     let settings = hash.settings().unwrap_or_default();
     let abandoned = lifecycle::Abandoned {
         queue: q,

@@ -105,3 +105,22 @@ def test_unknown_callbacks_fail_the_job_before_it_runs(r, run_burst):
         assert len(job.results()) == 1
     # Not retried: another attempt could not run it either.
     assert jobs["on_failure"].retries_left == 2
+
+
+def test_failure_callback_of_an_abandoned_job_runs_in_maintenance(r, start_worker, run_burst):
+    q = Queue("cb", connection=r)
+    victim = start_worker("-q", "cb", "-n", "CBVICTIM", "-c", "2")
+    ok = q.enqueue("sleep", 60, on_failure="noop")
+    raising = q.enqueue("sleep", 60, on_failure="fail")
+    for j in (ok, raising):
+        wait_until(lambda: j.get_status(refresh=True) == JobStatus.STARTED, what="job start")
+    victim.signal(signal.SIGKILL)
+    victim.wait()
+    for member in r.zrange("rq:wip:cb", 0, -1):
+        r.zadd("rq:wip:cb", {member: 1000}, xx=True)
+    proc = run_burst("-q", "cb")  # maintenance at start
+    assert proc.stderr.count("running on_failure callback of an abandoned job") == 2
+    assert "on_failure callback of an abandoned job raised" in proc.stderr
+    for j in (ok, raising):
+        assert j.get_status(refresh=True) == JobStatus.FAILED
+        assert "AbandonedJobError" in j.latest_result().exc_string
