@@ -125,8 +125,11 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
                 let finished = matches!(ending, Ending::Success { .. });
                 engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
             }
-            // Dependents an RQ 2.x enqueuer registers after this end read the set.
-            engine.rescue.ended(&job.exec.job_id);
+            // Dependents an RQ 2.x enqueuer registers after this end read the set (only a
+            // failure can leave one behind, see `rescue`).
+            if ending.status_after() == status::FAILED {
+                engine.rescue.failed(&job.exec.job_id);
+            }
         }
         if let Some(limit) = job.hash.rate_limit() {
             // After the outcome is committed, as RQ 3.0's `release_slot`.

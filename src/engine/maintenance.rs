@@ -208,7 +208,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     if let Some(deps) = deps.first().filter(|d| !d.is_empty()) {
         engine.release_dependents(job_id, deps, false).await;
     }
-    engine.rescue.ended(job_id);
+    engine.rescue.failed(job_id);
     if let Some(limit) = hash.rate_limit() {
         engine
             .rate_limits

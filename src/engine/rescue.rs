@@ -1,10 +1,16 @@
 //! Dependents left `deferred` by the dependency race of RQ < 3.0 enqueuers (see
-//! `rq::dependents::RESCUE_SCRIPT`): each job's dependents set is swept again a few times after
-//! its end, and maintenance sweeps every `rq:deferred:<q>` registry. Both go through the same
-//! atomic script, which enqueues a job only while it is still `deferred`: never twice.
+//! `rq::dependents::RESCUE_SCRIPT`): the dependents set of each job that failed is swept again a
+//! few times after its end, and maintenance sweeps every `rq:deferred:<q>` registry. Both go
+//! through the same atomic script, which enqueues a job only while it is still `deferred`: never
+//! twice.
+//!
+//! Only a failure leaves such a job behind: RQ 2.x's `setup_dependencies` reads the parent's
+//! status under `WATCH` and defers unless it is `finished`, so a parent that finishes meanwhile
+//! aborts the transaction and the retry enqueues the job; one that failed makes the retry defer
+//! it (also with `allow_failure=True`) after the parent's end has read its dependents.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -16,15 +22,19 @@ use crate::rq::dependents::{
 };
 use crate::rq::time::{format_datetime, now, unix_seconds};
 
-/// Ends remembered per sweep stage; beyond that the oldest are left to maintenance.
-const MAX_PENDING: usize = 200_000;
+/// Ends remembered per sweep stage (the ids are shared between stages); beyond that the oldest
+/// are left to maintenance. Bounds the memory at high throughput to well under 2 MB.
+const MAX_PENDING: usize = 20_000;
 /// How often due sweeps are sent.
 const TICK: Duration = Duration::from_millis(500);
+
+/// Failed jobs of one sweep stage, in order of their end.
+type Pending = VecDeque<(Instant, Arc<str>)>;
 
 pub struct Rescue {
     script: redis::Script,
     /// One queue per delay of `RESCUE_AFTER_END`, each in order of end time.
-    pending: Vec<Mutex<VecDeque<(Instant, String)>>>,
+    pending: Vec<Mutex<Pending>>,
 }
 
 impl Default for Rescue {
@@ -40,15 +50,16 @@ impl Default for Rescue {
 }
 
 impl Rescue {
-    /// A job ended for good (finished, failed, stopped): sweep its dependents set later.
-    pub fn ended(&self, job_id: &str) {
+    /// A job ended `failed` for good: sweep its dependents set later.
+    pub fn failed(&self, job_id: &str) {
         let at = Instant::now();
+        let id: Arc<str> = Arc::from(job_id);
         for q in &self.pending {
             let mut q = q.lock().unwrap_or_else(|p| p.into_inner());
             if q.len() >= MAX_PENDING {
                 q.pop_front();
             }
-            q.push_back((at, job_id.to_string()));
+            q.push_back((at, id.clone()));
         }
     }
 
@@ -63,7 +74,7 @@ impl Rescue {
                     break;
                 }
                 if let Some((_, id)) = q.pop_front() {
-                    out.push(id);
+                    out.push(id.to_string());
                 }
             }
         }

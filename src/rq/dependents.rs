@@ -142,7 +142,7 @@ pub enum RescueMode {
 /// Most ids handed to one [`RESCUE_SCRIPT`] call (each call blocks Redis while it runs).
 pub const RESCUE_CHUNK: usize = 200;
 
-/// How long after a job's end its dependents set is swept again, for dependents that an RQ
+/// How long after a job's failure its dependents set is swept again, for dependents that an RQ
 /// 2.x enqueuer registered after the end read the set (the enqueuer's retry after a `WATCH`
 /// abort takes milliseconds; a slow or distant enqueuer longer). Maintenance covers the rest.
 pub const RESCUE_AFTER_END: [std::time::Duration; 3] = [
