@@ -98,7 +98,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
                 warn!(func = %func, duration_ms, outcome = "requeued", "job unfinished at shutdown; put back at the front of its queue")
             }
         }
-        let dependents = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        let written = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        let dependents = written.dependents;
         let (kind, error) = match &ending {
             Ending::Success { .. } => (EndKind::Finished, None),
             Ending::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
@@ -131,8 +132,10 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
                 engine.rescue.failed(&job.exec.job_id);
             }
         }
-        if let Some(limit) = job.hash.rate_limit() {
-            // After the outcome is committed, as RQ 3.0's `release_slot`.
+        if let (true, Some(limit)) = (written.applied, job.hash.rate_limit()) {
+            // After the outcome is committed, as RQ 3.0's `release_slot`. Not for an end that
+            // was not applied: the job may be queued again, holding its slot (a lost reply
+            // leaves the slot to maintenance, which frees it as stale).
             let status = ending.status_after();
             engine.rate_limits.job_ended(&engine, &job.exec.job_id, &limit, status).await;
         }
