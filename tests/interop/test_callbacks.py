@@ -5,6 +5,8 @@ before the job's function runs. Never dropped silently. Runs against RQ 2.0.0, 2
 import signal
 import time
 
+import pytest
+
 from rq import Callback, Queue, Retry
 from rq.command import send_stop_job_command
 from rq.job import JobStatus
@@ -12,6 +14,9 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 
 from conftest import wait_until
+
+# The string and function forms are deprecated in RQ 3.0 but still what many callers pass.
+pytestmark = pytest.mark.filterwarnings("ignore:Passing a string or function:DeprecationWarning")
 
 
 def last_line(job):
