@@ -53,7 +53,6 @@ for _, id in ipairs(ids) do
     if t and t > 0 then redis.call('EXPIRE', job, t) end
     local front = h[3] == '1' or (h[4] == '1' and h[5] and h[5] ~= '')
     local rl_key, rl_conc = rl_of(job)
-    redis.call('ZREM', KEYS[1], id)
     if rl_key then
       rl_enqueue(ARGV[6], id, rl_key, rl_conc, front, tonumber(ARGV[1]), ARGV[2])
     else
