@@ -103,11 +103,17 @@ pub async fn resume(args: ResumeArgs) -> CliResult {
 /// hash has none (`_prepare_for_queue` applies the queue default); the key's `ttl` is applied
 /// again like `job.cleanup(ttl)`; the id goes to the tail of `rq:queue:<origin>`.
 ///
-/// KEYS: `[failed registry, job hash]`; ARGV: `[job id, prefix, now, zlib(''), default timeout]`.
+/// A job with an RQ 3.0 concurrency limit reacquires a slot through the limiter instead
+/// (`_enqueue_rate_limited_job`, see `rq::rate_limit`), as RQ 3.0's requeue does.
+///
+/// KEYS: `[failed registry, job hash]`; ARGV: `[job id, prefix, now, zlib(''), default timeout,
+/// now_unix]`.
 /// Returns 1 when requeued, 0 when the job is not in that registry, -1 when its hash is gone
 /// and -2 when the hash has no origin; in those cases nothing changes (Python's `Job.fetch`
 /// fails before its `ZREM` too).
-pub const REQUEUE_SCRIPT: &str = r#"
+pub const REQUEUE_SCRIPT: &str = concat!(
+    crate::rq::rate_limit::rl_lua!(),
+    r#"
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local origin = redis.call('HGET', KEYS[2], 'origin')
 if not origin or origin == '' then return -2 end
@@ -123,9 +129,16 @@ if ttl and ttl > 0 then
   redis.call('EXPIRE', ARGV[2] .. ':job:' .. ARGV[1] .. ':dependents', ttl)
   redis.call('EXPIRE', ARGV[2] .. ':job::' .. ARGV[1] .. ':dependencies', ttl)
 end
+local rl_key, rl_conc = rl_of(KEYS[2])
+if rl_key then
+  redis.call('HSET', KEYS[2], 'enqueue_at_front', '0')
+  rl_enqueue(ARGV[2], ARGV[1], rl_key, rl_conc, false, tonumber(ARGV[6]), ARGV[3])
+  return 1
+end
 redis.call('RPUSH', ARGV[2] .. ':queue:' .. origin, ARGV[1])
 return 1
-"#;
+"#
+);
 
 /// Why a job was not requeued.
 fn refusal(code: i64, registry_queue: &str) -> String {
@@ -224,14 +237,16 @@ async fn requeue_one(
     id: &str,
     empty_exc: &[u8],
 ) -> redis::RedisResult<i64> {
+    let at = now();
     script
         .key(keys.failed(queue))
         .key(keys.job(id))
         .arg(id)
         .arg(keys.prefix())
-        .arg(format_datetime(now()))
+        .arg(format_datetime(at))
         .arg(empty_exc)
         .arg(DEFAULT_JOB_TIMEOUT)
+        .arg(crate::rq::time::unix_seconds(at))
         .invoke_async(con)
         .await
 }

@@ -42,6 +42,8 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let shutdown = engine.shutdown.clone();
     let mut con = engine.con.clone();
     let mut suspended = false;
+    // Slots whose hash says `suspended` while the queues are suspended.
+    let mut shown_suspended: std::collections::HashSet<String> = Default::default();
     let mut delay = Duration::from_millis(100);
     // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
     set_idle_state(&engine, "idle").await;
@@ -89,10 +91,26 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                 }
                 if !suspended {
                     info!("suspended: not taking jobs until `rq resume`");
-                    set_idle_state(&engine, "suspended").await;
+                    shown_suspended.clear();
                     suspended = true;
                 }
-                shutdown.wait_timeout(Duration::from_secs(1)).await;
+                // Like RQ's `check_for_suspension`, which a Python worker reaches once its
+                // current job is done: every slot without a job shows `suspended`, including
+                // one whose job ended meanwhile (its end wrote `idle`).
+                let newly: Vec<String> = engine
+                    .slots
+                    .idle_names()
+                    .into_iter()
+                    .filter(|n| !shown_suspended.contains(n))
+                    .collect();
+                if !newly.is_empty() {
+                    set_state_of(&engine, &newly, "suspended").await;
+                    shown_suspended.extend(newly);
+                }
+                tokio::select! {
+                    _ = engine.slots.freed() => {}
+                    _ = shutdown.wait_timeout(Duration::from_secs(1)) => {}
+                }
             }
             Taken::Jobs(jobs, unreadable) => {
                 if suspended {
@@ -131,9 +149,17 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
 
 /// Sets `state` on every slot that is not running a job.
 async fn set_idle_state(engine: &Engine, state: &str) {
+    set_state_of(engine, &engine.slots.idle_names(), state).await;
+}
+
+/// Sets `state` on the named slots.
+async fn set_state_of(engine: &Engine, names: &[String], state: &str) {
+    if names.is_empty() {
+        return;
+    }
     let mut p = redis::pipe();
-    for name in engine.slots.idle_names() {
-        lifecycle::set_state(&mut p, &engine.keys, &name, state);
+    for name in names {
+        lifecycle::set_state(&mut p, &engine.keys, name, state);
     }
     let mut con = engine.con.clone();
     if let Err(e) = p.query_async::<()>(&mut con).await {

@@ -13,7 +13,7 @@ use super::slots::Cancel;
 use super::writer::Ending;
 use super::Engine;
 use crate::rq::codec;
-use crate::rq::job::{status, JobHash, JobSettings};
+use crate::rq::job::{status, CallbackKind, CallbackSpec, JobHash, JobSettings};
 use crate::rq::lifecycle::{repeat_interval, retry_interval, Execution, Repeat, RetryPlan};
 use crate::tasks::{self, Cancellation, TaskContext, TaskError};
 use crate::value::Value;
@@ -47,6 +47,8 @@ enum Outcome {
     },
     /// The job could not even be started (bad hash, bad data, unknown function).
     Refused(TaskError),
+    /// A callback names no registered task: refused before the function runs, no callback runs.
+    RefusedCallback(TaskError),
     Cancelled(Cancel),
 }
 
@@ -72,7 +74,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
     let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker, task = tracing::field::Empty);
     async move {
         let started = std::time::Instant::now();
-        let (outcome, decoded) = perform(&engine, &job, cancel).await;
+        let (outcome, decoded, callbacks) = perform(&engine, &job, cancel.clone()).await;
+        let outcome = run_callbacks(&engine, &job, outcome, &callbacks, &decoded, cancel).await;
         let func = decoded.func.clone().unwrap_or_else(|| "?".to_string());
         let return_value = match &outcome {
             Outcome::Returned(v) => Some(v.clone()),
@@ -95,7 +98,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
                 warn!(func = %func, duration_ms, outcome = "requeued", "job unfinished at shutdown; put back at the front of its queue")
             }
         }
-        let dependents = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        let written = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        let dependents = written.dependents;
         let (kind, error) = match &ending {
             Ending::Success { .. } => (EndKind::Finished, None),
             Ending::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
@@ -118,9 +122,23 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         for o in &engine.observers {
             o.job_ended(&ev);
         }
-        if !dependents.is_empty() && !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
-            let finished = matches!(ending, Ending::Success { .. });
-            engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
+        if !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
+            if !dependents.is_empty() {
+                let finished = matches!(ending, Ending::Success { .. });
+                engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
+            }
+            // Dependents an RQ 2.x enqueuer registers after this end read the set (only a
+            // failure can leave one behind, see `rescue`).
+            if ending.status_after() == status::FAILED {
+                engine.rescue.failed(&job.exec.job_id);
+            }
+        }
+        if let (true, Some(limit)) = (written.applied, job.hash.rate_limit()) {
+            // After the outcome is committed, as RQ 3.0's `release_slot`. Not for an end that
+            // was not applied: the job may be queued again, holding its slot (a lost reply
+            // leaves the slot to maintenance, which frees it as stale).
+            let status = ending.status_after();
+            engine.rate_limits.job_ended(&engine, &job.exec.job_id, &limit, status).await;
         }
         engine.slots.release(job.slot);
     }
@@ -133,8 +151,25 @@ async fn perform(
     engine: &Arc<Engine>,
     job: &StartedJob,
     cancel: watch::Receiver<Option<Cancel>>,
-) -> (Outcome, Decoded) {
+) -> (Outcome, Decoded, Callbacks) {
     let mut decoded = Decoded::default();
+    let callbacks = match job.settings.is_ok().then(|| callbacks_of(&job.hash)) {
+        Some(Err(refused)) => {
+            // Logged, recorded as the job's failure, and no callback runs.
+            decoded.func = job.hash.data().and_then(|d| {
+                codec::decode_data(d, engine.cfg.serializer, &engine.limits)
+                    .ok()
+                    .map(|p| p.func_name)
+            });
+            return (
+                Outcome::RefusedCallback(refused),
+                decoded,
+                Callbacks::default(),
+            );
+        }
+        Some(Ok(c)) => c,
+        None => Callbacks::default(),
+    };
     let prepared = prepare(engine, job, &mut decoded);
     let ev = JobStarted {
         exec: &job.exec,
@@ -151,7 +186,148 @@ async fn perform(
         Ok(inv) => execute(engine, job, inv, cancel).await,
         Err(e) => Outcome::Refused(e),
     };
-    (outcome, decoded)
+    (outcome, decoded, callbacks)
+}
+
+/// A job's callbacks, each resolved to a registered task.
+#[derive(Default)]
+struct Callbacks {
+    success: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
+    failure: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
+    stopped: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
+}
+
+/// Reads and resolves the callbacks; the first one that is not a registered task (or has an
+/// invalid timeout) refuses the job.
+fn callbacks_of(hash: &JobHash) -> Result<Callbacks, TaskError> {
+    let mut out = Callbacks::default();
+    for kind in CallbackKind::ALL {
+        let Some(spec) = hash
+            .callback(kind)
+            .map_err(|e| TaskError::value_error(e.to_string()))?
+        else {
+            continue;
+        };
+        let task = tasks::resolve_callback(kind.argument(), &spec.name)?;
+        let slot = match kind {
+            CallbackKind::Success => &mut out.success,
+            CallbackKind::Failure => &mut out.failure,
+            CallbackKind::Stopped => &mut out.stopped,
+        };
+        *slot = Some((spec, task));
+    }
+    Ok(out)
+}
+
+/// The first argument a callback gets, RQ's `job`: what a Rust handler can use of it.
+fn job_value(job: &StartedJob, decoded: &Decoded, status: &str) -> Value {
+    let s = |v: &str| Value::Str(v.to_string());
+    Value::Dict(vec![
+        (s("id"), s(&job.exec.job_id)),
+        (s("origin"), s(&job.exec.queue)),
+        (
+            s("func_name"),
+            decoded.func.as_deref().map(s).unwrap_or(Value::None),
+        ),
+        (s("status"), s(status)),
+        (s("worker_name"), s(&job.exec.worker)),
+    ])
+}
+
+/// Runs the callbacks RQ's worker runs after the job (`rq.callbacks` / `Job.execute_*_callback`):
+/// * `on_success(job, connection, result)` once the function returned; if it raises (or
+///   exceeds its timeout) the job fails with that exception instead, as in RQ, and goes on
+///   to the failure callback;
+/// * `on_failure(job, connection, type, value, traceback)` after an exception (also a
+///   timeout); an exception it raises replaces the job's in the recorded failure;
+/// * `on_stopped(job, connection)` after a stop command; what it raises is logged only.
+///
+/// Each runs under its own timeout (`<kind>_callback_timeout`, 60 s by default). `connection`
+/// is the Redis URL with its password hidden (a handler reaches Redis through its context).
+async fn run_callbacks(
+    engine: &Arc<Engine>,
+    job: &StartedJob,
+    mut outcome: Outcome,
+    callbacks: &Callbacks,
+    decoded: &Decoded,
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> Outcome {
+    let connection = Value::Str(crate::config::redact_url(&engine.cfg.redis_url));
+    if let (Outcome::Returned(v), Some((spec, task))) = (&outcome, &callbacks.success) {
+        let args = vec![
+            job_value(job, decoded, status::FINISHED),
+            connection.clone(),
+            v.clone(),
+        ];
+        match run_callback(engine, job, spec, task, args, cancel.clone()).await {
+            HandlerEnd::Returned(_) => {}
+            HandlerEnd::Raised(error) => {
+                outcome = Outcome::Raised {
+                    error,
+                    task: spec.name.clone(),
+                }
+            }
+            HandlerEnd::Cancelled(why) => return Outcome::Cancelled(why),
+        }
+    }
+    if let Some((spec, task)) = &callbacks.failure {
+        let failed = match &outcome {
+            Outcome::Raised { error, task } => Some((error.clone(), task.clone())),
+            Outcome::Refused(error) => Some((
+                error.clone(),
+                decoded.func.clone().unwrap_or_else(|| "?".into()),
+            )),
+            _ => None,
+        };
+        if let Some((error, where_)) = failed {
+            let args = vec![
+                job_value(job, decoded, status::FAILED),
+                connection.clone(),
+                Value::Str(error.exc_type.clone()),
+                Value::Str(error.message.clone()),
+                Value::Str(exc_string(&where_, &error)),
+            ];
+            match run_callback(engine, job, spec, task, args, cancel.clone()).await {
+                HandlerEnd::Returned(_) => {}
+                HandlerEnd::Raised(error) => {
+                    outcome = Outcome::Raised {
+                        error,
+                        task: spec.name.clone(),
+                    }
+                }
+                HandlerEnd::Cancelled(why) => return Outcome::Cancelled(why),
+            }
+        }
+    }
+    if let (Outcome::Cancelled(Cancel::Stop), Some((spec, task))) = (&outcome, &callbacks.stopped) {
+        let args = vec![job_value(job, decoded, status::STOPPED), connection];
+        // A fresh receiver: the stop that ended the job must not cancel its stopped callback.
+        let (_keep, rx) = watch::channel(None);
+        if let HandlerEnd::Raised(e) = run_callback(engine, job, spec, task, args, rx).await {
+            warn!(callback = %spec.name, "on_stopped callback raised (ignored, as RQ does): {e}");
+        }
+    }
+    outcome
+}
+
+async fn run_callback(
+    engine: &Arc<Engine>,
+    job: &StartedJob,
+    spec: &CallbackSpec,
+    task: &'static tasks::TaskSpec,
+    args: Vec<Value>,
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> HandlerEnd {
+    info!(callback = %spec.name, timeout_s = spec.timeout, "running {} callback", spec.kind.argument());
+    let call = tasks::TaskCall {
+        args,
+        kwargs: Vec::new(),
+    };
+    let end = run_handler(engine, job, task, call, Some(spec.timeout), cancel).await;
+    if let HandlerEnd::Raised(e) = &end {
+        warn!(callback = %spec.name, "{} callback failed: {e}", spec.kind.argument());
+    }
+    end
 }
 
 /// Checks the hash, decodes the data and resolves the handler.
@@ -174,14 +350,6 @@ fn prepare(
     decoded.func = Some(payload.func_name.clone());
     decoded.args = payload.args.clone();
     decoded.kwargs = payload.kwargs.clone();
-    if let Some(key) = job.hash.rate_limit_key() {
-        return Err(TaskError::new(
-            "NotImplementedError",
-            format!(
-                "job uses an RQ 3.0 rate limit ({key:?}), which task-worker does not support yet"
-            ),
-        ));
-    }
     let inv = tasks::resolve(&payload.func_name, payload.args, payload.kwargs)?;
     decoded.task = Some(inv.task.name.to_string());
     tracing::Span::current().record("task", inv.task.name);
@@ -193,26 +361,77 @@ async fn execute(
     engine: &Arc<Engine>,
     job: &StartedJob,
     inv: tasks::Invocation,
-    mut cancel: watch::Receiver<Option<Cancel>>,
+    cancel: watch::Receiver<Option<Cancel>>,
 ) -> Outcome {
     let task_name = inv.task.name.to_string();
     info!(task = %task_name, "job started");
+    match run_handler(engine, job, inv.task, inv.call, job.timeout, cancel).await {
+        HandlerEnd::Returned(v) => Outcome::Returned(v),
+        HandlerEnd::Raised(error) => Outcome::Raised {
+            error,
+            task: task_name,
+        },
+        HandlerEnd::Cancelled(why) => Outcome::Cancelled(why),
+    }
+}
+
+/// How one handler run (the job's function or a callback) ended.
+enum HandlerEnd {
+    Returned(Value),
+    /// Raised, or exceeded its timeout (`JobTimeoutException`).
+    Raised(TaskError),
+    Cancelled(Cancel),
+}
+
+/// Runs a handler in the job's context under `timeout` (seconds, `None` = none) and the job's
+/// cancellation.
+async fn run_handler(
+    engine: &Engine,
+    job: &StartedJob,
+    task: &'static tasks::TaskSpec,
+    call: tasks::TaskCall,
+    timeout: Option<i64>,
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> HandlerEnd {
+    let target = HandlerTarget {
+        job_id: &job.exec.job_id,
+        queue: &job.exec.queue,
+        meta: job.hash.meta(),
+    };
+    run_handler_for(engine, target, task, call, timeout, cancel).await
+}
+
+/// The job a handler runs for.
+struct HandlerTarget<'a> {
+    job_id: &'a str,
+    queue: &'a str,
+    meta: Option<&'a [u8]>,
+}
+
+async fn run_handler_for(
+    engine: &Engine,
+    target: HandlerTarget<'_>,
+    task: &'static tasks::TaskSpec,
+    call: tasks::TaskCall,
+    timeout: Option<i64>,
+    mut cancel: watch::Receiver<Option<Cancel>>,
+) -> HandlerEnd {
     let progress = MetaProgress::new(
         engine.con.clone(),
-        engine.keys.job(&job.exec.job_id),
+        engine.keys.job(target.job_id),
         engine.cfg.serializer,
-        job.hash.meta(),
+        target.meta,
     );
     let (cancel_task, cancellation) = Cancellation::new();
-    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, Some(Arc::new(progress)))
+    let ctx = TaskContext::new(target.job_id, target.queue, Some(Arc::new(progress)))
         .with_api(engine.api.clone())
         .with_settings(engine.task_settings.clone())
         .with_cancellation(cancellation);
     // Removes the job's scratch directory however the handler ends (also when it is dropped).
     let scratch = ctx.scratch_guard();
-    let handler = contained(inv.task.handler, inv.call, ctx);
+    let handler = contained(task.handler, call, ctx);
     let limit = async {
-        match job.timeout {
+        match timeout {
             Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
             None => std::future::pending().await,
         }
@@ -226,18 +445,87 @@ async fn execute(
     };
     // Dropping the handler future cancels it (and kills child processes it spawned with
     // `kill_on_drop`); the slot is free as soon as the end is written.
-    let outcome = tokio::select! {
+    let end = tokio::select! {
         r = handler => match r {
-            Ok(v) => Outcome::Returned(v),
-            Err(error) => Outcome::Raised { error, task: task_name },
+            Ok(v) => HandlerEnd::Returned(v),
+            Err(error) => HandlerEnd::Raised(error),
         },
-        _ = limit => Outcome::Raised { error: timeout_error(job.timeout.unwrap_or(0)), task: task_name },
-        why = cancelled => Outcome::Cancelled(why),
+        _ = limit => HandlerEnd::Raised(timeout_error(timeout.unwrap_or(0))),
+        why = cancelled => HandlerEnd::Cancelled(why),
     };
     // The handler future is gone: tell work it left behind, then remove its scratch directory.
     let _ = cancel_task.send(true);
     scratch.remove().await;
-    outcome
+    end
+}
+
+/// The failure callback of a job failed or retried as abandoned by maintenance, run before
+/// that is recorded, as RQ's `StartedJobRegistry.cleanup` does: `on_failure(job, connection,
+/// AbandonedJobError, AbandonedJobError(), traceback)`. What it raises is logged (RQ 3.0); a
+/// callback that is not a registered task is named in a warning (the job's function ran
+/// already, so there is nothing to refuse).
+pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: &str) {
+    let spec = match hash.callback(CallbackKind::Failure) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return,
+        Err(e) => {
+            warn!(job_id = %hash.id, "failure callback of an abandoned job not run: {e}");
+            return;
+        }
+    };
+    let task = match tasks::resolve_callback(spec.kind.argument(), &spec.name) {
+        Ok(task) => task,
+        Err(e) => {
+            warn!(job_id = %hash.id, callback = %spec.name, "failure callback of an abandoned job not run: {e}");
+            return;
+        }
+    };
+    let s = |v: &str| Value::Str(v.to_string());
+    let func = hash.data().and_then(|d| {
+        codec::decode_data(d, engine.cfg.serializer, &engine.limits)
+            .ok()
+            .map(|p| p.func_name)
+    });
+    let job = Value::Dict(vec![
+        (s("id"), s(&hash.id)),
+        (s("origin"), s(queue)),
+        (
+            s("func_name"),
+            func.as_deref().map(s).unwrap_or(Value::None),
+        ),
+        (s("status"), s(status::STARTED)),
+        (
+            s("worker_name"),
+            hash.text("worker_name")
+                .as_deref()
+                .map(s)
+                .unwrap_or(Value::None),
+        ),
+    ]);
+    let error = TaskError::new("rq.exceptions.AbandonedJobError", "");
+    let args = vec![
+        job,
+        Value::Str(crate::config::redact_url(&engine.cfg.redis_url)),
+        s(&error.exc_type),
+        s(&error.message),
+        s(&exc_string(&spec.name, &error)),
+    ];
+    info!(job_id = %hash.id, callback = %spec.name, timeout_s = spec.timeout, "running on_failure callback of an abandoned job");
+    let (_keep, rx) = watch::channel(None);
+    let target = HandlerTarget {
+        job_id: &hash.id,
+        queue,
+        meta: hash.meta(),
+    };
+    let call = tasks::TaskCall {
+        args,
+        kwargs: Vec::new(),
+    };
+    if let HandlerEnd::Raised(e) =
+        run_handler_for(engine, target, task, call, Some(spec.timeout), rx).await
+    {
+        warn!(job_id = %hash.id, callback = %spec.name, "on_failure callback of an abandoned job raised (logged, as RQ 3.0 does): {e}");
+    }
 }
 
 /// Calls the handler and awaits it with panics contained: a panic (while the future is built
@@ -288,6 +576,8 @@ fn repeat_plan(hash: &JobHash) -> Option<Repeat> {
 /// Turns an outcome into the job's ending, applying RQ's retry rules (§6.8).
 fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Ending {
     let settings = job.settings.clone().unwrap_or_default();
+    // A callback task-worker cannot run ends the job for good: another attempt would not help.
+    let retryable = !matches!(outcome, Outcome::RefusedCallback(_));
     let (exc, stopped) = match outcome {
         Outcome::Returned(v) => {
             return Ending::Success {
@@ -297,7 +587,7 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
             }
         }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),
-        Outcome::Refused(error) => (exc_string(func, &error), false),
+        Outcome::Refused(error) | Outcome::RefusedCallback(error) => (exc_string(func, &error), false),
         // RQ's own texts (§9.2).
         Outcome::Cancelled(Cancel::Stop) => (
             "Job stopped by user, work-horse terminated.".to_string(),
@@ -330,7 +620,7 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
         ),
     };
     let retries_left = settings.retries_left.unwrap_or(0);
-    if !stopped && retries_left > 0 {
+    if !stopped && retryable && retries_left > 0 {
         let intervals = settings.retry_intervals.clone().unwrap_or_default();
         let interval = retry_interval(&intervals, retries_left);
         let plan = if interval > 0 {

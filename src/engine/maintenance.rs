@@ -5,6 +5,10 @@
 //!   retries left, else failed with RQ's AbandonedJobError text; like RQ 3.0, only jobs whose
 //!   status is still `started` are touched;
 //! * dead workers leave `rq:workers` and `rq:workers:<q>`;
+//! * jobs left `deferred` although every dependency is met (the dependency race of RQ < 3.0
+//!   enqueuers) are enqueued, once (`rq::dependents::RESCUE_SCRIPT`; outside the lock);
+//! * RQ 3.0 concurrency limits: slots whose job is no longer queued or started are freed and
+//!   waiting jobs promoted (`RateLimitRegistry.cleanup`, see `rq::rate_limit`);
 //! * ids stuck in the intermediate list for over 60 s without an execution are put back at the
 //!   front of their queue. RQ fails them ("Job was stuck in intermediate queue."); they never
 //!   started, so running them is the safe choice and loses nothing.
@@ -34,6 +38,20 @@ pub async fn run_once(engine: &Engine) {
         if let Err(e) = clean_queue(engine, q).await {
             warn!(queue = %q, "maintenance failed: {e}");
         }
+        // Outside the lock: the script is atomic and enqueues a job only while it is
+        // `deferred`, and a Python worker holding the lock does not do this.
+        match engine.rescue.sweep_deferred(engine, q).await {
+            Ok(0) => {}
+            Ok(n) => {
+                info!(queue = %q, enqueued = n, "deferred jobs whose dependencies were met (RQ < 3.0 enqueuer race) enqueued")
+            }
+            Err(e) => warn!(queue = %q, "sweeping deferred jobs failed: {e}"),
+        }
+    }
+    // RQ runs `RateLimitRegistry.cleanup()` for every key in each queue's cleanup; once per
+    // pass does the same (its scripts are atomic and check again what they change).
+    if let Err(e) = engine.rate_limits.cleanup_all(engine).await {
+        warn!("rate limit cleanup failed: {e}");
     }
 }
 
@@ -138,6 +156,8 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         p.query_async::<()>(&mut con).await?;
         return Ok(());
     }
+    // RQ runs the failure callback before it retries or fails the job.
+    super::executor::abandoned_failure_callback(engine, &hash, q).await;
     let settings = hash.settings().unwrap_or_default();
     let abandoned = lifecycle::Abandoned {
         queue: q,
@@ -161,6 +181,16 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
         p.query_async::<Vec<Vec<String>>>(&mut con).await?;
         crate::metrics::job_abandoned(q);
+        if let Some(limit) = hash.rate_limit() {
+            let status = match plan {
+                RetryPlan::Requeue { .. } => status::QUEUED,
+                RetryPlan::Schedule { .. } => status::SCHEDULED,
+            };
+            engine
+                .rate_limits
+                .job_ended(engine, job_id, &limit, status)
+                .await;
+        }
         info!(
             job_id,
             queue = q,
@@ -179,6 +209,13 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     );
     if let Some(deps) = deps.first().filter(|d| !d.is_empty()) {
         engine.release_dependents(job_id, deps, false).await;
+    }
+    engine.rescue.failed(job_id);
+    if let Some(limit) = hash.rate_limit() {
+        engine
+            .rate_limits
+            .job_ended(engine, job_id, &limit, status::FAILED)
+            .await;
     }
     Ok(())
 }

@@ -16,6 +16,8 @@ pub mod executor;
 pub mod heartbeat;
 pub mod maintenance;
 pub mod progress;
+pub mod rate_limits;
+pub mod rescue;
 pub mod scheduler;
 pub mod shutdown;
 pub mod slots;
@@ -62,6 +64,10 @@ pub struct Engine {
     /// Settings of the built-in tasks.
     pub task_settings: Arc<TaskSettings>,
     release_script: redis::Script,
+    /// Dependents left `deferred` by RQ < 3.0 enqueuers (see [`rescue`]).
+    pub rescue: rescue::Rescue,
+    /// RQ 3.0's concurrency limits (see [`rate_limits`]).
+    pub rate_limits: rate_limits::RateLimits,
 }
 
 impl Engine {
@@ -96,7 +102,8 @@ impl Engine {
         };
         let mut con = self.con.clone();
         for dep in dependents {
-            let ts = format_datetime(now());
+            let at = now();
+            let ts = format_datetime(at);
             let r: redis::RedisResult<i64> = self
                 .release_script
                 .arg(self.keys.prefix())
@@ -104,6 +111,7 @@ impl Engine {
                 .arg(parent)
                 .arg(parent_status)
                 .arg(&ts)
+                .arg(crate::rq::time::unix_seconds(at))
                 .invoke_async(&mut con)
                 .await;
             match r {
@@ -192,6 +200,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
         ip_address,
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
+        rescue: rescue::Rescue::default(),
+        rate_limits: rate_limits::RateLimits::default(),
         observers,
         api,
         task_settings,
@@ -201,6 +211,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     register_births(&engine).await?;
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
+    let rescuer = tokio::spawn(rescue::run(engine.clone()));
     let sampler = metrics.as_ref().map(|(m, _)| {
         let e = engine.clone();
         let free_slots: crate::metrics::sampler::FreeSlots = Arc::new(move || {
@@ -238,6 +249,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
+    rescuer.abort();
+    rescue::flush(&engine).await;
     // A burst run ends without a signal: tell the periodic tasks to stop now rather than
     // letting maintenance sit out its 5 s grace below.
     engine.shutdown.escalate(Phase::Warm);

@@ -136,6 +136,7 @@ impl Scheduler {
                 .arg(keys.job(""))
                 .arg(keys.queue(q))
                 .arg(MOVE_LIMIT)
+                .arg(keys.prefix())
                 .invoke_async(&mut con)
                 .await?;
             if moved > 0 {

@@ -10,7 +10,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::rq::end_guard::{parse_reply, GuardedEnds, END_SCRIPT};
+use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, Execution, RetryPlan};
 use crate::rq::time::Instant;
@@ -45,12 +45,32 @@ pub enum Ending {
     },
 }
 
+impl Ending {
+    /// The job's status once this ending is written.
+    pub fn status_after(&self) -> &'static str {
+        let planned = |plan: &RetryPlan| match plan {
+            RetryPlan::Requeue { .. } => "queued",
+            RetryPlan::Schedule { .. } => "scheduled",
+        };
+        match self {
+            Ending::Success { repeat: None, .. } => "finished",
+            Ending::Success {
+                repeat: Some(r), ..
+            } => planned(&r.plan),
+            Ending::Failure { status, .. } => status,
+            Ending::Retry { plan, .. } => planned(plan),
+            Ending::Requeue { .. } => "queued",
+        }
+    }
+}
+
 struct Request {
     exec: Execution,
     ending: Ending,
     ended_at: Instant,
-    /// Receives the job's dependents as read atomically with its terminal state.
-    done: oneshot::Sender<Vec<String>>,
+    /// Receives whether the end was applied and the job's dependents as read atomically with
+    /// its terminal state.
+    done: oneshot::Sender<EndApplied>,
 }
 
 /// Sends job ends to the writer task.
@@ -66,8 +86,9 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Writes a job's end; returns its dependents once Redis has taken the transaction.
-    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Instant) -> Vec<String> {
+    /// Writes a job's end; once Redis has taken it, returns whether this call applied it (not
+    /// when it was written already, or the job was taken over as abandoned) and its dependents.
+    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Instant) -> EndApplied {
         let (done, rx) = oneshot::channel();
         let req = Request {
             exec,
@@ -77,7 +98,7 @@ impl Writer {
         };
         if self.tx.send(req).is_err() {
             warn!("job-end writer is gone; the job's end was not written");
-            return Vec::new();
+            return EndApplied::default();
         }
         rx.await.unwrap_or_default()
     }
@@ -166,7 +187,58 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
             if a.errors > 0 {
                 warn!(job_id = %r.exec.job_id, errors = a.errors, "Redis refused some commands of the job's end");
             }
-            let _ = r.done.send(a.dependents);
+            let _ = r.done.send(a);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_after_each_ending() {
+        let fail = |status| Ending::Failure {
+            status,
+            failure_ttl: None,
+            exc_string: String::new(),
+        };
+        let retry = |plan| Ending::Retry {
+            retries_left_after: 0,
+            plan,
+            exc_string: String::new(),
+        };
+        let success = |repeat| Ending::Success {
+            result_ttl: 500,
+            return_value: None,
+            repeat,
+        };
+        assert_eq!(success(None).status_after(), "finished");
+        let again = |plan| lifecycle::Repeat {
+            repeats_left_after: 1,
+            plan,
+        };
+        assert_eq!(
+            success(Some(again(RetryPlan::Requeue { at_front: false }))).status_after(),
+            "queued"
+        );
+        assert_eq!(
+            success(Some(again(RetryPlan::Schedule { interval: 5 }))).status_after(),
+            "scheduled"
+        );
+        assert_eq!(fail("failed").status_after(), "failed");
+        assert_eq!(fail("stopped").status_after(), "stopped");
+        assert_eq!(
+            retry(RetryPlan::Requeue { at_front: true }).status_after(),
+            "queued"
+        );
+        assert_eq!(
+            retry(RetryPlan::Schedule { interval: 2 }).status_after(),
+            "scheduled"
+        );
+        let requeue = Ending::Requeue {
+            reason: String::new(),
+        };
+        assert_eq!(requeue.status_after(), "queued");
     }
 }

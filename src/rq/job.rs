@@ -197,6 +197,35 @@ impl JobHash {
         self.nonempty_text("rate_limit_key")
     }
 
+    /// RQ 3.0's concurrency limit of the job (`Job.has_rate_limit`: a key and a non-zero
+    /// `rate_limit_concurrency`), see `rq::rate_limit`.
+    pub fn rate_limit(&self) -> Option<super::rate_limit::Limit> {
+        let key = self.rate_limit_key()?;
+        let concurrency = self
+            .nonempty_text("rate_limit_concurrency")?
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|c| *c != 0)?;
+        Some(super::rate_limit::Limit { key, concurrency })
+    }
+
+    /// The callback of one kind (`on_success`, `on_failure`, `on_stopped`): RQ stores its
+    /// function name in `<kind>_callback_name` and its timeout in `<kind>_callback_timeout`
+    /// (`rq.defaults.CALLBACK_TIMEOUT`, 60 s, when absent).
+    pub fn callback(&self, kind: CallbackKind) -> Result<Option<CallbackSpec>, FieldError> {
+        let (name_field, timeout_field) = kind.fields();
+        let Some(name) = self.nonempty_text(name_field) else {
+            return Ok(None);
+        };
+        let timeout = self.int_field(timeout_field)?.unwrap_or(CALLBACK_TIMEOUT);
+        Ok(Some(CallbackSpec {
+            kind,
+            name,
+            timeout,
+        }))
+    }
+
     /// The validated settings the executor needs, or the first invalid field.
     pub fn settings(&self) -> Result<JobSettings, FieldError> {
         Ok(JobSettings {
@@ -208,6 +237,53 @@ impl JobHash {
             retry_intervals: self.retry_intervals()?,
         })
     }
+}
+
+/// `rq.defaults.CALLBACK_TIMEOUT`: the limit of a callback whose job does not set one.
+pub const CALLBACK_TIMEOUT: i64 = 60;
+
+/// The three callbacks of a job (`Queue.enqueue(on_success=…, on_failure=…, on_stopped=…)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackKind {
+    Success,
+    Failure,
+    Stopped,
+}
+
+impl CallbackKind {
+    pub const ALL: [CallbackKind; 3] = [
+        CallbackKind::Success,
+        CallbackKind::Failure,
+        CallbackKind::Stopped,
+    ];
+
+    /// The hash fields of its name and timeout.
+    fn fields(self) -> (&'static str, &'static str) {
+        match self {
+            CallbackKind::Success => ("success_callback_name", "success_callback_timeout"),
+            CallbackKind::Failure => ("failure_callback_name", "failure_callback_timeout"),
+            CallbackKind::Stopped => ("stopped_callback_name", "stopped_callback_timeout"),
+        }
+    }
+
+    /// The `Queue.enqueue` argument that sets it.
+    pub fn argument(self) -> &'static str {
+        match self {
+            CallbackKind::Success => "on_success",
+            CallbackKind::Failure => "on_failure",
+            CallbackKind::Stopped => "on_stopped",
+        }
+    }
+}
+
+/// One callback as the job hash names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackSpec {
+    pub kind: CallbackKind,
+    /// The function's dotted name (`Callback.name`), e.g. `app.hooks.notify` or `noop`.
+    pub name: String,
+    /// Seconds (`<kind>_callback_timeout`, else 60).
+    pub timeout: i64,
 }
 
 /// Per-job settings after validation.
@@ -324,5 +400,35 @@ mod tests {
         assert_eq!(heartbeat_ttl(Some(10), 0.0, 30), 70);
         assert_eq!(heartbeat_ttl(None, 0.0, 30), 90);
         assert_eq!(heartbeat_ttl(Some(10), 9.5, 30), 61);
+    }
+
+    #[test]
+    fn callbacks_as_rq_stores_them() {
+        let h = hash(&[
+            ("success_callback_name", "noop"),
+            ("success_callback_timeout", "7"),
+            ("failure_callback_name", "app.hooks.on_fail"),
+            ("stopped_callback_timeout", "3"),
+        ]);
+        assert_eq!(
+            h.callback(CallbackKind::Success).unwrap(),
+            Some(CallbackSpec {
+                kind: CallbackKind::Success,
+                name: "noop".into(),
+                timeout: 7
+            })
+        );
+        let f = h.callback(CallbackKind::Failure).unwrap().unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.timeout),
+            ("app.hooks.on_fail", CALLBACK_TIMEOUT)
+        );
+        // A timeout without a name is no callback.
+        assert_eq!(h.callback(CallbackKind::Stopped).unwrap(), None);
+        let bad = hash(&[
+            ("success_callback_name", "noop"),
+            ("success_callback_timeout", "soon"),
+        ]);
+        assert!(bad.callback(CallbackKind::Success).is_err());
     }
 }

@@ -138,6 +138,26 @@ impl Keys {
         format!("{}:scheduler:{name}", self.prefix)
     }
 
+    /// RQ 3.0's concurrency limits (`rq/rate_limit.py`): the set of every limit key.
+    pub fn rl_keys(&self) -> String {
+        format!("{}:rl-keys", self.prefix)
+    }
+
+    /// `rq:rl:<key>`: hash with the limit's `concurrency`.
+    pub fn rl_config(&self, key: &str) -> String {
+        format!("{}:rl:{key}", self.prefix)
+    }
+
+    /// `rq:rl:<key>:allowed`: ids the limiter let through (queued or running), scored by time.
+    pub fn rl_allowed(&self, key: &str) -> String {
+        format!("{}:rl:{key}:allowed", self.prefix)
+    }
+
+    /// `rq:rl:<key>:rate_limited`: ids waiting for a slot, oldest first.
+    pub fn rl_rate_limited(&self, key: &str) -> String {
+        format!("{}:rl:{key}:rate_limited", self.prefix)
+    }
+
     /// The job id part of a `rq:wip` member `<job_id>:<execution_id>`.
     pub fn parse_composite(member: &str) -> (&str, &str) {
         match member.split_once(':') {
@@ -170,6 +190,10 @@ mod tests {
         assert_eq!(k.suspended(), "rq:suspended");
         assert_eq!(k.clean_registries_lock("q"), "rq:clean_registries:q");
         assert_eq!(k.scheduler_lock("q"), "rq:scheduler-lock:q");
+        assert_eq!(k.rl_keys(), "rq:rl-keys");
+        assert_eq!(k.rl_config("k"), "rq:rl:k");
+        assert_eq!(k.rl_allowed("k"), "rq:rl:k:allowed");
+        assert_eq!(k.rl_rate_limited("k"), "rq:rl:k:rate_limited");
     }
 
     #[test]

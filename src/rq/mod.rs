@@ -11,6 +11,7 @@ pub mod json;
 pub mod keys;
 pub mod lifecycle;
 pub mod pickle;
+pub mod rate_limit;
 pub mod scheduler;
 pub mod time;
 

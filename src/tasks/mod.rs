@@ -235,6 +235,26 @@ pub fn resolve(
     }
 }
 
+/// Resolves a job's callback (`on_success=`, `on_failure=`, `on_stopped=`) to a registered task.
+/// Any other name is refused: task-worker runs no Python code, and a callback must never be
+/// dropped without a word, so the job fails before its function runs.
+pub fn resolve_callback(argument: &str, name: &str) -> Result<&'static TaskSpec, TaskError> {
+    lookup(name).ok_or_else(|| {
+        TaskError::new(
+            "LookupError",
+            format!(
+                "the job's {argument} callback {} is not a task task-worker knows, so the job was not run (registered: {})",
+                Value::Str(name.to_string()).py_repr(),
+                REGISTRY
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
 /// Binds `_execute_task_wrapper(task_name, parameters, **kwargs)` as Python would; the extra
 /// kwargs `retry_limit` and `delay` the backend passes are accepted and ignored (§1 [ours]).
 fn resolve_wrapper(
@@ -315,6 +335,18 @@ mod tests {
 
     fn s(x: &str) -> Value {
         Value::Str(x.to_string())
+    }
+
+    #[test]
+    fn callbacks_resolve_to_registered_tasks_only() {
+        assert_eq!(resolve_callback("on_success", "noop").unwrap().name, "noop");
+        let e = resolve_callback("on_failure", "app.hooks.alert").unwrap_err();
+        assert_eq!(e.exc_type, "LookupError");
+        assert!(
+            e.message
+                .starts_with("the job's on_failure callback 'app.hooks.alert' is not a task"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 """Interop harness: a private redis-server per test module, the task-worker binary, and helpers.
 
-Run under a venv that has the RQ version under test (scripts/test makes .venv-rq2 and .venv-rq3).
+Run under a venv that has the RQ version under test (scripts/setup-python makes .venv-rq20, .venv-rq2
+and .venv-rq3).
 Every server listens on a free port on 127.0.0.1 and lives in a temp dir; nothing touches a
 shared Redis.
 """

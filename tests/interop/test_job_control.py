@@ -1,5 +1,5 @@
 """Job control interop (issue: job control): timeouts, retries, dependencies, scheduling,
-pub/sub commands, suspension, maintenance, canceled jobs. Runs against RQ 2.12.0 and 3.0.0."""
+pub/sub commands, suspension, maintenance, canceled jobs. Runs against RQ 2.0.0, 2.12.0 and 3.0.0."""
 import math
 import signal
 import subprocess
@@ -139,6 +139,7 @@ def test_scheduler_coexists_with_python_scheduler(r, redis_server, start_worker)
         py.wait(10)
 
 
+@pytest.mark.skipif(rq.__version__ == "2.0.0", reason="Repeat is not in RQ 2.0 (added in a later 2.x)")
 def test_repeat(r, run_burst):
     from rq import Repeat
     q = Queue("ctl", connection=r)
@@ -211,6 +212,36 @@ def test_suspend_and_resume(r, redis_server, start_worker):
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout=5, what="run after resume")
 
 
+def test_suspension_states_read_by_worker_all(r, redis_server, start_worker):
+    """Every slot shows `suspended` once it has no job, as a Python worker does after its current
+    job; `rq resume` makes them `idle` again. Read the way rq-dashboard and `rq info` read them."""
+    q = Queue("ctl", connection=r)
+    rqcli = [sys.executable, "-m", "rq.cli"]
+    start_worker("-q", "ctl", "-n", "SUSPC", "-c", "3")
+    names = {"SUSPC-1", "SUSPC-2", "SUSPC-3"}
+
+    def states():
+        return {w.name: w.get_state() for w in Worker.all(connection=r) if w.name in names}
+
+    wait_until(lambda: set(states().values()) == {"idle"} and len(states()) == 3, what="idle slots")
+    busy = [q.enqueue("sleep", 2) for _ in range(2)]
+    wait_until(lambda: all(j.get_status(refresh=True) == JobStatus.STARTED for j in busy), what="jobs start")
+    subprocess.run(rqcli + ["suspend", "-u", redis_server.url], check=True, capture_output=True)
+    # The free slot at once, the busy ones go on with their jobs.
+    wait_until(lambda: sorted(states().values()) == ["busy", "busy", "suspended"], timeout=3,
+               what="free slot suspended, busy slots busy")
+    waiting = q.enqueue("echo", 1)
+    # Once their jobs end, every slot shows suspended and stays so; nothing new is taken.
+    wait_until(lambda: set(states().values()) == {"suspended"}, timeout=10, what="all suspended")
+    assert all(j.get_status(refresh=True) == JobStatus.FINISHED for j in busy)
+    time.sleep(1.5)
+    assert set(states().values()) == {"suspended"}
+    assert waiting.get_status(refresh=True) == JobStatus.QUEUED
+    subprocess.run(rqcli + ["resume", "-u", redis_server.url], check=True, capture_output=True)
+    wait_until(lambda: waiting.get_status(refresh=True) == JobStatus.FINISHED, timeout=5, what="run after resume")
+    wait_until(lambda: set(states().values()) == {"idle"}, timeout=5, what="idle after resume")
+
+
 def test_burst_exits_when_suspended(r, run_burst):
     q = Queue("ctl", connection=r)
     job = q.enqueue("echo", 1)
@@ -274,21 +305,6 @@ def test_stuck_intermediate_id_is_recovered(r, run_burst):
     run_burst("-q", "ctl")
     assert job.get_status(refresh=True) == JobStatus.FINISHED
     assert r.llen("rq:queue:ctl:intermediate") == 0
-
-
-@pytest.mark.skipif(not RQ3, reason="rate limits are new in RQ 3.0")
-def test_rate_limited_jobs_fail_clearly_and_worker_goes_on(r, run_burst):
-    from rq.rate_limit import RateLimit
-    q = Queue("ctl", connection=r)
-    limited = q.enqueue("echo", 1, rate_limit=RateLimit("k", concurrency=1))
-    held = q.enqueue("echo", 2, rate_limit=RateLimit("k", concurrency=1))
-    plain = q.enqueue("echo", 3)
-    run_burst("-q", "ctl")
-    limited.refresh()
-    assert limited.get_status() == JobStatus.FAILED
-    assert "rate limit" in limited.latest_result().exc_string
-    assert held.get_status(refresh=True) in (JobStatus.RATE_LIMITED, JobStatus.FAILED)
-    assert plain.get_status(refresh=True) == JobStatus.FINISHED
 
 
 def test_dead_workers_are_removed_from_the_registries(r, run_burst):

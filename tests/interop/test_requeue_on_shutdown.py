@@ -2,7 +2,7 @@
 at the FRONT of their queue when the shutdown timeout runs out, as real Python RQ reads them; and
 the autoscaling gauges on /metrics.
 
-Runs against both RQ 2.12.0 and 3.0.0 (scripts/test runs this directory in both venvs).
+Runs against RQ 2.0.0, 2.12.0 and 3.0.0 (scripts/test runs this directory in each venv).
 """
 import signal
 import urllib.request
