@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use tracing::warn;
 use url::Url;
 
-use crate::config::redact_url;
+use crate::redact::redact_url;
 
 /// Per-request timeout (§3.9).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use task_worker::config::{Cli, Command};
+use task_worker::cli::args::{Cli, Command};
 use task_worker::{cli, engine, logging};
 
 fn main() -> ExitCode {
@@ -19,8 +19,8 @@ fn main() -> ExitCode {
     // Secrets given as files (`REDIS_PASSWORD_FILE`, ...), before clap reads the environment;
     // then every empty variable the command line reads counts as unset.
     let secrets = task_worker::secret_files::load_into_env();
-    task_worker::config::unset_empty_env_vars();
-    let cli = match Cli::try_parse_from(task_worker::config::with_default_subcommand(args)) {
+    task_worker::cli::args::unset_empty_env_vars();
+    let cli = match Cli::try_parse_from(task_worker::cli::args::with_default_subcommand(args)) {
         Ok(c) => c.into_command(),
         Err(e) => {
             use clap::error::ErrorKind;
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     match cli {
         Command::Tasks(args) => cli::print_tasks(&args),
         Command::SandboxCheck => task_worker::sandbox::check::command(),
-        Command::History(args) => task_worker::history::query::command(args),
+        Command::History(args) => cli::history::command(args),
         Command::Run(args) => run(args),
         Command::Health(args) => cli::execute(cli::health::run(args)),
         Command::Status(args) => cli::execute(cli::status::run(args)),
@@ -67,7 +67,7 @@ fn one_line_usage_error(e: &clap::Error) -> String {
     line
 }
 
-fn run(args: task_worker::config::RunArgs) -> ExitCode {
+fn run(args: task_worker::cli::args::RunArgs) -> ExitCode {
     let cfg = match args.validate() {
         Ok(c) => c,
         Err(msg) => {

@@ -745,7 +745,7 @@ fn database_url_is_built_from_postgres_variables() {
 #[test]
 fn upserts_merge_out_of_order_and_repeated_writes() {
     use std::collections::HashMap;
-    use task_worker::engine::events::{EndKind, JobEnded, JobStarted};
+    use task_worker::events::{EndKind, JobEnded, JobStarted};
     use task_worker::history::db;
     use task_worker::history::row::Row;
     use task_worker::rq::job::JobHash;

@@ -5,48 +5,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Args;
 use redis::aio::MultiplexedConnection;
 
 use super::{queue_names, CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
-use crate::config::RedisArgs;
+use crate::cli::args::{RequeueArgs, ResumeArgs, SuspendArgs};
 use crate::rq::codec::zlib_compress;
 use crate::rq::job::DEFAULT_JOB_TIMEOUT;
 use crate::rq::keys::Keys;
 use crate::rq::time::{format_datetime, now};
-
-#[derive(Debug, Clone, Args)]
-pub struct SuspendArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-    /// Seconds until the workers resume by themselves (default: until `resume`).
-    #[arg(long, allow_negative_numbers = true)]
-    pub duration: Option<i64>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ResumeArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["all", "job_ids"])))]
-pub struct RequeueArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-    /// Requeue every failed job (of `--queue`, or of every queue in `rq:queues`).
-    #[arg(short, long)]
-    pub all: bool,
-    /// The failed registry to take the jobs from (default: each job's own queue, `origin`).
-    #[arg(short, long)]
-    pub queue: Option<String>,
-    /// Jobs to requeue.
-    pub job_ids: Vec<String>,
-}
 
 async fn connect(target: &Target) -> anyhow::Result<MultiplexedConnection> {
     target

@@ -13,31 +13,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
-
 use super::{CliError, CliResult, Target};
-use crate::config::RedisArgs;
+use crate::cli::args::HealthArgs;
 use crate::rq::keys::Keys;
 use crate::rq::time::{now, parse_datetime};
-
-#[derive(Debug, Clone, Args)]
-pub struct HealthArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-    /// Seconds the whole check may take; no answer by then is unhealthy.
-    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
-    pub timeout: f64,
-    /// Check only that Redis answers PING.
-    #[arg(long)]
-    pub redis_only: bool,
-    /// Seconds since the worker's last heartbeat beyond which it counts as hung.
-    #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
-    pub max_heartbeat_age: u64,
-    /// Only consider the worker of this name (or its slots `<name>-<i>`).
-    #[arg(short = 'n', long)]
-    pub name: Option<String>,
-}
 
 /// The verdict: one line either way.
 #[derive(Debug, PartialEq)]

@@ -4,8 +4,10 @@
 //!
 //! Exit codes: 0 ok, 1 failure (or unhealthy), 2 usage error (one line on stderr).
 
+pub mod args;
 pub mod control;
 pub mod health;
+pub mod history;
 pub mod status;
 pub mod submit;
 
@@ -17,17 +19,11 @@ use anyhow::Context;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
 
-use crate::config::{redact_url, RedisArgs, RedisTls};
+use crate::cli::args::{RedisArgs, TasksArgs};
+use crate::config::RedisTls;
+use crate::redact::redact_url;
 use crate::rq::keys::Keys;
 use crate::tasks::REGISTRY;
-
-/// `task-worker tasks`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TasksArgs {
-    /// Print JSON (an array of objects) instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// `task-worker tasks`: the registered tasks, their defaults and their parameters.
 pub fn print_tasks(args: &TasksArgs) -> ExitCode {

@@ -10,29 +10,16 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Args;
 use redis::aio::MultiplexedConnection;
 use serde::Serialize;
 
 use super::{print_out, queue_names, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
-use crate::config::RedisArgs;
+use crate::cli::args::StatusArgs;
 use crate::rq::keys::Keys;
 use crate::rq::time::{now, parse_datetime};
 
 /// The backend's queues (ctutor-tasks.md §1), always listed first, as its `worker status` does.
 pub const BACKEND_QUEUES: [&str; 3] = ["high_priority", "default", "low_priority"];
-
-#[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-    /// Print one JSON document instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Only these queues (default: the backend's three and every queue in `rq:queues`).
-    pub queues: Vec<String>,
-}
 
 #[derive(Debug, Serialize)]
 pub struct Status {

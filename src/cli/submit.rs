@@ -13,12 +13,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
 use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadReply;
 
 use super::{CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
-use crate::config::RedisArgs;
+use crate::cli::args::SubmitArgs;
 use crate::rq::codec::{self, Limits, Payload, Serializer};
 use crate::rq::job::{status, DEFAULT_JOB_TIMEOUT};
 use crate::rq::keys::Keys;
@@ -26,35 +25,6 @@ use crate::rq::lifecycle::result_type;
 use crate::rq::time::{format_datetime, now};
 use crate::tasks::{self, BACKEND_WRAPPER, REGISTRY};
 use crate::value::Value;
-
-#[derive(Debug, Clone, Args)]
-pub struct SubmitArgs {
-    /// The global connection options (set by `Cli::into_command`).
-    #[arg(skip)]
-    pub redis: RedisArgs,
-    /// The registered task to run (see `task-worker tasks`).
-    pub task: String,
-    /// Parameters as key=value; a value that parses as JSON is taken as JSON, else as a string.
-    pub params: Vec<String>,
-    /// Parameters as one JSON object (key=value pairs override its keys).
-    #[arg(long = "params", value_name = "JSON")]
-    pub params_json: Option<String>,
-    /// The backend's priority: above 5 → high_priority, below 0 → low_priority, else default.
-    #[arg(long, allow_negative_numbers = true, conflicts_with = "queue")]
-    pub priority: Option<i64>,
-    /// The queue to use instead of the one the priority selects.
-    #[arg(short, long)]
-    pub queue: Option<String>,
-    /// Wait for the job to end; print its result (exit 0) or its error (exit 1).
-    #[arg(long)]
-    pub wait: bool,
-    /// Seconds `--wait` waits (default: the job's timeout plus 60 s).
-    #[arg(long, requires = "wait")]
-    pub timeout: Option<f64>,
-    /// Serializer the workers expect: pickle (RQ's default) or json.
-    #[arg(short = 'S', long, env = "RQ_SERIALIZER", default_value = "pickle")]
-    pub serializer: String,
-}
 
 /// The queue the backend picks for a priority (ctutor-tasks.md §1).
 pub fn queue_for_priority(priority: i64) -> &'static str {

@@ -7,7 +7,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tracing::{info, warn};
 
 use super::shutdown::Shutdown;
-use crate::config::redact_url;
+use crate::redact::redact_url;
 
 /// Response timeout of ordinary commands; blocking commands use their own connections.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);

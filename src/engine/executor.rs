@@ -7,11 +7,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn, Instrument};
 
-use super::events::{EndKind, JobEnded, JobStarted};
 use super::progress::MetaProgress;
 use super::slots::Cancel;
 use super::writer::Ending;
 use super::Engine;
+use crate::events::{EndKind, JobEnded, JobStarted};
 use crate::rq::codec;
 use crate::rq::job::{status, CallbackKind, CallbackSpec, JobHash, JobSettings};
 use crate::rq::lifecycle::{repeat_interval, retry_interval, Execution, Repeat, RetryPlan};
@@ -252,7 +252,7 @@ async fn run_callbacks(
     decoded: &Decoded,
     cancel: watch::Receiver<Option<Cancel>>,
 ) -> Outcome {
-    let connection = Value::Str(crate::config::redact_url(&engine.cfg.redis_url));
+    let connection = Value::Str(crate::redact::redact_url(&engine.cfg.redis_url));
     if let (Outcome::Returned(v), Some((spec, task))) = (&outcome, &callbacks.success) {
         let args = vec![
             job_value(job, decoded, status::FINISHED),
@@ -505,7 +505,7 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
     let error = TaskError::new("rq.exceptions.AbandonedJobError", "");
     let args = vec![
         job,
-        Value::Str(crate::config::redact_url(&engine.cfg.redis_url)),
+        Value::Str(crate::redact::redact_url(&engine.cfg.redis_url)),
         s(&error.exc_type),
         s(&error.message),
         s(&exc_string(&spec.name, &error)),

@@ -11,7 +11,6 @@
 pub mod commands;
 pub mod connect;
 pub mod dispatch;
-pub mod events;
 pub mod executor;
 pub mod heartbeat;
 pub mod maintenance;
@@ -32,7 +31,8 @@ use redis::aio::ConnectionManager;
 use tracing::{info, warn};
 
 use crate::api::{ApiClient, RetryPolicy};
-use crate::config::{redact_url, Config};
+use crate::config::Config;
+use crate::redact::redact_url;
 use crate::rq::codec::Limits;
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, WorkerRecord};
@@ -58,7 +58,7 @@ pub struct Engine {
     pub hostname: String,
     pub ip_address: String,
     /// Sinks that see every job start and end (history, metrics).
-    pub observers: Vec<Arc<dyn events::Observer>>,
+    pub observers: Vec<Arc<dyn crate::events::Observer>>,
     /// The backend API client handed to tasks; `None` without `EXECUTION_BACKEND_API_URL`.
     pub api: Option<Arc<ApiClient>>,
     /// Settings of the built-in tasks.
@@ -71,7 +71,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// True when every observer accepts new jobs (see [`events::Observer::accepting`]).
+    /// True when every observer accepts new jobs (see [`crate::events::Observer::accepting`]).
     pub fn accepting(&self) -> bool {
         self.observers.iter().all(|o| o.accepting())
     }
@@ -127,7 +127,7 @@ impl Engine {
 pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::new();
     shutdown.listen_for_signals();
-    let mut observers: Vec<Arc<dyn events::Observer>> = Vec::new();
+    let mut observers: Vec<Arc<dyn crate::events::Observer>> = Vec::new();
     let metrics = match cfg.metrics_addr {
         Some(addr) => {
             let m = Arc::new(crate::metrics::Metrics::new());

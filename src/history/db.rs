@@ -26,7 +26,7 @@ const STATEMENT_TIMEOUT: &str = "30s";
 /// produce a log line per row).
 pub fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
     let opts = PgConnectOptions::from_str(url)
-        .with_context(|| format!("invalid database URL {}", crate::config::redact_url(url)))?;
+        .with_context(|| format!("invalid database URL {}", crate::redact::redact_url(url)))?;
     Ok(opts
         .application_name("task-worker")
         .options([("statement_timeout", STATEMENT_TIMEOUT)])

@@ -29,8 +29,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use crate::config::{redact_url, Config};
-use crate::engine::events::{JobEnded, JobStarted, Observer};
+use crate::config::Config;
+use crate::events::{JobEnded, JobStarted, Observer};
+use crate::redact::redact_url;
 use buffer::Buffer;
 use row::Row;
 

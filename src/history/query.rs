@@ -1,7 +1,6 @@
-//! `task-worker history [--job ID] [--task NAME] [--status S] [--limit N] [--json]`: recent
-//! executions, newest first, as a table for people or as a JSON array.
-
-use std::process::ExitCode;
+//! Reading the history back: recent executions, newest first ([`fetch`]), as a table for
+//! people ([`table`]) or as JSON ([`ExecutionRecord::to_json`]). The `task-worker history`
+//! command (`cli::history`) prints them.
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
@@ -11,7 +10,6 @@ use sqlx::{Connection, PgConnection, QueryBuilder, Row as _};
 
 use super::db;
 use super::row::Status;
-use crate::config::HistoryArgs;
 
 /// One execution as read back.
 #[derive(Debug, Clone)]
@@ -43,59 +41,13 @@ pub struct Filter {
     pub limit: i64,
 }
 
-/// The CLI entry point: exit 2 for bad arguments, 1 when the database cannot be read.
-pub fn command(args: HistoryArgs) -> ExitCode {
-    let url = match args.database.effective_url() {
-        Ok(Some(u)) => u,
-        Ok(None) => {
-            eprintln!("error: no database configured (set --database-url / POSTGRES_URL or the POSTGRES_* variables)");
-            return ExitCode::from(2);
-        }
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let status = match args.status.as_deref().map(|s| (s, Status::parse(s))) {
-        None => None,
-        Some((_, Some(s))) => Some(s),
-        Some((s, None)) => {
-            eprintln!("error: invalid --status {s:?}: use started, finished, failed or stopped");
-            return ExitCode::from(2);
-        }
-    };
-    if !(1..=100_000).contains(&args.limit) {
-        eprintln!("error: invalid --limit {}: use 1..=100000", args.limit);
-        return ExitCode::from(2);
-    }
-    let filter = Filter {
-        job: args.job,
-        task: args.task,
-        status,
-        limit: args.limit,
-    };
-    crate::cli::execute(async move {
-        let rows = fetch(&url, &filter).await?;
-        if args.json {
-            let all: Vec<Json> = rows.iter().map(ExecutionRecord::to_json).collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
-            );
-        } else {
-            print!("{}", table(&rows));
-        }
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
 /// Reads the newest executions matching `filter`.
 pub async fn fetch(url: &str, filter: &Filter) -> anyhow::Result<Vec<ExecutionRecord>> {
     let opts = db::connect_options(url)?;
     let mut conn = PgConnection::connect_with(&opts).await.with_context(|| {
         format!(
             "connecting to PostgreSQL at {}",
-            crate::config::redact_url(url)
+            crate::redact::redact_url(url)
         )
     })?;
     let mut q = QueryBuilder::new(

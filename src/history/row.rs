@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use crate::engine::events::{EndKind, JobEnded, JobStarted};
+use crate::events::{EndKind, JobEnded, JobStarted};
 use crate::rq::time::{parse_datetime, Instant};
 use crate::tasks::BACKEND_WRAPPER;
 use crate::value::Value;

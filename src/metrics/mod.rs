@@ -22,7 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
-use crate::engine::events::{EndKind, JobEnded, JobStarted, Observer};
+use crate::events::{EndKind, JobEnded, JobStarted, Observer};
 use crate::rq::time::parse_datetime;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

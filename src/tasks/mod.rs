@@ -12,8 +12,10 @@
 pub mod basic;
 pub mod examples;
 pub mod kit;
-pub mod process;
 pub mod student_testing;
+
+/// Child processes in their own group (the kit's way to run programs), from [`crate::process`].
+pub use crate::process;
 
 use std::future::Future;
 use std::pin::Pin;

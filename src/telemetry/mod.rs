@@ -33,7 +33,7 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 
-use crate::engine::events::{EndKind, JobEnded, JobStarted, Observer};
+use crate::events::{EndKind, JobEnded, JobStarted, Observer};
 use crate::rq::codec::{self, Serializer};
 use crate::value::Limits;
 use carrier::Parent;

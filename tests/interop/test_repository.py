@@ -127,3 +127,84 @@ def test_run_local_leaves_a_running_redis_alone(redis_server):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "redis-server" not in proc.stdout, proc.stdout
     assert listening(port)
+
+
+# ---- The module import graph of src/ has no cycle (the structure reads top-down).
+
+def module_graph(src: Path, depth: int) -> dict[str, set[str]]:
+    """Edges between modules cut at `depth` path segments (1: `engine`, 2: `engine::dispatch`),
+    from every `crate::a::b` path outside comments and `#[cfg(test)] mod tests`. A module's
+    own submodules do not count as its dependencies."""
+    files = {}
+    for path in src.rglob("*.rs"):
+        parts = list(path.relative_to(src).with_suffix("").parts)
+        if parts[-1] == "mod":
+            parts = parts[:-1]
+        if parts in (["lib"], ["main"]):
+            continue
+        files["::".join(parts)] = path
+    names = set(files)
+    edges: dict[str, set[str]] = {}
+    for name, path in files.items():
+        text = path.read_text()
+        text = text.split("#[cfg(test)]\nmod tests")[0]
+        text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("//"))
+        here = "::".join(name.split("::")[:depth])
+        for ref in re.findall(r"\bcrate((?:::[a-z_][a-z0-9_]*)+)", text):
+            segs = ref.strip(":").split("::")
+            target = next(("::".join(segs[:k]) for k in range(len(segs), 0, -1)
+                           if "::".join(segs[:k]) in names), None)
+            if target is None:
+                continue
+            target = "::".join(target.split("::")[:depth])
+            if target != here and not here.startswith(target + "::") \
+                    and not target.startswith(here + "::"):
+                edges.setdefault(here, set()).add(target)
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_src_has_no_import_cycle(depth):
+    edges = module_graph(REPO / "src", depth)
+    assert len(edges) > 5, "the graph was read"
+    assert cycles(edges) == []
+
+
+def test_the_cycle_check_sees_a_cycle(tmp_path):
+    (tmp_path / "a.rs").write_text("use crate::b::X;\n")
+    (tmp_path / "b.rs").write_text("fn f() { crate::a::g() }\n")
+    (tmp_path / "c.rs").write_text("use crate::a::Y; // crate::b in a comment\n")
+    edges = module_graph(tmp_path, 1)
+    assert cycles(edges) == [["a", "b"]]

@@ -10,6 +10,7 @@ pub mod commit;
 pub mod confined;
 pub mod git;
 pub mod models;
+pub mod repo_url;
 pub mod runner;
 pub mod summary;
 pub mod workspace;

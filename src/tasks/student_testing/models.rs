@@ -20,7 +20,7 @@ pub struct Repository {
 impl std::fmt::Debug for Repository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repository")
-            .field("url", &crate::config::redact_url(&self.url))
+            .field("url", &crate::redact::redact_url(&self.url))
             .field("user", &self.user)
             .field("token", &if self.token.is_empty() { "" } else { "***" })
             .field("path", &self.path)
@@ -168,7 +168,7 @@ fn repository(v: &Value, loc: &str, allow_file_urls: bool, errs: &mut Errors) ->
     }
     let url = required_str(v, "url", loc, errs);
     if v.get("url").is_some_and(|u| matches!(u, Value::Str(_)))
-        && !super::git::url_is_valid(&url, allow_file_urls)
+        && !super::repo_url::url_is_valid(&url, allow_file_urls)
     {
         errs.add(&join(loc, "url"), URL_ERROR);
     }

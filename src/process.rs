@@ -1,4 +1,5 @@
-//! Child processes for tasks (part of the handler kit).
+//! Child processes in their own process group: used by tasks (the handler kit re-exports it as
+//! `tasks::process`) and by the sandbox.
 //!
 //! Each child runs in its own process group with stdin from `/dev/null` and stdout/stderr
 //! captured up to a cap (the rest is read and dropped, so the child never blocks on a full
