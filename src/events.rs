@@ -4,7 +4,7 @@
 
 use crate::rq::job::JobHash;
 use crate::rq::lifecycle::Execution;
-use crate::rq::time::Instant;
+use crate::rq::time::Timestamp;
 use crate::value::Value;
 
 /// A job that has been started (its start transaction is written).
@@ -50,7 +50,7 @@ pub struct JobEnded<'a> {
     pub return_value: Option<&'a Value>,
     /// The failure text (`exc_string`) for failures, stops and retries.
     pub error: Option<&'a str>,
-    pub ended_at: Instant,
+    pub ended_at: Timestamp,
     /// Seconds the handler ran.
     pub duration: f64,
     /// Put back at the front of its queue at shutdown (`--requeue-on-shutdown`; kind `Retried`).

@@ -235,7 +235,7 @@ fn worker_info(
     name: String,
     h: &HashMap<String, String>,
     executions: &[String],
-    at: crate::rq::time::Instant,
+    at: crate::rq::time::Timestamp,
 ) -> WorkerInfo {
     let text = |f: &str| h.get(f).filter(|v| !v.is_empty()).cloned();
     let count = |f: &str| {

@@ -13,7 +13,7 @@ use tracing::{debug, info, warn};
 use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, Execution, RetryPlan};
-use crate::rq::time::Instant;
+use crate::rq::time::Timestamp;
 
 /// Most job ends sent in one transaction.
 const MAX_BATCH: usize = 512;
@@ -67,7 +67,7 @@ impl Ending {
 struct Request {
     exec: Execution,
     ending: Ending,
-    ended_at: Instant,
+    ended_at: Timestamp,
     /// Receives whether the end was applied and the job's dependents as read atomically with
     /// its terminal state.
     done: oneshot::Sender<EndApplied>,
@@ -88,7 +88,7 @@ impl Writer {
 
     /// Writes a job's end; once Redis has taken it, returns whether this call applied it (not
     /// when it was written already, or the job was taken over as abandoned) and its dependents.
-    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Instant) -> EndApplied {
+    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Timestamp) -> EndApplied {
         let (done, rx) = oneshot::channel();
         let req = Request {
             exec,

@@ -5,7 +5,7 @@
 use serde_json::Value as Json;
 
 use crate::events::{EndKind, JobEnded, JobStarted};
-use crate::rq::time::{parse_datetime, Instant};
+use crate::rq::time::{parse_datetime, Timestamp};
 use crate::tasks::BACKEND_WRAPPER;
 use crate::value::Value;
 
@@ -68,9 +68,9 @@ pub struct Row {
     pub result: Option<Json>,
     pub error: Option<String>,
     pub worker_name: Option<String>,
-    pub enqueued_at: Option<Instant>,
-    pub started_at: Option<Instant>,
-    pub ended_at: Option<Instant>,
+    pub enqueued_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

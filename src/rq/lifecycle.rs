@@ -9,7 +9,7 @@
 use redis::Pipeline;
 
 use super::keys::Keys;
-use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Instant};
+use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Timestamp};
 
 /// Worker hash TTL while idle: `worker_ttl + 60` (§6, default worker_ttl 420).
 pub const IDLE_WORKER_TTL: i64 = 480;
@@ -37,7 +37,7 @@ pub struct WorkerRecord {
 }
 
 /// `register_birth` (§6.2): replace any dead record, register in the worker sets.
-pub fn birth(p: &mut Pipeline, keys: &Keys, w: &WorkerRecord, now: Instant) {
+pub fn birth(p: &mut Pipeline, keys: &Keys, w: &WorkerRecord, now: Timestamp) {
     let key = keys.worker(&w.name);
     let ts = format_datetime(now);
     p.cmd("DEL").arg(&key).ignore();
@@ -70,7 +70,7 @@ pub fn birth(p: &mut Pipeline, keys: &Keys, w: &WorkerRecord, now: Instant) {
 }
 
 /// `register_death` (§6.9).
-pub fn death(p: &mut Pipeline, keys: &Keys, name: &str, queues: &[String], now: Instant) {
+pub fn death(p: &mut Pipeline, keys: &Keys, name: &str, queues: &[String], now: Timestamp) {
     let key = keys.worker(name);
     p.cmd("SREM").arg(keys.workers()).arg(&key).ignore();
     for q in queues {
@@ -96,7 +96,7 @@ pub fn set_state(p: &mut Pipeline, keys: &Keys, name: &str, state: &str) {
 
 /// Idle worker heartbeat: `HSET last_heartbeat`, `EXPIRE`. The reply of the HSET is kept (not
 /// ignored): `1` means the hash had expired and the birth mapping must be written again (§6.5).
-pub fn worker_heartbeat(p: &mut Pipeline, keys: &Keys, name: &str, ttl: i64, now: Instant) {
+pub fn worker_heartbeat(p: &mut Pipeline, keys: &Keys, name: &str, ttl: i64, now: Timestamp) {
     let key = keys.worker(name);
     p.cmd("HSET")
         .arg(&key)
@@ -117,7 +117,7 @@ pub struct Execution {
     pub execution_id: String,
     pub queue: String,
     /// When the execution was created (job start).
-    pub started_at: Instant,
+    pub started_at: Timestamp,
 }
 
 impl Execution {
@@ -221,7 +221,7 @@ pub fn execution_heartbeat(
     e: &Execution,
     ttl: i64,
     elapsed: f64,
-    now: Instant,
+    now: Timestamp,
 ) {
     let worker_key = keys.worker(&e.worker);
     let exec_key = keys.execution(&e.job_id, &e.execution_id);
@@ -272,7 +272,7 @@ pub fn execution_heartbeat(
 
 /// `cleanup_execution`: the worker is no longer busy with this execution. Always in the same
 /// transaction as the terminal state (§12.2, §12.8).
-fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Instant) {
+fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestamp) {
     let worker_key = keys.worker(&e.worker);
     p.cmd("HDEL").arg(&worker_key).arg("current_job").ignore();
     p.cmd("DEL")
@@ -338,7 +338,7 @@ fn terminal_job_fields(
     keys: &Keys,
     e: &Execution,
     status: &str,
-    ended_at: Instant,
+    ended_at: Timestamp,
 ) {
     let ended = format_datetime(ended_at);
     p.cmd("HSET")
@@ -378,7 +378,7 @@ fn add_result(
     e: &Execution,
     kind: i64,
     field: (&str, Option<&str>),
-    ended_at: Instant,
+    ended_at: Timestamp,
 ) {
     let mut xadd = results_xadd(keys.results(&e.job_id), kind, &e.worker);
     if let (name, Some(value)) = field {
@@ -406,7 +406,7 @@ pub fn succeed(
     result_ttl: i64,
     return_value: Option<&str>,
     repeat: Option<&Repeat>,
-    ended_at: Instant,
+    ended_at: Timestamp,
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     counters(p, keys, e, "successful_job_count", working);
@@ -477,7 +477,7 @@ fn requeue_or_schedule(
     queue: &str,
     job_id: &str,
     plan: &RetryPlan,
-    now: Instant,
+    now: Timestamp,
 ) {
     let job_key = keys.job(job_id);
     match plan {
@@ -523,7 +523,7 @@ pub fn fail(
     status: &str,
     failure_ttl: Option<i64>,
     exc_string: &str,
-    ended_at: Instant,
+    ended_at: Timestamp,
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     let ttl = failure_ttl.unwrap_or(super::job::DEFAULT_FAILURE_TTL);
@@ -579,7 +579,7 @@ pub fn reject_unreadable(
     raw_id: &[u8],
     worker: &str,
     exc_string: &str,
-    at: Instant,
+    at: Timestamp,
 ) {
     p.cmd("LREM")
         .arg(keys.intermediate(queue))
@@ -645,7 +645,7 @@ pub fn retry(
     e: &Execution,
     retries_left_after: i64,
     plan: &RetryPlan,
-    ended_at: Instant,
+    ended_at: Timestamp,
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     counters(p, keys, e, "failed_job_count", working);
@@ -674,7 +674,7 @@ pub fn retry(
 /// its execution, `rq:wip` entry and the worker's `current_job` are removed in the same
 /// transaction. No result, no failed-registry entry, no retry is used up: the attempt never
 /// ended. Yields one (unused) reply, like [`succeed`] and [`fail`].
-pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Instant) {
+pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestamp) {
     let job_key = keys.job(&e.job_id);
     p.cmd("HDEL")
         .arg(&job_key)
@@ -699,7 +699,7 @@ pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Ins
 }
 
 /// The text RQ 2.2+ stores for an abandoned job (§9.2): `str(datetime)` of now, with `+00:00`.
-pub fn abandoned_text(now: Instant) -> String {
+pub fn abandoned_text(now: Timestamp) -> String {
     // Python's str(datetime) drops the fraction when it is zero.
     let fmt = if now.timestamp_subsec_micros() == 0 {
         "%Y-%m-%d %H:%M:%S+00:00"
@@ -728,7 +728,7 @@ pub fn fail_abandoned(
     keys: &Keys,
     a: &Abandoned<'_>,
     failure_ttl: Option<i64>,
-    now: Instant,
+    now: Timestamp,
 ) {
     let (queue, member, job_id) = (a.queue, a.member, a.job_id);
     let ttl = failure_ttl.unwrap_or(super::job::DEFAULT_FAILURE_TTL);
@@ -779,7 +779,7 @@ pub fn retry_abandoned(
     a: &Abandoned<'_>,
     retries_left_after: i64,
     plan: &RetryPlan,
-    now: Instant,
+    now: Timestamp,
 ) {
     let (queue, member, job_id) = (a.queue, a.member, a.job_id);
     p.cmd("HSET")

@@ -8,14 +8,14 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 /// An instant in UTC, as RQ records it.
-pub type Instant = DateTime<Utc>;
+pub type Timestamp = DateTime<Utc>;
 
-pub fn now() -> Instant {
+pub fn now() -> Timestamp {
     Utc::now()
 }
 
 /// `2026-11-29T05:46:39.030059Z`
-pub fn format_datetime(t: Instant) -> String {
+pub fn format_datetime(t: Timestamp) -> String {
     use chrono::{Datelike, Timelike};
     use std::fmt::Write;
     // Written out by hand: chrono's `format` parses the pattern on every call, and this runs
@@ -37,7 +37,7 @@ pub fn format_datetime(t: Instant) -> String {
 }
 
 /// Parses what `rq.utils.utcparse` accepts: `…%S.%fZ` (1-6 digits) or `…%SZ`.
-pub fn parse_datetime(s: &str) -> Option<Instant> {
+pub fn parse_datetime(s: &str) -> Option<Timestamp> {
     let body = s.strip_suffix('Z')?;
     let parsed = NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S"))
@@ -46,12 +46,12 @@ pub fn parse_datetime(s: &str) -> Option<Instant> {
 }
 
 /// Registry score: whole Unix seconds, fraction dropped (`rq.utils.current_timestamp`).
-pub fn unix_seconds(t: Instant) -> i64 {
+pub fn unix_seconds(t: Timestamp) -> i64 {
     t.timestamp()
 }
 
 /// Float Unix seconds, for execution hashes and result stream fields.
-pub fn unix_float(t: Instant) -> f64 {
+pub fn unix_float(t: Timestamp) -> f64 {
     t.timestamp() as f64 + f64::from(t.timestamp_subsec_micros()) / 1e6
 }
 
@@ -62,7 +62,7 @@ pub fn py_float_repr(x: f64) -> String {
 
 /// Timestamps inside task results: `datetime.utcnow().isoformat()` with 6 digits and no `Z`
 /// (ctutor-tasks.md §0).
-pub fn task_iso(t: Instant) -> String {
+pub fn task_iso(t: Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
