@@ -34,8 +34,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The wait after failed try number `attempt` (1-based): first, 2×first, 4×first, … ≤ 30 s.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32 << attempt.saturating_sub(1).min(16);
-        self.first_backoff.saturating_mul(factor).min(MAX_BACKOFF)
+        crate::backoff::Backoff::nth(self.first_backoff, MAX_BACKOFF, attempt)
     }
 }
 

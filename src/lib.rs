@@ -10,6 +10,7 @@
 //! * [`telemetry`]: OpenTelemetry spans per job, continuing the enqueuer's trace.
 
 pub mod api;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -7,6 +7,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tracing::{info, warn};
 
 use super::shutdown::Shutdown;
+use crate::backoff::Backoff;
 use crate::redact::redact_url;
 
 /// Response timeout of ordinary commands; blocking commands use their own connections.
@@ -32,9 +33,9 @@ pub async fn wait_for_redis(
     url: &str,
     shutdown: &Shutdown,
 ) -> Option<ConnectionManager> {
-    let mut delay = Duration::from_millis(500);
-    let mut attempt = 1u32;
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
+        let attempt = backoff.attempts() + 1;
         let result = async {
             let mut con = manager(client, Some(COMMAND_TIMEOUT)).await?;
             redis::cmd("PING").query_async::<String>(&mut con).await?;
@@ -49,15 +50,13 @@ pub async fn wait_for_redis(
             Err(e) => warn!(
                 redis = %redact_url(url),
                 attempt,
-                retry_in_ms = delay.as_millis() as u64,
+                retry_in_ms = backoff.peek().as_millis() as u64,
                 "Redis is not reachable yet: {e}"
             ),
         }
-        if shutdown.wait_timeout(delay).await {
+        if shutdown.wait_timeout(backoff.next_delay()).await {
             return None;
         }
-        delay = (delay * 2).min(Duration::from_secs(10));
-        attempt += 1;
     }
 }
 
@@ -97,8 +96,10 @@ pub async fn wait_for_api(api_url: &str, shutdown: &Shutdown) -> bool {
         }
     };
     let url = format!("{api_url}/info");
-    let mut attempt = 1u32;
+    // The README's promise: retried every 5 s until it answers.
+    let mut backoff = Backoff::constant(Duration::from_secs(5));
     loop {
+        let attempt = backoff.attempts() + 1;
         match http.get(&url).send().await {
             Ok(r) if r.status().is_success() => {
                 info!(api = %api_url, attempt, "backend API is up");
@@ -115,10 +116,9 @@ pub async fn wait_for_api(api_url: &str, shutdown: &Shutdown) -> bool {
                 warn!(api = %api_url, attempt, "backend API not reachable: {}", e.without_url())
             }
         }
-        if shutdown.wait_timeout(Duration::from_secs(5)).await {
+        if shutdown.wait_timeout(backoff.next_delay()).await {
             return false;
         }
-        attempt += 1;
     }
 }
 

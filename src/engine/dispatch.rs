@@ -19,6 +19,7 @@ use tracing::{debug, error, info, warn};
 use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
 use super::Engine;
+use crate::backoff::Backoff;
 use crate::rq::dequeue::{parse_taken, Taken, TakenJob, TAKE_SCRIPT};
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, Execution};
@@ -44,7 +45,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let mut suspended = false;
     // Slots whose hash says `suspended` while the queues are suspended.
     let mut shown_suspended: std::collections::HashSet<String> = Default::default();
-    let mut delay = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
     set_idle_state(&engine, "idle").await;
     info!(queues = %engine.cfg.queues.join(","), "listening");
@@ -72,14 +73,13 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
         inv.arg(free).arg(engine.keys.prefix());
         let taken = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
-                delay = Duration::from_millis(100);
+                backoff.reset();
                 parse_taken(reply, engine.cfg.queues.len())
             }
             Err(e) => {
-                warn!("dequeue failed, retrying in {delay:?}: {e}");
+                warn!("dequeue failed, retrying in {:?}: {e}", backoff.peek());
                 crate::metrics::redis_error("dequeue");
-                shutdown.wait_timeout(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+                shutdown.wait_timeout(backoff.next_delay()).await;
                 continue;
             }
         };
@@ -173,7 +173,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = redis::RedisResult<T>>,
 {
-    let mut delay = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         match op().await {
             Ok(v) => return Ok(v),
@@ -181,10 +181,9 @@ where
                 return Err(e).with_context(|| format!("{what} (gave up on shutdown)"))
             }
             Err(e) => {
-                warn!("{what} failed, retrying in {delay:?}: {e}");
+                warn!("{what} failed, retrying in {:?}: {e}", backoff.peek());
                 crate::metrics::redis_error("start");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
+                backoff.wait().await;
             }
         }
     }

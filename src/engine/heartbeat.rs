@@ -9,6 +9,7 @@ use std::time::Duration;
 use tracing::{debug, info, warn};
 
 use super::Engine;
+use crate::backoff::Backoff;
 use crate::rq::job::heartbeat_ttl;
 use crate::rq::lifecycle::{self, IDLE_WORKER_TTL};
 use crate::rq::time::now;
@@ -31,7 +32,7 @@ const SLOW_BEAT: Duration = Duration::from_secs(2);
 /// `rq:wip` scores and `last_heartbeat`s are fresh as soon as Redis is back (issue 9): a peer's
 /// maintenance must never see them as abandoned because of the outage.
 async fn beat_until_fresh(engine: &Engine) {
-    let mut retry_in = Duration::from_secs(1);
+    let mut retry = Backoff::new(Duration::from_secs(1), engine.cfg.heartbeat_interval);
     loop {
         let began = tokio::time::Instant::now();
         match beat(engine).await {
@@ -41,14 +42,13 @@ async fn beat_until_fresh(engine: &Engine) {
                 "heartbeat was held up by Redis; beating again with fresh timestamps"
             ),
             Err(e) => {
-                warn!("heartbeat failed, retrying in {retry_in:?}: {e}");
+                warn!("heartbeat failed, retrying in {:?}: {e}", retry.peek());
                 crate::metrics::redis_error("heartbeat");
             }
         }
-        if engine.shutdown.wait_timeout(retry_in).await {
+        if engine.shutdown.wait_timeout(retry.next_delay()).await {
             return;
         }
-        retry_in = (retry_in * 2).min(engine.cfg.heartbeat_interval);
     }
 }
 

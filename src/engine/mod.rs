@@ -376,12 +376,13 @@ async fn register_deaths(engine: &Engine) {
         lifecycle::death(&mut p, &engine.keys, name, &engine.cfg.queues, at);
     }
     let mut con = engine.con.clone();
+    let mut backoff = crate::backoff::Backoff::constant(Duration::from_millis(500));
     for attempt in 1..=5 {
         match p.query_async::<()>(&mut con).await {
             Ok(()) => return,
             Err(e) => {
                 warn!(attempt, "could not register the worker's death: {e}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                backoff.wait().await;
             }
         }
     }

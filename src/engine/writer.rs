@@ -10,6 +10,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+use crate::backoff::Backoff;
 use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, Execution, RetryPlan};
@@ -159,18 +160,18 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
             append(&mut p, &keys, r);
             ends.push(&keys, &r.exec, &p);
         }
-        let mut delay = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         let reply: Vec<Vec<String>> = loop {
             match ends.invocation(&script).invoke_async(&mut con).await {
                 Ok(d) => break d,
                 Err(e) => {
                     warn!(
                         jobs = batch.len(),
-                        "writing job ends failed, retrying in {delay:?}: {e}"
+                        "writing job ends failed, retrying in {:?}: {e}",
+                        backoff.peek()
                     );
                     crate::metrics::redis_error("end");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                    backoff.wait().await;
                 }
             }
         };

@@ -13,6 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
+use crate::backoff::Backoff;
+
 use super::buffer::Buffer;
 use super::db;
 use super::row::Row;
@@ -26,6 +28,7 @@ const LINGER: Duration = Duration::from_millis(200);
 const HOLD_START: Duration = Duration::from_secs(1);
 /// Upper bound on one batch write; beyond it the write counts as failed and is retried.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(40);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub struct Writer {
@@ -71,7 +74,7 @@ impl Health {
 impl Writer {
     pub async fn run(mut self) {
         let mut health = Health::default();
-        let mut backoff = Backoff::default();
+        let mut backoff = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF);
         loop {
             match db::migrate(&self.opts).await {
                 Ok(()) => {
@@ -85,7 +88,7 @@ impl Writer {
                         &crate::error_text(&e),
                         self.buffer.pending(),
                     );
-                    backoff.sleep().await;
+                    backoff.wait().await;
                 }
             }
         }
@@ -127,7 +130,7 @@ impl Writer {
                 }
                 continue;
             }
-            let mut backoff = Backoff::default();
+            let mut backoff = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF);
             loop {
                 match tokio::time::timeout(WRITE_TIMEOUT, write_isolating(&self.pool, &batch)).await
                 {
@@ -142,7 +145,7 @@ impl Writer {
                         self.buffer.pending(),
                     ),
                 }
-                backoff.sleep().await;
+                backoff.wait().await;
             }
             self.buffer.done(batch.len());
         }
@@ -180,21 +183,5 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// Exponential backoff from 250 ms to [`MAX_BACKOFF`].
-struct Backoff(Duration);
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff(Duration::from_millis(250))
-    }
-}
-
-impl Backoff {
-    async fn sleep(&mut self) {
-        tokio::time::sleep(self.0).await;
-        self.0 = (self.0 * 2).min(MAX_BACKOFF);
     }
 }
