@@ -259,15 +259,9 @@ async fn run_callbacks(
             connection.clone(),
             v.clone(),
         ];
-        match run_callback(engine, job, spec, task, args, cancel.clone()).await {
-            HandlerEnd::Returned(_) => {}
-            HandlerEnd::Raised(error) => {
-                outcome = Outcome::Raised {
-                    error,
-                    task: spec.name.clone(),
-                }
-            }
-            HandlerEnd::Cancelled(why) => return Outcome::Cancelled(why),
+        let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
+        if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
+            return cancelled;
         }
     }
     if let Some((spec, task)) = &callbacks.failure {
@@ -287,15 +281,9 @@ async fn run_callbacks(
                 Value::Str(error.message.clone()),
                 Value::Str(exc_string(&where_, &error)),
             ];
-            match run_callback(engine, job, spec, task, args, cancel.clone()).await {
-                HandlerEnd::Returned(_) => {}
-                HandlerEnd::Raised(error) => {
-                    outcome = Outcome::Raised {
-                        error,
-                        task: spec.name.clone(),
-                    }
-                }
-                HandlerEnd::Cancelled(why) => return Outcome::Cancelled(why),
+            let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
+            if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
+                return cancelled;
             }
         }
     }
@@ -308,6 +296,22 @@ async fn run_callbacks(
         }
     }
     outcome
+}
+
+/// A callback's end applied to the job's outcome, as RQ does: an exception raised by the
+/// callback becomes the job's; a cancelled callback cancels the job (`Err`).
+fn callback_outcome(end: HandlerEnd, callback: &str, outcome: &mut Outcome) -> Result<(), Outcome> {
+    match end {
+        HandlerEnd::Returned(_) => Ok(()),
+        HandlerEnd::Raised(error) => {
+            *outcome = Outcome::Raised {
+                error,
+                task: callback.to_string(),
+            };
+            Ok(())
+        }
+        HandlerEnd::Cancelled(why) => Err(Outcome::Cancelled(why)),
+    }
 }
 
 async fn run_callback(
