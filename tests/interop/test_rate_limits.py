@@ -197,8 +197,11 @@ def test_requeue_reacquires_a_slot_like_pythons(r, redis_server, run_burst):
     FailedJobRegistry(queue=q).requeue(theirs.id)
     subprocess.run([str(WORKER), "requeue", "--redis-url", redis_server.url, ours.id], check=True,
                    capture_output=True)
-    # Both wait for the slot behind the holder, in the order they were requeued.
-    assert r.zrange("rq:rl:rq-requeue:rate_limited", 0, -1) == [theirs.id.encode(), ours.id.encode()]
+    # Both wait for the slot behind the holder. RQ scores the waiters in whole seconds
+    # (`current_timestamp()`), so two requeued within one second are ordered by id, as in RQ.
+    waiting = r.zrange("rq:rl:rq-requeue:rate_limited", 0, -1, withscores=True)
+    assert sorted(m for m, _ in waiting) == sorted([theirs.id.encode(), ours.id.encode()])
+    assert all(score == int(score) for _, score in waiting), "whole seconds, as RQ writes them"
     for j in (ours, theirs):
         assert j.get_status(refresh=True) == JobStatus.RATE_LIMITED
         assert r.hget(j.key, "enqueue_at_front") == b"0"
