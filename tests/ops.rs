@@ -787,7 +787,7 @@ fn metrics_after_a_known_workload() {
         .collect();
     ids.push(submit(&url, &["fail", "message=x"]));
     // One job that fails once and is retried (retries_left as `Retry(max=1)` writes it).
-    let sub = task_worker::cli::submit::Submission::new(
+    let sub = task_worker::cli::submit::backend_job(
         task_worker::tasks::lookup("fail").unwrap(),
         vec![],
         "default",

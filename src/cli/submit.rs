@@ -19,10 +19,10 @@ use redis::streams::StreamReadReply;
 use super::{CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::cli::args::SubmitArgs;
 use crate::rq::codec::{self, Limits, Payload, Serializer};
+use crate::rq::enqueue::{call_string, NewJob};
 use crate::rq::job::{status, DEFAULT_JOB_TIMEOUT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::result_type;
-use crate::rq::time::{format_datetime, now};
 use crate::tasks::{self, BACKEND_WRAPPER, REGISTRY};
 use crate::value::Value;
 
@@ -98,124 +98,37 @@ pub fn check_params(task: &tasks::TaskSpec, params: &[(String, Value)]) -> Resul
     }
 }
 
-/// `rq.utils.get_call_string(func, args, kwargs, max_length=75)`: reprs cut to 75 chars + `...`,
-/// kwargs as `k=repr` sorted (rq-protocol.md §3.1 `description`).
-pub fn call_string(func: &str, args: &[Value], kwargs: &[(String, Value)]) -> String {
-    fn cut(s: String) -> String {
-        match s.char_indices().nth(75) {
-            Some((i, _)) => format!("{}...", &s[..i]),
-            None => s,
-        }
-    }
-    let mut parts: Vec<String> = args.iter().map(|a| cut(a.py_repr())).collect();
-    let mut kw: Vec<String> = kwargs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", cut(v.py_repr())))
-        .collect();
-    kw.sort();
-    parts.extend(kw);
-    format!("{func}({})", parts.join(", "))
-}
-
-/// What `submit` enqueues.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub job_id: String,
-    pub queue: String,
-    pub payload: Payload,
-    pub description: String,
-    pub timeout: i64,
-}
-
-impl Submission {
-    /// The backend's envelope for `task` with `params` (ctutor-tasks.md §1 table).
-    pub fn new(task: &tasks::TaskSpec, params: Vec<(String, Value)>, queue: &str) -> Self {
-        let args = vec![
-            Value::Str(task.name.to_string()),
-            Value::Dict(
-                params
-                    .into_iter()
-                    .map(|(k, v)| (Value::Str(k), v))
-                    .collect(),
-            ),
-        ];
-        // The backend passes retry_limit then delay; the call string sorts them.
-        let kwargs = vec![
-            (
-                "retry_limit".to_string(),
-                Value::Int(i64::from(task.default_retries)),
-            ),
-            ("delay".to_string(), Value::None),
-        ];
-        let description = call_string(BACKEND_WRAPPER, &args, &kwargs);
-        Submission {
-            job_id: uuid::Uuid::new_v4().to_string(),
-            queue: queue.to_string(),
-            payload: Payload {
-                func_name: BACKEND_WRAPPER.to_string(),
-                args,
-                kwargs,
-            },
-            description,
-            timeout: task.default_timeout.unwrap_or(DEFAULT_JOB_TIMEOUT),
-        }
-    }
-
-    /// The enqueue transaction: job hash (status first, as `set_status` precedes `save`),
-    /// `SADD rq:queues`, `RPUSH rq:queue:<q>`.
-    pub fn pipeline(&self, keys: &Keys, ser: Serializer) -> anyhow::Result<redis::Pipeline> {
-        let data = codec::encode_data(&self.payload, ser).context("encoding the job data")?;
-        let ts = format_datetime(now());
-        let job_key = keys.job(&self.job_id);
-        let mut p = redis::pipe();
-        p.atomic();
-        p.cmd("HSET")
-            .arg(&job_key)
-            .arg("status")
-            .arg(status::QUEUED)
-            .ignore();
-        p.cmd("HSET")
-            .arg(&job_key)
-            .arg("created_at")
-            .arg(&ts)
-            .arg("data")
-            .arg(data)
-            .arg("success_callback_name")
-            .arg("")
-            .arg("failure_callback_name")
-            .arg("")
-            .arg("stopped_callback_name")
-            .arg("")
-            .arg("started_at")
-            .arg("")
-            .arg("ended_at")
-            .arg("")
-            .arg("last_heartbeat")
-            .arg("")
-            .arg("worker_name")
-            .arg("")
-            .arg("group_id")
-            .arg("")
-            .arg("origin")
-            .arg(&self.queue)
-            .arg("description")
-            .arg(&self.description)
-            .arg("enqueued_at")
-            .arg(&ts)
-            .arg("timeout")
-            .arg(self.timeout)
-            .arg("status")
-            .arg(status::QUEUED)
-            .ignore();
-        p.cmd("SADD")
-            .arg(keys.queues())
-            .arg(keys.queue(&self.queue))
-            .ignore();
-        p.cmd("RPUSH")
-            .arg(keys.queue(&self.queue))
-            .arg(&self.job_id)
-            .ignore();
-        Ok(p)
+/// What `submit` enqueues: the backend's envelope for `task` with `params` (ctutor-tasks.md §1
+/// table), as the backend's `Queue.enqueue` call would write it.
+pub fn backend_job(task: &tasks::TaskSpec, params: Vec<(String, Value)>, queue: &str) -> NewJob {
+    let args = vec![
+        Value::Str(task.name.to_string()),
+        Value::Dict(
+            params
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k), v))
+                .collect(),
+        ),
+    ];
+    // The backend passes retry_limit then delay; the call string sorts them.
+    let kwargs = vec![
+        (
+            "retry_limit".to_string(),
+            Value::Int(i64::from(task.default_retries)),
+        ),
+        ("delay".to_string(), Value::None),
+    ];
+    let description = call_string(BACKEND_WRAPPER, &args, &kwargs);
+    NewJob {
+        job_id: uuid::Uuid::new_v4().to_string(),
+        queue: queue.to_string(),
+        payload: Payload {
+            func_name: BACKEND_WRAPPER.to_string(),
+            args,
+            kwargs,
+        },
+        description,
+        timeout: task.default_timeout.unwrap_or(DEFAULT_JOB_TIMEOUT),
     }
 }
 
@@ -259,11 +172,12 @@ pub async fn run(args: SubmitArgs) -> CliResult {
             Duration::from_secs((task.default_timeout.unwrap_or(DEFAULT_JOB_TIMEOUT) + 60) as u64)
         }
     };
-    let sub = Submission::new(task, params, &queue);
+    let sub = backend_job(task, params, &queue);
     let mut con = target
         .connect(CONNECT_TIMEOUT, Some(RESPONSE_TIMEOUT))
         .await?;
-    sub.pipeline(&target.keys, ser)?
+    sub.pipeline(&target.keys, ser)
+        .context("encoding the job data")?
         .query_async::<()>(&mut con)
         .await
         .with_context(|| format!("enqueueing on {}", target.shown_url()))?;
@@ -439,7 +353,7 @@ mod tests {
     #[test]
     fn description_is_python_call_string() {
         let task = tasks::lookup("example_long_running").unwrap();
-        let s = Submission::new(task, vec![("duration".into(), Value::Int(10))], "default");
+        let s = backend_job(task, vec![("duration".into(), Value::Int(10))], "default");
         assert_eq!(
             s.description,
             "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper(\

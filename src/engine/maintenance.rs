@@ -22,6 +22,7 @@ use super::Engine;
 use crate::rq::job::{status, JobHash};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, retry_interval, RetryPlan};
+use crate::rq::requeue::REQUEUE_STUCK_SCRIPT;
 use crate::rq::time::{now, unix_seconds};
 
 /// RQ's lock key, `SET rq:clean_registries:<q> 1 NX EX <ttl>`. RQ uses 899 s; we delete the
@@ -259,7 +260,7 @@ async fn recover_intermediate(engine: &Engine, q: &str) -> redis::RedisResult<()
         }
         if first.is_some_and(|f| now_f - f > STUCK_AFTER_SECS) {
             // Only if the id is still there: a worker that started it meanwhile removed it.
-            let moved: i64 = redis::Script::new(REQUEUE_STUCK)
+            let moved: i64 = redis::Script::new(REQUEUE_STUCK_SCRIPT)
                 .key(keys.intermediate(q))
                 .key(keys.queue(q))
                 .key(&seen_key)
@@ -273,14 +274,3 @@ async fn recover_intermediate(engine: &Engine, q: &str) -> redis::RedisResult<()
     }
     Ok(())
 }
-
-/// KEYS `[intermediate, queue, first_seen]`, ARGV `[id]`: move the id back to the queue front
-/// only if it is still in the intermediate list.
-const REQUEUE_STUCK: &str = r#"
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], ARGV[1])
-  redis.call('DEL', KEYS[3])
-  return 1
-end
-return 0
-"#;

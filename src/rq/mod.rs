@@ -6,12 +6,14 @@ pub mod codec;
 pub mod dependents;
 pub mod dequeue;
 pub mod end_guard;
+pub mod enqueue;
 pub mod job;
 pub mod json;
 pub mod keys;
 pub mod lifecycle;
 pub mod pickle;
 pub mod rate_limit;
+pub mod requeue;
 pub mod scheduler;
 pub mod time;
 
