@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use crate::redact::redact_url;
 use crate::rq::codec::Serializer;
-use crate::tasks::kit::TaskSettings;
+use crate::tasks::TaskSettings;
 
 /// Log line format (`--log-format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -57,6 +57,8 @@ pub struct JobEnded<'a> {
     pub handed_back: bool,
 }
 
+/// A sink the worker tells about every job (registered with
+/// [`crate::worker::WorkerBuilder::observer`]).
 pub trait Observer: Send + Sync {
     fn job_started(&self, _ev: &JobStarted<'_>) {}
     fn job_ended(&self, _ev: &JobEnded<'_>) {}
@@ -64,4 +66,12 @@ pub trait Observer: Send + Sync {
     fn accepting(&self) -> bool {
         true
     }
+    /// Called once when the worker stops, after the last job ended: write out what is
+    /// buffered, giving up at `deadline`.
+    fn stop(&self, _deadline: tokio::time::Instant) -> StopFuture<'_> {
+        Box::pin(std::future::ready(()))
+    }
 }
+
+/// What [`Observer::stop`] returns.
+pub type StopFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;

@@ -27,5 +27,8 @@ pub mod secret_files;
 pub mod tasks;
 pub mod telemetry;
 pub mod value;
+pub mod worker;
 
+pub use engine::shutdown::Shutdown;
 pub use errors::error_text;
+pub use worker::{Worker, WorkerBuilder};

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use task_worker::cli::args::{Cli, Command};
-use task_worker::{cli, engine, logging};
+use task_worker::{cli, logging};
 
 fn main() -> ExitCode {
     // A sandbox supervisor (src/sandbox/supervisor.rs) is this binary started by the worker:
@@ -95,7 +95,10 @@ fn run(args: task_worker::cli::args::RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(engine::run(cfg)) {
+    let result = runtime.block_on(cli::run::run(cfg));
+    // Every job has ended; a handler that blocks its thread must not hold up the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{}", task_worker::error_text(&e));

@@ -788,7 +788,9 @@ fn metrics_after_a_known_workload() {
     ids.push(submit(&url, &["fail", "message=x"]));
     // One job that fails once and is retried (retries_left as `Retry(max=1)` writes it).
     let sub = task_worker::cli::submit::backend_job(
-        task_worker::tasks::lookup("fail").unwrap(),
+        task_worker::tasks::Registry::builtin()
+            .lookup("fail")
+            .unwrap(),
         vec![],
         "default",
     );

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, LogFormat, RedisTls};
 use crate::redact::redact_url;
 use crate::rq::codec::Serializer;
-use crate::tasks::kit::TaskSettings;
+use crate::tasks::TaskSettings;
 
 /// The command line. `run` is the default subcommand: [`with_default_subcommand`] inserts it
 /// before parsing when no subcommand is named, so `run`'s options and environment variables

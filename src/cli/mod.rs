@@ -8,6 +8,7 @@ pub mod args;
 pub mod control;
 pub mod health;
 pub mod history;
+pub mod run;
 pub mod status;
 pub mod submit;
 
@@ -23,7 +24,7 @@ use crate::cli::args::{RedisArgs, TasksArgs};
 use crate::config::RedisTls;
 use crate::redact::redact_url;
 use crate::rq::keys::Keys;
-use crate::tasks::REGISTRY;
+use crate::tasks::Registry;
 
 /// `task-worker tasks`: the registered tasks, their defaults and their parameters.
 pub fn print_tasks(args: &TasksArgs) -> ExitCode {
@@ -31,8 +32,9 @@ pub fn print_tasks(args: &TasksArgs) -> ExitCode {
         t.default_timeout
             .unwrap_or(crate::rq::job::DEFAULT_JOB_TIMEOUT)
     };
+    let registry = Registry::builtin();
     if args.json {
-        let tasks: Vec<serde_json::Value> = REGISTRY
+        let tasks: Vec<serde_json::Value> = registry
             .iter()
             .map(|t| {
                 let params: Vec<serde_json::Value> = t
@@ -65,7 +67,7 @@ pub fn print_tasks(args: &TasksArgs) -> ExitCode {
         "{:<26} {:>9} {:>8}  SUMMARY\n",
         "TASK", "TIMEOUT", "RETRIES"
     );
-    for t in REGISTRY {
+    for t in registry.iter() {
         out.push_str(&format!(
             "{:<26} {:>9} {:>8}  {}\n",
             t.name,

@@ -23,7 +23,7 @@ use crate::rq::enqueue::{call_string, NewJob};
 use crate::rq::job::{status, DEFAULT_JOB_TIMEOUT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::result_type;
-use crate::tasks::{self, BACKEND_WRAPPER, REGISTRY};
+use crate::tasks::{self, Registry, BACKEND_WRAPPER};
 use crate::value::Value;
 
 /// The queue the backend picks for a priority (ctutor-tasks.md §1).
@@ -140,8 +140,9 @@ pub async fn run(args: SubmitArgs) -> CliResult {
             args.serializer
         ))
     })?;
-    let Some(task) = tasks::lookup(&args.task) else {
-        let names: Vec<&str> = REGISTRY.iter().map(|t| t.name).collect();
+    let registry = Registry::builtin();
+    let Some(task) = registry.lookup(&args.task) else {
+        let names = registry.names();
         return Err(CliError::Usage(format!(
             "unknown task {:?}; registered tasks: {}",
             args.task,
@@ -352,7 +353,8 @@ mod tests {
 
     #[test]
     fn description_is_python_call_string() {
-        let task = tasks::lookup("example_long_running").unwrap();
+        let registry = tasks::Registry::builtin();
+        let task = registry.lookup("example_long_running").unwrap();
         let s = backend_job(task, vec![("duration".into(), Value::Int(10))], "default");
         assert_eq!(
             s.description,

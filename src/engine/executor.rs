@@ -153,7 +153,11 @@ async fn perform(
     cancel: watch::Receiver<Option<Cancel>>,
 ) -> (Outcome, Decoded, Callbacks) {
     let mut decoded = Decoded::default();
-    let callbacks = match job.settings.is_ok().then(|| callbacks_of(&job.hash)) {
+    let callbacks = match job
+        .settings
+        .is_ok()
+        .then(|| callbacks_of(&engine.tasks, &job.hash))
+    {
         Some(Err(refused)) => {
             // Logged, recorded as the job's failure, and no callback runs.
             decoded.func = job.hash.data().and_then(|d| {
@@ -192,14 +196,14 @@ async fn perform(
 /// A job's callbacks, each resolved to a registered task.
 #[derive(Default)]
 struct Callbacks {
-    success: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
-    failure: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
-    stopped: Option<(CallbackSpec, &'static tasks::TaskSpec)>,
+    success: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
+    failure: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
+    stopped: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
 }
 
 /// Reads and resolves the callbacks; the first one that is not a registered task (or has an
 /// invalid timeout) refuses the job.
-fn callbacks_of(hash: &JobHash) -> Result<Callbacks, TaskError> {
+fn callbacks_of(registry: &tasks::Registry, hash: &JobHash) -> Result<Callbacks, TaskError> {
     let mut out = Callbacks::default();
     for kind in CallbackKind::ALL {
         let Some(spec) = hash
@@ -208,7 +212,7 @@ fn callbacks_of(hash: &JobHash) -> Result<Callbacks, TaskError> {
         else {
             continue;
         };
-        let task = tasks::resolve_callback(kind.argument(), &spec.name)?;
+        let task = registry.resolve_callback(kind.argument(), &spec.name)?;
         let slot = match kind {
             CallbackKind::Success => &mut out.success,
             CallbackKind::Failure => &mut out.failure,
@@ -318,7 +322,7 @@ async fn run_callback(
     engine: &Arc<Engine>,
     job: &StartedJob,
     spec: &CallbackSpec,
-    task: &'static tasks::TaskSpec,
+    task: &tasks::TaskSpec,
     args: Vec<Value>,
     cancel: watch::Receiver<Option<Cancel>>,
 ) -> HandlerEnd {
@@ -354,9 +358,11 @@ fn prepare(
     decoded.func = Some(payload.func_name.clone());
     decoded.args = payload.args.clone();
     decoded.kwargs = payload.kwargs.clone();
-    let inv = tasks::resolve(&payload.func_name, payload.args, payload.kwargs)?;
+    let inv = engine
+        .tasks
+        .resolve(&payload.func_name, payload.args, payload.kwargs)?;
     decoded.task = Some(inv.task.name.to_string());
-    tracing::Span::current().record("task", inv.task.name);
+    tracing::Span::current().record("task", inv.task.name.as_ref());
     Ok(inv)
 }
 
@@ -369,7 +375,7 @@ async fn execute(
 ) -> Outcome {
     let task_name = inv.task.name.to_string();
     info!(task = %task_name, "job started");
-    match run_handler(engine, job, inv.task, inv.call, job.timeout, cancel).await {
+    match run_handler(engine, job, &inv.task, inv.call, job.timeout, cancel).await {
         HandlerEnd::Returned(v) => Outcome::Returned(v),
         HandlerEnd::Raised(error) => Outcome::Raised {
             error,
@@ -392,7 +398,7 @@ enum HandlerEnd {
 async fn run_handler(
     engine: &Engine,
     job: &StartedJob,
-    task: &'static tasks::TaskSpec,
+    task: &tasks::TaskSpec,
     call: tasks::TaskCall,
     timeout: Option<i64>,
     cancel: watch::Receiver<Option<Cancel>>,
@@ -415,7 +421,7 @@ struct HandlerTarget<'a> {
 async fn run_handler_for(
     engine: &Engine,
     target: HandlerTarget<'_>,
-    task: &'static tasks::TaskSpec,
+    task: &tasks::TaskSpec,
     call: tasks::TaskCall,
     timeout: Option<i64>,
     mut cancel: watch::Receiver<Option<Cancel>>,
@@ -428,12 +434,12 @@ async fn run_handler_for(
     );
     let (cancel_task, cancellation) = Cancellation::new();
     let ctx = TaskContext::new(target.job_id, target.queue, Some(Arc::new(progress)))
-        .with_api(engine.api.clone())
-        .with_settings(engine.task_settings.clone())
+        .with_data(engine.data.clone())
+        .with_work_dir(engine.cfg.tasks.work_dir.clone())
         .with_cancellation(cancellation);
-    // Removes the job's scratch directory however the handler ends (also when it is dropped).
-    let scratch = ctx.scratch_guard();
-    let handler = contained(task.handler, call, ctx);
+    // The handler in its layers (tasks::layer): panics are contained and the scratch directory
+    // goes however it ends, also when it is dropped below.
+    let handler = task.handler.call(call, ctx);
     let limit = async {
         match timeout {
             Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
@@ -457,9 +463,8 @@ async fn run_handler_for(
         _ = limit => HandlerEnd::Raised(timeout_error(timeout.unwrap_or(0))),
         why = cancelled => HandlerEnd::Cancelled(why),
     };
-    // The handler future is gone: tell work it left behind, then remove its scratch directory.
+    // The handler future is gone: tell work it left behind.
     let _ = cancel_task.send(true);
-    scratch.remove().await;
     end
 }
 
@@ -477,7 +482,10 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
             return;
         }
     };
-    let task = match tasks::resolve_callback(spec.kind.argument(), &spec.name) {
+    let task = match engine
+        .tasks
+        .resolve_callback(spec.kind.argument(), &spec.name)
+    {
         Ok(task) => task,
         Err(e) => {
             warn!(job_id = %hash.id, callback = %spec.name, "failure callback of an abandoned job not run: {e}");
@@ -526,40 +534,10 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
         kwargs: Vec::new(),
     };
     if let HandlerEnd::Raised(e) =
-        run_handler_for(engine, target, task, call, Some(spec.timeout), rx).await
+        run_handler_for(engine, target, &task, call, Some(spec.timeout), rx).await
     {
         warn!(job_id = %hash.id, callback = %spec.name, "on_failure callback of an abandoned job raised (logged, as RQ 3.0 does): {e}");
     }
-}
-
-/// Calls the handler and awaits it with panics contained: a panic (while the future is built
-/// or while it runs) fails the job with `RuntimeError: task panicked: <message>` instead of
-/// unwinding out of the executor, which would leave the job `started` and its slot taken.
-async fn contained(
-    handler: tasks::Handler,
-    call: tasks::TaskCall,
-    ctx: TaskContext,
-) -> Result<Value, TaskError> {
-    use futures_util::FutureExt;
-    use std::panic::AssertUnwindSafe;
-    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(call, ctx))) {
-        Ok(f) => f,
-        Err(panic) => return Err(panicked(panic)),
-    };
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(r) => r,
-        Err(panic) => Err(panicked(panic)),
-    }
-}
-
-fn panicked(panic: Box<dyn std::any::Any + Send>) -> TaskError {
-    let msg = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic payload".to_string());
-    tracing::error!(panic = %msg, "task panicked");
-    TaskError::new("RuntimeError", format!("task panicked: {msg}"))
 }
 
 /// §7.6: a successful job with `repeats_left > 0` is enqueued or scheduled again.
@@ -648,43 +626,5 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
         },
         failure_ttl: settings.failure_ttl,
         exc_string: exc,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn panics_while_running(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
-        Box::pin(async {
-            tokio::task::yield_now().await;
-            panic!("boom at {}", 42)
-        })
-    }
-
-    fn panics_when_called(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
-        panic!("no future for you")
-    }
-
-    fn returns(_: tasks::TaskCall, _: TaskContext) -> tasks::TaskFuture {
-        Box::pin(async { Ok(Value::Int(7)) })
-    }
-
-    #[tokio::test]
-    async fn a_panicking_handler_fails_its_job_and_nothing_else() {
-        let ctx = || TaskContext::new("j", "q", None);
-        let call = tasks::TaskCall::default;
-        let e = contained(panics_while_running, call(), ctx())
-            .await
-            .unwrap_err();
-        assert_eq!(e.last_line(), "RuntimeError: task panicked: boom at 42");
-        let e = contained(panics_when_called, call(), ctx())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            e.last_line(),
-            "RuntimeError: task panicked: no future for you"
-        );
-        assert_eq!(contained(returns, call(), ctx()).await, Ok(Value::Int(7)));
     }
 }

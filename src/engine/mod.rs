@@ -30,19 +30,18 @@ use anyhow::{bail, Context};
 use redis::aio::ConnectionManager;
 use tracing::{info, warn};
 
-use crate::api::{ApiClient, RetryPolicy};
 use crate::config::Config;
+use crate::events::Observer;
 use crate::redact::redact_url;
 use crate::rq::codec::Limits;
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, WorkerRecord};
 use crate::rq::time::{format_datetime, now};
 use crate::rq::RQ_COMPAT_VERSION;
-use crate::tasks;
-use crate::tasks::TaskSettings;
+use crate::tasks::{DataMap, Registry};
 use shutdown::{Phase, Shutdown};
 use slots::{Cancel, Slots};
-use writer::Writer;
+use writer::{Ending, Writer};
 
 /// Everything the engine's tasks share.
 pub struct Engine {
@@ -59,10 +58,10 @@ pub struct Engine {
     pub ip_address: String,
     /// Sinks that see every job start and end (history, metrics).
     pub observers: Vec<Arc<dyn crate::events::Observer>>,
-    /// The backend API client handed to tasks; `None` without `EXECUTION_BACKEND_API_URL`.
-    pub api: Option<Arc<ApiClient>>,
-    /// Settings of the built-in tasks.
-    pub task_settings: Arc<TaskSettings>,
+    /// The tasks, each handler already in its layers.
+    pub tasks: Registry,
+    /// Shared values handlers find with `ctx.data::<T>()`.
+    pub data: DataMap,
     release_script: redis::Script,
     /// Dependents left `deferred` by RQ < 3.0 enqueuers (see [`rescue`]).
     pub rescue: rescue::Rescue,
@@ -123,11 +122,24 @@ impl Engine {
     }
 }
 
-/// Runs the worker until shutdown (or, in burst mode, until the queues are drained).
-pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
-    let shutdown = Shutdown::new();
-    shutdown.listen_for_signals();
-    let mut observers: Vec<Arc<dyn crate::events::Observer>> = Vec::new();
+/// What the worker runs with besides its configuration (assembled by
+/// [`crate::worker::WorkerBuilder`]).
+pub struct Parts {
+    /// The tasks, handlers already layered ([`Registry::layered`]).
+    pub tasks: Registry,
+    pub data: DataMap,
+    /// Sinks told about every job start and end; stopped ([`Observer::stop`]) at exit.
+    pub observers: Vec<Arc<dyn Observer>>,
+}
+
+/// Runs the worker until `shutdown` asks it to stop (or, in burst mode, until the queues are
+/// drained). Every job that started has ended, one way or another, when this returns.
+pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
+    let Parts {
+        tasks,
+        data,
+        mut observers,
+    } = parts;
     let metrics = match cfg.metrics_addr {
         Some(addr) => {
             let m = Arc::new(crate::metrics::Metrics::new());
@@ -161,34 +173,11 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         }
         None => info!("no backend API URL set; not waiting for the API"),
     }
-    let names: Vec<&str> = tasks::REGISTRY.iter().map(|t| t.name).collect();
+    let names = tasks.names();
     info!("Registered {} task types: {:?}", names.len(), names);
 
-    let api = match &cfg.api_url {
-        Some(url) => Some(Arc::new(ApiClient::new(
-            url,
-            cfg.api_user.clone(),
-            cfg.api_password.clone(),
-            RetryPolicy {
-                max_attempts: cfg.tasks.commit_max_attempts,
-                first_backoff: cfg.tasks.commit_backoff,
-            },
-        )?)),
-        None => None,
-    };
-    let task_settings = Arc::new(cfg.tasks.clone());
     let keys = Keys::new(&cfg.key_prefix);
     let ip_address = connect::own_address(&mut con).await;
-    let history = crate::history::History::from_config(&cfg)?;
-    if let Some(h) = &history {
-        observers.push(h.clone());
-    }
-    // OpenTelemetry traces: only when an OTLP endpoint is configured (src/telemetry).
-    let traces = crate::telemetry::Traces::from_env(cfg.serializer)?.map(Arc::new);
-    if let Some(t) = &traces {
-        info!("OpenTelemetry traces on: one span per job, exported by OTLP (http/protobuf)");
-        observers.push(t.clone());
-    }
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
         writer: Writer::spawn(con.clone(), keys.clone()),
@@ -203,8 +192,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         rescue: rescue::Rescue::default(),
         rate_limits: rate_limits::RateLimits::default(),
         observers,
-        api,
-        task_settings,
+        tasks,
+        data,
         cfg,
     });
 
@@ -260,12 +249,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     // It returns at the shutdown signal; give a pass in progress a moment to release its lock.
     let _ = tokio::time::timeout(Duration::from_secs(5), maintenance).await;
-    if let Some(h) = &history {
-        // Bounded by the shutdown timeout counted from the stop, with a little time to write
-        // even when the drain used it all.
-        let deadline = (stopping_since + engine.cfg.shutdown_timeout)
-            .max(tokio::time::Instant::now() + Duration::from_secs(2));
-        h.flush(deadline).await;
+    // Sinks write out what they hold (history rows, trace spans), bounded by the shutdown
+    // timeout counted from the stop, with a little time to write even when the drain used it.
+    let deadline = (stopping_since + engine.cfg.shutdown_timeout)
+        .max(tokio::time::Instant::now() + Duration::from_secs(2));
+    for o in &engine.observers {
+        o.stop(deadline).await;
     }
     heartbeat.abort();
     commands.abort();
@@ -275,10 +264,6 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     }
     if let Some((_, server)) = metrics {
         server.abort();
-    }
-    if let Some(t) = traces {
-        // Exports the last spans; the SDK bounds it by its export timeout.
-        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
     }
     info!("task-worker stopped");
     dispatch_result.map(|()| ExitCode::SUCCESS)
@@ -340,6 +325,7 @@ async fn drain(engine: &Engine) {
     }
     let deadline = tokio::time::Instant::now() + engine.cfg.shutdown_timeout;
     let mut cancelled = false;
+    let mut cancelled_at = None;
     while engine.slots.active_count() > 0 {
         let cold = !cancelled
             && (engine.shutdown.phase() == Phase::Cold || tokio::time::Instant::now() >= deadline);
@@ -358,12 +344,62 @@ async fn drain(engine: &Engine) {
             );
             engine.slots.cancel_all(why);
             cancelled = true;
+            cancelled_at = Some(tokio::time::Instant::now());
+        }
+        if let Some(at) = cancelled_at {
+            if tokio::time::Instant::now() >= at + FORCE_END_AFTER {
+                force_ends(engine).await;
+                return;
+            }
         }
         tokio::select! {
             _ = engine.slots.freed() => {}
             _ = engine.shutdown.reached(Phase::Cold) , if !cancelled => {}
             _ = tokio::time::sleep_until(deadline), if !cancelled => {}
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+/// How long cancelled jobs get to end on their own before the drain writes their end itself.
+const FORCE_END_AFTER: Duration = Duration::from_secs(5);
+
+/// The last resort of a drain: jobs still running after being cancelled (a handler blocking
+/// its thread, say) are ended from here (handed back or failed, as a cancelled job would be),
+/// so that the process can exit with nothing left `started`. The end script skips a job whose
+/// end was written already, so a late end from its executor changes nothing.
+async fn force_ends(engine: &Engine) {
+    let busy = engine.slots.busy();
+    warn!(
+        running = busy.len(),
+        "jobs still running {}s after being cancelled: ending them from the shutdown",
+        FORCE_END_AFTER.as_secs()
+    );
+    for b in busy {
+        let ending = if engine.cfg.requeue_on_shutdown {
+            Ending::Requeue {
+                reason: "task-worker was shut down; the job did not stop when cancelled".into(),
+            }
+        } else {
+            Ending::Failure {
+                status: crate::rq::job::status::FAILED,
+                failure_ttl: None,
+                exc_string: executor::exc_string(
+                    "?",
+                    &crate::tasks::TaskError::new(
+                        "rq.exceptions.ShutDownImminentException",
+                        "task-worker was shut down before the job finished; it did not stop when cancelled",
+                    ),
+                ),
+            }
+        };
+        let job_id = b.exec.job_id.clone();
+        let write = engine.writer.finish(b.exec, ending, now());
+        match tokio::time::timeout(Duration::from_secs(5), write).await {
+            Ok(_) => warn!(job_id = %job_id, "job ended by the shutdown"),
+            Err(_) => {
+                warn!(job_id = %job_id, "could not write the end of a job before exiting; another worker's maintenance will fail it as abandoned")
+            }
         }
     }
 }

@@ -72,6 +72,27 @@ impl Shutdown {
         }
     }
 
+    /// A shutdown requested by SIGTERM/SIGINT: the first signal is warm, the next one cold.
+    /// Call it inside the runtime.
+    pub fn on_signals() -> Self {
+        let s = Self::new();
+        s.listen_for_signals();
+        s
+    }
+
+    /// A shutdown requested (warm) when `fut` completes; a second completion is not needed:
+    /// the shutdown timeout makes it cold. Call it inside the runtime.
+    pub fn when(fut: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        let s = Self::new();
+        let me = s.clone();
+        tokio::spawn(async move {
+            fut.await;
+            info!("warm shutdown requested: no new jobs; running jobs may finish");
+            me.escalate(Phase::Warm);
+        });
+        s
+    }
+
     /// Installs SIGTERM/SIGINT handlers: the first signal is warm, the next one cold.
     pub fn listen_for_signals(&self) {
         let me = self.clone();

@@ -124,6 +124,12 @@ impl Drop for History {
 }
 
 impl Observer for History {
+    fn stop(&self, deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+        Box::pin(async move {
+            self.flush(deadline).await;
+        })
+    }
+
     fn job_started(&self, ev: &JobStarted<'_>) {
         self.buffer.push(Row::started(ev));
     }

@@ -3,61 +3,63 @@
 use std::time::Duration;
 
 use super::kit::Params;
-use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use std::borrow::Cow;
+
+use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::value::Value;
 
 /// `echo(value)`: returns its one argument unchanged, whatever its type.
 pub const ECHO: TaskSpec = TaskSpec {
-    name: "echo",
+    name: Cow::Borrowed("echo"),
     default_timeout: None,
     default_retries: 0,
-    summary: "returns its one argument unchanged",
-    params: Parameters::Named(&[Param::required(
+    summary: Cow::Borrowed("returns its one argument unchanged"),
+    params: Parameters::named(&[Param::required(
         "value",
         "any",
         "returned as it came, whatever its type",
     )]),
-    handler: echo_handler,
+    handler: Handler::Fn(echo_handler),
 };
 
 /// `noop(*args, **kwargs)`: does nothing and returns None.
 pub const NOOP: TaskSpec = TaskSpec {
-    name: "noop",
+    name: Cow::Borrowed("noop"),
     default_timeout: None,
     default_retries: 0,
-    summary: "does nothing, returns None",
+    summary: Cow::Borrowed("does nothing, returns None"),
     params: Parameters::Any,
-    handler: |_, _| Box::pin(async { Ok(Value::None) }),
+    handler: Handler::Fn(|_, _| Box::pin(async { Ok(Value::None) })),
 };
 
 /// `sleep(seconds)`: sleeps, returns None.
 pub const SLEEP: TaskSpec = TaskSpec {
-    name: "sleep",
+    name: Cow::Borrowed("sleep"),
     default_timeout: None,
     default_retries: 0,
-    summary: "sleeps `seconds` (float), returns None",
-    params: Parameters::Named(&[Param::optional(
+    summary: Cow::Borrowed("sleeps `seconds` (float), returns None"),
+    params: Parameters::named(&[Param::optional(
         "seconds",
         "float",
         "0.0",
         "how long to sleep; not negative",
     )]),
-    handler: sleep_handler,
+    handler: Handler::Fn(sleep_handler),
 };
 
 /// `fail(message)`: raises `Exception: <message>`.
 pub const FAIL: TaskSpec = TaskSpec {
-    name: "fail",
+    name: Cow::Borrowed("fail"),
     default_timeout: None,
     default_retries: 0,
-    summary: "fails with `message`",
-    params: Parameters::Named(&[Param::optional(
+    summary: Cow::Borrowed("fails with `message`"),
+    params: Parameters::named(&[Param::optional(
         "message",
         "str",
         "'task failed on purpose'",
         "the text of the raised Exception",
     )]),
-    handler: fail_handler,
+    handler: Handler::Fn(fail_handler),
 };
 
 fn echo_handler(call: TaskCall, ctx: TaskContext) -> TaskFuture {
@@ -112,9 +114,9 @@ mod tests {
             args: vec![v.clone()],
             kwargs: vec![],
         };
-        assert_eq!((ECHO.handler)(call, ctx()).await, Ok(v));
+        assert_eq!(ECHO.handler.call(call, ctx()).await, Ok(v));
         assert_eq!(
-            (NOOP.handler)(TaskCall::default(), ctx()).await,
+            NOOP.handler.call(TaskCall::default(), ctx()).await,
             Ok(Value::None)
         );
         let call = TaskCall {
@@ -122,7 +124,11 @@ mod tests {
             kwargs: vec![],
         };
         assert_eq!(
-            (FAIL.handler)(call, ctx()).await.unwrap_err().last_line(),
+            FAIL.handler
+                .call(call, ctx())
+                .await
+                .unwrap_err()
+                .last_line(),
             "Exception: boom"
         );
     }
@@ -133,12 +139,12 @@ mod tests {
             args: vec![Value::Str("x".into())],
             kwargs: vec![],
         };
-        let e = (SLEEP.handler)(call, ctx()).await.unwrap_err();
+        let e = SLEEP.handler.call(call, ctx()).await.unwrap_err();
         assert!(e.message.contains("'seconds'"), "{e}");
         let call = TaskCall {
             args: vec![Value::Float(0.01)],
             kwargs: vec![],
         };
-        assert_eq!((SLEEP.handler)(call, ctx()).await, Ok(Value::None));
+        assert_eq!(SLEEP.handler.call(call, ctx()).await, Ok(Value::None));
     }
 }

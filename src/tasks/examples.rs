@@ -6,28 +6,30 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::kit::{json_result, Params};
-use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use std::borrow::Cow;
+
+use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::rq::time::{now, task_iso};
 use crate::value::Value;
 
 pub const LONG_RUNNING: TaskSpec = TaskSpec {
-    name: "example_long_running",
+    name: Cow::Borrowed("example_long_running"),
     default_timeout: Some(300),
     default_retries: 3,
-    summary: "sleeps `duration` seconds in 1 s steps, reporting progress",
-    params: Parameters::Named(&[
+    summary: Cow::Borrowed("sleeps `duration` seconds in 1 s steps, reporting progress"),
+    params: Parameters::named(&[
         Param::optional("duration", "int", "60", "seconds to run, in 1 s steps"),
         Param::optional("message", "str", "'Processing...'", "echoed in the result"),
     ]),
-    handler: long_running_handler,
+    handler: Handler::Fn(long_running_handler),
 };
 
 pub const DATA_PROCESSING: TaskSpec = TaskSpec {
-    name: "example_data_processing",
+    name: Cow::Borrowed("example_data_processing"),
     default_timeout: Some(600),
     default_retries: 3,
-    summary: "simulates processing `data_source` (basic|advanced|complex)",
-    params: Parameters::Named(&[
+    summary: Cow::Borrowed("simulates processing `data_source` (basic|advanced|complex)"),
+    params: Parameters::named(&[
         Param::required(
             "data_source",
             "str",
@@ -40,15 +42,15 @@ pub const DATA_PROCESSING: TaskSpec = TaskSpec {
             "basic, advanced or complex",
         ),
     ]),
-    handler: data_processing_handler,
+    handler: Handler::Fn(data_processing_handler),
 };
 
 pub const FAILING: TaskSpec = TaskSpec {
-    name: "example_failing",
+    name: Cow::Borrowed("example_failing"),
     default_timeout: Some(3600),
     default_retries: 2,
-    summary: "fails with `error_message` when `should_fail` is truthy",
-    params: Parameters::Named(&[
+    summary: Cow::Borrowed("fails with `error_message` when `should_fail` is truthy"),
+    params: Parameters::named(&[
         Param::optional("should_fail", "bool", "True", "fail when truthy"),
         Param::optional(
             "error_message",
@@ -57,7 +59,7 @@ pub const FAILING: TaskSpec = TaskSpec {
             "the text of the raised exception",
         ),
     ]),
-    handler: failing_handler,
+    handler: Handler::Fn(failing_handler),
 };
 
 fn seconds_between(a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>) -> f64 {
@@ -196,22 +198,26 @@ mod tests {
 
     #[tokio::test]
     async fn long_running_validates_duration() {
-        let e = (LONG_RUNNING.handler)(
-            kw(&[("duration", Value::Str("x".into()))]),
-            TaskContext::new("j", "q", None),
-        )
-        .await
-        .unwrap_err();
+        let e = LONG_RUNNING
+            .handler
+            .call(
+                kw(&[("duration", Value::Str("x".into()))]),
+                TaskContext::new("j", "q", None),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(
             e.last_line(),
             "TypeError: '<' not supported between instances of 'int' and 'str'"
         );
-        let v = (LONG_RUNNING.handler)(
-            kw(&[("duration", Value::Int(0))]),
-            TaskContext::new("j", "q", None),
-        )
-        .await
-        .unwrap();
+        let v = LONG_RUNNING
+            .handler
+            .call(
+                kw(&[("duration", Value::Int(0))]),
+                TaskContext::new("j", "q", None),
+            )
+            .await
+            .unwrap();
         assert_eq!(v.get("status"), Some(&Value::Str("completed".into())));
         assert_eq!(v.get("duration_requested"), Some(&Value::Int(0)));
         assert_eq!(v.get("message"), Some(&Value::Str("Processing...".into())));
@@ -219,15 +225,17 @@ mod tests {
 
     #[tokio::test]
     async fn data_processing_rejects_unknown_type() {
-        let e = (DATA_PROCESSING.handler)(
-            kw(&[
-                ("data_source", Value::None),
-                ("processing_type", Value::Int(7)),
-            ]),
-            TaskContext::new("j", "q", None),
-        )
-        .await
-        .unwrap_err();
+        let e = DATA_PROCESSING
+            .handler
+            .call(
+                kw(&[
+                    ("data_source", Value::None),
+                    ("processing_type", Value::Int(7)),
+                ]),
+                TaskContext::new("j", "q", None),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(e.last_line(), "ValueError: Unknown processing type: 7");
     }
 }

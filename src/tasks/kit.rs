@@ -5,14 +5,13 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+use super::DataMap;
 use super::{TaskCall, TaskError, TaskSpec};
-use crate::api::ApiClient;
 use crate::value::Value;
 
 /// Where progress goes. The engine implements it by writing the job's `meta` the way Python's
@@ -21,75 +20,40 @@ pub trait ProgressSink: Send + Sync {
     fn report<'a>(&'a self, progress: Value) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
-/// Settings of the built-in tasks, from the command line / environment (config.rs `TaskArgs`).
-/// Tasks see only this, never clap or Redis.
-#[derive(Debug, Clone)]
-pub struct TaskSettings {
-    /// `TEST_RUNNER_COMMAND`; `None` when unset or empty.
-    pub test_runner_command: Option<String>,
-    pub test_runner_timeout: Duration,
-    pub git_timeout: Duration,
-    pub commit_max_attempts: u32,
-    /// First backoff between API tries (doubles per try, capped at 30 s).
-    pub commit_backoff: Duration,
-    pub allow_file_git_urls: bool,
-    /// Parent of the per-job scratch directories; `None` = the system temp directory.
-    pub work_dir: Option<PathBuf>,
-    /// Confinement of the test runner and git (on by default).
-    pub sandbox: crate::sandbox::Settings,
-}
-
-impl Default for TaskSettings {
-    fn default() -> Self {
-        TaskSettings {
-            test_runner_command: None,
-            test_runner_timeout: Duration::from_secs(600),
-            git_timeout: Duration::from_secs(300),
-            commit_max_attempts: 5,
-            commit_backoff: Duration::from_secs(1),
-            allow_file_git_urls: false,
-            work_dir: None,
-            sandbox: crate::sandbox::Settings::default(),
-        }
-    }
-}
-
 /// What a running handler may use.
 #[derive(Clone)]
 pub struct TaskContext {
     pub job_id: String,
     pub queue: String,
     progress: Option<Arc<dyn ProgressSink>>,
-    api: Option<Arc<ApiClient>>,
-    settings: Arc<TaskSettings>,
+    data: DataMap,
     scratch: Arc<ScratchState>,
     cancellation: Cancellation,
 }
 
 impl TaskContext {
-    /// A context with default settings, no API client and a scratch area under the system temp
-    /// directory; the `with_*` methods fill in the rest.
+    /// A context with no shared data and a scratch area under the system temp directory; the
+    /// `with_*` methods fill in the rest.
     pub fn new(job_id: &str, queue: &str, progress: Option<Arc<dyn ProgressSink>>) -> Self {
         TaskContext {
             job_id: job_id.to_string(),
             queue: queue.to_string(),
             progress,
-            api: None,
-            settings: Arc::new(TaskSettings::default()),
+            data: DataMap::default(),
             scratch: Arc::new(ScratchState::new(job_id, None)),
             cancellation: Cancellation::never(),
         }
     }
 
-    pub fn with_api(mut self, api: Option<Arc<ApiClient>>) -> Self {
-        self.api = api;
+    /// The shared values [`Self::data`] finds.
+    pub fn with_data(mut self, data: DataMap) -> Self {
+        self.data = data;
         self
     }
 
-    /// Sets the settings; the scratch area moves under `settings.work_dir`.
-    pub fn with_settings(mut self, settings: Arc<TaskSettings>) -> Self {
-        self.scratch = Arc::new(ScratchState::new(&self.job_id, settings.work_dir.clone()));
-        self.settings = settings;
+    /// Puts the scratch area under `work_dir` (`None`: the system temp directory).
+    pub fn with_work_dir(mut self, work_dir: Option<PathBuf>) -> Self {
+        self.scratch = Arc::new(ScratchState::new(&self.job_id, work_dir));
         self
     }
 
@@ -114,13 +78,15 @@ impl TaskContext {
         }
     }
 
-    /// The backend API client; `None` when no `EXECUTION_BACKEND_API_URL` is configured.
-    pub fn api(&self) -> Option<&Arc<ApiClient>> {
-        self.api.as_ref()
+    /// The shared value of type `T` given to the worker's builder
+    /// ([`crate::worker::WorkerBuilder::data`]), if there is one.
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.data.get::<T>()
     }
 
-    pub fn settings(&self) -> &TaskSettings {
-        &self.settings
+    /// [`Self::data`] as an `Arc`, to move into spawned work.
+    pub fn shared<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.data.shared::<T>()
     }
 
     /// Set when the job is being ended from outside (timeout, stop command, shutdown). The
@@ -430,11 +396,7 @@ mod tests {
     #[tokio::test]
     async fn scratch_dir_is_private_lazy_and_removed_by_the_guard() {
         let base = std::env::temp_dir().join(format!("tw-kit-{}", uuid::Uuid::new_v4()));
-        let settings = TaskSettings {
-            work_dir: Some(base.clone()),
-            ..TaskSettings::default()
-        };
-        let ctx = TaskContext::new("job/1", "q", None).with_settings(Arc::new(settings));
+        let ctx = TaskContext::new("job/1", "q", None).with_work_dir(Some(base.clone()));
         let guard = ctx.scratch_guard();
         assert!(!base.exists(), "nothing is created before first use");
         let dir = ctx.scratch_dir().await.unwrap();
@@ -462,7 +424,7 @@ mod tests {
         }
         assert!(!dir.exists());
         // A second job context: the async removal.
-        let ctx = TaskContext::new("j2", "q", None).with_settings(ctx.settings.clone());
+        let ctx = TaskContext::new("j2", "q", None).with_work_dir(Some(base.clone()));
         let dir = ctx.scratch_dir().await.unwrap();
         ctx.scratch_guard().remove().await;
         assert!(!dir.exists());

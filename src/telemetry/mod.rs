@@ -152,6 +152,19 @@ pub fn error_type(exc_string: &str) -> String {
 }
 
 impl Observer for Traces {
+    /// Exports the last spans; the SDK bounds it by its export timeout.
+    fn stop(&self, _deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+        let provider = self.provider.clone();
+        Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = provider.shutdown() {
+                    tracing::warn!("could not flush the last trace spans: {e}");
+                }
+            })
+            .await;
+        })
+    }
+
     fn job_started(&self, ev: &JobStarted<'_>) {
         let open = Open {
             parent: self.parent(ev),

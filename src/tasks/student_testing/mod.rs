@@ -12,6 +12,7 @@ pub mod git;
 pub mod models;
 pub mod repo_url;
 pub mod runner;
+pub mod settings;
 pub mod summary;
 pub mod workspace;
 
@@ -21,7 +22,9 @@ use serde_json::{json, Map, Value as Json};
 use tracing::{info, warn};
 
 use super::kit::{json_result, Params};
-use super::{Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
+use std::borrow::Cow;
+
+use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
 use crate::rq::time::{now, task_iso};
 use crate::value::Value;
 use commit::Target;
@@ -30,11 +33,13 @@ use runner::RunnerEnd;
 use workspace::Layout;
 
 pub const STUDENT_TEST_EXECUTION: TaskSpec = TaskSpec {
-    name: "student_test_execution",
+    name: Cow::Borrowed("student_test_execution"),
     default_timeout: Some(1800),
     default_retries: 2,
-    summary: "clones a submission, runs the course's tests, reports the grade to the API",
-    params: Parameters::Named(&[
+    summary: Cow::Borrowed(
+        "clones a submission, runs the course's tests, reports the grade to the API",
+    ),
+    params: Parameters::named(&[
         Param::required(
             "test_job_data",
             "dict",
@@ -59,7 +64,7 @@ pub const STUDENT_TEST_EXECUTION: TaskSpec = TaskSpec {
             "the result row to update, skipping the lookup",
         ),
     ]),
-    handler,
+    handler: Handler::Fn(handler),
 };
 
 /// `ResultStatus` values (§3.8).
@@ -201,9 +206,9 @@ async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
     // `execution_backend_callable` is accepted and ignored (§3.1).
     let test_system_id: Option<String> = p.typed::<Option<String>>("test_system_id")?.flatten();
     let result_id: Option<String> = p.typed::<Option<String>>("result_id")?.flatten();
-    let settings = ctx.settings().clone();
+    let settings = settings_of(&ctx);
     let job = TestJob::from_value(&data, settings.allow_file_git_urls)?;
-    let Some(api) = ctx.api().cloned() else {
+    let Some(api) = ctx.shared::<crate::api::ApiClient>() else {
         return Err(commit_failed(
             "no backend API URL is configured (EXECUTION_BACKEND_API_URL)",
         ));
@@ -256,12 +261,18 @@ fn commit_failed(reason: &str) -> TaskError {
     )
 }
 
+/// The settings the worker was given (`ctx.data`), or the defaults.
+fn settings_of(ctx: &TaskContext) -> std::sync::Arc<settings::TaskSettings> {
+    ctx.shared::<settings::TaskSettings>().unwrap_or_default()
+}
+
 /// Steps 2–10 of §3.3.
 async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
     let Some(reference) = &job.reference else {
         return Outcome::NoReference;
     };
-    let settings = ctx.settings();
+    let settings = settings_of(ctx);
+    let settings = settings.as_ref();
     let root = match ctx.scratch_dir().await {
         Ok(r) => r,
         Err(e) => {
