@@ -83,10 +83,10 @@ def r(redis_server):
 class Worker:
     """A task-worker process under test."""
 
-    def __init__(self, url, *args, env=None):
+    def __init__(self, url, *args, env=None, binary=None):
         self.log = tempfile.NamedTemporaryFile(prefix="tw-worker-", suffix=".log", delete=False)
         full_env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "info"), **(env or {}))
-        self.proc = subprocess.Popen([str(WORKER), "--redis-url", url, *args],
+        self.proc = subprocess.Popen([str(binary or WORKER), "--redis-url", url, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
 
     def signal(self, sig=signal.SIGTERM):
@@ -113,8 +113,8 @@ def start_worker(redis_server):
     """start_worker('-q', 'default', ...) -> Worker; stopped at the end of the test."""
     started = []
 
-    def start(*args, env=None):
-        w = Worker(redis_server.url, *args, env=env)
+    def start(*args, env=None, binary=None):
+        w = Worker(redis_server.url, *args, env=env, binary=binary)
         started.append(w)
         return w
 
