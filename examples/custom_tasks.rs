@@ -53,7 +53,10 @@ struct Greeting {
 
 async fn greet(p: Greet, ctx: TaskContext) -> Result<Greeting, TaskError> {
     let Some(greeter) = ctx.data::<Greeter>() else {
-        return Err(TaskError::new("RuntimeError", "no Greeter was given to the worker"));
+        return Err(TaskError::new(
+            "RuntimeError",
+            "no Greeter was given to the worker",
+        ));
     };
     if p.name.is_empty() {
         return Err(TaskError::value_error("name must not be empty"));
@@ -99,17 +102,23 @@ fn main() -> ExitCode {
         });
     if std::env::var_os("EXAMPLE_TEST_TASKS").is_some_and(|v| v == "1") {
         worker = worker
-            .task("myapp.tasks.explode", |p: Greet, _ctx: TaskContext| async move {
-                if p.name == "boom" {
-                    panic!("exploded on {}", p.name);
-                }
-                Ok::<_, TaskError>(p.name)
-            })
-            .task("myapp.tasks.block", |secs: (u64,), _ctx: TaskContext| async move {
-                // Blocks its thread and ignores cancellation: the worst a handler can do.
-                std::thread::sleep(std::time::Duration::from_secs(secs.0));
-                Ok::<_, TaskError>(())
-            });
+            .task(
+                "myapp.tasks.explode",
+                |p: Greet, _ctx: TaskContext| async move {
+                    if p.name == "boom" {
+                        panic!("exploded on {}", p.name);
+                    }
+                    Ok::<_, TaskError>(p.name)
+                },
+            )
+            .task(
+                "myapp.tasks.block",
+                |secs: (u64,), _ctx: TaskContext| async move {
+                    // Blocks its thread and ignores cancellation: the worst a handler can do.
+                    std::thread::sleep(std::time::Duration::from_secs(secs.0));
+                    Ok::<_, TaskError>(())
+                },
+            );
     }
     let result = runtime.block_on(async { worker.run(Shutdown::on_signals()).await });
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));

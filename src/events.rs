@@ -2,7 +2,10 @@
 //! every job start and end; it must not block (queue the work and return). `accepting` lets a
 //! sink pause dequeuing, e.g. while its bounded buffer is full.
 
+use std::sync::Arc;
+
 use crate::rq::job::JobHash;
+use crate::rq::keys::Keys;
 use crate::rq::lifecycle::Execution;
 use crate::rq::time::Timestamp;
 use crate::value::Value;
@@ -66,11 +69,25 @@ pub trait Observer: Send + Sync {
     fn accepting(&self) -> bool {
         true
     }
+    /// Called once the worker is registered and about to take jobs; a sink that reads the
+    /// worker's state periodically (the metrics sampler) starts here.
+    fn worker_started(self: Arc<Self>, _worker: &WorkerInfo) {}
     /// Called once when the worker stops, after the last job ended: write out what is
     /// buffered, giving up at `deadline`.
     fn stop(&self, _deadline: tokio::time::Instant) -> StopFuture<'_> {
         Box::pin(std::future::ready(()))
     }
+}
+
+/// What a sink may read of a running worker.
+#[derive(Clone)]
+pub struct WorkerInfo {
+    /// The worker's Redis connection (multiplexed; cheap to clone).
+    pub con: redis::aio::ConnectionManager,
+    pub keys: Keys,
+    pub queues: Vec<String>,
+    /// This process's free slots now (0 once a shutdown is requested).
+    pub free_slots: Arc<dyn Fn() -> i64 + Send + Sync>,
 }
 
 /// What [`Observer::stop`] returns.

@@ -1,10 +1,16 @@
 //! task-worker: a Rust worker that is wire-compatible with Python RQ.
 //!
+//! Use it as a library to run your own tasks: [`Worker::builder`] (see [`worker`] and
+//! `examples/custom_tasks.rs`).
+//!
 //! Layers, from the wire up:
 //! * [`rq`]: RQ's keys, encodings and lifecycle transactions (no tokio tasks);
 //! * [`engine`]: dequeue, execution, heartbeats, commands, shutdown;
-//! * [`tasks`]: plain async handlers that know nothing about Redis;
-//! * [`cli`], [`config`]: the command line;
+//! * [`tasks`]: plain async handlers that know nothing about Redis, in layers;
+//! * [`worker`]: the public builder that assembles tasks, shared data and sinks;
+//! * [`events`]: what sinks see ([`events::Observer`]): [`history`], [`metrics`], [`telemetry`];
+//! * [`cli`], [`config`]: the command line (the `task-worker` binary assembles its worker in
+//!   `cli::run`);
 //! * [`metrics`]: Prometheus metrics and their HTTP endpoint;
 //! * [`sandbox`]: confinement of what the student test task starts (docs/security.md);
 //! * [`telemetry`]: OpenTelemetry spans per job, continuing the enqueuer's trace.

@@ -34,5 +34,17 @@ pub async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
         info!("OpenTelemetry traces on: one span per job, exported by OTLP (http/protobuf)");
         worker = worker.observer(Arc::new(traces));
     }
-    worker.run(Shutdown::on_signals()).await
+    // Prometheus metrics: the endpoint is up from the start (before Redis is), the sampler
+    // starts with the worker.
+    let mut server = None;
+    if let Some(addr) = cfg.metrics_addr {
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        server = Some(crate::metrics::http::serve(addr, metrics.clone()).await?.1);
+        worker = worker.observer(metrics);
+    }
+    let result = worker.run(Shutdown::on_signals()).await;
+    if let Some(s) = server {
+        s.abort();
+    }
+    result
 }

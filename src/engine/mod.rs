@@ -138,17 +138,8 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     let Parts {
         tasks,
         data,
-        mut observers,
+        observers,
     } = parts;
-    let metrics = match cfg.metrics_addr {
-        Some(addr) => {
-            let m = Arc::new(crate::metrics::Metrics::new());
-            let (_, server) = crate::metrics::http::serve(addr, m.clone()).await?;
-            observers.push(m.clone());
-            Some((m, server))
-        }
-        None => None,
-    };
     info!(
         queues = %cfg.queues.join(","),
         redis = %redact_url(&cfg.redis_url),
@@ -201,24 +192,24 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     let commands = tokio::spawn(commands::listen(engine.clone()));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
     let rescuer = tokio::spawn(rescue::run(engine.clone()));
-    let sampler = metrics.as_ref().map(|(m, _)| {
-        let e = engine.clone();
-        let free_slots: crate::metrics::sampler::FreeSlots = Arc::new(move || {
-            if e.shutdown.requested() {
-                0
-            } else {
-                e.slots.free_count() as i64
-            }
-        });
-        crate::metrics::sampler::spawn(
-            m.clone(),
-            engine.con.clone(),
-            engine.keys.clone(),
-            engine.cfg.queues.clone(),
-            free_slots,
-            crate::metrics::sampler::INTERVAL,
-        )
-    });
+    let info = crate::events::WorkerInfo {
+        con: engine.con.clone(),
+        keys: engine.keys.clone(),
+        queues: engine.cfg.queues.clone(),
+        free_slots: {
+            let e = engine.clone();
+            Arc::new(move || {
+                if e.shutdown.requested() {
+                    0
+                } else {
+                    e.slots.free_count() as i64
+                }
+            })
+        },
+    };
+    for o in &engine.observers {
+        o.clone().worker_started(&info);
+    }
     maintenance::run_once(&engine).await;
     let maintenance = tokio::spawn(maintenance::run(engine.clone()));
     let scheduler = if !engine.cfg.with_scheduler {
@@ -259,12 +250,6 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;
-    if let Some(s) = sampler {
-        s.abort();
-    }
-    if let Some((_, server)) = metrics {
-        server.abort();
-    }
     info!("task-worker stopped");
     dispatch_result.map(|()| ExitCode::SUCCESS)
 }

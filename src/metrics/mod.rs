@@ -104,6 +104,8 @@ pub fn set_history_buffer(n: i64) {
 /// The metrics of one worker process.
 pub struct Metrics {
     registry: Registry,
+    /// The queue-depth sampler, once the worker started.
+    sampler: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     started: Family<JobLabels, Counter>,
     finished: Family<JobLabels, Counter>,
     failed: Family<JobLabels, Counter>,
@@ -136,6 +138,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("task_worker");
         let m = Metrics {
+            sampler: std::sync::Mutex::new(None),
             started: Family::default(),
             finished: Family::default(),
             failed: Family::default(),
@@ -293,6 +296,30 @@ fn job_labels(queue: &str, task: Option<&str>) -> JobLabels {
 }
 
 impl Observer for Metrics {
+    /// Starts the queue-depth sampler.
+    fn worker_started(self: std::sync::Arc<Self>, worker: &crate::events::WorkerInfo) {
+        let handle = sampler::spawn(
+            self.clone(),
+            worker.con.clone(),
+            worker.keys.clone(),
+            worker.queues.clone(),
+            worker.free_slots.clone(),
+            sampler::INTERVAL,
+        );
+        if let Ok(mut s) = self.sampler.lock() {
+            if let Some(old) = s.replace(handle) {
+                old.abort();
+            }
+        }
+    }
+
+    fn stop(&self, _deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+        if let Some(s) = self.sampler.lock().ok().and_then(|mut s| s.take()) {
+            s.abort();
+        }
+        Box::pin(std::future::ready(()))
+    }
+
     fn job_started(&self, ev: &JobStarted<'_>) {
         let queue = QueueLabels {
             queue: ev.exec.queue.clone(),
