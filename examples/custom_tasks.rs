@@ -68,7 +68,7 @@ async fn greet(p: Greet, ctx: TaskContext) -> Result<Greeting, TaskError> {
 }
 
 fn main() -> ExitCode {
-    let cfg = match task_worker::worker::config_from_args(std::env::args_os()) {
+    let cfg = match task_worker::cli::run_config(std::env::args_os()) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("error: {e}");

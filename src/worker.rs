@@ -16,7 +16,7 @@
 //!
 //! # async fn main_() -> anyhow::Result<()> {
 //! // The options of `task-worker run` (`--queues`, `REDIS_URL`, ...).
-//! let cfg = task_worker::worker::config_from_args(std::env::args_os())
+//! let cfg = task_worker::cli::run_config(std::env::args_os())
 //!     .map_err(anyhow::Error::msg)?;
 //! Worker::builder(cfg)
 //!     .task("myapp.tasks.add", add) // q.enqueue('myapp.tasks.add', 1, b=2)
@@ -130,25 +130,5 @@ impl WorkerBuilder {
             observers: self.observers,
         };
         engine::run(self.config, parts, shutdown).await
-    }
-}
-
-/// A [`Config`] from a command line with the options of `task-worker run` (and their
-/// environment variables, `*_FILE` secrets included), so that a program built on this crate
-/// is configured like the `task-worker` binary. `args[0]` is the program name.
-pub fn config_from_args<I, T>(args: I) -> Result<Config, String>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    use crate::cli::args::{with_default_subcommand, Cli, Command};
-    use clap::Parser;
-    crate::secret_files::load_into_env()?;
-    crate::cli::args::unset_empty_env_vars();
-    let argv: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
-    match cli.into_command() {
-        Command::Run(args) => args.validate(),
-        _ => Err("only the options of `run` are accepted here".into()),
     }
 }

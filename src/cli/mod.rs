@@ -26,6 +26,27 @@ use crate::redact::redact_url;
 use crate::rq::keys::Keys;
 use crate::tasks::Registry;
 
+/// A [`Config`] from a command line with the options of `task-worker run` (and their
+/// environment variables, `*_FILE` secrets included), so that a program built on this crate
+/// is configured like the `task-worker` binary
+/// ([`crate::worker`] shows it in use). `args[0]` is the program name.
+pub fn run_config<I, T>(args: I) -> Result<crate::config::Config, String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use args::{with_default_subcommand, Cli, Command};
+    use clap::Parser;
+    crate::secret_files::load_into_env()?;
+    args::unset_empty_env_vars();
+    let argv: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
+    match cli.into_command() {
+        Command::Run(args) => args.validate(),
+        _ => Err("only the options of `run` are accepted here".into()),
+    }
+}
+
 /// `task-worker tasks`: the registered tasks, their defaults and their parameters.
 pub fn print_tasks(args: &TasksArgs) -> ExitCode {
     let timeout_of = |t: &crate::tasks::TaskSpec| {

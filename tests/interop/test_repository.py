@@ -144,14 +144,24 @@ def module_graph(src: Path, depth: int) -> dict[str, set[str]]:
             continue
         files["::".join(parts)] = path
     names = set(files)
+    # `pub use a::b::Name;` in lib.rs: `crate::Name` is a path into `a::b`.
+    reexports = {}
+    lib = src / "lib.rs"
+    if lib.exists():
+        for path in expand_use_groups(lib.read_text(), prefix="pub use "):
+            reexports[path.split("::")[-1]] = path
     edges: dict[str, set[str]] = {}
     for name, path in files.items():
         text = path.read_text()
         text = text.split("#[cfg(test)]\nmod tests")[0]
         text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("//"))
         here = "::".join(name.split("::")[:depth])
-        for ref in re.findall(r"\bcrate((?:::[a-z_][a-z0-9_]*)+)", text):
+        refs = re.findall(r"\bcrate((?:::[A-Za-z_][A-Za-z0-9_]*)+)", text)
+        refs += ["::" + p for p in expand_use_groups(text, prefix="crate::")]
+        for ref in refs:
             segs = ref.strip(":").split("::")
+            if segs[0] in reexports:
+                segs = reexports[segs[0]].split("::") + segs[1:]
             target = next(("::".join(segs[:k]) for k in range(len(segs), 0, -1)
                            if "::".join(segs[:k]) in names), None)
             if target is None:
@@ -161,6 +171,48 @@ def module_graph(src: Path, depth: int) -> dict[str, set[str]]:
                     and not target.startswith(here + "::"):
                 edges.setdefault(here, set()).add(target)
     return edges
+
+
+def expand_use_groups(text: str, prefix: str) -> list[str]:
+    """The paths of every `<prefix>a::{b, c::{d, E}}` group in `text`, without the prefix:
+    `a::b`, `a::c::d`, `a::c::E` (a path without a group, `<prefix>a::b`, is returned too)."""
+    out = []
+    for m in re.finditer(re.escape(prefix) + r"([A-Za-z0-9_:]*)(\{)?", text):
+        if not m.group(2):
+            out.append(m.group(1))
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        out += expand_tree(text[m.start(1):i])
+    return [p.strip(":") for p in out if p.strip(":")]
+
+
+def expand_tree(tree: str) -> list[str]:
+    """`a::{b, c::{d, E as F}, self}` -> `a::b`, `a::c::d`, `a::c::E`, `a`."""
+    tree = tree.strip()
+    if "{" not in tree:
+        path = tree.split(" as ")[0].strip()
+        return [path[:-len("::self")] if path.endswith("::self") else path]
+    base, inner = tree.split("{", 1)
+    inner = inner.rsplit("}", 1)[0]
+    parts, level, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and level == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        level += {"{": 1, "}": -1}.get(ch, 0)
+        cur += ch
+    parts.append(cur)
+    out = []
+    for part in (p.strip() for p in parts):
+        if part == "self":
+            out.append(base)
+        elif part:
+            out += expand_tree(base + part)
+    return out
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -208,3 +260,10 @@ def test_the_cycle_check_sees_a_cycle(tmp_path):
     (tmp_path / "c.rs").write_text("use crate::a::Y; // crate::b in a comment\n")
     edges = module_graph(tmp_path, 1)
     assert cycles(edges) == [["a", "b"]]
+    # Through a use group and a re-export at the crate root.
+    (tmp_path / "lib.rs").write_text("pub use d::Thing;\n")
+    (tmp_path / "c.rs").write_text("use crate::{a, Thing};\n")
+    (tmp_path / "d.rs").write_text("use crate::{e::{self, F}};\n")
+    (tmp_path / "e.rs").write_text("fn f() -> crate::c::G { todo!() }\n")
+    assert expand_use_groups("use crate::{a::{b, c::{d, E}}, f as g};", "crate::") == ["a::b", "a::c::d", "a::c::E", "f"]
+    assert sorted(map(sorted, cycles(module_graph(tmp_path, 1)))) == [["a", "b"], ["c", "d", "e"]]
