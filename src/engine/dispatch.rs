@@ -20,25 +20,18 @@ use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
 use super::Engine;
 use crate::backoff::Backoff;
-use crate::rq::dequeue::{parse_taken, Taken, TakenJob, TAKE_SCRIPT};
+use crate::rq::dequeue::{
+    drop_taken, parse_taken, peek_blocking, return_taken, Take, Taken, TakenJob,
+};
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
-use crate::rq::lifecycle::{self, Execution};
+use crate::rq::lifecycle::{self, worker_state, Execution};
 use crate::rq::time::now;
 
 /// How long one watcher `BLMOVE` blocks before looking again.
 const WATCH_BLOCK_SECS: f64 = 2.0;
 
 pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
-    let take = redis::Script::new(TAKE_SCRIPT);
-    let mut take_keys = vec![engine.keys.suspended()];
-    take_keys.extend(engine.cfg.queues.iter().map(|q| engine.keys.queue(q)));
-    take_keys.extend(
-        engine
-            .cfg
-            .queues
-            .iter()
-            .map(|q| engine.keys.intermediate(q)),
-    );
+    let take = Take::new(&engine.keys, &engine.cfg.queues);
     let watchers = (!engine.cfg.burst).then(|| Watchers::spawn(&engine));
     let shutdown = engine.shutdown.clone();
     let mut con = engine.con.clone();
@@ -47,7 +40,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let mut shown_suspended: std::collections::HashSet<String> = Default::default();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
-    set_idle_state(&engine, "idle").await;
+    set_idle_state(&engine, worker_state::IDLE).await;
     info!(queues = %engine.cfg.queues.join(","), "listening");
     loop {
         if shutdown.requested() {
@@ -66,11 +59,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             }
             continue;
         }
-        let mut inv = take.prepare_invoke();
-        for k in &take_keys {
-            inv.key(k);
-        }
-        inv.arg(free).arg(engine.keys.prefix());
+        let inv = take.invocation(free);
         let taken = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 backoff.reset();
@@ -104,7 +93,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     .filter(|n| !shown_suspended.contains(n))
                     .collect();
                 if !newly.is_empty() {
-                    set_state_of(&engine, &newly, "suspended").await;
+                    set_state_of(&engine, &newly, worker_state::SUSPENDED).await;
                     shown_suspended.extend(newly);
                 }
                 tokio::select! {
@@ -115,7 +104,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             Taken::Jobs(jobs, unreadable) => {
                 if suspended {
                     info!("resumed");
-                    set_idle_state(&engine, "idle").await;
+                    set_idle_state(&engine, worker_state::IDLE).await;
                     suspended = false;
                 }
                 let took_any = !jobs.is_empty() || !unreadable.is_empty();
@@ -229,23 +218,20 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
         if !hash.exists() {
             // RQ skips an id whose hash is gone; we also drop it from the intermediate list now.
             warn!(job_id = %id, queue = %popped_from, "skipping job id whose hash is gone");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
+            drop_taken(&mut gone, keys, popped_from, &id);
             continue;
         }
         if hash.status().as_deref() == Some(crate::rq::job::status::CANCELED) {
             // `job.cancel()` removes the id from the queue; one that slipped through never runs.
             info!(job_id = %id, "skipping canceled job");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
+            drop_taken(&mut gone, keys, popped_from, &id);
             continue;
         }
         let Some(slot) = slot_iter.next() else {
             // Cannot happen (we took at most as many ids as free slots); put it back in front.
             warn!(job_id = %id, "no free slot for a taken job; returning it to its queue");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
-            gone.cmd("LPUSH")
-                .arg(keys.queue(popped_from))
-                .arg(&id)
-                .ignore();
+            drop_taken(&mut gone, keys, popped_from, &id);
+            return_taken(&mut gone, keys, popped_from, &id);
             continue;
         };
         let settings = hash.settings().map_err(|e| e.to_string());
@@ -297,15 +283,6 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
     Ok(())
 }
 
-/// Removes a taken id from its intermediate list without starting it.
-fn drop_from_intermediate(p: &mut redis::Pipeline, keys: &crate::rq::Keys, queue: &str, id: &str) {
-    p.cmd("LREM")
-        .arg(keys.intermediate(queue))
-        .arg(1)
-        .arg(id)
-        .ignore();
-}
-
 /// The dispatcher's wait state, as the watchers see it.
 #[derive(Debug, Default, Clone, Copy)]
 struct Hunger {
@@ -326,11 +303,12 @@ impl Watchers {
         let (hungry, _) = watch::channel(Hunger::default());
         let arrived = Arc::new(Notify::new());
         for q in &engine.cfg.queues {
+            let peek = peek_blocking(&engine.keys, q, WATCH_BLOCK_SECS);
             let key = engine.keys.queue(q);
             let client = engine.client.clone();
             let rx = hungry.subscribe();
             let arrived = arrived.clone();
-            tokio::spawn(watch_queue(client, key, rx, arrived));
+            tokio::spawn(watch_queue(client, key, peek, rx, arrived));
         }
         Watchers { hungry, arrived }
     }
@@ -353,6 +331,7 @@ impl Watchers {
 async fn watch_queue(
     client: redis::Client,
     key: String,
+    peek: redis::Cmd,
     mut hungry: watch::Receiver<Hunger>,
     arrived: Arc<Notify>,
 ) {
@@ -379,14 +358,7 @@ async fn watch_queue(
             }
         }
         let Some(c) = con.as_mut() else { continue };
-        let r: redis::RedisResult<Option<String>> = redis::cmd("BLMOVE")
-            .arg(&key)
-            .arg(&key)
-            .arg("LEFT")
-            .arg("LEFT")
-            .arg(WATCH_BLOCK_SECS)
-            .query_async(c)
-            .await;
+        let r: redis::RedisResult<Option<String>> = peek.query_async(c).await;
         match r {
             Ok(Some(_)) => {
                 arrived.notify_one();
