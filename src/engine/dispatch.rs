@@ -25,6 +25,7 @@ use crate::rq::dequeue::{
 };
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, worker_state, Execution};
+use crate::rq::start::{parse_failed, Starts, START_SCRIPT};
 use crate::rq::time::now;
 
 /// How long one watcher `BLMOVE` blocks before looking again.
@@ -32,6 +33,7 @@ const WATCH_BLOCK_SECS: f64 = 2.0;
 
 pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let take = Take::new(&engine.keys, &engine.cfg.queues);
+    let start_script = redis::Script::new(START_SCRIPT);
     let watchers = (!engine.cfg.burst).then(|| Watchers::spawn(&engine));
     let shutdown = engine.shutdown.clone();
     let mut con = engine.con.clone();
@@ -114,7 +116,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     reject(&engine, bad.queue, &bad.id, &why).await;
                 }
                 if !jobs.is_empty() {
-                    start_batch(&engine, jobs).await?;
+                    start_batch(&engine, &start_script, jobs).await?;
                 } else if took_any {
                     continue;
                 } else if let Some(w) = &watchers {
@@ -203,15 +205,18 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
 }
 
 /// Starts the freshly taken jobs whose hashes exist and spawns their executors.
-async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
+async fn start_batch(
+    engine: &Arc<Engine>,
+    script: &redis::Script,
+    jobs: Vec<TakenJob>,
+) -> anyhow::Result<()> {
     let keys = &engine.keys;
-    let mut starts = redis::pipe();
-    starts.atomic();
+    let at = now();
+    let mut starts = Starts::new(keys, at);
     let mut gone = redis::pipe();
     let mut started = Vec::new();
     let slots = engine.slots.claim(jobs.len());
     let mut slot_iter = slots.into_iter();
-    let at = now();
     for (qidx, id, fields) in jobs {
         let popped_from = &engine.cfg.queues[qidx];
         let hash = JobHash::new(&id, fields);
@@ -247,7 +252,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
             started_at: at,
         };
         let ttl = heartbeat_ttl(timeout, 0.0, 30);
-        lifecycle::start(&mut starts, keys, &exec, ttl, Some(popped_from));
+        starts.push(&exec, ttl, Some(popped_from));
         started.push((slot, exec, hash, settings, timeout));
     }
     for slot in slot_iter {
@@ -262,14 +267,22 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
     if started.is_empty() {
         return Ok(());
     }
-    persist("writing job starts", &engine.shutdown, || {
+    let failed = persist("writing job starts", &engine.shutdown, || {
         let mut con = engine.con.clone();
-        let p = starts.clone();
-        async move { p.query_async::<()>(&mut con).await }
+        let inv = starts.invocation(script);
+        async move { inv.invoke_async::<Vec<String>>(&mut con).await }
     })
     .await?;
+    let failed = parse_failed(failed);
     debug!(jobs = started.len(), "started jobs");
     for (slot, exec, hash, settings, timeout) in started {
+        if let Some((_, err)) = failed.iter().find(|(id, _)| *id == exec.job_id) {
+            // Like a failed command in Python's start transaction: the job does not run; its id
+            // stays in the intermediate list, where maintenance recovers it.
+            error!(job_id = %exec.job_id, "could not write the job's start, not running it: {err}");
+            engine.slots.release(slot);
+            continue;
+        }
         let cancel = engine.slots.start(slot, exec.clone(), timeout);
         let job = StartedJob {
             slot,

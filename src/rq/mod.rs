@@ -22,6 +22,7 @@ pub mod rate_limit;
 pub mod requeue;
 pub mod retry;
 pub mod scheduler;
+pub mod start;
 pub mod stats;
 pub mod time;
 
