@@ -1,5 +1,6 @@
 //! The guarded job-end script (`rq::end_guard`) against a private Redis: an end sent twice
-//! (a retry after a lost reply) is applied once; refused commands are counted, not fatal.
+//! (a retry after a lost reply) is applied once; refused commands are counted, not fatal; the
+//! job's dependents are released by the same script.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
@@ -7,7 +8,7 @@ mod common;
 use common::RedisServer;
 use redis::Commands;
 use task_worker::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
-use task_worker::rq::lifecycle::{self, Execution, RetryPlan};
+use task_worker::rq::lifecycle::{self, Execution, JobEnd, RetryPlan};
 use task_worker::rq::time::now;
 use task_worker::rq::Keys;
 
@@ -29,39 +30,59 @@ fn started(con: &mut redis::Connection, keys: &Keys, job_id: &str) -> Execution 
     exec
 }
 
-fn send(
-    con: &mut redis::Connection,
-    keys: &Keys,
-    exec: &Execution,
-    end: &redis::Pipeline,
-) -> EndApplied {
+fn send(con: &mut redis::Connection, keys: &Keys, exec: &Execution, end: &JobEnd) -> EndApplied {
     let script = redis::Script::new(END_SCRIPT);
-    let mut g = GuardedEnds::default();
-    g.push(keys, exec, end);
-    let reply: Vec<Vec<String>> = g.invocation(&script).invoke(con).expect("end script");
+    let mut g = GuardedEnds::new(keys);
+    g.push_end(keys, exec, end, now());
+    let reply: Vec<Vec<String>> = g
+        .invocation(&script, now())
+        .invoke(con)
+        .expect("end script");
     parse_reply(reply).remove(0)
 }
 
+/// A deferred job that depends on `parent` only (as `Queue.enqueue(depends_on=…)` leaves it).
+fn deferred_child(con: &mut redis::Connection, keys: &Keys, id: &str, parent: &str) {
+    let _: () = con
+        .hset_multiple(
+            keys.job(id),
+            &[("status", "deferred"), ("origin", "default")],
+        )
+        .expect("child hash");
+    let _: () = con
+        .sadd(keys.dependencies(id), parent)
+        .expect("dependencies");
+    let _: () = con.sadd(keys.dependents(parent), id).expect("dependents");
+    let _: () = con.zadd(keys.deferred("default"), id, 1).expect("deferred");
+}
+
 #[test]
-fn a_repeated_success_is_applied_once_and_still_returns_dependents() {
+fn a_repeated_success_is_applied_once_and_releases_dependents_once() {
     let redis = RedisServer::start();
     let mut con = redis.con();
     let keys = Keys::new("rq");
     let exec = started(&mut con, &keys, "j1");
-    let _: () = con
-        .sadd(keys.dependents("j1"), "child")
-        .expect("dependents");
-    let mut end = redis::pipe();
-    lifecycle::succeed(&mut end, &keys, &exec, 500, None, None, now());
+    deferred_child(&mut con, &keys, "child", "j1");
+    let end = JobEnd::Success {
+        result_ttl: 500,
+        return_value: None,
+        repeat: None,
+    };
 
     let first = send(&mut con, &keys, &exec, &end);
     assert!(first.applied);
     assert_eq!(first.errors, 0);
-    assert_eq!(first.dependents, vec!["child".to_string()]);
+    assert_eq!(first.released, vec!["child".to_string()]);
     let second = send(&mut con, &keys, &exec, &end);
     assert!(!second.applied, "the second copy must be skipped");
-    // The job is terminal: the dependents come back so that a lost first reply loses nothing.
-    assert_eq!(second.dependents, vec!["child".to_string()]);
+    // The job is terminal: the release runs again, and finds nothing left to enqueue.
+    assert!(second.released.is_empty());
+    let queued: Vec<String> = con.lrange(keys.queue("default"), 0, -1).expect("lrange");
+    assert_eq!(queued, vec!["child".to_string()]);
+    let child: String = con.hget(keys.job("child"), "status").expect("status");
+    assert_eq!(child, "queued");
+    let deferred: usize = con.zcard(keys.deferred("default")).expect("zcard");
+    assert_eq!(deferred, 0);
 
     let results: usize = con.xlen(keys.results("j1")).expect("xlen");
     assert_eq!(results, 1);
@@ -76,19 +97,46 @@ fn a_repeated_success_is_applied_once_and_still_returns_dependents() {
 }
 
 #[test]
+fn a_failure_releases_only_dependents_that_allow_it() {
+    let redis = RedisServer::start();
+    let mut con = redis.con();
+    let keys = Keys::new("rq");
+    let exec = started(&mut con, &keys, "p");
+    deferred_child(&mut con, &keys, "strict", "p");
+    deferred_child(&mut con, &keys, "lenient", "p");
+    let _: () = con
+        .hset(keys.job("lenient"), "allow_dependency_failures", "1")
+        .expect("allow");
+    let end = JobEnd::Failure {
+        status: "failed",
+        failure_ttl: None,
+        exc_string: "Exception: x".into(),
+    };
+    let a = send(&mut con, &keys, &exec, &end);
+    assert_eq!(a.released, vec!["lenient".to_string()]);
+    let strict: String = con.hget(keys.job("strict"), "status").expect("status");
+    assert_eq!(strict, "deferred");
+}
+
+#[test]
 fn a_repeated_retry_requeues_once() {
     let redis = RedisServer::start();
     let mut con = redis.con();
     let keys = Keys::new("rq");
     let exec = started(&mut con, &keys, "j2");
-    let mut end = redis::pipe();
-    let plan = RetryPlan::Requeue { at_front: false };
-    lifecycle::retry(&mut end, &keys, &exec, 1, &plan, now());
-    assert!(send(&mut con, &keys, &exec, &end).applied);
+    deferred_child(&mut con, &keys, "child2", "j2");
+    let end = JobEnd::Retry {
+        retries_left_after: 1,
+        plan: RetryPlan::Requeue { at_front: false },
+        exc_string: String::new(),
+    };
+    let first = send(&mut con, &keys, &exec, &end);
+    assert!(first.applied);
+    // A retry releases no dependents.
+    assert!(first.released.is_empty());
     let again = send(&mut con, &keys, &exec, &end);
     assert!(!again.applied);
-    // Not terminal: no dependents to release.
-    assert!(again.dependents.is_empty());
+    assert!(again.released.is_empty());
     let queued: Vec<String> = con.lrange(keys.queue("default"), 0, -1).expect("lrange");
     assert_eq!(queued, vec!["j2".to_string()]);
 }
@@ -101,16 +149,11 @@ fn a_refused_command_is_counted_and_the_rest_applies() {
     let exec = started(&mut con, &keys, "j3");
     // A user overwrote the results stream key with a string: XADD fails with WRONGTYPE.
     let _: () = con.set(keys.results("j3"), "oops").expect("set");
-    let mut end = redis::pipe();
-    lifecycle::fail(
-        &mut end,
-        &keys,
-        &exec,
-        "failed",
-        None,
-        "Exception: x",
-        now(),
-    );
+    let end = JobEnd::Failure {
+        status: "failed",
+        failure_ttl: None,
+        exc_string: "Exception: x".into(),
+    };
     let a = send(&mut con, &keys, &exec, &end);
     assert!(a.applied);
     assert!(a.errors >= 1, "{a:?}");

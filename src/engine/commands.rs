@@ -1,23 +1,17 @@
 //! Pub/sub commands on `rq:pubsub:<worker name>` (rq-protocol.md §6.9, §11), one channel per slot:
-//! `shutdown` (warm, the whole process), `kill-horse`, `stop-job` and RQ 3.0's `stop-execution`.
+//! `shutdown` (warm, the whole process), `kill-horse`, `stop-job` and RQ 3.0's `stop-execution`,
+//! as `rq::commands` parses them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde::Deserialize;
 use tracing::{info, warn};
 
 use super::shutdown::Phase;
 use super::slots::Cancel;
 use super::Engine;
-
-#[derive(Debug, Deserialize)]
-struct Command {
-    command: String,
-    job_id: Option<String>,
-    execution_id: Option<String>,
-}
+use crate::rq::commands::{self, Command};
 
 pub async fn listen(engine: Arc<Engine>) {
     let channels: Vec<String> = engine
@@ -60,34 +54,32 @@ pub async fn listen(engine: Arc<Engine>) {
 
 fn handle(engine: &Engine, slot: usize, payload: &[u8]) {
     let worker = engine.slots.name(slot);
-    let cmd: Command = match serde_json::from_slice(payload) {
+    let cmd = match commands::parse(payload) {
         Ok(c) => c,
         Err(e) => {
             warn!(worker, "ignoring malformed pub/sub command: {e}");
             return;
         }
     };
-    match cmd.command.as_str() {
-        "shutdown" => {
+    match cmd {
+        Command::Shutdown => {
             info!(worker, "shutdown command received");
             engine.shutdown.escalate(Phase::Warm);
         }
-        "kill-horse" => {
+        Command::KillHorse => {
             if engine.slots.cancel_slot(slot, Cancel::Kill) {
                 info!(worker, "kill-horse: killing the running job");
             }
         }
-        "stop-job" | "stop-execution" => {
-            let Some(job_id) = cmd.job_id.as_deref() else {
-                warn!(worker, "{} without job_id", cmd.command);
-                return;
-            };
-            let exec = if cmd.command == "stop-execution" {
-                cmd.execution_id.as_deref()
-            } else {
-                None
-            };
-            if engine.slots.cancel_job(slot, job_id, exec, Cancel::Stop) {
+        Command::Stop {
+            job_id,
+            execution_id,
+        } => {
+            let job_id = job_id.as_str();
+            if engine
+                .slots
+                .cancel_job(slot, job_id, execution_id.as_deref(), Cancel::Stop)
+            {
                 info!(worker, job_id, "stopping job on request");
             } else {
                 info!(
@@ -96,6 +88,8 @@ fn handle(engine: &Engine, slot: usize, payload: &[u8]) {
                 );
             }
         }
-        other => warn!(worker, command = other, "unknown pub/sub command ignored"),
+        Command::Unknown(other) => {
+            warn!(worker, command = %other, "unknown pub/sub command ignored")
+        }
     }
 }

@@ -20,25 +20,20 @@ use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
 use super::Engine;
 use crate::backoff::Backoff;
-use crate::rq::dequeue::{parse_taken, Taken, TakenJob, TAKE_SCRIPT};
+use crate::rq::dequeue::{
+    drop_taken, parse_taken, peek_blocking, return_taken, Take, Taken, TakenJob,
+};
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
-use crate::rq::lifecycle::{self, Execution};
+use crate::rq::lifecycle::{self, worker_state, Execution};
+use crate::rq::start::{parse_failed, Starts, START_SCRIPT};
 use crate::rq::time::now;
 
 /// How long one watcher `BLMOVE` blocks before looking again.
 const WATCH_BLOCK_SECS: f64 = 2.0;
 
 pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
-    let take = redis::Script::new(TAKE_SCRIPT);
-    let mut take_keys = vec![engine.keys.suspended()];
-    take_keys.extend(engine.cfg.queues.iter().map(|q| engine.keys.queue(q)));
-    take_keys.extend(
-        engine
-            .cfg
-            .queues
-            .iter()
-            .map(|q| engine.keys.intermediate(q)),
-    );
+    let take = Take::new(&engine.keys, &engine.cfg.queues);
+    let start_script = redis::Script::new(START_SCRIPT);
     let watchers = (!engine.cfg.burst).then(|| Watchers::spawn(&engine));
     let shutdown = engine.shutdown.clone();
     let mut con = engine.con.clone();
@@ -47,7 +42,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let mut shown_suspended: std::collections::HashSet<String> = Default::default();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
-    set_idle_state(&engine, "idle").await;
+    set_idle_state(&engine, worker_state::IDLE).await;
     info!(queues = %engine.cfg.queues.join(","), "listening");
     loop {
         if shutdown.requested() {
@@ -66,11 +61,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             }
             continue;
         }
-        let mut inv = take.prepare_invoke();
-        for k in &take_keys {
-            inv.key(k);
-        }
-        inv.arg(free).arg(engine.keys.prefix());
+        let inv = take.invocation(free);
         let taken = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 backoff.reset();
@@ -104,7 +95,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     .filter(|n| !shown_suspended.contains(n))
                     .collect();
                 if !newly.is_empty() {
-                    set_state_of(&engine, &newly, "suspended").await;
+                    set_state_of(&engine, &newly, worker_state::SUSPENDED).await;
                     shown_suspended.extend(newly);
                 }
                 tokio::select! {
@@ -115,7 +106,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             Taken::Jobs(jobs, unreadable) => {
                 if suspended {
                     info!("resumed");
-                    set_idle_state(&engine, "idle").await;
+                    set_idle_state(&engine, worker_state::IDLE).await;
                     suspended = false;
                 }
                 let took_any = !jobs.is_empty() || !unreadable.is_empty();
@@ -125,7 +116,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     reject(&engine, bad.queue, &bad.id, &why).await;
                 }
                 if !jobs.is_empty() {
-                    start_batch(&engine, jobs).await?;
+                    start_batch(&engine, &start_script, jobs).await?;
                 } else if took_any {
                     continue;
                 } else if let Some(w) = &watchers {
@@ -214,38 +205,38 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
 }
 
 /// Starts the freshly taken jobs whose hashes exist and spawns their executors.
-async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
+async fn start_batch(
+    engine: &Arc<Engine>,
+    script: &redis::Script,
+    jobs: Vec<TakenJob>,
+) -> anyhow::Result<()> {
     let keys = &engine.keys;
-    let mut starts = redis::pipe();
-    starts.atomic();
+    let at = now();
+    let mut starts = Starts::new(keys, at);
     let mut gone = redis::pipe();
     let mut started = Vec::new();
     let slots = engine.slots.claim(jobs.len());
     let mut slot_iter = slots.into_iter();
-    let at = now();
     for (qidx, id, fields) in jobs {
         let popped_from = &engine.cfg.queues[qidx];
         let hash = JobHash::new(&id, fields);
         if !hash.exists() {
             // RQ skips an id whose hash is gone; we also drop it from the intermediate list now.
             warn!(job_id = %id, queue = %popped_from, "skipping job id whose hash is gone");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
+            drop_taken(&mut gone, keys, popped_from, &id);
             continue;
         }
         if hash.status().as_deref() == Some(crate::rq::job::status::CANCELED) {
             // `job.cancel()` removes the id from the queue; one that slipped through never runs.
             info!(job_id = %id, "skipping canceled job");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
+            drop_taken(&mut gone, keys, popped_from, &id);
             continue;
         }
         let Some(slot) = slot_iter.next() else {
             // Cannot happen (we took at most as many ids as free slots); put it back in front.
             warn!(job_id = %id, "no free slot for a taken job; returning it to its queue");
-            drop_from_intermediate(&mut gone, keys, popped_from, &id);
-            gone.cmd("LPUSH")
-                .arg(keys.queue(popped_from))
-                .arg(&id)
-                .ignore();
+            drop_taken(&mut gone, keys, popped_from, &id);
+            return_taken(&mut gone, keys, popped_from, &id);
             continue;
         };
         let settings = hash.settings().map_err(|e| e.to_string());
@@ -261,7 +252,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
             started_at: at,
         };
         let ttl = heartbeat_ttl(timeout, 0.0, 30);
-        lifecycle::start(&mut starts, keys, &exec, ttl, Some(popped_from));
+        starts.push(&exec, ttl, Some(popped_from));
         started.push((slot, exec, hash, settings, timeout));
     }
     for slot in slot_iter {
@@ -276,14 +267,22 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
     if started.is_empty() {
         return Ok(());
     }
-    persist("writing job starts", &engine.shutdown, || {
+    let failed = persist("writing job starts", &engine.shutdown, || {
         let mut con = engine.con.clone();
-        let p = starts.clone();
-        async move { p.query_async::<()>(&mut con).await }
+        let inv = starts.invocation(script);
+        async move { inv.invoke_async::<Vec<String>>(&mut con).await }
     })
     .await?;
+    let failed = parse_failed(failed);
     debug!(jobs = started.len(), "started jobs");
     for (slot, exec, hash, settings, timeout) in started {
+        if let Some((_, err)) = failed.iter().find(|(id, _)| *id == exec.job_id) {
+            // Like a failed command in Python's start transaction: the job does not run; its id
+            // stays in the intermediate list, where maintenance recovers it.
+            error!(job_id = %exec.job_id, "could not write the job's start, not running it: {err}");
+            engine.slots.release(slot);
+            continue;
+        }
         let cancel = engine.slots.start(slot, exec.clone(), timeout);
         let job = StartedJob {
             slot,
@@ -295,15 +294,6 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
         tokio::spawn(executor::run(engine.clone(), job, cancel));
     }
     Ok(())
-}
-
-/// Removes a taken id from its intermediate list without starting it.
-fn drop_from_intermediate(p: &mut redis::Pipeline, keys: &crate::rq::Keys, queue: &str, id: &str) {
-    p.cmd("LREM")
-        .arg(keys.intermediate(queue))
-        .arg(1)
-        .arg(id)
-        .ignore();
 }
 
 /// The dispatcher's wait state, as the watchers see it.
@@ -326,11 +316,12 @@ impl Watchers {
         let (hungry, _) = watch::channel(Hunger::default());
         let arrived = Arc::new(Notify::new());
         for q in &engine.cfg.queues {
+            let peek = peek_blocking(&engine.keys, q, WATCH_BLOCK_SECS);
             let key = engine.keys.queue(q);
             let client = engine.client.clone();
             let rx = hungry.subscribe();
             let arrived = arrived.clone();
-            tokio::spawn(watch_queue(client, key, rx, arrived));
+            tokio::spawn(watch_queue(client, key, peek, rx, arrived));
         }
         Watchers { hungry, arrived }
     }
@@ -353,6 +344,7 @@ impl Watchers {
 async fn watch_queue(
     client: redis::Client,
     key: String,
+    peek: redis::Cmd,
     mut hungry: watch::Receiver<Hunger>,
     arrived: Arc<Notify>,
 ) {
@@ -379,14 +371,7 @@ async fn watch_queue(
             }
         }
         let Some(c) = con.as_mut() else { continue };
-        let r: redis::RedisResult<Option<String>> = redis::cmd("BLMOVE")
-            .arg(&key)
-            .arg(&key)
-            .arg("LEFT")
-            .arg("LEFT")
-            .arg(WATCH_BLOCK_SECS)
-            .query_async(c)
-            .await;
+        let r: redis::RedisResult<Option<String>> = peek.query_async(c).await;
         match r {
             Ok(Some(_)) => {
                 arrived.notify_one();

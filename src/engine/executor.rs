@@ -9,12 +9,13 @@ use tracing::{info, warn, Instrument};
 
 use super::progress::MetaProgress;
 use super::slots::Cancel;
-use super::writer::Ending;
 use super::Engine;
 use crate::events::{EndKind, JobEnded, JobStarted};
 use crate::rq::codec;
+use crate::rq::failure;
 use crate::rq::job::{status, CallbackKind, CallbackSpec, JobHash, JobSettings};
-use crate::rq::lifecycle::{repeat_interval, retry_interval, Execution, Repeat, RetryPlan};
+use crate::rq::lifecycle::{Execution, JobEnd};
+use crate::rq::retry;
 use crate::tasks::{self, Cancellation, TaskContext, TaskError};
 use crate::value::Value;
 
@@ -52,20 +53,14 @@ enum Outcome {
     Cancelled(Cancel),
 }
 
-/// RQ's timeout text (§9.2); users grep for `JobTimeoutException`.
+/// RQ's timeout text (§9.2, `rq::failure`); users grep for `JobTimeoutException`.
 pub fn timeout_error(secs: i64) -> TaskError {
-    TaskError::new(
-        "rq.timeouts.JobTimeoutException",
-        format!("Task exceeded maximum timeout value ({secs} seconds)"),
-    )
+    TaskError::new(failure::JOB_TIMEOUT, failure::timeout_message(secs))
 }
 
-/// A Python-looking traceback whose last line is `<Type>: <message>` (§9.2).
+/// A Python-looking traceback whose last line is `<Type>: <message>` (§9.2, `rq::failure`).
 pub fn exc_string(task: &str, e: &TaskError) -> String {
-    format!(
-        "Traceback (most recent call last):\n  File \"task-worker\", in {task}\n{}\n",
-        e.last_line()
-    )
+    failure::exc_string(task, &e.last_line())
 }
 
 /// Runs the job in `job` to its end and writes it; returns when Redis has the end.
@@ -86,27 +81,27 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         let duration = started.elapsed().as_secs_f64();
         let duration_ms = duration * 1e3;
         match &ending {
-            Ending::Success { .. } => info!(func = %func, duration_ms, outcome = "finished", "job finished"),
-            Ending::Failure { status, exc_string, .. } => {
+            JobEnd::Success { .. } => info!(func = %func, duration_ms, outcome = "finished", "job finished"),
+            JobEnd::Failure { status, exc_string, .. } => {
                 let last = exc_string.trim_end().lines().last().unwrap_or_default();
                 warn!(func = %func, duration_ms, outcome = *status, error = %last, "job failed")
             }
-            Ending::Retry { retries_left_after, .. } => {
+            JobEnd::Retry { retries_left_after, .. } => {
                 warn!(func = %func, duration_ms, outcome = "retry", retries_left = *retries_left_after, "job failed; will be retried")
             }
-            Ending::Requeue { .. } => {
+            JobEnd::Requeue { .. } => {
                 warn!(func = %func, duration_ms, outcome = "requeued", "job unfinished at shutdown; put back at the front of its queue")
             }
         }
+        // Dependents are released by the end's own script (`rq::end_guard`).
         let written = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
-        let dependents = written.dependents;
         let (kind, error) = match &ending {
-            Ending::Success { .. } => (EndKind::Finished, None),
-            Ending::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
-            Ending::Failure { exc_string, .. } => (EndKind::Failed, Some(exc_string.as_str())),
-            Ending::Retry { exc_string, .. } => (EndKind::Retried, Some(exc_string.as_str())),
+            JobEnd::Success { .. } => (EndKind::Finished, None),
+            JobEnd::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
+            JobEnd::Failure { exc_string, .. } => (EndKind::Failed, Some(exc_string.as_str())),
+            JobEnd::Retry { exc_string, .. } => (EndKind::Retried, Some(exc_string.as_str())),
             // Another attempt will run it, as for a retry (no retry is used up).
-            Ending::Requeue { reason } => (EndKind::Retried, Some(reason.as_str())),
+            JobEnd::Requeue { reason } => (EndKind::Retried, Some(reason.as_str())),
         };
         let ev = JobEnded {
             exec: &job.exec,
@@ -117,21 +112,15 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             error,
             ended_at,
             duration,
-            handed_back: matches!(ending, Ending::Requeue { .. }),
+            handed_back: matches!(ending, JobEnd::Requeue { .. }),
         };
         for o in &engine.observers {
             o.job_ended(&ev);
         }
-        if !matches!(ending, Ending::Retry { .. } | Ending::Requeue { .. }) {
-            if !dependents.is_empty() {
-                let finished = matches!(ending, Ending::Success { .. });
-                engine.release_dependents(&job.exec.job_id, &dependents, finished).await;
-            }
-            // Dependents an RQ 2.x enqueuer registers after this end read the set (only a
-            // failure can leave one behind, see `rescue`).
-            if ending.status_after() == status::FAILED {
-                engine.rescue.failed(&job.exec.job_id);
-            }
+        // Dependents an RQ 2.x enqueuer registers after this end read the set (only a
+        // failure can leave one behind, see `rescue`).
+        if ending.status_after() == status::FAILED {
+            engine.rescue.failed(&job.exec.job_id);
         }
         if let (true, Some(limit)) = (written.applied, job.hash.rate_limit()) {
             // After the outcome is committed, as RQ 3.0's `release_slot`. Not for an end that
@@ -349,12 +338,12 @@ fn prepare(
     }
     let Some(data) = job.hash.data() else {
         return Err(TaskError::new(
-            "rq.exceptions.DeserializationError",
+            failure::DESERIALIZATION,
             "the job hash has no 'data' field",
         ));
     };
     let payload = codec::decode_data(data, engine.cfg.serializer, &engine.limits)
-        .map_err(|e| TaskError::new("rq.exceptions.DeserializationError", e.to_string()))?;
+        .map_err(|e| TaskError::new(failure::DESERIALIZATION, e.to_string()))?;
     decoded.func = Some(payload.func_name.clone());
     decoded.args = payload.args.clone();
     decoded.kwargs = payload.kwargs.clone();
@@ -514,7 +503,7 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
                 .unwrap_or(Value::None),
         ),
     ]);
-    let error = TaskError::new("rq.exceptions.AbandonedJobError", "");
+    let error = TaskError::new(failure::ABANDONED, "");
     let args = vec![
         job,
         Value::Str(crate::redact::redact_url(&engine.cfg.redis_url)),
@@ -540,52 +529,33 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
     }
 }
 
-/// §7.6: a successful job with `repeats_left > 0` is enqueued or scheduled again.
-fn repeat_plan(hash: &JobHash) -> Option<Repeat> {
-    let left = hash.repeats_left().ok().flatten().filter(|n| *n > 0)?;
-    let intervals = hash.repeat_intervals().ok().flatten().unwrap_or_default();
-    let interval = repeat_interval(&intervals, left);
-    Some(Repeat {
-        repeats_left_after: left - 1,
-        plan: if interval > 0 {
-            RetryPlan::Schedule { interval }
-        } else {
-            RetryPlan::Requeue { at_front: false }
-        },
-    })
-}
-
-/// Turns an outcome into the job's ending, applying RQ's retry rules (§6.8).
-fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Ending {
+/// Turns an outcome into the job's end, applying RQ's retry rules (§6.8, `rq::retry`).
+fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> JobEnd {
     let settings = job.settings.clone().unwrap_or_default();
     // A callback task-worker cannot run ends the job for good: another attempt would not help.
     let retryable = !matches!(outcome, Outcome::RefusedCallback(_));
     let (exc, stopped) = match outcome {
         Outcome::Returned(v) => {
-            return Ending::Success {
+            return JobEnd::Success {
                 result_ttl: settings.result_ttl_or(engine.cfg.results_ttl),
                 return_value: codec::encode_return_value(&v, engine.cfg.serializer),
-                repeat: repeat_plan(&job.hash),
+                repeat: retry::after_success(&job.hash),
             }
         }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),
-        Outcome::Refused(error) | Outcome::RefusedCallback(error) => (exc_string(func, &error), false),
+        Outcome::Refused(error) | Outcome::RefusedCallback(error) => {
+            (exc_string(func, &error), false)
+        }
         // RQ's own texts (§9.2).
-        Outcome::Cancelled(Cancel::Stop) => (
-            "Job stopped by user, work-horse terminated.".to_string(),
-            true,
-        ),
-        Outcome::Cancelled(Cancel::Kill) => (
-            "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ".to_string(),
-            false,
-        ),
+        Outcome::Cancelled(Cancel::Stop) => (failure::STOPPED_TEXT.to_string(), true),
+        Outcome::Cancelled(Cancel::Kill) => (failure::KILLED_TEXT.to_string(), false),
         Outcome::Cancelled(Cancel::Requeue) => {
-            return Ending::Requeue {
+            return JobEnd::Requeue {
                 reason: exc_string(
                     func,
                     &TaskError::new(
-                        "rq.exceptions.ShutDownImminentException",
-                        "task-worker was shut down before the job finished; the job was put back at the front of its queue",
+                        failure::SHUTDOWN_IMMINENT,
+                        failure::SHUTDOWN_REQUEUED_MESSAGE,
                     ),
                 ),
             }
@@ -593,32 +563,24 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> En
         Outcome::Cancelled(Cancel::Shutdown) => (
             exc_string(
                 func,
-                &TaskError::new(
-                    "rq.exceptions.ShutDownImminentException",
-                    "task-worker was shut down before the job finished",
-                ),
+                &TaskError::new(failure::SHUTDOWN_IMMINENT, failure::SHUTDOWN_MESSAGE),
             ),
             false,
         ),
     };
-    let retries_left = settings.retries_left.unwrap_or(0);
-    if !stopped && retryable && retries_left > 0 {
-        let intervals = settings.retry_intervals.clone().unwrap_or_default();
-        let interval = retry_interval(&intervals, retries_left);
-        let plan = if interval > 0 {
-            RetryPlan::Schedule { interval }
-        } else {
-            RetryPlan::Requeue {
-                at_front: job.hash.enqueue_at_front_on_retry(),
-            }
-        };
-        return Ending::Retry {
-            retries_left_after: retries_left - 1,
+    // RQ never retries a stopped job; a refused callback would fail again.
+    if let (false, true, Some((retries_left_after, plan))) = (
+        stopped,
+        retryable,
+        retry::after_failure(&settings, &job.hash),
+    ) {
+        return JobEnd::Retry {
+            retries_left_after,
             plan,
             exc_string: exc,
         };
     }
-    Ending::Failure {
+    JobEnd::Failure {
         status: if stopped {
             status::STOPPED
         } else {

@@ -11,7 +11,7 @@ use tracing::{debug, info, warn};
 use super::Engine;
 use crate::backoff::Backoff;
 use crate::rq::job::heartbeat_ttl;
-use crate::rq::lifecycle::{self, IDLE_WORKER_TTL};
+use crate::rq::lifecycle::{self, worker_state, IDLE_WORKER_TTL};
 use crate::rq::time::now;
 
 pub async fn run(engine: Arc<Engine>) {
@@ -68,34 +68,22 @@ async fn beat(engine: &Engine) -> redis::RedisResult<()> {
     }
     let mut con = engine.con.clone();
     let replies: Vec<i64> = p.query_async(&mut con).await?;
-    let (idle_replies, busy_replies) = replies.split_at(idle.len().min(replies.len()));
+    let repairs = lifecycle::heartbeat_replies(&replies, idle.len());
     let mut fix = redis::pipe();
-    for (name, added) in idle.iter().zip(idle_replies) {
-        if *added == 1 {
+    for (name, expired) in idle.iter().zip(repairs.idle_expired) {
+        if expired {
             info!(worker = %name, "worker hash had expired; registering again");
             lifecycle::birth(&mut fix, keys, &engine.record(name), at);
-            lifecycle::set_state(&mut fix, keys, name, "idle");
+            lifecycle::set_state(&mut fix, keys, name, worker_state::IDLE);
         }
     }
-    for (b, pair) in busy.iter().zip(busy_replies.chunks(2)) {
-        if pair.first() == Some(&1) {
+    for (b, (expired, job_gone)) in busy.iter().zip(repairs.busy) {
+        if expired {
             info!(worker = %b.exec.worker, "worker hash had expired; registering again");
-            lifecycle::birth(&mut fix, keys, &engine.record(&b.exec.worker), at);
-            fix.cmd("HSET")
-                .arg(keys.worker(&b.exec.worker))
-                .arg("state")
-                .arg("busy")
-                .arg("current_job")
-                .arg(&b.exec.job_id)
-                .ignore();
-            fix.cmd("SADD")
-                .arg(keys.worker_executions(&b.exec.worker))
-                .arg(b.exec.composite())
-                .ignore();
+            lifecycle::reregister_busy(&mut fix, keys, &engine.record(&b.exec.worker), &b.exec, at);
         }
-        if pair.get(1) == Some(&1) {
-            // The job was deleted while running (e.g. `job.delete()`); drop the stub (§6.5).
-            fix.cmd("DEL").arg(keys.job(&b.exec.job_id)).ignore();
+        if job_gone {
+            lifecycle::drop_job_stub(&mut fix, keys, &b.exec.job_id);
         }
     }
     if fix.cmd_iter().next().is_some() {

@@ -19,19 +19,12 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::Engine;
-use crate::rq::job::{status, JobHash};
+use crate::rq::dequeue::drop_taken;
+use crate::rq::job::{self, status, JobHash};
 use crate::rq::keys::Keys;
-use crate::rq::lifecycle::{self, retry_interval, RetryPlan};
-use crate::rq::requeue::REQUEUE_STUCK_SCRIPT;
+use crate::rq::requeue::{stuck_invocation, REQUEUE_STUCK_SCRIPT};
 use crate::rq::time::{now, unix_seconds};
-
-/// RQ's lock key, `SET rq:clean_registries:<q> 1 NX EX <ttl>`. RQ uses 899 s; we delete the
-/// lock after a pass (which takes well under a second), so the TTL only matters when the holder
-/// is killed mid-pass: with 899 s that would stop every worker's recovery of abandoned jobs for
-/// 15 minutes (issue 9: workers get SIGKILLed). 60 s bounds that.
-const LOCK_TTL: i64 = 60;
-/// How long an id may sit in the intermediate list without an execution (RQ: 60 s).
-const STUCK_AFTER_SECS: f64 = 60.0;
+use crate::rq::{lifecycle, maintenance, retry};
 
 /// One pass over every queue (run at start, before the first dequeue).
 pub async fn run_once(engine: &Engine) {
@@ -71,20 +64,12 @@ pub async fn run(engine: Arc<Engine>) {
 pub async fn clean_queue(engine: &Engine, q: &str) -> redis::RedisResult<bool> {
     let keys = &engine.keys;
     let mut con = engine.con.clone();
-    let lock = keys.clean_registries_lock(q);
-    let got: Option<String> = redis::cmd("SET")
-        .arg(&lock)
-        .arg(1)
-        .arg("NX")
-        .arg("EX")
-        .arg(LOCK_TTL)
-        .query_async(&mut con)
-        .await?;
+    let got: Option<String> = maintenance::lock(keys, q).query_async(&mut con).await?;
     if got.is_none() {
         return Ok(false);
     }
     let result = clean_locked(engine, q).await;
-    let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&lock).query_async(&mut con).await;
+    let _: redis::RedisResult<()> = maintenance::unlock(keys, q).query_async(&mut con).await;
     result.map(|()| true)
 }
 
@@ -93,35 +78,16 @@ async fn clean_locked(engine: &Engine, q: &str) -> redis::RedisResult<()> {
     let mut con = engine.con.clone();
     let at = now();
     let ts = unix_seconds(at);
-    let (stale, workers): (Vec<String>, Vec<String>) = redis::pipe()
-        .cmd("ZREMRANGEBYSCORE")
-        .arg(keys.finished(q))
-        .arg(0)
-        .arg(ts)
-        .ignore()
-        .cmd("ZREMRANGEBYSCORE")
-        .arg(keys.failed(q))
-        .arg(0)
-        .arg(ts)
-        .ignore()
-        .cmd("ZRANGEBYSCORE")
-        .arg(keys.wip(q))
-        .arg(0)
-        .arg(ts)
-        .cmd("SMEMBERS")
-        .arg(keys.workers_of(q))
-        .query_async(&mut con)
-        .await?;
+    let (stale, workers): (Vec<String>, Vec<String>) =
+        maintenance::scan(keys, q, ts).query_async(&mut con).await?;
     for member in stale {
         abandon(engine, q, &member).await?;
     }
     // Dead workers: their hash expired.
     if !workers.is_empty() {
-        let mut p = redis::pipe();
-        for w in &workers {
-            p.exists(w);
-        }
-        let alive: Vec<bool> = p.query_async(&mut con).await?;
+        let alive: Vec<bool> = maintenance::workers_alive(&workers)
+            .query_async(&mut con)
+            .await?;
         let dead: Vec<&String> = workers
             .iter()
             .zip(alive)
@@ -129,12 +95,9 @@ async fn clean_locked(engine: &Engine, q: &str) -> redis::RedisResult<()> {
             .map(|(w, _)| w)
             .collect();
         if !dead.is_empty() {
-            let mut rm = redis::pipe();
-            for w in dead {
-                rm.srem(keys.workers_of(q), w).ignore();
-                rm.srem(keys.workers(), w).ignore();
-            }
-            rm.query_async::<()>(&mut con).await?;
+            maintenance::drop_dead_workers(keys, q, &dead)
+                .query_async::<()>(&mut con)
+                .await?;
         }
     }
     recover_intermediate(engine, q).await
@@ -145,15 +108,12 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     let keys = &engine.keys;
     let mut con = engine.con.clone();
     let (job_id, _) = Keys::parse_composite(member);
-    let fields: HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
-        .arg(keys.job(job_id))
-        .query_async(&mut con)
-        .await?;
+    let fields: HashMap<String, Vec<u8>> = job::load(keys, job_id).query_async(&mut con).await?;
     let hash = JobHash::new(job_id, fields);
     let mut p = redis::pipe();
     p.atomic();
     if hash.status().as_deref() != Some(status::STARTED) {
-        p.zrem(keys.wip(q), member).ignore();
+        maintenance::drop_wip(&mut p, keys, q, member);
         p.query_async::<()>(&mut con).await?;
         return Ok(());
     }
@@ -166,51 +126,33 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
         job_id,
     };
     let at = now();
-    let retries_left = settings.retries_left.unwrap_or(0);
-    if retries_left > 0 {
-        let interval = retry_interval(
-            &settings.retry_intervals.clone().unwrap_or_default(),
-            retries_left,
-        );
-        let plan = if interval > 0 {
-            RetryPlan::Schedule { interval }
-        } else {
-            RetryPlan::Requeue {
-                at_front: hash.enqueue_at_front_on_retry(),
-            }
-        };
-        lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left - 1, &plan, at);
-        p.query_async::<Vec<Vec<String>>>(&mut con).await?;
+    if let Some((retries_left_after, plan)) = retry::after_failure(&settings, &hash) {
+        lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left_after, &plan, at);
+        p.query_async::<()>(&mut con).await?;
         crate::metrics::job_abandoned(q);
         if let Some(limit) = hash.rate_limit() {
-            let status = match plan {
-                RetryPlan::Requeue { .. } => status::QUEUED,
-                RetryPlan::Schedule { .. } => status::SCHEDULED,
-            };
             engine
                 .rate_limits
-                .job_ended(engine, job_id, &limit, status)
+                .job_ended(engine, job_id, &limit, plan.status_after())
                 .await;
         }
         info!(
             job_id,
             queue = q,
-            retries_left = retries_left - 1,
+            retries_left = retries_left_after,
             "abandoned job retried"
         );
         return Ok(());
     }
     lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
-    let deps: Vec<Vec<String>> = p.query_async(&mut con).await?;
+    p.query_async::<()>(&mut con).await?;
     crate::metrics::job_abandoned(q);
     warn!(
         job_id,
         queue = q,
         "abandoned job failed (its worker stopped heartbeating)"
     );
-    if let Some(deps) = deps.first().filter(|d| !d.is_empty()) {
-        engine.release_dependents(job_id, deps, false).await;
-    }
+    engine.release_dependents(job_id, status::FAILED).await;
     engine.rescue.failed(job_id);
     if let Some(limit) = hash.rate_limit() {
         engine
@@ -225,9 +167,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
 async fn recover_intermediate(engine: &Engine, q: &str) -> redis::RedisResult<()> {
     let keys = &engine.keys;
     let mut con = engine.con.clone();
-    let (ids, members): (Vec<String>, Vec<String>) = redis::pipe()
-        .lrange(keys.intermediate(q), 0, -1)
-        .zrange(keys.wip(q), 0, -1)
+    let (ids, members): (Vec<String>, Vec<String>) = maintenance::intermediate_scan(keys, q)
         .query_async(&mut con)
         .await?;
     if ids.is_empty() {
@@ -236,35 +176,19 @@ async fn recover_intermediate(engine: &Engine, q: &str) -> redis::RedisResult<()
     let running: HashSet<&str> = members.iter().map(|m| Keys::parse_composite(m).0).collect();
     let now_f = crate::rq::time::unix_float(now());
     for id in ids.iter().filter(|id| !running.contains(id.as_str())) {
-        let seen_key = keys.intermediate_first_seen(q, id);
-        let (exists, first): (bool, Option<f64>) = redis::pipe()
-            .exists(keys.job(id))
-            .cmd("SET")
-            .arg(&seen_key)
-            .arg(now_f)
-            .arg("NX")
-            .arg("EX")
-            .arg(86_400)
-            .ignore()
-            .get(&seen_key)
+        let (exists, first): (bool, Option<f64>) = maintenance::first_seen(keys, q, id, now_f)
             .query_async(&mut con)
             .await?;
         if !exists {
-            let _: () = redis::cmd("LREM")
-                .arg(keys.intermediate(q))
-                .arg(1)
-                .arg(id)
-                .query_async(&mut con)
-                .await?;
+            let mut p = redis::pipe();
+            drop_taken(&mut p, keys, q, id);
+            p.query_async::<()>(&mut con).await?;
             continue;
         }
-        if first.is_some_and(|f| now_f - f > STUCK_AFTER_SECS) {
+        if maintenance::stuck(first, now_f) {
             // Only if the id is still there: a worker that started it meanwhile removed it.
-            let moved: i64 = redis::Script::new(REQUEUE_STUCK_SCRIPT)
-                .key(keys.intermediate(q))
-                .key(keys.queue(q))
-                .key(&seen_key)
-                .arg(id)
+            let script = redis::Script::new(REQUEUE_STUCK_SCRIPT);
+            let moved: i64 = stuck_invocation(&script, keys, q, id)
                 .invoke_async(&mut con)
                 .await?;
             if moved == 1 {

@@ -4,7 +4,7 @@
 //!  dispatcher ──take script──▶ Redis          heartbeat ──every N s──▶ Redis
 //!      │ start txn (batched)                   commands ◀──pub/sub──── Redis
 //!      ▼
-//!  executor task per job ──Ending──▶ writer ──end txn (batched)──▶ Redis
+//!  executor task per job ──JobEnd──▶ writer ──end script (batched)──▶ Redis
 //! ```
 //! Every Redis write is built by the protocol layer (`crate::rq`); this module decides when.
 
@@ -36,12 +36,12 @@ use crate::redact::redact_url;
 use crate::rq::codec::Limits;
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{self, WorkerRecord};
-use crate::rq::time::{format_datetime, now};
+use crate::rq::time::now;
 use crate::rq::RQ_COMPAT_VERSION;
 use crate::tasks::{DataMap, Registry};
 use shutdown::{Phase, Shutdown};
 use slots::{Cancel, Slots};
-use writer::{Ending, Writer};
+use writer::Writer;
 
 /// Everything the engine's tasks share.
 pub struct Engine {
@@ -87,37 +87,26 @@ impl Engine {
         }
     }
 
-    /// Enqueues the dependents of a job that just ended (§7.3), one atomic script each.
-    pub async fn release_dependents(
-        &self,
-        parent: &str,
-        dependents: &[String],
-        parent_finished: bool,
-    ) {
-        let parent_status = if parent_finished {
-            "finished"
-        } else {
-            "failed"
-        };
+    /// Enqueues the dependents of a job that ended outside the job-end script (failed as
+    /// abandoned), in one atomic script call (`rq::dependents::RELEASE_SCRIPT`, §7.3).
+    pub async fn release_dependents(&self, parent: &str, parent_status: &str) {
         let mut con = self.con.clone();
-        for dep in dependents {
-            let at = now();
-            let ts = format_datetime(at);
-            let r: redis::RedisResult<i64> = self
-                .release_script
-                .arg(self.keys.prefix())
-                .arg(dep)
-                .arg(parent)
-                .arg(parent_status)
-                .arg(&ts)
-                .arg(crate::rq::time::unix_seconds(at))
-                .invoke_async(&mut con)
-                .await;
-            match r {
-                Ok(1) => info!(dependent = %dep, parent, "dependent enqueued"),
-                Ok(_) => {}
-                Err(e) => warn!(dependent = %dep, parent, "could not release dependent: {e}"),
+        let r: redis::RedisResult<Vec<String>> = crate::rq::dependents::release_invocation(
+            &self.release_script,
+            &self.keys,
+            parent,
+            parent_status,
+            now(),
+        )
+        .invoke_async(&mut con)
+        .await;
+        match r {
+            Ok(done) => {
+                for dep in done {
+                    info!(dependent = %dep, parent, "dependent enqueued");
+                }
             }
+            Err(e) => warn!(parent, "could not release dependents: {e}"),
         }
     }
 }
@@ -258,14 +247,13 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
 async fn register_births(engine: &Engine) -> anyhow::Result<()> {
     let mut con = engine.con.clone();
     for name in engine.slots.names() {
-        let key = engine.keys.worker(name);
-        let (exists, dead): (bool, bool) = redis::pipe()
-            .exists(&key)
-            .hexists(&key, "death")
+        let mut p = redis::pipe();
+        lifecycle::check_name(&mut p, &engine.keys, name);
+        let replies: (bool, bool) = p
             .query_async(&mut con)
             .await
             .context("checking for a worker of the same name")?;
-        if exists && !dead {
+        if lifecycle::name_taken(replies) {
             bail!("There exists an active worker named '{name}' already");
         }
     }
@@ -289,14 +277,10 @@ async fn drain(engine: &Engine) {
         return;
     }
     if engine.shutdown.requested() {
-        let at = format_datetime(now());
+        let at = now();
         let mut p = redis::pipe();
         for b in engine.slots.busy() {
-            p.cmd("HSET")
-                .arg(engine.keys.worker(&b.exec.worker))
-                .arg("shutdown_requested_date")
-                .arg(&at)
-                .ignore();
+            lifecycle::shutdown_requested(&mut p, &engine.keys, &b.exec.worker, at);
         }
         let mut con = engine.con.clone();
         if let Err(e) = p.query_async::<()>(&mut con).await {
@@ -361,19 +345,21 @@ async fn force_ends(engine: &Engine) {
         FORCE_END_AFTER.as_secs()
     );
     for b in busy {
+        use crate::rq::{failure, lifecycle::JobEnd};
         let ending = if engine.cfg.requeue_on_shutdown {
-            Ending::Requeue {
+            JobEnd::Requeue {
                 reason: "task-worker was shut down; the job did not stop when cancelled".into(),
             }
         } else {
-            Ending::Failure {
+            JobEnd::Failure {
                 status: crate::rq::job::status::FAILED,
                 failure_ttl: None,
-                exc_string: executor::exc_string(
+                exc_string: failure::exc_string(
                     "?",
-                    &crate::tasks::TaskError::new(
-                        "rq.exceptions.ShutDownImminentException",
-                        "task-worker was shut down before the job finished; it did not stop when cancelled",
+                    &format!(
+                        "{}: {}; it did not stop when cancelled",
+                        failure::SHUTDOWN_IMMINENT,
+                        failure::SHUTDOWN_MESSAGE
                     ),
                 ),
             }

@@ -60,10 +60,7 @@ impl ProgressSink for MetaProgress {
                 }
             };
             let mut con = self.con.clone();
-            let r: redis::RedisResult<()> = redis::cmd("HSET")
-                .arg(&self.job_key)
-                .arg("meta")
-                .arg(bytes)
+            let r: redis::RedisResult<()> = crate::rq::job::save_meta(&self.job_key, bytes)
                 .query_async(&mut con)
                 .await;
             if let Err(e) = r {

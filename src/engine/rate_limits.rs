@@ -6,8 +6,9 @@ use tracing::{info, warn};
 
 use super::Engine;
 use crate::rq::rate_limit::{
-    acquire_invocation, cleanup_invocation, release_invocation, release_stale_invocation,
-    releases_slot, Limit, ACQUIRE_AND_ENQUEUE, CLEANUP_REGISTRY, RELEASE_AND_ENQUEUE,
+    acquire_invocation, allowed_cmd, cleanup_invocation, concurrency_cmd, keys_cmd,
+    parse_concurrency, release_invocation, release_stale_invocation, releases_slot, slot_leaked,
+    statuses, Limit, ACQUIRE_AND_ENQUEUE, CLEANUP_REGISTRY, RELEASE_AND_ENQUEUE,
     RELEASE_STALE_AND_ENQUEUE,
 };
 use crate::rq::time::{format_datetime, now, unix_seconds};
@@ -34,12 +35,10 @@ impl RateLimits {
     /// `RateLimitRegistry.concurrency`: the key's configured limit, 0 when unset.
     async fn concurrency(&self, engine: &Engine, key: &str) -> redis::RedisResult<i64> {
         let mut con = engine.con.clone();
-        let v: Option<String> = redis::cmd("HGET")
-            .arg(engine.keys.rl_config(key))
-            .arg("concurrency")
+        let v: Option<String> = concurrency_cmd(&engine.keys, key)
             .query_async(&mut con)
             .await?;
-        Ok(v.and_then(|v| v.trim().parse().ok()).unwrap_or(0))
+        Ok(parse_concurrency(v))
     }
 
     /// `release_slot(job)`, called after the job's outcome is committed, with the status that
@@ -77,10 +76,7 @@ impl RateLimits {
     /// `RateLimitRegistry.cleanup()` for every key in `rq:rl-keys`.
     pub async fn cleanup_all(&self, engine: &Engine) -> redis::RedisResult<()> {
         let mut con = engine.con.clone();
-        let keys: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(engine.keys.rl_keys())
-            .query_async(&mut con)
-            .await?;
+        let keys: Vec<String> = keys_cmd(&engine.keys).query_async(&mut con).await?;
         for key in keys {
             self.cleanup_key(engine, &key).await?;
         }
@@ -92,20 +88,12 @@ impl RateLimits {
         let mut con = engine.con.clone();
         let concurrency = self.concurrency(engine, key).await?;
         // _release_stale_allowed_jobs: a slot whose job is not queued or started leaked.
-        let allowed: Vec<String> = redis::cmd("ZRANGE")
-            .arg(keys.rl_allowed(key))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut con)
-            .await?;
+        let allowed: Vec<String> = allowed_cmd(keys, key).query_async(&mut con).await?;
         if !allowed.is_empty() {
-            let mut p = redis::pipe();
-            for id in &allowed {
-                p.hget(keys.job(id), "status");
-            }
-            let statuses: Vec<Option<String>> = p.query_async(&mut con).await?;
+            let statuses: Vec<Option<String>> =
+                statuses(keys, &allowed).query_async(&mut con).await?;
             for (id, st) in allowed.iter().zip(statuses) {
-                if matches!(st.as_deref(), Some("queued") | Some("started")) {
+                if !slot_leaked(st.as_deref()) {
                     continue;
                 }
                 // The status may be stale by now; the script checks it again.

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use super::Engine;
 use crate::rq::dependents::{
-    rescue_invocation, RescueMode, RESCUE_AFTER_END, RESCUE_CHUNK, RESCUE_SCRIPT,
+    deferred_ids, rescue_invocation, RescueMode, RESCUE_AFTER_END, RESCUE_CHUNK, RESCUE_SCRIPT,
 };
 use crate::rq::time::{format_datetime, now, unix_seconds};
 
@@ -116,12 +116,7 @@ impl Rescue {
     /// Maintenance: every job in `rq:deferred:<q>`.
     pub async fn sweep_deferred(&self, engine: &Engine, q: &str) -> redis::RedisResult<usize> {
         let mut con = engine.con.clone();
-        let ids: Vec<String> = redis::cmd("ZRANGE")
-            .arg(engine.keys.deferred(q))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut con)
-            .await?;
+        let ids: Vec<String> = deferred_ids(&engine.keys, q).query_async(&mut con).await?;
         Ok(self.sweep(engine, RescueMode::Jobs, &ids).await)
     }
 }

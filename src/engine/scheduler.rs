@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 use super::Engine;
-use crate::rq::scheduler::{ACQUIRE_OR_REFRESH_LOCK, LOCK_TTL, MOVE_DUE_JOBS, RELEASE_LOCK};
-use crate::rq::time::{format_datetime, now, unix_seconds};
+use crate::rq::scheduler::{
+    self as rq_scheduler, SchedulerRecord, ACQUIRE_OR_REFRESH_LOCK, MOVE_DUE_JOBS, RELEASE_LOCK,
+};
+use crate::rq::time::now;
 
 const RETRY_UNOWNED: Duration = Duration::from_secs(60);
 const MOVE_LIMIT: usize = 1000;
@@ -82,34 +84,17 @@ impl Scheduler {
         };
         // Heartbeat: the scheduler hash (2.10+) and every lock we hold or want.
         let at = now();
-        let hash = keys.scheduler(&self.name);
+        let record = SchedulerRecord {
+            name: &self.name,
+            hostname: &self.engine.hostname,
+            pid: std::process::id(),
+            queues: &self.engine.cfg.queues,
+        };
         let mut p = redis::pipe();
-        p.cmd("HSET")
-            .arg(&hash)
-            .arg("name")
-            .arg(&self.name)
-            .arg("hostname")
-            .arg(&self.engine.hostname)
-            .arg("pid")
-            .arg(std::process::id())
-            .arg("queues")
-            .arg(self.engine.cfg.queues.join(","))
-            .arg("last_heartbeat")
-            .arg(format_datetime(at))
-            .ignore();
-        p.cmd("HSETNX")
-            .arg(&hash)
-            .arg("created_at")
-            .arg(format_datetime(at))
-            .ignore();
-        p.cmd("EXPIRE").arg(&hash).arg(LOCK_TTL).ignore();
+        rq_scheduler::heartbeat(&mut p, keys, &record, at);
         p.query_async::<()>(&mut con).await?;
         for q in candidates {
-            let outcome: i64 = self
-                .lock
-                .key(keys.scheduler_lock(&q))
-                .arg(&self.name)
-                .arg(LOCK_TTL)
+            let outcome: i64 = rq_scheduler::lock_invocation(&self.lock, keys, &q, &self.name)
                 .invoke_async(&mut con)
                 .await?;
             match outcome {
@@ -126,17 +111,7 @@ impl Scheduler {
             }
         }
         for q in &self.owned {
-            let moved: i64 = self
-                .mover
-                .key(keys.scheduled(q))
-                .key(keys.queue(q))
-                .key(keys.queues())
-                .arg(unix_seconds(at))
-                .arg(format_datetime(at))
-                .arg(keys.job(""))
-                .arg(keys.queue(q))
-                .arg(MOVE_LIMIT)
-                .arg(keys.prefix())
+            let moved: i64 = rq_scheduler::move_invocation(&self.mover, keys, q, at, MOVE_LIMIT)
                 .invoke_async(&mut con)
                 .await?;
             if moved > 0 {
@@ -150,18 +125,15 @@ impl Scheduler {
     async fn stop(&mut self) {
         let mut con = self.engine.con.clone();
         for q in std::mem::take(&mut self.owned) {
-            let r: redis::RedisResult<i64> = self
-                .release
-                .key(self.engine.keys.scheduler_lock(&q))
-                .arg(&self.name)
-                .invoke_async(&mut con)
-                .await;
+            let r: redis::RedisResult<i64> =
+                rq_scheduler::release_invocation(&self.release, &self.engine.keys, &q, &self.name)
+                    .invoke_async(&mut con)
+                    .await;
             if let Err(e) = r {
                 warn!(queue = %q, "could not release the scheduler lock: {e}");
             }
         }
-        let r: redis::RedisResult<()> = redis::cmd("DEL")
-            .arg(self.engine.keys.scheduler(&self.name))
+        let r: redis::RedisResult<()> = rq_scheduler::remove(&self.engine.keys, &self.name)
             .query_async(&mut con)
             .await;
         if let Err(e) = r {

@@ -1,6 +1,7 @@
-//! Writes the end of jobs to Redis. Concurrent jobs that end together share one call of
-//! `rq::end_guard`'s script, atomic like `MULTI … EXEC` (one round trip for many jobs; the state
-//! each job gets is exactly what its own transaction would write). A failed write is retried until Redis takes it: a job's end is never dropped,
+//! Writes the end of jobs ([`JobEnd`]) to Redis. Concurrent jobs that end together share one
+//! call of `rq::end_guard`'s script, atomic like `MULTI … EXEC` (one round trip for many jobs;
+//! the state each job gets is exactly what its own transaction would write, dependents released
+//! included). A failed write is retried until Redis takes it: a job's end is never dropped,
 //! and its slot stays busy (and heartbeating) until then. Retrying is safe: the batch goes
 //! through `rq::end_guard`'s script, which skips a job whose end is already written.
 
@@ -13,64 +14,17 @@ use tracing::{debug, info, warn};
 use crate::backoff::Backoff;
 use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
-use crate::rq::lifecycle::{self, Execution, RetryPlan};
-use crate::rq::time::Timestamp;
+use crate::rq::lifecycle::{Execution, JobEnd};
+use crate::rq::time::{now, Timestamp};
 
 /// Most job ends sent in one transaction.
 const MAX_BATCH: usize = 512;
 
-/// How a job ended, ready to be written.
-#[derive(Debug, Clone)]
-pub enum Ending {
-    Success {
-        result_ttl: i64,
-        return_value: Option<String>,
-        /// Set when the job repeats (§7.6).
-        repeat: Option<lifecycle::Repeat>,
-    },
-    Failure {
-        status: &'static str,
-        failure_ttl: Option<i64>,
-        exc_string: String,
-    },
-    Retry {
-        retries_left_after: i64,
-        plan: RetryPlan,
-        /// The failure that caused the retry (not written to Redis: RQ writes no result).
-        exc_string: String,
-    },
-    /// Unfinished at shutdown: handed back at the front of its queue (`--requeue-on-shutdown`).
-    Requeue {
-        /// Why (not written to Redis; for logs and observers).
-        reason: String,
-    },
-}
-
-impl Ending {
-    /// The job's status once this ending is written.
-    pub fn status_after(&self) -> &'static str {
-        let planned = |plan: &RetryPlan| match plan {
-            RetryPlan::Requeue { .. } => "queued",
-            RetryPlan::Schedule { .. } => "scheduled",
-        };
-        match self {
-            Ending::Success { repeat: None, .. } => "finished",
-            Ending::Success {
-                repeat: Some(r), ..
-            } => planned(&r.plan),
-            Ending::Failure { status, .. } => status,
-            Ending::Retry { plan, .. } => planned(plan),
-            Ending::Requeue { .. } => "queued",
-        }
-    }
-}
-
 struct Request {
     exec: Execution,
-    ending: Ending,
+    end: JobEnd,
     ended_at: Timestamp,
-    /// Receives whether the end was applied and the job's dependents as read atomically with
-    /// its terminal state.
+    /// Receives whether the end was applied and the dependents it enqueued.
     done: oneshot::Sender<EndApplied>,
 }
 
@@ -88,12 +42,13 @@ impl Writer {
     }
 
     /// Writes a job's end; once Redis has taken it, returns whether this call applied it (not
-    /// when it was written already, or the job was taken over as abandoned) and its dependents.
-    pub async fn finish(&self, exec: Execution, ending: Ending, ended_at: Timestamp) -> EndApplied {
+    /// when it was written already, or the job was taken over as abandoned) and the dependents
+    /// it enqueued.
+    pub async fn finish(&self, exec: Execution, end: JobEnd, ended_at: Timestamp) -> EndApplied {
         let (done, rx) = oneshot::channel();
         let req = Request {
             exec,
-            ending,
+            end,
             ended_at,
             done,
         };
@@ -102,43 +57,6 @@ impl Writer {
             return EndApplied::default();
         }
         rx.await.unwrap_or_default()
-    }
-}
-
-fn append(p: &mut redis::Pipeline, keys: &Keys, r: &Request) {
-    match &r.ending {
-        Ending::Success {
-            result_ttl,
-            return_value,
-            repeat,
-        } => lifecycle::succeed(
-            p,
-            keys,
-            &r.exec,
-            *result_ttl,
-            return_value.as_deref(),
-            repeat.as_ref(),
-            r.ended_at,
-        ),
-        Ending::Failure {
-            status,
-            failure_ttl,
-            exc_string,
-        } => lifecycle::fail(
-            p,
-            keys,
-            &r.exec,
-            status,
-            *failure_ttl,
-            exc_string,
-            r.ended_at,
-        ),
-        Ending::Retry {
-            retries_left_after,
-            plan,
-            ..
-        } => lifecycle::retry(p, keys, &r.exec, *retries_left_after, plan, r.ended_at),
-        Ending::Requeue { .. } => lifecycle::requeue_unfinished(p, keys, &r.exec, r.ended_at),
     }
 }
 
@@ -154,15 +72,14 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
             }
         }
         // One script call for the batch, atomic like MULTI, applying each end at most once.
-        let mut ends = GuardedEnds::default();
+        let mut ends = GuardedEnds::new(&keys);
         for r in &batch {
-            let mut p = redis::pipe();
-            append(&mut p, &keys, r);
-            ends.push(&keys, &r.exec, &p);
+            ends.push_end(&keys, &r.exec, &r.end, r.ended_at);
         }
+        let at = now();
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         let reply: Vec<Vec<String>> = loop {
-            match ends.invocation(&script).invoke_async(&mut con).await {
+            match ends.invocation(&script, at).invoke_async(&mut con).await {
                 Ok(d) => break d,
                 Err(e) => {
                     warn!(
@@ -185,61 +102,13 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
                     "job end not written again: already written (reply lost) or the job was taken over as abandoned"
                 );
             }
+            for dep in &a.released {
+                info!(dependent = %dep, parent = %r.exec.job_id, "dependent enqueued");
+            }
             if a.errors > 0 {
                 warn!(job_id = %r.exec.job_id, errors = a.errors, "Redis refused some commands of the job's end");
             }
             let _ = r.done.send(a);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_after_each_ending() {
-        let fail = |status| Ending::Failure {
-            status,
-            failure_ttl: None,
-            exc_string: String::new(),
-        };
-        let retry = |plan| Ending::Retry {
-            retries_left_after: 0,
-            plan,
-            exc_string: String::new(),
-        };
-        let success = |repeat| Ending::Success {
-            result_ttl: 500,
-            return_value: None,
-            repeat,
-        };
-        assert_eq!(success(None).status_after(), "finished");
-        let again = |plan| lifecycle::Repeat {
-            repeats_left_after: 1,
-            plan,
-        };
-        assert_eq!(
-            success(Some(again(RetryPlan::Requeue { at_front: false }))).status_after(),
-            "queued"
-        );
-        assert_eq!(
-            success(Some(again(RetryPlan::Schedule { interval: 5 }))).status_after(),
-            "scheduled"
-        );
-        assert_eq!(fail("failed").status_after(), "failed");
-        assert_eq!(fail("stopped").status_after(), "stopped");
-        assert_eq!(
-            retry(RetryPlan::Requeue { at_front: true }).status_after(),
-            "queued"
-        );
-        assert_eq!(
-            retry(RetryPlan::Schedule { interval: 2 }).status_after(),
-            "scheduled"
-        );
-        let requeue = Ending::Requeue {
-            reason: String::new(),
-        };
-        assert_eq!(requeue.status_after(), "queued");
     }
 }

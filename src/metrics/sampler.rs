@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 use super::{redis_error, Metrics, QueueLabels};
 use crate::rq::keys::Keys;
+use crate::rq::stats;
 
 /// Default sampling interval.
 pub const INTERVAL: Duration = Duration::from_secs(5);
@@ -62,21 +63,20 @@ async fn sample(
     keys: &Keys,
     queues: &[String],
 ) -> redis::RedisResult<()> {
-    let mut p = redis::pipe();
-    for q in queues {
-        p.llen(keys.queue(q))
-            .zcard(keys.wip(q))
-            .zcard(keys.failed(q));
-    }
-    let counts: Vec<i64> = p.query_async(con).await?;
-    for (q, c) in queues.iter().zip(counts.chunks(3)) {
+    let replies: Vec<i64> = stats::counts(keys, queues).query_async(con).await?;
+    for (q, c) in queues
+        .iter()
+        .zip(stats::parse_counts(&replies, queues.len()))
+    {
         let label = QueueLabels { queue: q.clone() };
-        let at = |i: usize| c.get(i).copied().unwrap_or(0);
-        metrics.queue_depth.get_or_create(&label).set(at(0));
-        metrics.started_registry.get_or_create(&label).set(at(1));
-        metrics.failed_registry.get_or_create(&label).set(at(2));
-        metrics.waiting.get_or_create(&label).set(at(0));
-        metrics.running.get_or_create(&label).set(at(1));
+        metrics.queue_depth.get_or_create(&label).set(c.queued);
+        metrics
+            .started_registry
+            .get_or_create(&label)
+            .set(c.started);
+        metrics.failed_registry.get_or_create(&label).set(c.failed);
+        metrics.waiting.get_or_create(&label).set(c.queued);
+        metrics.running.get_or_create(&label).set(c.started);
         super::touch_abandoned(&label);
     }
     metrics.samples.inc();

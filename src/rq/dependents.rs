@@ -1,8 +1,9 @@
 //! Releasing dependents after a parent job ends (rq-protocol.md §7.3).
 //!
-//! RQ does this under `WATCH`; a multiplexed connection cannot hold a `WATCH`, so each dependent
-//! is checked and enqueued by one Lua script, which is atomic by itself. The rules are RQ's
-//! `Job.dependencies_are_met` and `Queue.enqueue_dependents`:
+//! RQ does this under `WATCH`; a multiplexed connection cannot hold a `WATCH`, so the dependents
+//! are checked and enqueued by Lua (`release_lua!`), atomic by itself: inside the job-end
+//! script for a job the worker ran (`rq::end_guard`), by [`RELEASE_SCRIPT`] for one failed as
+//! abandoned. The rules are RQ's `Job.dependencies_are_met` and `Queue.enqueue_dependents`:
 //! * a canceled or stopped parent never releases; a failed one only with `allow_dependency_failures`;
 //! * every other dependency must be `finished` (or `failed` when failures are allowed); a
 //!   dependency whose hash is gone counts as met, as in RQ;
@@ -13,54 +14,103 @@
 
 use super::rate_limit::rl_lua;
 
-/// A dependent with an RQ 3.0 concurrency limit goes through the limiter instead of straight
-/// onto its queue (`Queue._enqueue_rate_limited_job`, see `rq::rate_limit`).
+/// Lua functions that release dependents, shared by [`RELEASE_SCRIPT`] and the job-end script
+/// (`rq::end_guard`), which releases a job's dependents in the same atomic step as its end.
+/// Needs `rl_lua!()` before it.
 ///
-/// ARGV: `[prefix, dependent_id, parent_id, parent_status, now, now_unix]`. Returns 1 when
-/// enqueued.
-pub const RELEASE_SCRIPT: &str = concat!(
-    rl_lua!(),
-    r#"
-local p, dep, parent, pst, now, ts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-local job = p .. ':job:' .. dep
-local parent_dependents = p .. ':job:' .. parent .. ':dependents'
-local h = redis.call('HMGET', job, 'status', 'allow_dependency_failures', 'origin', 'ttl', 'enqueue_at_front')
-local st, allow, origin, ttl, front = h[1], h[2] == '1', h[3], h[4], h[5] == '1'
-if not st or st ~= 'deferred' or not origin then
-  redis.call('SREM', parent_dependents, dep)
-  return 0
-end
-if pst == 'canceled' or pst == 'stopped' then return 0 end
-if pst == 'failed' and not allow then return 0 end
-local deps = redis.call('SMEMBERS', p .. ':job::' .. dep .. ':dependencies')
-for _, d in ipairs(deps) do
-  if d ~= parent then
-    local s = redis.call('HGET', p .. ':job:' .. d, 'status')
-    if s and not (s == 'finished' or (allow and s == 'failed')) then return 0 end
-  end
-end
-redis.call('ZREM', p .. ':deferred:' .. origin, dep)
-local t = tonumber(ttl)
-local rl_key, rl_conc = rl_of(job)
-if rl_key then
+/// `enqueue_dependent(p, dep, origin, ttl, at_front, now, now_unix)` moves a deferred job whose
+/// dependencies are met onto its queue (or through the limiter): out of `rq:deferred:<q>`, its
+/// own `ttl` applied again, `queued` with a fresh `enqueued_at`.
+/// `release_dependent(p, dep, parent, parent_status, now, now_unix)` returns true when it
+/// enqueued `dep`. A dependent with an RQ 3.0 concurrency limit goes through the limiter instead
+/// of straight onto its queue (`Queue._enqueue_rate_limited_job`, see `rq::rate_limit`).
+/// `release_dependents(p, parent, parent_status, deps, now, now_unix)` does it for each id of
+/// `deps` (the parent's dependents set, read by the caller) and returns the ids enqueued.
+macro_rules! release_lua {
+    () => {
+        r#"
+local function enqueue_dependent(p, dep, origin, ttl, front, now, ts)
+  local job = p .. ':job:' .. dep
+  redis.call('ZREM', p .. ':deferred:' .. origin, dep)
+  local t = tonumber(ttl)
   if t and t > 0 then redis.call('EXPIRE', job, t) end
   redis.call('SADD', p .. ':queues', p .. ':queue:' .. origin)
-  rl_enqueue(p, dep, rl_key, rl_conc, false, ts, now)
+  local rl_key, rl_conc = rl_of(job)
+  if rl_key then
+    rl_enqueue(p, dep, rl_key, rl_conc, false, ts, now)
+  else
+    redis.call('HSET', job, 'status', 'queued', 'enqueued_at', now)
+    if front then
+      redis.call('LPUSH', p .. ':queue:' .. origin, dep)
+    else
+      redis.call('RPUSH', p .. ':queue:' .. origin, dep)
+    end
+  end
+end
+local function release_dependent(p, dep, parent, pst, now, ts)
+  local job = p .. ':job:' .. dep
+  local parent_dependents = p .. ':job:' .. parent .. ':dependents'
+  local h = redis.call('HMGET', job, 'status', 'allow_dependency_failures', 'origin', 'ttl', 'enqueue_at_front')
+  local st, allow, origin, ttl, front = h[1], h[2] == '1', h[3], h[4], h[5] == '1'
+  if not st or st ~= 'deferred' or not origin then
+    redis.call('SREM', parent_dependents, dep)
+    return false
+  end
+  if pst == 'canceled' or pst == 'stopped' then return false end
+  if pst == 'failed' and not allow then return false end
+  local deps = redis.call('SMEMBERS', p .. ':job::' .. dep .. ':dependencies')
+  for _, d in ipairs(deps) do
+    if d ~= parent then
+      local s = redis.call('HGET', p .. ':job:' .. d, 'status')
+      if s and not (s == 'finished' or (allow and s == 'failed')) then return false end
+    end
+  end
+  enqueue_dependent(p, dep, origin, ttl, front, now, ts)
   redis.call('SREM', parent_dependents, dep)
-  return 1
+  return true
 end
-redis.call('HSET', job, 'status', 'queued', 'enqueued_at', now)
-if t and t > 0 then redis.call('EXPIRE', job, t) end
-redis.call('SADD', p .. ':queues', p .. ':queue:' .. origin)
-if front then
-  redis.call('LPUSH', p .. ':queue:' .. origin, dep)
-else
-  redis.call('RPUSH', p .. ':queue:' .. origin, dep)
+local function release_dependents(p, parent, pst, deps, now, ts)
+  local out = {}
+  for _, dep in ipairs(deps) do
+    if release_dependent(p, dep, parent, pst, now, ts) then out[#out + 1] = dep end
+  end
+  return out
 end
-redis.call('SREM', parent_dependents, dep)
-return 1
+"#
+    };
+}
+pub(crate) use release_lua;
+
+/// Releases every dependent of a parent that ended outside the job-end script (a job failed as
+/// abandoned by maintenance).
+///
+/// ARGV: `[prefix, parent_id, parent_status, now, now_unix]`. Returns the ids enqueued.
+pub const RELEASE_SCRIPT: &str = concat!(
+    rl_lua!(),
+    release_lua!(),
+    r#"
+local p, parent = ARGV[1], ARGV[2]
+local deps = redis.call('SMEMBERS', p .. ':job:' .. parent .. ':dependents')
+return release_dependents(p, parent, ARGV[3], deps, ARGV[4], tonumber(ARGV[5]))
 "#
 );
+
+/// The call of [`RELEASE_SCRIPT`] for one parent that ended with `parent_status`.
+pub fn release_invocation<'a>(
+    script: &'a redis::Script,
+    keys: &super::Keys,
+    parent: &str,
+    parent_status: &str,
+    now: super::time::Timestamp,
+) -> redis::ScriptInvocation<'a> {
+    let mut inv = script.prepare_invoke();
+    inv.arg(keys.prefix())
+        .arg(parent)
+        .arg(parent_status)
+        .arg(super::time::format_datetime(now))
+        .arg(super::time::unix_seconds(now));
+    inv
+}
 
 /// Dependents left `deferred` although every dependency is met: the dependency race of RQ < 3.0
 /// enqueuers. RQ 2.x's `Queue.setup_dependencies` defers a job unless every dependency is
@@ -83,6 +133,7 @@ return 1
 /// are swept). Returns the ids enqueued.
 pub const RESCUE_SCRIPT: &str = concat!(
     rl_lua!(),
+    release_lua!(),
     r#"
 local p, now, ts, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local out = {}
@@ -97,21 +148,7 @@ local function rescue(dep)
     local s = redis.call('HGET', p .. ':job:' .. d, 'status')
     if s and not (s == 'finished' or (allow and s == 'failed')) then return end
   end
-  redis.call('ZREM', p .. ':deferred:' .. origin, dep)
-  local t = tonumber(ttl)
-  if t and t > 0 then redis.call('EXPIRE', job, t) end
-  redis.call('SADD', p .. ':queues', p .. ':queue:' .. origin)
-  local rl_key, rl_conc = rl_of(job)
-  if rl_key then
-    rl_enqueue(p, dep, rl_key, rl_conc, false, ts, now)
-  else
-    redis.call('HSET', job, 'status', 'queued', 'enqueued_at', now)
-    if front then
-      redis.call('LPUSH', p .. ':queue:' .. origin, dep)
-    else
-      redis.call('RPUSH', p .. ':queue:' .. origin, dep)
-    end
-  end
+  enqueue_dependent(p, dep, origin, ttl, front, now, ts)
   for _, d in ipairs(deps) do
     redis.call('SREM', p .. ':job:' .. d .. ':dependents', dep)
   end
@@ -172,4 +209,11 @@ pub fn rescue_invocation<'a>(
         inv.arg(id);
     }
     inv
+}
+
+/// `ZRANGE rq:deferred:<q> 0 -1`: the ids of every deferred job of a queue.
+pub fn deferred_ids(keys: &super::Keys, queue: &str) -> redis::Cmd {
+    let mut c = redis::cmd("ZRANGE");
+    c.arg(keys.deferred(queue)).arg(0).arg(-1);
+    c
 }

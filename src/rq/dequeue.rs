@@ -42,6 +42,61 @@ end
 return out
 "#;
 
+/// [`TAKE_SCRIPT`] for one set of queues, its keys built once.
+pub struct Take {
+    script: redis::Script,
+    keys: Vec<String>,
+    prefix: String,
+}
+
+impl Take {
+    pub fn new(keys: &super::Keys, queues: &[String]) -> Self {
+        let mut k = vec![keys.suspended()];
+        k.extend(queues.iter().map(|q| keys.queue(q)));
+        k.extend(queues.iter().map(|q| keys.intermediate(q)));
+        Take {
+            script: redis::Script::new(TAKE_SCRIPT),
+            keys: k,
+            prefix: keys.prefix().to_string(),
+        }
+    }
+
+    /// The call that takes up to `n` ids, in priority order; its reply goes to [`parse_taken`].
+    pub fn invocation(&self, n: usize) -> redis::ScriptInvocation<'_> {
+        let mut inv = self.script.prepare_invoke();
+        for k in &self.keys {
+            inv.key(k);
+        }
+        inv.arg(n).arg(&self.prefix);
+        inv
+    }
+}
+
+/// Removes a taken id from its intermediate list without starting it (RQ skips an id whose
+/// hash is gone, or a canceled job).
+pub fn drop_taken(p: &mut redis::Pipeline, keys: &super::Keys, queue: &str, id: &str) {
+    p.cmd("LREM")
+        .arg(keys.intermediate(queue))
+        .arg(1)
+        .arg(id)
+        .ignore();
+}
+
+/// Puts a taken id back at the front of its queue (after [`drop_taken`]).
+pub fn return_taken(p: &mut redis::Pipeline, keys: &super::Keys, queue: &str, id: &str) {
+    p.cmd("LPUSH").arg(keys.queue(queue)).arg(id).ignore();
+}
+
+/// A blocking peek at a queue: `BLMOVE q q LEFT LEFT <secs>` returns as soon as the queue has
+/// an item and leaves the list as it was (pop and push back to the same end). Reply: the id or
+/// nil after `secs`.
+pub fn peek_blocking(keys: &super::Keys, queue: &str, secs: f64) -> redis::Cmd {
+    let key = keys.queue(queue);
+    let mut c = redis::cmd("BLMOVE");
+    c.arg(&key).arg(&key).arg("LEFT").arg("LEFT").arg(secs);
+    c
+}
+
 /// One taken job: its queue's index, its id and its hash fields (empty when the hash is gone).
 pub type TakenJob = (usize, String, HashMap<String, Vec<u8>>);
 

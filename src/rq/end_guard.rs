@@ -1,6 +1,6 @@
-//! Idempotent job ends (issue 9). The end of a job is written by the lifecycle builders
-//! (`succeed`, `fail`, `retry`); sent as a plain `MULTI … EXEC`, a retry after a lost reply
-//! (Redis restarted after EXEC, or a response timeout while Redis was stalled and the
+//! Idempotent job ends (issue 9). The end of a job is a [`JobEnd`], written by the lifecycle
+//! builders (`succeed`, `fail`, `retry`); sent as a plain `MULTI … EXEC`, a retry after a lost
+//! reply (Redis restarted after EXEC, or a response timeout while Redis was stalled and the
 //! connection was replaced) would apply the end twice: a second result in the stream, counters
 //! incremented twice, a retried job pushed twice onto its queue.
 //!
@@ -10,29 +10,48 @@
 //! so a repeated end finds it gone and is skipped; an end of a job that a peer's maintenance
 //! already failed or retried as abandoned is skipped too, and cannot undo that. Commands run with
 //! `redis.pcall`, like MULTI (one failing command does not stop the others); errors are counted.
+//!
+//! The same script releases the job's dependents (§7.3, `rq::dependents`), as RQ's worker does
+//! in the job's end transaction: no reply carries the dependents back and no call per dependent
+//! follows (issue 15).
 
 use redis::{Arg, Pipeline, Script, ScriptInvocation};
 
+use super::dependents::release_lua;
 use super::keys::Keys;
-use super::lifecycle::Execution;
+use super::lifecycle::{Execution, JobEnd};
+use super::rate_limit::rl_lua;
+use super::time::{format_datetime, unix_seconds, Timestamp};
 
-/// ARGV, per job: `[wip_key, member, job_key, dependents_key, n_cmds, (n_args, args…) × n_cmds]`.
-/// Returns per job `[applied ('1' | '0'), n_errors, dependents…]`. The dependents are read
-/// before the job's commands run (those only delete or expire the set afterwards). For a skipped
-/// job they are returned only if the job is terminal (our earlier attempt applied, its reply
-/// was lost), so that dependents are still released (the release script is idempotent).
-pub const END_SCRIPT: &str = r#"
+/// ARGV: `[prefix, now, now_unix]`, then per job: `[wip_key, member, job_id, release, n_cmds,
+/// (n_args, args…) × n_cmds]`; `release` is the parent status the job's dependents are released
+/// with (`finished`, `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
+/// n_errors, dependents enqueued…]`.
+///
+/// The dependents set is read before the job's commands run (those may delete it: `result_ttl`
+/// 0) and released after them. For a skipped job it is released only if the job is terminal
+/// (our earlier attempt applied, its reply was lost); the release is idempotent (a dependent
+/// is enqueued only while it is `deferred`).
+pub const END_SCRIPT: &str = concat!(
+    rl_lua!(),
+    release_lua!(),
+    r#"
+local p, now, ts = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out = {}
-local i, n = 1, #ARGV
+local i, n = 4, #ARGV
 while i <= n do
-  local wip, member, job, deps_key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local wip, member, id, release = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local ncmds = tonumber(ARGV[i + 4])
   i = i + 5
   local live = redis.call('ZSCORE', wip, member)
-  local deps = redis.call('SMEMBERS', deps_key)
-  if not live then
-    local st = redis.call('HGET', job, 'status')
-    if not (st == 'finished' or st == 'failed' or st == 'stopped') then deps = {} end
+  local deps = nil
+  if release ~= '' then
+    local read = live
+    if not live then
+      local st = redis.call('HGET', p .. ':job:' .. id, 'status')
+      read = st == 'finished' or st == 'failed' or st == 'stopped'
+    end
+    if read then deps = redis.call('SMEMBERS', p .. ':job:' .. id .. ':dependents') end
   end
   local errors = 0
   for _ = 1, ncmds do
@@ -44,14 +63,18 @@ while i <= n do
     i = i + 1 + nargs
   end
   local reply = {live and '1' or '0', tostring(errors)}
-  for _, d in ipairs(deps) do reply[#reply + 1] = d end
+  if deps and #deps > 0 then
+    for _, d in ipairs(release_dependents(p, id, release, deps, now, ts)) do
+      reply[#reply + 1] = d
+    end
+  end
   out[#out + 1] = reply
 end
 return out
-"#;
+"#
+);
 
 /// The arguments of one [`END_SCRIPT`] call, job by job.
-#[derive(Default)]
 pub struct GuardedEnds {
     args: Vec<Vec<u8>>,
     jobs: usize,
@@ -64,41 +87,47 @@ pub struct EndApplied {
     pub applied: bool,
     /// Commands that Redis refused (e.g. WRONGTYPE on a key a user overwrote).
     pub errors: usize,
-    pub dependents: Vec<String>,
+    /// Dependents the end enqueued (their dependencies all met).
+    pub released: Vec<String>,
 }
 
 impl GuardedEnds {
-    /// Adds one job's end: `cmds` holds exactly the commands a lifecycle builder appended.
-    /// Their `SMEMBERS` of the dependents is left out: the script reads that set itself, in
-    /// the same atomic step (one command per job less, issue 8).
-    pub fn push(&mut self, keys: &Keys, exec: &Execution, cmds: &Pipeline) {
-        let commands: Vec<Vec<&[u8]>> = cmds
-            .cmd_iter()
-            .map(|c| {
-                c.args_iter()
-                    .filter_map(|a| match a {
-                        Arg::Simple(b) => Some(b),
-                        _ => None,
-                    })
-                    .collect::<Vec<&[u8]>>()
-            })
-            .filter(|c| {
-                c.first()
-                    .is_none_or(|name| !name.eq_ignore_ascii_case(b"SMEMBERS"))
-            })
-            .collect();
+    pub fn new(keys: &Keys) -> Self {
+        GuardedEnds {
+            args: vec![keys.prefix().as_bytes().to_vec()],
+            jobs: 0,
+        }
+    }
+
+    /// Adds one job's end.
+    pub fn push_end(&mut self, keys: &Keys, exec: &Execution, end: &JobEnd, ended_at: Timestamp) {
+        let mut p = redis::pipe();
+        end.write(&mut p, keys, exec, ended_at);
+        self.push(keys, exec, end.releases_dependents(), &p);
+    }
+
+    /// Adds one job's end: `cmds` holds the commands a lifecycle builder appended; `release` is
+    /// the parent status the job's dependents are released with (`None`: not released).
+    pub fn push(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, cmds: &Pipeline) {
         for a in [
             keys.wip(&exec.queue),
             exec.composite(),
-            keys.job(&exec.job_id),
-            keys.dependents(&exec.job_id),
+            exec.job_id.clone(),
+            release.unwrap_or_default().to_string(),
+            cmds.cmd_iter().count().to_string(),
         ] {
             self.args.push(a.into_bytes());
         }
-        self.args.push(commands.len().to_string().into_bytes());
-        for c in commands {
-            self.args.push(c.len().to_string().into_bytes());
-            self.args.extend(c.into_iter().map(<[u8]>::to_vec));
+        for c in cmds.cmd_iter() {
+            let args: Vec<&[u8]> = c
+                .args_iter()
+                .filter_map(|a| match a {
+                    Arg::Simple(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            self.args.push(args.len().to_string().into_bytes());
+            self.args.extend(args.into_iter().map(<[u8]>::to_vec));
         }
         self.jobs += 1;
     }
@@ -111,17 +140,22 @@ impl GuardedEnds {
         self.jobs == 0
     }
 
-    /// The script call for every job pushed so far.
-    pub fn invocation<'a>(&self, script: &'a Script) -> ScriptInvocation<'a> {
+    /// The script call for every job pushed so far; `now` stamps the dependents it enqueues.
+    pub fn invocation<'a>(&self, script: &'a Script, now: Timestamp) -> ScriptInvocation<'a> {
         let mut inv = script.prepare_invoke();
-        for a in &self.args {
+        let mut args = self.args.iter();
+        if let Some(prefix) = args.next() {
+            inv.arg(prefix.as_slice());
+        }
+        inv.arg(format_datetime(now)).arg(unix_seconds(now));
+        for a in args {
             inv.arg(a.as_slice());
         }
         inv
     }
 }
 
-/// Parses the script's reply; a malformed entry counts as applied with no dependents.
+/// Parses the script's reply; a malformed entry counts as applied with nothing released.
 pub fn parse_reply(reply: Vec<Vec<String>>) -> Vec<EndApplied> {
     reply
         .into_iter()
@@ -132,7 +166,7 @@ pub fn parse_reply(reply: Vec<Vec<String>>) -> Vec<EndApplied> {
             EndApplied {
                 applied,
                 errors,
-                dependents: it.collect(),
+                released: it.collect(),
             }
         })
         .collect()
@@ -154,9 +188,8 @@ mod tests {
         };
         let mut p = redis::pipe();
         p.cmd("HSET").arg("rq:job:j").arg("status").arg("finished");
-        p.cmd("SMEMBERS").arg("rq:job:j:dependents");
-        let mut g = GuardedEnds::default();
-        g.push(&keys, &exec, &p);
+        let mut g = GuardedEnds::new(&keys);
+        g.push(&keys, &exec, Some("finished"), &p);
         let args: Vec<String> = g
             .args
             .iter()
@@ -165,15 +198,7 @@ mod tests {
         assert_eq!(
             args,
             [
-                "rq:wip:q",
-                "j:e",
-                "rq:job:j",
-                "rq:job:j:dependents",
-                "1",
-                "4",
-                "HSET",
-                "rq:job:j",
-                "status",
+                "rq", "rq:wip:q", "j:e", "j", "finished", "1", "4", "HSET", "rq:job:j", "status",
                 "finished",
             ]
         );
@@ -192,12 +217,12 @@ mod tests {
                 EndApplied {
                     applied: true,
                     errors: 0,
-                    dependents: vec!["d1".into()]
+                    released: vec!["d1".into()]
                 },
                 EndApplied {
                     applied: false,
                     errors: 2,
-                    dependents: vec![]
+                    released: vec![]
                 },
             ]
         );

@@ -25,6 +25,21 @@ pub mod status {
     pub const CANCELED: &str = "canceled";
 }
 
+/// `HGETALL rq:job:<id>`; its reply is what [`JobHash::new`] takes.
+pub fn load(keys: &super::Keys, id: &str) -> redis::Cmd {
+    let mut c = redis::cmd("HGETALL");
+    c.arg(keys.job(id));
+    c
+}
+
+/// `job.save_meta()` on `job_key` (`Keys::job`): `HSET meta <serializer.dumps(meta)>` (not
+/// compressed).
+pub fn save_meta(job_key: &str, meta: Vec<u8>) -> redis::Cmd {
+    let mut c = redis::cmd("HSET");
+    c.arg(job_key).arg("meta").arg(meta);
+    c
+}
+
 /// A job hash read with `HGETALL`.
 #[derive(Debug, Clone, Default)]
 pub struct JobHash {

@@ -9,6 +9,7 @@
 use redis::Pipeline;
 
 use super::keys::Keys;
+pub use super::retry::{Repeat, RetryPlan};
 use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Timestamp};
 
 /// Worker hash TTL while idle: `worker_ttl + 60` (§6, default worker_ttl 420).
@@ -18,10 +19,105 @@ pub const DEAD_WORKER_TTL: i64 = 60;
 /// Stream entries kept per job (`XADD … MAXLEN ~ 10`).
 pub const RESULTS_MAXLEN: usize = 10;
 
+/// Worker `state` values (`rq.worker.WorkerStatus`).
+pub mod worker_state {
+    pub const STARTED: &str = "started";
+    pub const IDLE: &str = "idle";
+    pub const BUSY: &str = "busy";
+    /// Shown while `rq:suspended` is set, by every slot without a job (§6.3).
+    pub const SUSPENDED: &str = "suspended";
+}
+
 /// Result entry types (`rq.results.Result.Type`).
 pub mod result_type {
     pub const SUCCESSFUL: i64 = 1;
     pub const FAILED: i64 = 2;
+}
+
+/// How a job ended: the one model of a job's end. The executor decides it, the writer batches
+/// it, and [`JobEnd::write`] turns it into RQ's transaction.
+#[derive(Debug, Clone)]
+pub enum JobEnd {
+    Success {
+        result_ttl: i64,
+        return_value: Option<String>,
+        /// Set when the job repeats (§7.6).
+        repeat: Option<Repeat>,
+    },
+    Failure {
+        /// `failed`, or `stopped` for stop-job.
+        status: &'static str,
+        failure_ttl: Option<i64>,
+        exc_string: String,
+    },
+    Retry {
+        retries_left_after: i64,
+        plan: RetryPlan,
+        /// The failure that caused the retry (not written to Redis: RQ writes no result).
+        exc_string: String,
+    },
+    /// Unfinished at shutdown: handed back at the front of its queue (`--requeue-on-shutdown`).
+    Requeue {
+        /// Why (not written to Redis; for logs and observers).
+        reason: String,
+    },
+}
+
+impl JobEnd {
+    /// The job's status once this end is written.
+    pub fn status_after(&self) -> &'static str {
+        match self {
+            JobEnd::Success { repeat: None, .. } => super::job::status::FINISHED,
+            JobEnd::Success {
+                repeat: Some(r), ..
+            } => r.plan.status_after(),
+            JobEnd::Failure { status, .. } => status,
+            JobEnd::Retry { plan, .. } => plan.status_after(),
+            JobEnd::Requeue { .. } => super::job::status::QUEUED,
+        }
+    }
+
+    /// The parent status the job's dependents are released with (§7.3), `None` when they are
+    /// not released. Quirks kept from earlier releases: a repeating success releases them as
+    /// `finished` (the job did finish once), and a stopped job releases them as `failed`
+    /// (dependents that allow failures run).
+    pub fn releases_dependents(&self) -> Option<&'static str> {
+        match self {
+            JobEnd::Success { .. } => Some(super::job::status::FINISHED),
+            JobEnd::Failure { .. } => Some(super::job::status::FAILED),
+            JobEnd::Retry { .. } | JobEnd::Requeue { .. } => None,
+        }
+    }
+
+    /// Appends the end's transaction for execution `e`, ended at `ended_at` (no replies).
+    pub fn write(&self, p: &mut Pipeline, keys: &Keys, e: &Execution, ended_at: Timestamp) {
+        match self {
+            JobEnd::Success {
+                result_ttl,
+                return_value,
+                repeat,
+            } => succeed(
+                p,
+                keys,
+                e,
+                *result_ttl,
+                return_value.as_deref(),
+                repeat.as_ref(),
+                ended_at,
+            ),
+            JobEnd::Failure {
+                status,
+                failure_ttl,
+                exc_string,
+            } => fail(p, keys, e, status, *failure_ttl, exc_string, ended_at),
+            JobEnd::Retry {
+                retries_left_after,
+                plan,
+                ..
+            } => retry(p, keys, e, *retries_left_after, plan, ended_at),
+            JobEnd::Requeue { .. } => requeue_unfinished(p, keys, e, ended_at),
+        }
+    }
 }
 
 /// What RQ's `Worker.serialize()` writes at birth (§6.1).
@@ -60,7 +156,7 @@ pub fn birth(p: &mut Pipeline, keys: &Keys, w: &WorkerRecord, now: Timestamp) {
         .arg("python_version")
         .arg(&w.python_version)
         .arg("state")
-        .arg("started")
+        .arg(worker_state::STARTED)
         .ignore();
     p.cmd("SADD").arg(keys.workers()).arg(&key).ignore();
     for q in &w.queues {
@@ -85,6 +181,27 @@ pub fn death(p: &mut Pipeline, keys: &Keys, name: &str, queues: &[String], now: 
     p.cmd("DEL").arg(keys.worker_executions(name)).ignore();
 }
 
+/// Whether a worker of this name is alive (RQ's `register_birth` refuses such a name): appends
+/// `EXISTS` and `HEXISTS death`, two replies, read with [`name_taken`].
+pub fn check_name(p: &mut Pipeline, keys: &Keys, name: &str) {
+    let key = keys.worker(name);
+    p.exists(&key).hexists(&key, "death");
+}
+
+/// The replies of [`check_name`]: the name is taken when the hash exists without a `death`.
+pub fn name_taken((exists, dead): (bool, bool)) -> bool {
+    exists && !dead
+}
+
+/// `HSET shutdown_requested_date`: a warm shutdown waits for the worker's job (§6.9).
+pub fn shutdown_requested(p: &mut Pipeline, keys: &Keys, name: &str, now: Timestamp) {
+    p.cmd("HSET")
+        .arg(keys.worker(name))
+        .arg("shutdown_requested_date")
+        .arg(format_datetime(now))
+        .ignore();
+}
+
 /// `HSET state <s>`.
 pub fn set_state(p: &mut Pipeline, keys: &Keys, name: &str, state: &str) {
     p.cmd("HSET")
@@ -107,6 +224,57 @@ pub fn worker_heartbeat(p: &mut Pipeline, keys: &Keys, name: &str, ttl: i64, now
         .arg(keys.worker_executions(name))
         .arg(ttl)
         .ignore();
+}
+
+/// What a heartbeat transaction's replies say needs repair (§6.5): the worker hashes that had
+/// expired (their `HSET last_heartbeat` created a new hash) and the jobs deleted while running.
+#[derive(Debug, Default, PartialEq)]
+pub struct HeartbeatReplies {
+    /// Per idle slot, in order: its hash had expired.
+    pub idle_expired: Vec<bool>,
+    /// Per busy slot, in order: (its hash had expired, its job hash had been deleted).
+    pub busy: Vec<(bool, bool)>,
+}
+
+/// Reads the replies of `idle` [`worker_heartbeat`]s followed by [`execution_heartbeat`]s.
+pub fn heartbeat_replies(replies: &[i64], idle: usize) -> HeartbeatReplies {
+    let (idle_replies, busy_replies) = replies.split_at(idle.min(replies.len()));
+    HeartbeatReplies {
+        idle_expired: idle_replies.iter().map(|r| *r == 1).collect(),
+        busy: busy_replies
+            .chunks(2)
+            .map(|pair| (pair.first() == Some(&1), pair.get(1) == Some(&1)))
+            .collect(),
+    }
+}
+
+/// Registers a busy slot whose worker hash had expired again: birth, then `busy` with its
+/// current job and execution.
+pub fn reregister_busy(
+    p: &mut Pipeline,
+    keys: &Keys,
+    w: &WorkerRecord,
+    e: &Execution,
+    now: Timestamp,
+) {
+    birth(p, keys, w, now);
+    p.cmd("HSET")
+        .arg(keys.worker(&e.worker))
+        .arg("state")
+        .arg(worker_state::BUSY)
+        .arg("current_job")
+        .arg(&e.job_id)
+        .ignore();
+    p.cmd("SADD")
+        .arg(keys.worker_executions(&e.worker))
+        .arg(e.composite())
+        .ignore();
+}
+
+/// The job was deleted while running (e.g. `job.delete()`): the heartbeat's `HSET` created a
+/// stub without `data`; delete it, as RQ does (§6.5, rq/rq#1450).
+pub fn drop_job_stub(p: &mut Pipeline, keys: &Keys, job_id: &str) {
+    p.cmd("DEL").arg(keys.job(job_id)).ignore();
 }
 
 /// One execution of one job by one worker slot.
@@ -182,7 +350,7 @@ pub fn start(
     p.cmd("HSET")
         .arg(&worker_key)
         .arg("state")
-        .arg("busy")
+        .arg(worker_state::BUSY)
         .arg("current_job")
         .arg(&e.job_id)
         .arg("current_job_working_time")
@@ -296,7 +464,7 @@ fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestam
         .arg("current_job_working_time")
         .arg("0")
         .arg("state")
-        .arg("idle")
+        .arg(worker_state::IDLE)
         .arg("last_heartbeat")
         .arg(format_datetime(now))
         .ignore();
@@ -396,9 +564,9 @@ fn add_result(
 /// Success (§6.7). `result_ttl` 0 keeps nothing, -1 keeps forever. `return_value` is the
 /// base64 field or `None` for a Python `None`.
 ///
-/// The last command is `SMEMBERS rq:job:<id>:dependents`, read atomically with the status
-/// change, so dependents registered before it are seen here and any registered after it see
-/// `finished` on their own (§7.3). Its reply is the only one the pipeline returns.
+/// No reply: the dependents are released by the end script (`rq::end_guard`), atomically
+/// with the status change, so dependents registered before it are released there and any
+/// registered after it see `finished` on their own (§7.3).
 pub fn succeed(
     p: &mut Pipeline,
     keys: &Keys,
@@ -437,7 +605,6 @@ pub fn succeed(
                 .ignore();
         }
     }
-    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
     match repeat {
         // §7.6: the result is written, `job.cleanup` is skipped, the job goes round again.
         Some(r) => {
@@ -451,23 +618,6 @@ pub fn succeed(
         None => cleanup_job_keys(p, keys, &e.job_id, result_ttl),
     }
     release_execution(p, keys, e, ended_at);
-}
-
-/// A successful job with `repeats_left > 0` (§7.6).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Repeat {
-    pub repeats_left_after: i64,
-    pub plan: RetryPlan,
-}
-
-/// `Repeat.get_interval`: `intervals[repeats_left − 1]`, or the last one; none means 0.
-pub fn repeat_interval(intervals: &[i64], repeats_left: i64) -> i64 {
-    let idx = (repeats_left - 1).max(0) as usize;
-    intervals
-        .get(idx)
-        .or(intervals.last())
-        .copied()
-        .unwrap_or(0)
 }
 
 /// Puts a job back on its queue now, or into `rq:scheduled:<q>` for later (retries, repeats).
@@ -515,7 +665,7 @@ fn requeue_or_schedule(
 
 /// Terminal failure (§6.8), Python's two transactions as one. `status` is `failed`, or `stopped`
 /// for stop-job. `failure_ttl` is the hash field as given (`None` = unset): the stream gets a TTL
-/// only when it is set, exactly as RQ does. Returns the dependents set (see [`succeed`]).
+/// only when it is set, exactly as RQ does. No reply (see [`succeed`]).
 pub fn fail(
     p: &mut Pipeline,
     keys: &Keys,
@@ -559,7 +709,6 @@ pub fn fail(
         _ => {}
     }
     counters(p, keys, e, "failed_job_count", working);
-    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
     release_execution(p, keys, e, ended_at);
 }
 
@@ -614,31 +763,8 @@ pub fn reject_unreadable(
         .arg(super::job::DEFAULT_FAILURE_TTL);
 }
 
-/// Where a failed job with retries left goes next (§6.8 "With retry").
-#[derive(Debug, Clone, PartialEq)]
-pub enum RetryPlan {
-    /// Interval 0: back onto its queue at once (front when `enqueue_at_front_on_retry`).
-    Requeue { at_front: bool },
-    /// Interval > 0: into `rq:scheduled:<q>` at now + interval.
-    Schedule { interval: i64 },
-}
-
-/// RQ's `Job.get_retry_interval`: `intervals[max(len − retries_left, 0)]`, read before the
-/// decrement; no intervals means 0.
-pub fn retry_interval(intervals: &[i64], retries_left: i64) -> i64 {
-    if intervals.is_empty() {
-        return 0;
-    }
-    let idx = (intervals.len() as i64 - retries_left).max(0) as usize;
-    intervals
-        .get(idx)
-        .or(intervals.last())
-        .copied()
-        .unwrap_or(0)
-}
-
 /// A failed attempt that will be retried: no failed-registry entry and no result (§6.8).
-/// Yields one (unused) reply, like [`succeed`] and [`fail`].
+/// No reply, like [`succeed`] and [`fail`].
 pub fn retry(
     p: &mut Pipeline,
     keys: &Keys,
@@ -664,8 +790,6 @@ pub fn retry(
         .arg(&e.worker)
         .ignore();
     requeue_or_schedule(p, keys, &e.queue, &e.job_id, plan, ended_at);
-    // Not used for a retry, but every job end yields exactly one reply (see `succeed`).
-    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
     release_execution(p, keys, e, ended_at);
 }
 
@@ -673,7 +797,7 @@ pub fn retry(
 /// FRONT of its queue with status `queued`, exactly as `Queue.enqueue_at_front` leaves it, and
 /// its execution, `rq:wip` entry and the worker's `current_job` are removed in the same
 /// transaction. No result, no failed-registry entry, no retry is used up: the attempt never
-/// ended. Yields one (unused) reply, like [`succeed`] and [`fail`].
+/// ended. No reply, like [`succeed`] and [`fail`].
 pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestamp) {
     let job_key = keys.job(&e.job_id);
     p.cmd("HDEL")
@@ -694,22 +818,7 @@ pub fn requeue_unfinished(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Tim
         &RetryPlan::Requeue { at_front: true },
         now,
     );
-    p.cmd("SMEMBERS").arg(keys.dependents(&e.job_id));
     release_execution(p, keys, e, now);
-}
-
-/// The text RQ 2.2+ stores for an abandoned job (§9.2): `str(datetime)` of now, with `+00:00`.
-pub fn abandoned_text(now: Timestamp) -> String {
-    // Python's str(datetime) drops the fraction when it is zero.
-    let fmt = if now.timestamp_subsec_micros() == 0 {
-        "%Y-%m-%d %H:%M:%S+00:00"
-    } else {
-        "%Y-%m-%d %H:%M:%S%.6f+00:00"
-    };
-    format!(
-        "Moved to FailedJobRegistry, due to AbandonedJobError, at {}",
-        now.format(fmt)
-    )
 }
 
 /// An `rq:wip` member whose score has passed: its worker stopped heartbeating.
@@ -722,7 +831,7 @@ pub struct Abandoned<'a> {
 
 /// Fails a job whose execution was abandoned (its `rq:wip` score expired: the worker died),
 /// as `StartedJobRegistry.cleanup` does (§7.1): a type 2 result with `worker_name ''`.
-/// Yields one reply: the job's dependents.
+/// No reply: the caller releases the job's dependents afterwards (`rq::dependents`).
 pub fn fail_abandoned(
     p: &mut Pipeline,
     keys: &Keys,
@@ -753,8 +862,9 @@ pub fn fail_abandoned(
         .ignore();
     let (_, execution_id) = Keys::parse_composite(member);
     let mut xadd = results_xadd(keys.results(job_id), result_type::FAILED, "");
-    xadd.arg("exc_string")
-        .arg(super::codec::encode_exc_string(&abandoned_text(now)));
+    xadd.arg("exc_string").arg(super::codec::encode_exc_string(
+        &super::failure::abandoned_text(now),
+    ));
     if !execution_id.is_empty() {
         xadd.arg("execution_id").arg(execution_id);
     }
@@ -769,7 +879,6 @@ pub fn fail_abandoned(
         _ => {}
     }
     p.cmd("ZREM").arg(keys.wip(queue)).arg(member).ignore();
-    p.cmd("SMEMBERS").arg(keys.dependents(job_id));
 }
 
 /// Retries an abandoned job that has retries left (`job.retry()`, §7.1 step 3).
@@ -789,7 +898,6 @@ pub fn retry_abandoned(
         .ignore();
     requeue_or_schedule(p, keys, queue, job_id, plan, now);
     p.cmd("ZREM").arg(keys.wip(queue)).arg(member).ignore();
-    p.cmd("SMEMBERS").arg(keys.dependents(job_id));
 }
 
 #[cfg(test)]
@@ -839,38 +947,68 @@ mod tests {
                 "{c:?}"
             );
         }
-        // One reply, like every other job end (the writer relies on it).
-        let kept = cmds.iter().filter(|c| c[0] == "SMEMBERS").count();
-        assert_eq!(kept, 1);
+        // No reply: the end script reads the dependents itself (and releases none here).
+        assert!(!cmds.iter().any(|c| c[0] == "SMEMBERS"), "{cmds:?}");
     }
 
     #[test]
-    fn repeat_interval_like_rq() {
-        // Repeat(times=3, interval=[1, 2]): repeats_left 3 → index 2 → last (2); 1 → index 0 → 1.
-        assert_eq!(repeat_interval(&[1, 2], 3), 2);
-        assert_eq!(repeat_interval(&[1, 2], 1), 1);
-        assert_eq!(repeat_interval(&[], 2), 0);
-    }
-
-    #[test]
-    fn abandoned_text_like_python_str_datetime() {
-        use chrono::TimeZone;
-        let t = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 29, 5, 47, 27)
-            .unwrap()
-            + chrono::Duration::microseconds(405_267);
+    fn status_after_each_end() {
+        let fail = |status| JobEnd::Failure {
+            status,
+            failure_ttl: None,
+            exc_string: String::new(),
+        };
+        let retry = |plan| JobEnd::Retry {
+            retries_left_after: 0,
+            plan,
+            exc_string: String::new(),
+        };
+        let success = |repeat| JobEnd::Success {
+            result_ttl: 500,
+            return_value: None,
+            repeat,
+        };
+        assert_eq!(success(None).status_after(), "finished");
+        let again = |plan| Repeat {
+            repeats_left_after: 1,
+            plan,
+        };
         assert_eq!(
-            abandoned_text(t),
-            "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-11-29 05:47:27.405267+00:00"
+            success(Some(again(RetryPlan::Requeue { at_front: false }))).status_after(),
+            "queued"
         );
+        assert_eq!(
+            success(Some(again(RetryPlan::Schedule { interval: 5 }))).status_after(),
+            "scheduled"
+        );
+        assert_eq!(fail("failed").status_after(), "failed");
+        assert_eq!(fail("stopped").status_after(), "stopped");
+        assert_eq!(fail("stopped").releases_dependents(), Some("failed"));
+        assert_eq!(
+            retry(RetryPlan::Requeue { at_front: true }).status_after(),
+            "queued"
+        );
+        assert_eq!(
+            retry(RetryPlan::Schedule { interval: 2 }).status_after(),
+            "scheduled"
+        );
+        assert_eq!(
+            retry(RetryPlan::Schedule { interval: 2 }).releases_dependents(),
+            None
+        );
+        let requeue = JobEnd::Requeue {
+            reason: String::new(),
+        };
+        assert_eq!(requeue.status_after(), "queued");
+        assert_eq!(requeue.releases_dependents(), None);
     }
 
     #[test]
-    fn retry_interval_like_rq() {
-        // Retry(max=2, interval=[0, 1]): first retry (retries_left 2) → 0, second → 1.
-        assert_eq!(retry_interval(&[0, 1], 2), 0);
-        assert_eq!(retry_interval(&[0, 1], 1), 1);
-        assert_eq!(retry_interval(&[10], 3), 10);
-        assert_eq!(retry_interval(&[], 1), 0);
+    fn heartbeat_replies_in_order() {
+        // Two idle slots (the second had expired), then two busy ones (worker, job) pairs.
+        let r = heartbeat_replies(&[0, 1, 1, 0, 0, 1], 2);
+        assert_eq!(r.idle_expired, vec![false, true]);
+        assert_eq!(r.busy, vec![(true, false), (false, true)]);
+        assert_eq!(heartbeat_replies(&[], 2), HeartbeatReplies::default());
     }
 }

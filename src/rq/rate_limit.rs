@@ -237,6 +237,47 @@ pub fn cleanup_invocation<'a>(script: &'a Script, keys: &Keys, key: &str) -> Scr
     inv
 }
 
+/// `HGET rq:rl:<key> concurrency`; its reply goes to [`parse_concurrency`].
+pub fn concurrency_cmd(keys: &Keys, key: &str) -> redis::Cmd {
+    let mut c = redis::cmd("HGET");
+    c.arg(keys.rl_config(key)).arg("concurrency");
+    c
+}
+
+/// `RateLimitRegistry.concurrency`: the key's configured limit, 0 when unset or unreadable.
+pub fn parse_concurrency(reply: Option<String>) -> i64 {
+    reply.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// `SMEMBERS rq:rl-keys`: every limit key in use.
+pub fn keys_cmd(keys: &Keys) -> redis::Cmd {
+    let mut c = redis::cmd("SMEMBERS");
+    c.arg(keys.rl_keys());
+    c
+}
+
+/// `ZRANGE rq:rl:<key>:allowed 0 -1`: the jobs holding a slot.
+pub fn allowed_cmd(keys: &Keys, key: &str) -> redis::Cmd {
+    let mut c = redis::cmd("ZRANGE");
+    c.arg(keys.rl_allowed(key)).arg(0).arg(-1);
+    c
+}
+
+/// `HGET rq:job:<id> status` for each id (one reply each, nil for a gone hash).
+pub fn statuses(keys: &Keys, ids: &[String]) -> redis::Pipeline {
+    let mut p = redis::pipe();
+    for id in ids {
+        p.hget(keys.job(id), "status");
+    }
+    p
+}
+
+/// `_release_stale_allowed_jobs`: a slot whose job is no longer queued or started leaked
+/// (a gone hash too). The status may be stale; the release-stale script checks it again.
+pub fn slot_leaked(status: Option<&str>) -> bool {
+    status.is_none_or(releases_slot)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

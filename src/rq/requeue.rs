@@ -55,3 +55,19 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0
 "#;
+
+/// The call of [`REQUEUE_STUCK_SCRIPT`] for one id of `queue`'s intermediate list; reply 1 when
+/// it was moved.
+pub fn stuck_invocation<'a>(
+    script: &'a redis::Script,
+    keys: &super::Keys,
+    queue: &str,
+    id: &str,
+) -> redis::ScriptInvocation<'a> {
+    let mut inv = script.prepare_invoke();
+    inv.key(keys.intermediate(queue))
+        .key(keys.queue(queue))
+        .key(keys.intermediate_first_seen(queue, id))
+        .arg(id);
+    inv
+}

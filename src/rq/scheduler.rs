@@ -3,7 +3,11 @@
 //! jobs from `rq:scheduled:<q>` to the queue. The lock scripts are RQ's own text, so a
 //! task-worker scheduler and a Python one never both own a queue.
 
+use redis::{Pipeline, Script, ScriptInvocation};
+
+use super::keys::Keys;
 use super::rate_limit::rl_lua;
+use super::time::{format_datetime, unix_seconds, Timestamp};
 
 /// `ACQUIRE_OR_REFRESH_LOCK_SCRIPT` from `rq/scripts.py` (2.12): 1 acquired, 2 refreshed, 0 taken.
 pub const ACQUIRE_OR_REFRESH_LOCK: &str = r#"
@@ -67,3 +71,98 @@ if moved > 0 then redis.call('SADD', KEYS[3], ARGV[4]) end
 return moved
 "#
 );
+
+/// What a scheduler writes of itself (RQ 2.10+'s `rq:scheduler:<name>` hash, refreshed every
+/// tick with the locks' TTL).
+pub struct SchedulerRecord<'a> {
+    pub name: &'a str,
+    pub hostname: &'a str,
+    pub pid: u32,
+    pub queues: &'a [String],
+}
+
+/// The scheduler's heartbeat: its hash (`created_at` only once) and TTL.
+pub fn heartbeat(p: &mut Pipeline, keys: &Keys, s: &SchedulerRecord<'_>, now: Timestamp) {
+    let hash = keys.scheduler(s.name);
+    p.cmd("HSET")
+        .arg(&hash)
+        .arg("name")
+        .arg(s.name)
+        .arg("hostname")
+        .arg(s.hostname)
+        .arg("pid")
+        .arg(s.pid)
+        .arg("queues")
+        .arg(s.queues.join(","))
+        .arg("last_heartbeat")
+        .arg(format_datetime(now))
+        .ignore();
+    p.cmd("HSETNX")
+        .arg(&hash)
+        .arg("created_at")
+        .arg(format_datetime(now))
+        .ignore();
+    p.cmd("EXPIRE").arg(&hash).arg(LOCK_TTL).ignore();
+}
+
+/// `DEL rq:scheduler:<name>`, when the scheduler stops.
+pub fn remove(keys: &Keys, name: &str) -> redis::Cmd {
+    let mut c = redis::cmd("DEL");
+    c.arg(keys.scheduler(name));
+    c
+}
+
+/// A lock script's call for one queue: KEYS `[rq:scheduler-lock:<q>]`, ARGV `[name]`.
+fn lock_script<'a>(
+    script: &'a Script,
+    keys: &Keys,
+    queue: &str,
+    name: &str,
+) -> ScriptInvocation<'a> {
+    let mut inv = script.prepare_invoke();
+    inv.key(keys.scheduler_lock(queue)).arg(name);
+    inv
+}
+
+/// [`ACQUIRE_OR_REFRESH_LOCK`] for one queue (reply: 1 acquired, 2 refreshed, 0 taken).
+pub fn lock_invocation<'a>(
+    script: &'a Script,
+    keys: &Keys,
+    queue: &str,
+    name: &str,
+) -> ScriptInvocation<'a> {
+    let mut inv = lock_script(script, keys, queue, name);
+    inv.arg(LOCK_TTL);
+    inv
+}
+
+/// [`RELEASE_LOCK`] for one queue.
+pub fn release_invocation<'a>(
+    script: &'a Script,
+    keys: &Keys,
+    queue: &str,
+    name: &str,
+) -> ScriptInvocation<'a> {
+    lock_script(script, keys, queue, name)
+}
+
+/// [`MOVE_DUE_JOBS`] for one queue, at most `limit` jobs due by `now`.
+pub fn move_invocation<'a>(
+    script: &'a Script,
+    keys: &Keys,
+    queue: &str,
+    now: Timestamp,
+    limit: usize,
+) -> ScriptInvocation<'a> {
+    let mut inv = script.prepare_invoke();
+    inv.key(keys.scheduled(queue))
+        .key(keys.queue(queue))
+        .key(keys.queues())
+        .arg(unix_seconds(now))
+        .arg(format_datetime(now))
+        .arg(keys.job(""))
+        .arg(keys.queue(queue))
+        .arg(limit)
+        .arg(keys.prefix());
+    inv
+}

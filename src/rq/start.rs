@@ -1,0 +1,120 @@
+//! Job starts as one compact script call per batch (issue 17).
+//!
+//! The start of a job is Python's two start transactions folded into one (§6.4): the execution
+//! hash, the job's execution index, `rq:wip:<q>` (StartedJobRegistry), the worker's execution
+//! set, the worker hash (`busy`, `current_job`), the job hash (`started`), the id out of the
+//! intermediate list and `PERSIST` of the job hash. [`super::lifecycle::start`] writes exactly
+//! that as a `MULTI … EXEC`; this script writes the same keys with the same values from six
+//! arguments per job, so that Redis parses a few short strings instead of thirteen commands per
+//! job and the worker parses one short reply instead of thirteen. `tests/end_guard.rs` checks
+//! that both leave Redis in the same state.
+//!
+//! Every job runs under one `pcall` (like `MULTI`, an error in one job's writes, a key a user
+//! overwrote with another type, does not stop the other jobs); the reply lists the ids whose
+//! start raised, with the error.
+
+use super::keys::Keys;
+use super::lifecycle::Execution;
+use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds};
+
+/// ARGV: `[prefix, now (RQ datetime text), now (unix float, Python's repr), now (unix
+/// seconds)]`, then per job `[job_id, execution_id, worker, queue, popped_from ('' for none),
+/// ttl]`. Returns `[job_id, error, …]` for the jobs whose start raised (empty when all went in).
+pub const START_SCRIPT: &str = r#"
+local p, ts, f, now_s = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local function start(id, eid, worker, q, from, ttl)
+  local score = now_s + ttl
+  local member = id .. ':' .. eid
+  local exec_key = p .. ':execution:' .. id .. ':' .. eid
+  local executions = p .. ':executions:' .. id
+  local worker_key = p .. ':worker:' .. worker
+  local worker_execs = worker_key .. ':executions'
+  local job_key = p .. ':job:' .. id
+  redis.call('HSET', exec_key, 'id', eid, 'created_at', f, 'last_heartbeat', f,
+    'worker_name', worker, 'job_id', id)
+  redis.call('EXPIRE', exec_key, ttl)
+  redis.call('ZADD', executions, score + 60, eid)
+  redis.call('EXPIRE', executions, ttl + 60)
+  redis.call('ZADD', p .. ':wip:' .. q, score, member)
+  redis.call('SADD', worker_execs, member)
+  redis.call('EXPIRE', worker_execs, ttl + 60)
+  redis.call('HSET', worker_key, 'state', 'busy', 'current_job', id,
+    'current_job_working_time', '0', 'last_heartbeat', ts)
+  redis.call('EXPIRE', worker_key, ttl)
+  redis.call('HSET', job_key, 'last_heartbeat', ts, 'status', 'started', 'started_at', ts,
+    'worker_name', worker)
+  if from ~= '' then
+    redis.call('LREM', p .. ':queue:' .. from .. ':intermediate', 1, id)
+  end
+  -- The enqueue-time `ttl` no longer applies once the job runs (§7.4).
+  redis.call('PERSIST', job_key)
+end
+local failed = {}
+for i = 5, #ARGV, 6 do
+  local ok, err = pcall(start, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+    tonumber(ARGV[i + 5]))
+  if not ok then
+    failed[#failed + 1] = ARGV[i]
+    failed[#failed + 1] = type(err) == 'table' and (err.err or 'error') or tostring(err)
+  end
+end
+return failed
+"#;
+
+/// The arguments of one [`START_SCRIPT`] call. All jobs of a batch start at the same instant.
+pub struct Starts {
+    args: Vec<String>,
+    jobs: usize,
+}
+
+impl Starts {
+    pub fn new(keys: &Keys, at: super::time::Timestamp) -> Self {
+        Starts {
+            args: vec![
+                keys.prefix().to_string(),
+                format_datetime(at),
+                py_float_repr(unix_float(at)),
+                unix_seconds(at).to_string(),
+            ],
+            jobs: 0,
+        }
+    }
+
+    /// Adds a job; `ttl` is its heartbeat TTL and `from_intermediate` the queue whose
+    /// intermediate list the dequeue moved its id into. `e.started_at` must be the batch's
+    /// instant given to [`Starts::new`].
+    pub fn push(&mut self, e: &Execution, ttl: i64, from_intermediate: Option<&str>) {
+        self.args.extend([
+            e.job_id.clone(),
+            e.execution_id.clone(),
+            e.worker.clone(),
+            e.queue.clone(),
+            from_intermediate.unwrap_or_default().to_string(),
+            ttl.to_string(),
+        ]);
+        self.jobs += 1;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs == 0
+    }
+
+    /// The call; its reply goes to [`parse_failed`].
+    pub fn invocation<'a>(&'a self, script: &'a redis::Script) -> redis::ScriptInvocation<'a> {
+        let mut inv = script.prepare_invoke();
+        for a in &self.args {
+            inv.arg(a);
+        }
+        inv
+    }
+}
+
+/// `(job_id, error)` of every job whose start raised.
+pub fn parse_failed(reply: Vec<String>) -> Vec<(String, String)> {
+    let mut it = reply.into_iter();
+    let mut out = Vec::new();
+    while let (Some(id), Some(err)) = (it.next(), it.next()) {
+        out.push((id, err));
+    }
+    out
+}
