@@ -116,6 +116,11 @@ fn a_failure_releases_only_dependents_that_allow_it() {
     assert_eq!(a.released, vec!["lenient".to_string()]);
     let strict: String = con.hget(keys.job("strict"), "status").expect("status");
     assert_eq!(strict, "deferred");
+    // The set still holds the waiting dependent: it expires with the job (`job.cleanup`).
+    let ttl: i64 = con.ttl(keys.dependents("p")).expect("ttl");
+    assert!(ttl > 0, "{ttl}");
+    let job_ttl: i64 = con.ttl(keys.job("p")).expect("ttl");
+    assert!(job_ttl > 0, "{job_ttl}");
 }
 
 #[test]

@@ -31,7 +31,9 @@ use super::time::{format_datetime, unix_seconds, Timestamp};
 /// The dependents set is read before the job's commands run (those may delete it: `result_ttl`
 /// 0) and released after them. For a skipped job it is released only if the job is terminal
 /// (our earlier attempt applied, its reply was lost); the release is idempotent (a dependent
-/// is enqueued only while it is `deferred`).
+/// is enqueued only while it is `deferred`). An `EXPIRE` of the dependents set is skipped when
+/// the set was empty (the key does not exist: the command would do nothing; one command per job
+/// less, issue 17).
 pub const END_SCRIPT: &str = concat!(
     rl_lua!(),
     release_lua!(),
@@ -44,6 +46,7 @@ while i <= n do
   local ncmds = tonumber(ARGV[i + 4])
   i = i + 5
   local live = redis.call('ZSCORE', wip, member)
+  local deps_key = p .. ':job:' .. id .. ':dependents'
   local deps = nil
   if release ~= '' then
     local read = live
@@ -51,12 +54,14 @@ while i <= n do
       local st = redis.call('HGET', p .. ':job:' .. id, 'status')
       read = st == 'finished' or st == 'failed' or st == 'stopped'
     end
-    if read then deps = redis.call('SMEMBERS', p .. ':job:' .. id .. ':dependents') end
+    if read then deps = redis.call('SMEMBERS', deps_key) end
   end
+  -- job.cleanup's EXPIRE of a dependents set that does not exist is a no-op: not sent.
+  local no_deps = deps ~= nil and #deps == 0
   local errors = 0
   for _ = 1, ncmds do
     local nargs = tonumber(ARGV[i])
-    if live then
+    if live and not (no_deps and ARGV[i + 2] == deps_key and ARGV[i + 1] == 'EXPIRE') then
       local r = redis.pcall(unpack(ARGV, i + 1, i + nargs))
       if type(r) == 'table' and r.err then errors = errors + 1 end
     end
