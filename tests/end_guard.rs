@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::RedisServer;
+use common::{dump, RedisServer};
 use redis::Commands;
 use task_worker::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use task_worker::rq::lifecycle::{self, Execution, JobEnd, RetryPlan};
@@ -166,4 +166,54 @@ fn a_refused_command_is_counted_and_the_rest_applies() {
     assert_eq!(status, "failed");
     let failed: Vec<String> = con.zrange(keys.failed("default"), 0, -1).expect("zrange");
     assert_eq!(failed, vec!["j3".to_string()]);
+}
+
+/// The compact form of the common success (`GuardedEnds::push_end`) leaves Redis exactly as the
+/// success transaction (`JobEnd::write`, sent as commands) does, with and without a return
+/// value and with a waiting dependent.
+#[test]
+fn the_compact_success_writes_what_the_success_commands_write() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let script = redis::Script::new(END_SCRIPT);
+    for (return_value, with_child) in [(Some("gASVBQAAAAAAAAB9lC4="), false), (None, true)] {
+        let end = JobEnd::Success {
+            result_ttl: 500,
+            return_value: return_value.map(str::to_string),
+            repeat: None,
+        };
+        let mut states = Vec::new();
+        let t0 = now();
+        for compact in [false, true] {
+            let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+            let mut exec = started(&mut con, &keys, "job-1");
+            // The same instants both times (the start's own stamps are all overwritten or
+            // deleted by the end).
+            exec.started_at = t0;
+            if with_child {
+                // A child that waits for another parent too: it stays deferred.
+                deferred_child(&mut con, &keys, "child", "job-1");
+                let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
+            }
+            let mut g = GuardedEnds::new(&keys);
+            let ended_at = exec.started_at + chrono::Duration::milliseconds(5);
+            if compact {
+                g.push_end(&keys, &exec, &end, ended_at);
+            } else {
+                let mut p = redis::pipe();
+                end.write(&mut p, &keys, &exec, ended_at);
+                g.push(&keys, &exec, end.releases_dependents(), &p);
+            }
+            let reply: Vec<Vec<String>> = g
+                .invocation(&script, exec.started_at)
+                .invoke(&mut con)
+                .unwrap();
+            let applied = parse_reply(reply);
+            assert!(applied[0].applied && applied[0].errors == 0, "{applied:?}");
+            states.push(dump(&mut con));
+        }
+        assert!(states[0].len() >= 4, "{:#?}", states[0]);
+        assert_eq!(states[1], states[0], "return value {return_value:?}");
+    }
 }

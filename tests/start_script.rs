@@ -5,44 +5,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use common::RedisServer;
+use common::{dump, RedisServer};
 use redis::Commands;
 use task_worker::rq::lifecycle::{self, Execution};
 use task_worker::rq::start::{parse_failed, Starts, START_SCRIPT};
 use task_worker::rq::time::now;
 use task_worker::rq::Keys;
-
-/// Every key with its type, TTL and content, as text.
-fn dump(con: &mut redis::Connection) -> BTreeMap<String, String> {
-    let keys: Vec<String> = con.keys("*").unwrap();
-    let mut out = BTreeMap::new();
-    for k in keys {
-        let kind: String = redis::cmd("TYPE").arg(&k).query(con).unwrap();
-        let ttl: i64 = con.ttl(&k).unwrap();
-        let content = match kind.as_str() {
-            "hash" => format!(
-                "{:?}",
-                con.hgetall::<_, BTreeMap<String, String>>(&k).unwrap()
-            ),
-            "zset" => format!(
-                "{:?}",
-                con.zrange_withscores::<_, Vec<(String, f64)>>(&k, 0, -1)
-                    .unwrap()
-            ),
-            "set" => {
-                let mut m: Vec<String> = con.smembers(&k).unwrap();
-                m.sort();
-                format!("{m:?}")
-            }
-            "list" => format!("{:?}", con.lrange::<_, Vec<String>>(&k, 0, -1).unwrap()),
-            other => other.to_string(),
-        };
-        out.insert(k, format!("{kind} ttl={ttl} {content}"));
-    }
-    out
-}
 
 fn seed(con: &mut redis::Connection, keys: &Keys, ids: &[&str]) {
     let _: () = redis::cmd("FLUSHALL").query(con).unwrap();

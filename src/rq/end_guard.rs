@@ -20,12 +20,15 @@ use redis::{Arg, Pipeline, Script, ScriptInvocation};
 use super::dependents::release_lua;
 use super::keys::Keys;
 use super::lifecycle::{Execution, JobEnd};
+use super::lifecycle::{IDLE_WORKER_TTL, RESULTS_MAXLEN};
 use super::rate_limit::rl_lua;
-use super::time::{format_datetime, unix_seconds, Timestamp};
+use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Timestamp};
 
-/// ARGV: `[prefix, now, now_unix]`, then per job: `[wip_key, member, job_id, release, n_cmds,
-/// (n_args, args…) × n_cmds]`; `release` is the parent status the job's dependents are released
-/// with (`finished`, `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
+/// ARGV: `[prefix, now, now_unix, results_maxlen, idle_worker_ttl]`, then per job: `[wip_key,
+/// member, job_id, release, n_cmds, (n_args, args…) × n_cmds]`, or for the common success
+/// `n_cmds` = -1 and 12 fields (see `success` in the script and [`GuardedEnds::push_end`]);
+/// `release` is the parent status the job's dependents are released with (`finished`,
+/// `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
 /// n_errors, dependents enqueued…]`.
 ///
 /// The dependents set is read before the job's commands run (those may delete it: `result_ttl`
@@ -39,8 +42,47 @@ pub const END_SCRIPT: &str = concat!(
     release_lua!(),
     r#"
 local p, now, ts = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local maxlen, idle_ttl = ARGV[4], ARGV[5]
+local errors = 0
+-- A command as MULTI runs it: an error is counted, the others still run.
+local function c(...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err then errors = errors + 1 end
+end
+-- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 12 arguments
+-- (the common end, issue 17): the same commands in the same order.
+local function success(a, wip, member, id, deps_key, no_deps)
+  local q, eid, w, rttl = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  local has_rv, rv = ARGV[a + 4], ARGV[a + 5]
+  local st, sf, et, ef = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]
+  local es, working = tonumber(ARGV[a + 10]), ARGV[a + 11]
+  local job, wk, res = p .. ':job:' .. id, p .. ':worker:' .. w, p .. ':results:' .. id
+  c('HINCRBY', wk, 'successful_job_count', 1)
+  c('HINCRBYFLOAT', wk, 'total_working_time', working)
+  c('HSET', job, 'status', 'finished', 'started_at', st, 'ended_at', et, 'last_heartbeat', et,
+    'worker_name', w)
+  if has_rv == '1' then
+    c('XADD', res, 'MAXLEN', '~', maxlen, '*', 'type', '1', 'worker_name', w, 'return_value', rv,
+      'execution_id', eid, 'execution_started_at', sf, 'execution_ended_at', ef)
+  else
+    c('XADD', res, 'MAXLEN', '~', maxlen, '*', 'type', '1', 'worker_name', w,
+      'execution_id', eid, 'execution_started_at', sf, 'execution_ended_at', ef)
+  end
+  c('EXPIRE', res, rttl)
+  c('ZADD', p .. ':finished:' .. q, es + rttl, id)
+  c('EXPIRE', job, rttl)
+  if not no_deps then c('EXPIRE', deps_key, rttl) end
+  c('EXPIRE', p .. ':job::' .. id .. ':dependencies', rttl)
+  c('HDEL', wk, 'current_job')
+  c('DEL', p .. ':execution:' .. id .. ':' .. eid)
+  c('ZREM', wip, member)
+  c('ZREM', p .. ':executions:' .. id, eid)
+  c('SREM', wk .. ':executions', member)
+  c('HSET', wk, 'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
+  c('EXPIRE', wk, idle_ttl)
+end
 local out = {}
-local i, n = 4, #ARGV
+local i, n = 6, #ARGV
 while i <= n do
   local wip, member, id, release = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local ncmds = tonumber(ARGV[i + 4])
@@ -58,7 +100,11 @@ while i <= n do
   end
   -- job.cleanup's EXPIRE of a dependents set that does not exist is a no-op: not sent.
   local no_deps = deps ~= nil and #deps == 0
-  local errors = 0
+  errors = 0
+  if ncmds < 0 then
+    if live then success(i, wip, member, id, deps_key, no_deps) end
+    i = i + 12
+  end
   for _ = 1, ncmds do
     local nargs = tonumber(ARGV[i])
     if live and not (no_deps and ARGV[i + 2] == deps_key and ARGV[i + 1] == 'EXPIRE') then
@@ -104,25 +150,62 @@ impl GuardedEnds {
         }
     }
 
-    /// Adds one job's end.
+    /// Adds one job's end. The common one (success, result kept, no repeat) goes in compact
+    /// form, written by the script's `success` exactly as [`JobEnd::write`] would write it
+    /// (tests/end_guard.rs compares the two); every other end goes as its commands.
     pub fn push_end(&mut self, keys: &Keys, exec: &Execution, end: &JobEnd, ended_at: Timestamp) {
+        if let JobEnd::Success {
+            result_ttl,
+            return_value,
+            repeat: None,
+        } = end
+        {
+            if *result_ttl > 0 {
+                self.push_header(keys, exec, end.releases_dependents(), -1);
+                let working =
+                    (ended_at - exec.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+                let ended = format_datetime(ended_at);
+                for a in [
+                    exec.queue.clone(),
+                    exec.execution_id.clone(),
+                    exec.worker.clone(),
+                    result_ttl.to_string(),
+                    if return_value.is_some() { "1" } else { "0" }.to_string(),
+                    return_value.clone().unwrap_or_default(),
+                    format_datetime(exec.started_at),
+                    py_float_repr(unix_float(exec.started_at)),
+                    ended.clone(),
+                    py_float_repr(unix_float(ended_at)),
+                    unix_seconds(ended_at).to_string(),
+                    py_float_repr(working),
+                ] {
+                    self.args.push(a.into_bytes());
+                }
+                self.jobs += 1;
+                return;
+            }
+        }
         let mut p = redis::pipe();
         end.write(&mut p, keys, exec, ended_at);
         self.push(keys, exec, end.releases_dependents(), &p);
     }
 
-    /// Adds one job's end: `cmds` holds the commands a lifecycle builder appended; `release` is
-    /// the parent status the job's dependents are released with (`None`: not released).
-    pub fn push(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, cmds: &Pipeline) {
+    fn push_header(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, n: i64) {
         for a in [
             keys.wip(&exec.queue),
             exec.composite(),
             exec.job_id.clone(),
             release.unwrap_or_default().to_string(),
-            cmds.cmd_iter().count().to_string(),
+            n.to_string(),
         ] {
             self.args.push(a.into_bytes());
         }
+    }
+
+    /// Adds one job's end: `cmds` holds the commands a lifecycle builder appended; `release` is
+    /// the parent status the job's dependents are released with (`None`: not released).
+    pub fn push(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, cmds: &Pipeline) {
+        self.push_header(keys, exec, release, cmds.cmd_iter().count() as i64);
         for c in cmds.cmd_iter() {
             let args: Vec<&[u8]> = c
                 .args_iter()
@@ -152,7 +235,10 @@ impl GuardedEnds {
         if let Some(prefix) = args.next() {
             inv.arg(prefix.as_slice());
         }
-        inv.arg(format_datetime(now)).arg(unix_seconds(now));
+        inv.arg(format_datetime(now))
+            .arg(unix_seconds(now))
+            .arg(RESULTS_MAXLEN)
+            .arg(IDLE_WORKER_TTL);
         for a in args {
             inv.arg(a.as_slice());
         }

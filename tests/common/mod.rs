@@ -258,3 +258,52 @@ impl Drop for PostgresServer {
 pub fn worker_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_task-worker"))
 }
+
+/// Every key of a Redis with its type, TTL and content, as text: two states compare equal when
+/// Python readers would see the same (stream entry ids aside).
+pub fn dump(con: &mut redis::Connection) -> std::collections::BTreeMap<String, String> {
+    use redis::Commands;
+    let keys: Vec<String> = con.keys("*").expect("dump");
+    let mut out = std::collections::BTreeMap::new();
+    for k in keys {
+        let kind: String = redis::cmd("TYPE").arg(&k).query(con).expect("dump");
+        let ttl: i64 = con.ttl(&k).expect("dump");
+        let content = match kind.as_str() {
+            "hash" => format!(
+                "{:?}",
+                con.hgetall::<_, std::collections::BTreeMap<String, String>>(&k)
+                    .expect("dump")
+            ),
+            "zset" => format!(
+                "{:?}",
+                con.zrange_withscores::<_, Vec<(String, f64)>>(&k, 0, -1)
+                    .expect("dump")
+            ),
+            "set" => {
+                let mut m: Vec<String> = con.smembers(&k).expect("dump");
+                m.sort();
+                format!("{m:?}")
+            }
+            "list" => format!(
+                "{:?}",
+                con.lrange::<_, Vec<String>>(&k, 0, -1).expect("dump")
+            ),
+            // Entries without their ids (those are the time of writing).
+            "stream" => {
+                let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
+                    .arg(&k)
+                    .arg("-")
+                    .arg("+")
+                    .query(con)
+                    .expect("dump");
+                format!(
+                    "{:?}",
+                    entries.into_iter().map(|(_, f)| f).collect::<Vec<_>>()
+                )
+            }
+            other => other.to_string(),
+        };
+        out.insert(k, format!("{kind} ttl={ttl} {content}"));
+    }
+    out
+}
