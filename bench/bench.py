@@ -832,7 +832,8 @@ def table(rows: list[Row]) -> str:
     ]
     for r in rows:
         ratio = "–"
-        if r.scenario.kind != "latency" and r.scenario.key in base:
+        # (The floor is not a worker: no ratio for it.)
+        if r.scenario.kind != "latency" and r.scenario.key in base and r.contender.kind != "floor":
             ratio = f"{r.rate / base[r.scenario.key]:,.1f}×"
         # The previous release's note is the revision it was built from.
         label = f"{r.contender.label} ({r.note})" if r.contender.base else r.contender.label
