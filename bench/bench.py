@@ -817,14 +817,14 @@ class Bench:
         stats.wall = drained
         return Row(s, c, n, stats, calls / n, rcpu, ok, pct(lat, 50), pct(lat, 99), note)
 
-    def callgrind_run(self, n: int, tag: str) -> tuple[int | None, str]:
+    def callgrind_run(self, n: int, tag: str, base: bool) -> tuple[int | None, str]:
         """Total instructions (Ir) of one burst run of task-worker -c 64 under callgrind."""
         self.r.flushall()
         if n:
             enqueue_batch(self.r, n, "noop", 0)
         out = self.workdir / f"callgrind-{tag}"
         out.mkdir()
-        cmd, env = self.command(Contender("cg", "", "tw", 64), burst=True, history=False)
+        cmd, env = self.command(Contender("cg", "", "tw", 64, base=base), burst=True, history=False)
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *cmd]
         env["RUST_LOG"] = "info"
         with open(self.workdir / f"callgrind-{tag}.log", "wb") as lf:
@@ -840,18 +840,25 @@ class Bench:
         ok = self.check(n) if rc == 0 else f"exit {rc}"
         return (total or None), ok
 
-    def callgrind(self) -> dict | None:
+    def callgrind(self) -> list[dict]:
+        """Instructions per job of task-worker (and of the previous release, when built)."""
         if not shutil.which("valgrind"):
             self.skipped.append("callgrind: valgrind is not installed")
-            return None
+            return []
         n = self.args.callgrind_jobs
-        log(f"callgrind: task-worker -c 64, start-up only, then {n:,} no-op jobs")
-        ir0, ok0 = self.callgrind_run(0, "0")
-        irn, okn = self.callgrind_run(n, str(n))
-        ok = okn if ok0 == "ok" else f"start-up run: {ok0}"
-        per = (irn - ir0) / n if (ir0 and irn) else None
-        log(f"  start-up {fmt(ir0, 0)} Ir, with jobs {fmt(irn, 0)} Ir: {fmt(per, 0)} Ir per job, {ok}")
-        return {"jobs": n, "startup": ir0, "total": irn, "per_job": per, "ok": ok}
+        out = []
+        for base in ([False, True] if self.args.base_bin else [False]):
+            label = (f"previous release ({self.args.base_rev or '?'})" if base else "this build")
+            log(f"callgrind, {label}: task-worker -c 64, start-up only, then {n:,} no-op jobs")
+            tag = "base" if base else "new"
+            ir0, ok0 = self.callgrind_run(0, f"{tag}-0", base)
+            irn, okn = self.callgrind_run(n, f"{tag}-{n}", base)
+            ok = okn if ok0 == "ok" else f"start-up run: {ok0}"
+            per = (irn - ir0) / n if (ir0 and irn) else None
+            log(f"  start-up {fmt(ir0, 0)} Ir, with jobs {fmt(irn, 0)} Ir: {fmt(per, 0)} Ir per job, {ok}")
+            out.append({"label": label, "jobs": n, "startup": ir0, "total": irn, "per_job": per,
+                        "ok": ok})
+        return out
 
     def run(self) -> list[Row]:
         rows = []
@@ -919,7 +926,7 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def summary(rows: list[Row], cg: dict | None, skipped: list[str], redis_version: str) -> str:
+def summary(rows: list[Row], cg: list[dict], skipped: list[str], redis_version: str) -> str:
     """The derived figures of issue 17: floor ratio, fleet vs Redis' ceiling, previous release."""
     by = {(r.scenario.key, r.contender.key): r for r in rows}
     out = [""]
@@ -958,12 +965,16 @@ def summary(rows: list[Row], cg: dict | None, skipped: list[str], redis_version:
     if cg:
         out += [
             "",
-            "| callgrind (task-worker -c 64, burst) | jobs | instructions | per job | check |",
-            "|---|--:|--:|--:|---|",
-            f"| start-up only | 0 | {fmt(cg['startup'], 0)} | – | – |",
-            f"| no-op jobs | {cg['jobs']:,} | {fmt(cg['total'], 0)} "
-            f"| **{fmt(cg['per_job'], 0)}** | {cg['ok']} |",
+            "| callgrind (task-worker -c 64, burst) | start-up instructions | jobs "
+            "| instructions | per job | check |",
+            "|---|--:|--:|--:|--:|---|",
         ]
+        for g in cg:
+            out.append(f"| {g['label']} | {fmt(g['startup'], 0)} | {g['jobs']:,} "
+                       f"| {fmt(g['total'], 0)} | **{fmt(g['per_job'], 0)}** | {g['ok']} |")
+        if len(cg) == 2 and cg[0]["per_job"] and cg[1]["per_job"]:
+            out += ["", f"Instructions per job, this build / previous release: "
+                        f"**{cg[0]['per_job'] / cg[1]['per_job']:.3f}**."]
     for s in skipped:
         out.append(f"* skipped: {s}")
     out.append("")
@@ -1016,7 +1027,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="tw-bench-"))
     os.chmod(workdir, 0o755)
     bench = Bench(args, workdir)
-    cg = None
+    cg: list[dict] = []
     try:
         version = bench.r.info("server")["redis_version"]
         rows = bench.run()
@@ -1039,8 +1050,7 @@ def main() -> int:
     print(summary(rows, cg, bench.skipped, version))
     # A run whose jobs did not all finish is a failed run (what makes `--quick` a smoke test).
     bad = [f"{r.scenario.title} / {r.contender.label}: {r.ok}" for r in rows if r.ok != "ok"]
-    if cg and cg["ok"] != "ok":
-        bad.append(f"callgrind: {cg['ok']}")
+    bad += [f"callgrind, {g['label']}: {g['ok']}" for g in cg if g["ok"] != "ok"]
     for b in bad:
         log(f"CHECK FAILED: {b}")
     return 1 if bad else 0
