@@ -699,7 +699,7 @@ class Bench:
         t_first = time.perf_counter()
         procs = [spawn(cmd, env, self.workdir / f"{s.key}-{c.key}-{i}.log", self.workdir)
                  for i in range(c.procs)]
-        # The fleet's wall time runs from the first spawn to the last exit; its CPU and peak
+        # The fleet is timed from its first spawn; its CPU and peak
         # memory are the sums over its processes.
         t_epoch = time.time()
         guard = ExitStallGuard(self.redis.url, n, procs[0][0].pid) if c.kind == "rq" else None
