@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmark driver for bench/run: task-worker against Python RQ on one private Redis.
+"""Benchmark driver for bench/run: task-worker against Python RQ, Dramatiq and Celery on one
+private Redis.
 
-For each scenario and each contender it flushes the private Redis, enqueues the same jobs with
-real Python RQ, snapshots Redis' counters, lets the contender drain the queue, and measures:
-wall time, peak memory, CPU seconds (the process and its reaped children, via wait4), Redis
-commands per job (INFO commandstats, enqueue excluded) and Redis' own CPU. It prints one
-Markdown table on stdout; progress goes to stderr.
+For each scenario and each contender it flushes the private Redis, enqueues the jobs (real Python
+RQ for the RQ-compatible contenders, the library's own send call for Dramatiq and Celery),
+snapshots Redis' counters, lets the contender drain the queue, and measures: wall time, peak
+memory, worker CPU (the processes and their reaped children, via wait4), Redis commands per job
+(INFO commandstats, enqueue excluded) and Redis' own CPU (INFO cpu). It also runs the "floor"
+(a minimal Lua driver doing only the writes RQ's readers need), a fleet of task-worker processes,
+the previous release of task-worker (when bench/run built it) and a callgrind count of
+task-worker's instructions per job. It prints Markdown on stdout; progress goes to stderr.
 
-Run through bench/run (which builds the release binary and the venvs first). Needs the
-.venv-rq3 interpreter (real RQ 3.0.0).
+Run through bench/run (which builds the release binaries and the venvs first). Needs the
+.venv-rq3 interpreter (real RQ 3.0.0); Dramatiq and Celery run from .venv-bench.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from rq import Queue
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PYPATH = HERE / "py"
+OTHERS = HERE / "others"  # Dramatiq and Celery task modules
+DONE_KEY = "bench:done"  # run counter of the Dramatiq and Celery no-op tasks
 QUEUE = "bench"
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 
@@ -234,6 +240,30 @@ def worker_pid(proc: subprocess.Popen) -> int:
     return proc.pid
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Asks a non-burst worker to stop (SIGTERM: warm shutdown). Python RQ's idle worker does not
+    always act on it at once (the signal can land inside redis-py's blocking read and wait for
+    its timeout), so after 5 s a second SIGTERM asks for its cold shutdown; reap() kills what is
+    still there after that."""
+    pid = worker_pid(proc)
+    for _ in range(2):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            return
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            # Gone from /proc once its parent (GNU time, or us) has reaped it; a zombie is done too.
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        return
+            except OSError:
+                return
+            time.sleep(0.02)
+        log(f"pid {pid} still running 5 s after SIGTERM; sending another")
+
+
 def reap(proc: subprocess.Popen, mem: TreeMemory, t0: float, timeout: float) -> ProcStats:
     """Waits for the process (killing it after `timeout`) and reads its resource usage.
 
@@ -371,6 +401,121 @@ def pct(xs: list[float], p: float) -> float:
     return xs[k]
 
 
+# --------------------------------------------------------------------------- the RQ data-model floor
+
+# What Python RQ's readers (Job.fetch/get_status, the registries, Job.latest_result) need for a
+# job to go queued -> started -> finished, and nothing else: no execution hash, worker hash,
+# counters, intermediate list or heartbeats. A batch of up to ARGV[4] jobs per call.
+FLOOR_START = """
+local q = ARGV[1]
+local ids = redis.call('LPOP', 'rq:queue:' .. q, tonumber(ARGV[4]))
+if not ids then return {} end
+for _, id in ipairs(ids) do
+  redis.call('HSET', 'rq:job:' .. id, 'status', 'started', 'started_at', ARGV[3],
+             'last_heartbeat', ARGV[3], 'worker_name', ARGV[2])
+  redis.call('ZADD', 'rq:wip:' .. q, ARGV[5], id .. ':' .. ARGV[6])
+end
+return ids
+"""
+
+# ARGV: queue, worker, ended_at, finished-registry score, ttl, execution id, started_at (epoch),
+# ended_at (epoch), then the job ids.
+FLOOR_FINISH = """
+local q = ARGV[1]
+for i = 9, #ARGV do
+  local id = ARGV[i]
+  local job = 'rq:job:' .. id
+  redis.call('HSET', job, 'status', 'finished', 'ended_at', ARGV[3])
+  local res = 'rq:results:' .. id
+  redis.call('XADD', res, 'MAXLEN', '10', '*', 'type', '1', 'worker_name', ARGV[2],
+             'execution_id', ARGV[6], 'execution_started_at', ARGV[7],
+             'execution_ended_at', ARGV[8])
+  redis.call('EXPIRE', res, ARGV[5])
+  redis.call('ZREM', 'rq:wip:' .. q, id .. ':' .. ARGV[6])
+  redis.call('ZADD', 'rq:finished:' .. q, ARGV[4], id)
+  redis.call('EXPIRE', job, ARGV[5])
+end
+return #ARGV - 8
+"""
+
+
+def rq_now() -> tuple[str, float]:
+    t = time.time()
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), t
+
+
+def floor_driver(url: str, batch: int) -> None:
+    """The floor contender: takes batches of queued jobs and marks them started, then finished
+    (one EVALSHA each), until the queue is empty, like a burst worker doing no work."""
+    r = Redis.from_url(url)
+    start, finish = r.register_script(FLOOR_START), r.register_script(FLOOR_FINISH)
+    worker, ttl = "floor." + os.urandom(4).hex(), 500
+    while True:
+        stamp, t0 = rq_now()
+        exec_id = os.urandom(8).hex()
+        ids = start(args=[QUEUE, worker, stamp, batch, t0 + 1800, exec_id])
+        if not ids:
+            return
+        stamp, t1 = rq_now()
+        finish(args=[QUEUE, worker, stamp, t1 + ttl, ttl, exec_id, t0, t1, *ids])
+
+
+class ExitStallGuard(threading.Thread):
+    """Bounds a stall at the exit of Python RQ's workers (RQ 3.0.0 with redis-py 8.2): a worker
+    that has finished its jobs and logged "unsubscribing" sometimes sits for 60 s (its pub/sub
+    thread's wait) before the process ends; on this machine about half the runs did. Once every
+    job is finished, a process still there `grace` s later has nothing left to do, so the leaves
+    of the contender's process tree are killed (never the parents, which then reap them, so that
+    their CPU still counts in the rusage). Its own Redis commands are counted and left out."""
+
+    def __init__(self, url: str, n: int, root: int, grace: float = 3.0):
+        super().__init__(daemon=True)
+        self.r, self.n, self.root, self.grace = Redis.from_url(url), n, root, grace
+        self.calls, self.killed, self.stop_flag = 0, 0, threading.Event()
+
+    def run(self) -> None:
+        done_at = None
+        while not self.stop_flag.wait(0.1):
+            if done_at is None:
+                self.calls += 2
+                if self.r.zcard(f"rq:finished:{QUEUE}") + self.r.zcard(f"rq:failed:{QUEUE}") >= self.n:
+                    done_at = time.monotonic()
+                continue
+            if time.monotonic() - done_at < self.grace:
+                continue
+            tree = descendants(self.root)[1:]  # below GNU time (or our own child)
+            parents = set()
+            for pid in tree:
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        parents.add(int(f.read().rsplit(")", 1)[1].split()[1]))
+                except OSError:
+                    pass
+            for pid in tree:
+                if pid not in parents:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        self.killed += 1
+                    except OSError:
+                        pass
+            done_at = time.monotonic()  # the parents get another grace period
+
+
+def last_ended_at(r: Redis) -> float | None:
+    """Epoch time of the latest `ended_at` among the finished jobs (written by the worker)."""
+    ids = r.zrange(f"rq:finished:{QUEUE}", 0, -1)
+    last = None
+    for i in range(0, len(ids), 2000):
+        pipe = r.pipeline(transaction=False)
+        for jid in ids[i:i + 2000]:
+            pipe.hget(b"rq:job:" + jid, "ended_at")
+        for v in pipe.execute():
+            t = parse_rq_ts(v)
+            if t is not None and (last is None or t > last):
+                last = t
+    return last
+
+
 # --------------------------------------------------------------------------- contenders
 
 
@@ -378,17 +523,29 @@ def pct(xs: list[float], p: float) -> float:
 class Contender:
     key: str
     label: str
-    python: bool
+    kind: str  # tw (task-worker) | rq (Python RQ) | dramatiq | celery | floor
     concurrency: int = 1
-    rq_args: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)  # rq / dramatiq / celery command-line
+    procs: int = 1  # task-worker processes started together (the fleet)
+    base: bool = False  # task-worker's previous release (--base-bin)
 
 
 CONTENDERS = [
-    Contender("tw1", "task-worker -c 1", False, 1),
-    Contender("tw64", "task-worker -c 64", False, 64),
-    Contender("rqw", "RQ Worker (forking)", True, rq_args=["worker", "-w", "rq.Worker"]),
-    Contender("rqs", "RQ SimpleWorker", True, rq_args=["worker", "-w", "rq.SimpleWorker"]),
-    Contender("rqp", "rq worker-pool -n 2", True, rq_args=["worker-pool", "-n", "2"]),
+    Contender("tw1", "task-worker -c 1", "tw", 1),
+    Contender("tw64", "task-worker -c 64", "tw", 64),
+    Contender("tw64-base", "task-worker -c 64, previous release", "tw", 64, base=True),
+    Contender("tw1-base", "task-worker -c 1, previous release", "tw", 1, base=True),
+    Contender("fleet", "4 × task-worker -c 16", "tw", 16, procs=4),
+    Contender("rqw", "RQ Worker (forking)", "rq", args=["worker", "-w", "rq.Worker"]),
+    Contender("rqs", "RQ SimpleWorker", "rq", args=["worker", "-w", "rq.SimpleWorker"]),
+    Contender("rqp", "rq worker-pool -n 2", "rq", args=["worker-pool", "-n", "2"]),
+    Contender("dramatiq", "Dramatiq 2.2.1 (2 processes × 8 threads)", "dramatiq",
+              args=["--processes", "2", "--threads", "8"]),
+    Contender("celery", "Celery 5.7.0 (prefork -c 2)", "celery", args=["-P", "prefork", "-c", "2"]),
+    Contender("celery-solo", "Celery 5.7.0 (solo)", "celery", args=["-P", "solo"]),
+    Contender("celery-threads", "Celery 5.7.0 (threads -c 8)", "celery",
+              args=["-P", "threads", "-c", "8"]),
+    Contender("floor", "RQ data-model floor (Lua, batches of 64)", "floor", 64),
 ]
 
 
@@ -405,21 +562,27 @@ def scenarios(quick: bool) -> list[Scenario]:
     if quick:
         return [
             Scenario("a", "(a) no-op", "noop",
-                     {"tw1": 2000, "tw64": 5000, "rqw": 300, "rqs": 1000, "rqp": 500}),
+                     {"tw1": 2000, "tw64": 5000, "tw64-base": 5000, "rqw": 300, "rqs": 1000,
+                      "rqp": 500, "dramatiq": 1000, "celery": 1000, "floor": 5000}),
             Scenario("b", "(b) sleep(0.1)", "sleep",
                      {"tw1": 20, "tw64": 500, "rqw": 20, "rqs": 20, "rqp": 40}),
             Scenario("c", "(c) 1,000 jobs/s open loop", "latency",
                      {"tw1": 3, "tw64": 3, "rqw": 1, "rqs": 1, "rqp": 1}),
             Scenario("d", "(d) no-op, history on", "noop", {"tw1": 2000, "tw64": 5000}, True),
+            Scenario("e", "(e) no-op, fleet", "noop", {"fleet": 5000}),
         ]
     return [
         Scenario("a", "(a) no-op", "noop",
-                 {"tw1": 20000, "tw64": 20000, "rqw": 2000, "rqs": 8000, "rqp": 3000}),
+                 {"tw1": 20000, "tw64": 20000, "tw64-base": 20000, "tw1-base": 20000,
+                  "rqw": 2000, "rqs": 8000,
+                  "rqp": 3000, "dramatiq": 10000, "celery": 8000, "celery-solo": 8000, "celery-threads": 8000,
+                  "floor": 20000}),
         Scenario("b", "(b) sleep(0.1)", "sleep",
                  {"tw1": 300, "tw64": 2000, "rqw": 300, "rqs": 300, "rqp": 400}),
         Scenario("c", "(c) 1,000 jobs/s open loop", "latency",
                  {"tw1": 20, "tw64": 20, "rqw": 2, "rqs": 2, "rqp": 2}),
         Scenario("d", "(d) no-op, history on", "noop", {"tw1": 20000, "tw64": 20000}, True),
+        Scenario("e", "(e) no-op, fleet", "noop", {"fleet": 40000}),
     ]
 
 
@@ -430,11 +593,23 @@ class Row:
     jobs: int
     stats: ProcStats
     calls_per_job: float
-    redis_cpu: float
+    redis_cpu: float  # seconds during the run
     ok: str
     p50: float | None = None
     p99: float | None = None
     note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.jobs / self.stats.wall
+
+    @property
+    def redis_us(self) -> float:
+        return self.redis_cpu / self.jobs * 1e6
+
+    @property
+    def worker_us(self) -> float:
+        return self.stats.cpu / self.jobs * 1e6
 
 
 class Bench:
@@ -447,25 +622,47 @@ class Bench:
         self.rq_bin = str(Path(sys.executable).parent / "rq")
         self.sleep_s = 0.1
         self.enqueue_calls: float | None = None
+        self.skipped: list[str] = []
 
     def close(self) -> None:
         self.redis.stop()
         if self.pg:
             self.pg.stop()
 
+    def available(self, c: Contender) -> str | None:
+        """Why a contender cannot run here (None when it can)."""
+        if c.base and not self.args.base_bin:
+            return "no previous release built (bench/run --baseline REV builds one)"
+        if c.kind in ("dramatiq", "celery") and not self.args.others_python:
+            return "no .venv-bench (bench/run makes it; --no-others skips it)"
+        return None
+
     def command(self, c: Contender, burst: bool, history: bool) -> tuple[list[str], dict]:
         env = dict(os.environ)
-        if c.python:
+        if c.kind == "rq":
             env["PYTHONPATH"] = str(PYPATH)
-            cmd = [self.rq_bin, *c.rq_args, "--url", self.redis.url]
+            cmd = [self.rq_bin, *c.args, "--url", self.redis.url]
             if burst:
                 cmd.append("--burst")
             cmd.append(QUEUE)
             return cmd, env
+        if c.kind == "floor":
+            return [sys.executable, __file__, "floor", "--url", self.redis.url,
+                    "--batch", str(c.concurrency)], env
+        if c.kind in ("dramatiq", "celery"):
+            env["PYTHONPATH"] = str(OTHERS)
+            env["BENCH_REDIS_URL"] = self.redis.url
+            py = self.args.others_python
+            if c.kind == "dramatiq":
+                return [py, "-m", "dramatiq", "dq_tasks", *c.args, "--queues", QUEUE], env
+            return [py, "-m", "celery", "-A", "cel_tasks", "worker", *c.args, "-Q", QUEUE,
+                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    "-l", "WARNING"], env
         env.pop("PYTHONPATH", None)
         env.setdefault("RUST_LOG", "info")
         wrap = self.args.wrap.split() if self.args.wrap else []
-        cmd = [*wrap, self.args.bin, "run", "-q", QUEUE, "--redis-url", self.redis.url,
+        binary = self.args.base_bin if c.base else self.args.bin
+        cmd = [*wrap, binary, "run", "-q", QUEUE, "--redis-url", self.redis.url,
                "-c", str(c.concurrency)]
         if burst:
             cmd.append("--burst")
@@ -482,27 +679,53 @@ class Bench:
             return "ok"
         return f"finished {finished}/{n}, failed {failed}, left {left}"
 
+    def log_cmdstats(self, n: int) -> None:
+        if self.args.cmdstats:
+            per = {k[8:]: int(v["calls"]) / n for k, v in self.r.info("commandstats").items()
+                   if k not in ("cmdstat_info", "cmdstat_config|resetstat")}
+            log("  commands per job: " + ", ".join(
+                f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
+
     def run_drain(self, s: Scenario, c: Contender, n: int) -> Row:
+        """RQ-compatible contenders in burst mode (and the floor driver): spawn, wait for exit."""
         self.r.flushall()
         log(f"{s.title} / {c.label}: enqueueing {n} jobs")
         enqueue_batch(self.r, n, s.kind, self.sleep_s)
         rows_before = self.pg.count_rows() if (s.history and self.pg) else None
         pg_cpu0 = self.pg.cpu() if (s.history and self.pg) else 0.0
         cmd, env = self.command(c, burst=True, history=s.history)
-        logfile = self.workdir / f"{s.key}-{c.key}.log"
         self.r.config_resetstat()
         cpu0 = redis_cpu(self.r)
-        proc, mem, t0 = spawn(cmd, env, logfile, self.workdir)
-        stats = reap(proc, mem, t0, timeout=600)
-        calls = command_calls(self.r)
+        t_first = time.perf_counter()
+        procs = [spawn(cmd, env, self.workdir / f"{s.key}-{c.key}-{i}.log", self.workdir)
+                 for i in range(c.procs)]
+        # The fleet is timed from its first spawn; its CPU and peak
+        # memory are the sums over its processes.
+        t_epoch = time.time()
+        guard = ExitStallGuard(self.redis.url, n, procs[0][0].pid) if c.kind == "rq" else None
+        if guard:
+            guard.start()
+        all_stats = [reap(proc, mem, t_first, timeout=600) for proc, mem, _ in procs]
+        if guard:
+            guard.stop_flag.set()
+            guard.join()
+        stats = ProcStats(max(x.wall for x in all_stats), sum(x.cpu for x in all_stats),
+                          sum(x.peak_mb for x in all_stats),
+                          next((x.status for x in all_stats if x.status), 0))
+        calls = command_calls(self.r) - (guard.calls if guard else 0)
         rcpu = redis_cpu(self.r) - cpu0
-        if self.args.cmdstats:
-            per = {k[8:]: int(v["calls"]) / n for k, v in self.r.info("commandstats").items()
-                   if k not in ("cmdstat_info", "cmdstat_config|resetstat")}
-            log("  commands per job: " + ", ".join(
-                f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
-        ok = self.check(n) if stats.status == 0 else f"exit {stats.status} (see {logfile})"
+        self.log_cmdstats(n)
         note = ""
+        if guard and guard.killed:
+            # Killed by the guard after finishing everything: not a failure of the run.
+            note = f"stalled at exit, killed {guard.grace:.0f} s after its last job"
+            stats.status = 0
+        ok = self.check(n) if stats.status == 0 else f"exit {stats.status} (see {procs[0][0].logfile})"
+        # jobs/s counts from the spawn to the last job's end (the workers' own `ended_at`), so
+        # that shutdown (and an RQ exit stall) is left out; CPU includes both.
+        last = last_ended_at(self.r) if ok == "ok" else None
+        if last is not None and 0 < last - t_epoch < stats.wall:
+            stats.wall = last - t_epoch
         if s.history and self.pg:
             after = self.pg.count_rows()
             # No table before the first history run: the worker creates it.
@@ -510,8 +733,44 @@ class Bench:
             note = f"{rows} history rows, PostgreSQL CPU {self.pg.cpu() - pg_cpu0:.2f} s"
             if rows != n:
                 ok = f"{ok}; history rows {rows}/{n}"
-        log(f"  {n / stats.wall:,.0f} jobs/s, {stats.wall:.2f} s, {ok}")
+        log(f"  {n / stats.wall:,.0f} jobs/s, {stats.wall:.2f} s, worker CPU "
+            f"{stats.cpu / n * 1e6:,.0f} µs/job, Redis CPU {rcpu / n * 1e6:,.0f} µs/job, {ok}")
         return Row(s, c, n, stats, calls / n, rcpu, ok, note=note)
+
+    def run_other(self, s: Scenario, c: Contender, n: int) -> Row:
+        """Dramatiq and Celery: no burst mode. The no-op task counts its runs in DONE_KEY; we
+        poll it, stop the worker (SIGTERM, warm shutdown) once it reaches n, and take the wall
+        time at that moment. CPU includes start-up and shutdown."""
+        self.r.flushall()
+        log(f"{s.title} / {c.label}: enqueueing {n} jobs")
+        cmd, env = self.command(c, burst=False, history=False)
+        subprocess.run([self.args.others_python, str(OTHERS / "enqueue.py"), c.kind, str(n)],
+                       env=env, check=True)
+        logfile = self.workdir / f"{s.key}-{c.key}.log"
+        self.r.config_resetstat()
+        cpu0 = redis_cpu(self.r)
+        proc, mem, t0 = spawn(cmd, env, logfile, self.workdir)
+        polls, done = 0, 0
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            polls += 1
+            done = int(self.r.get(DONE_KEY) or 0)
+            if done >= n:
+                break
+            time.sleep(0.01)
+        drained = time.perf_counter() - t0
+        # Calls of the measurement itself: our polls (GET) and the tasks' INCR.
+        calls = command_calls(self.r) - polls - done
+        rcpu = redis_cpu(self.r) - cpu0
+        self.log_cmdstats(n)
+        if proc.poll() is None:
+            stop(proc)
+        stats = reap(proc, mem, t0, timeout=60)
+        stats.wall = drained
+        ok = "ok" if done == n else f"ran {done}/{n} (see {logfile})"
+        log(f"  {n / drained:,.0f} jobs/s, {drained:.2f} s, worker CPU "
+            f"{stats.cpu / n * 1e6:,.0f} µs/job, Redis CPU {rcpu / n * 1e6:,.0f} µs/job, {ok}")
+        return Row(s, c, n, stats, calls / n, rcpu, ok, note="incl. the task's INCR")
 
     def run_latency(self, s: Scenario, c: Contender, seconds: float) -> Row:
         if self.enqueue_calls is None:
@@ -547,7 +806,7 @@ class Bench:
         drained = time.perf_counter() - t_load
         calls = command_calls(self.r) - 2 * polls - self.enqueue_calls * n
         rcpu = redis_cpu(self.r) - cpu0
-        os.kill(worker_pid(proc), signal.SIGTERM)
+        stop(proc)
         stats = reap(proc, mem, t0, timeout=60)
         lat = start_latencies(self.r)
         ok = self.check(n)
@@ -558,23 +817,73 @@ class Bench:
         stats.wall = drained
         return Row(s, c, n, stats, calls / n, rcpu, ok, pct(lat, 50), pct(lat, 99), note)
 
+    def callgrind_run(self, n: int, tag: str, base: bool) -> tuple[int | None, str]:
+        """Total instructions (Ir) of one burst run of task-worker -c 64 under callgrind."""
+        self.r.flushall()
+        if n:
+            enqueue_batch(self.r, n, "noop", 0)
+        out = self.workdir / f"callgrind-{tag}"
+        out.mkdir()
+        cmd, env = self.command(Contender("cg", "", "tw", 64, base=base), burst=True, history=False)
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *cmd]
+        env["RUST_LOG"] = "info"
+        with open(self.workdir / f"callgrind-{tag}.log", "wb") as lf:
+            rc = subprocess.run(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT,
+                                timeout=900).returncode
+        total = 0
+        for f in out.iterdir():
+            for line in f.read_text(errors="replace").splitlines():
+                # `summary:` in the header (older valgrind) or `totals:` at the end.
+                if line.startswith(("summary:", "totals:")):
+                    total += int(line.split()[1])
+                    break
+        ok = self.check(n) if rc == 0 else f"exit {rc}"
+        return (total or None), ok
+
+    def callgrind(self) -> list[dict]:
+        """Instructions per job of task-worker (and of the previous release, when built)."""
+        if not shutil.which("valgrind"):
+            self.skipped.append("callgrind: valgrind is not installed")
+            return []
+        n = self.args.callgrind_jobs
+        out = []
+        for base in ([False, True] if self.args.base_bin else [False]):
+            label = (f"previous release ({self.args.base_rev or '?'})" if base else "this build")
+            log(f"callgrind, {label}: task-worker -c 64, start-up only, then {n:,} no-op jobs")
+            tag = "base" if base else "new"
+            ir0, ok0 = self.callgrind_run(0, f"{tag}-0", base)
+            irn, okn = self.callgrind_run(n, f"{tag}-{n}", base)
+            ok = okn if ok0 == "ok" else f"start-up run: {ok0}"
+            per = (irn - ir0) / n if (ir0 and irn) else None
+            log(f"  start-up {fmt(ir0, 0)} Ir, with jobs {fmt(irn, 0)} Ir: {fmt(per, 0)} Ir per job, {ok}")
+            out.append({"label": label, "jobs": n, "startup": ir0, "total": irn, "per_job": per,
+                        "ok": ok})
+        return out
+
     def run(self) -> list[Row]:
         rows = []
         for s in scenarios(self.args.quick):
             if self.args.only and s.key not in self.args.only:
                 continue
-            if s.history and self.pg is None:
-                log("starting PostgreSQL for the history scenario")
-                self.pg = PostgresServer(self.workdir)
             for c in CONTENDERS:
                 if c.key not in s.counts:
                     continue
                 if self.args.contenders and c.key not in self.args.contenders:
                     continue
+                why = self.available(c)
+                if why:
+                    self.skipped.append(f"{c.label}: {why}")
+                    continue
+                if s.history and self.pg is None:
+                    log("starting PostgreSQL for the history scenario")
+                    self.pg = PostgresServer(self.workdir)
+                n = s.counts[c.key]
                 if s.kind == "latency":
-                    rows.append(self.run_latency(s, c, s.counts[c.key]))
+                    rows.append(self.run_latency(s, c, n))
+                elif c.kind in ("dramatiq", "celery"):
+                    rows.append(self.run_other(s, c, self.args.jobs or n))
                 else:
-                    rows.append(self.run_drain(s, c, self.args.jobs or s.counts[c.key]))
+                    rows.append(self.run_drain(s, c, self.args.jobs or n))
         return rows
 
 
@@ -587,41 +896,91 @@ def fmt(x: float | None, nd: int = 1) -> str:
     return f"{x:,.{nd}f}"
 
 
-def table(rows: list[Row], redis_version: str) -> str:
+def table(rows: list[Row]) -> str:
     base: dict[str, float] = {}
     for r in rows:
         if r.contender.key == "rqs":
-            base[r.scenario.key] = r.jobs / r.stats.wall
+            base[r.scenario.key] = r.rate
     if "a" in base:
         base.setdefault("d", base["a"])
+        base.setdefault("e", base["a"])
     out = [
-        "| scenario | worker | jobs | jobs/s | × SimpleWorker | peak RSS MB | CPU s | CPU µs/job "
-        "| Redis cmds/job | Redis CPU s | start p50 ms | start p99 ms | check |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| scenario | worker | jobs | jobs/s | × SimpleWorker | worker CPU µs/job "
+        "| Redis CPU µs/job | Redis cmds/job | peak RSS MB | start p50 ms | start p99 ms | check |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in rows:
-        rate = r.jobs / r.stats.wall
         ratio = "–"
-        if r.scenario.kind != "latency" and r.scenario.key in base:
-            ratio = f"{rate / base[r.scenario.key]:,.1f}×"
+        # (The floor is not a worker: no ratio for it.)
+        if r.scenario.kind != "latency" and r.scenario.key in base and r.contender.kind != "floor":
+            ratio = f"{r.rate / base[r.scenario.key]:,.1f}×"
+        # The previous release's note is the revision it was built from.
+        label = f"{r.contender.label} ({r.note})" if r.contender.base else r.contender.label
+        note = "" if r.contender.base else r.note
         out.append(
-            f"| {r.scenario.title} | {r.contender.label} | {r.jobs:,} | {rate:,.0f} | {ratio} "
-            f"| {r.stats.peak_mb:.1f} | {r.stats.cpu:.2f} | {r.stats.cpu / r.jobs * 1e6:,.0f} "
-            f"| {r.calls_per_job:.1f} | {r.redis_cpu:.2f} | {fmt(r.p50, 2)} | {fmt(r.p99, 2)} "
-            f"| {r.ok}{'; ' + r.note if r.note else ''} |"
+            f"| {r.scenario.title} | {label} | {r.jobs:,} | {r.rate:,.0f} | {ratio} "
+            f"| {r.worker_us:,.0f} | {r.redis_us:,.1f} | {r.calls_per_job:.1f} "
+            f"| {r.stats.peak_mb:.1f} | {fmt(r.p50, 2)} | {fmt(r.p99, 2)} "
+            f"| {r.ok}{'; ' + note if note else ''} |"
         )
+    return "\n".join(out)
+
+
+def summary(rows: list[Row], cg: list[dict], skipped: list[str], redis_version: str) -> str:
+    """The derived figures of issue 17: floor ratio, fleet vs Redis' ceiling, previous release."""
     by = {(r.scenario.key, r.contender.key): r for r in rows}
-    notes = []
+    out = [""]
+    floor = by.get(("a", "floor"))
+    if floor:
+        out.append(f"* **RQ data-model floor**: {floor.redis_us:.1f} µs of Redis CPU per job "
+                   f"({floor.calls_per_job:.1f} commands per job, Lua batches of 64).")
+        for key in ("tw64", "tw1", "tw64-base"):
+            r = by.get(("a", key))
+            if r:
+                out.append(f"  * {r.contender.label}: {r.redis_us:.1f} µs = "
+                           f"**{r.redis_us / floor.redis_us:.1f}×** the floor")
+        fl = by.get(("e", "fleet"))
+        if fl:
+            out.append(f"  * {fl.contender.label}: {fl.redis_us:.1f} µs = "
+                       f"**{fl.redis_us / floor.redis_us:.1f}×** the floor")
+    fl = by.get(("e", "fleet"))
+    if fl:
+        ceiling = 1e6 / fl.redis_us
+        out.append(f"* **Fleet** ({fl.contender.label}): {fl.rate:,.0f} jobs/s; Redis CPU "
+                   f"{fl.redis_us:.1f} µs per job gives a Redis CPU ceiling of {ceiling:,.0f} "
+                   f"jobs/s (1e6 / µs per job); the fleet ran at **{fl.rate / ceiling * 100:.0f} %** "
+                   f"of it (workers' CPU {fl.worker_us:.0f} µs per job, summed).")
+    for c in (64, 1):
+        new, old = by.get(("a", f"tw{c}")), by.get(("a", f"tw{c}-base"))
+        if new and old:
+            out.append(f"* **Against the previous release** ({old.note}), `-c {c}` no-op: jobs/s "
+                       f"**{new.rate / old.rate:.2f}×**, Redis CPU per job {new.redis_us:.1f} vs "
+                       f"{old.redis_us:.1f} µs, worker CPU per job {new.worker_us:.0f} vs "
+                       f"{old.worker_us:.0f} µs.")
     for k in ("tw1", "tw64"):
         a, d = by.get(("a", k)), by.get(("d", k))
         if a and d:
-            cost = 1 - (d.jobs / d.stats.wall) / (a.jobs / a.stats.wall)
-            notes.append(f"history on costs {cost * 100:.0f}% of throughput at -c {a.contender.concurrency}")
+            out.append(f"* History on costs {(1 - d.rate / a.rate) * 100:.0f} % of throughput at "
+                       f"`-c {a.contender.concurrency}`.")
+    if cg:
+        out += [
+            "",
+            "| callgrind (task-worker -c 64, burst) | start-up instructions | jobs "
+            "| instructions | per job | check |",
+            "|---|--:|--:|--:|--:|---|",
+        ]
+        for g in cg:
+            out.append(f"| {g['label']} | {fmt(g['startup'], 0)} | {g['jobs']:,} "
+                       f"| {fmt(g['total'], 0)} | **{fmt(g['per_job'], 0)}** | {g['ok']} |")
+        if len(cg) == 2 and cg[0]["per_job"] and cg[1]["per_job"]:
+            out += ["", f"Instructions per job, this build / previous release: "
+                        f"**{cg[0]['per_job'] / cg[1]['per_job']:.3f}**."]
+    for s in skipped:
+        out.append(f"* skipped: {s}")
     out.append("")
     out.append(
         f"Machine: {os.cpu_count()} cores ({platform.machine()}, {platform.release()}), Redis "
         f"{redis_version}, run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
-        + (" " + "; ".join(notes) + "." if notes else "")
     )
     return "\n".join(out)
 
@@ -633,13 +992,22 @@ def main() -> int:
     ol.add_argument("--url", required=True)
     ol.add_argument("--rate", type=float, required=True)
     ol.add_argument("--seconds", type=float, required=True)
+    fd = sub.add_parser("floor")
+    fd.add_argument("--url", required=True)
+    fd.add_argument("--batch", type=int, default=64)
     ap.add_argument("--bin", default=str(REPO / "target" / "release" / "task-worker"))
+    ap.add_argument("--base-bin", help="task-worker binary of the previous release (tw64-base)")
+    ap.add_argument("--base-rev", default="", help="what --base-bin was built from (for the table)")
+    ap.add_argument("--others-python", help="interpreter of .venv-bench (Dramatiq, Celery)")
     ap.add_argument("--quick", action="store_true", help="small counts, for CI smoke runs")
-    ap.add_argument("--only", nargs="*", help="scenario keys to run (a b c d)")
-    ap.add_argument("--contenders", nargs="*", help="contender keys (tw1 tw64 rqw rqs rqp)")
+    ap.add_argument("--only", nargs="*", help="scenario keys to run (a b c d e; callgrind)")
+    ap.add_argument("--contenders", nargs="*", help="contender keys (" + " ".join(
+        c.key for c in CONTENDERS) + "; callgrind)")
     ap.add_argument("--rate", type=float, default=1000.0, help="latency scenario load (jobs/s)")
     ap.add_argument("--wrap", help="prefix for task-worker commands, e.g. a profiler: "
                     "'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%%p'")
+    ap.add_argument("--callgrind-jobs", type=int, default=None,
+                    help="jobs of the callgrind run (default 2,000; 300 with --quick); 0 skips it")
     ap.add_argument("--cmdstats", action="store_true",
                     help="log each contender's Redis commands per job, by command")
     ap.add_argument("--jobs", type=int, help="override the job count of every run")
@@ -648,24 +1016,41 @@ def main() -> int:
     if args.cmd == "open-loop":
         open_loop(args.url, args.rate, args.seconds)
         return 0
+    if args.cmd == "floor":
+        floor_driver(args.url, args.batch)
+        return 0
+    if args.callgrind_jobs is None:
+        args.callgrind_jobs = 300 if args.quick else 2000
     if not TIME.exists():
         log("GNU time (/usr/bin/time) not found: peak RSS falls back to wait4, which counts the "
             "driver's own high-water mark (apt-get install time)")
     workdir = Path(tempfile.mkdtemp(prefix="tw-bench-"))
     os.chmod(workdir, 0o755)
     bench = Bench(args, workdir)
+    cg: list[dict] = []
     try:
         version = bench.r.info("server")["redis_version"]
         rows = bench.run()
+        for r in rows:
+            if r.contender.base:
+                r.note = args.base_rev or "previous release"
+        # The callgrind count runs in every full or quick run; with --only/--contenders, only
+        # when "callgrind" is named in them.
+        named = (args.only or []) + (args.contenders or [])
+        if args.callgrind_jobs and not args.wrap and (
+                not (args.only or args.contenders) or "callgrind" in named):
+            cg = bench.callgrind()
     finally:
         bench.close()
         if args.keep:
             log(f"logs kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(table(rows, version))
+    print(table(rows))
+    print(summary(rows, cg, bench.skipped, version))
     # A run whose jobs did not all finish is a failed run (what makes `--quick` a smoke test).
     bad = [f"{r.scenario.title} / {r.contender.label}: {r.ok}" for r in rows if r.ok != "ok"]
+    bad += [f"callgrind, {g['label']}: {g['ok']}" for g in cg if g["ok"] != "ok"]
     for b in bad:
         log(f"CHECK FAILED: {b}")
     return 1 if bad else 0
