@@ -67,6 +67,7 @@ fn a_repeated_success_is_applied_once_and_releases_dependents_once() {
         result_ttl: 500,
         return_value: None,
         repeat: None,
+        has_dependencies: false,
     };
 
     let first = send(&mut con, &keys, &exec, &end);
@@ -177,11 +178,16 @@ fn the_compact_success_writes_what_the_success_commands_write() {
     let mut con = server.con();
     let keys = Keys::new("rq");
     let script = redis::Script::new(END_SCRIPT);
-    for (return_value, with_child) in [(Some("gASVBQAAAAAAAAB9lC4="), false), (None, true)] {
+    for (return_value, with_child, own_dependencies) in [
+        (Some("gASVBQAAAAAAAAB9lC4="), false, false),
+        (None, true, false),
+        (None, false, true),
+    ] {
         let end = JobEnd::Success {
             result_ttl: 500,
             return_value: return_value.map(str::to_string),
             repeat: None,
+            has_dependencies: own_dependencies,
         };
         let mut states = Vec::new();
         let t0 = now();
@@ -195,6 +201,10 @@ fn the_compact_success_writes_what_the_success_commands_write() {
                 // A child that waits for another parent too: it stays deferred.
                 deferred_child(&mut con, &keys, "child", "job-1");
                 let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
+            }
+            if own_dependencies {
+                // The job itself was enqueued with a (finished) dependency: its set expires.
+                let _: () = con.sadd(keys.dependencies("job-1"), "earlier").unwrap();
             }
             let mut g = GuardedEnds::new(&keys);
             let ended_at = exec.started_at + chrono::Duration::milliseconds(5);

@@ -540,7 +540,9 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Jo
                 result_ttl: settings.result_ttl_or(engine.cfg.results_ttl),
                 return_value: codec::encode_return_value(&v, engine.cfg.serializer),
                 repeat: retry::after_success(&job.hash),
-            }
+                // An unreadable list counts as some: the EXPIRE is then sent.
+                has_dependencies: !matches!(job.hash.dependency_ids().as_deref(), Ok([])),
+            };
         }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),
         Outcome::Refused(error) | Outcome::RefusedCallback(error) => {

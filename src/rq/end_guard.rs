@@ -26,7 +26,7 @@ use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Time
 
 /// ARGV: `[prefix, now, now_unix, results_maxlen, idle_worker_ttl]`, then per job: `[wip_key,
 /// member, job_id, release, n_cmds, (n_args, args…) × n_cmds]`, or for the common success
-/// `n_cmds` = -1 and 12 fields (see `success` in the script and [`GuardedEnds::push_end`]);
+/// `n_cmds` = -1 and 13 fields (see `success` in the script and [`GuardedEnds::push_end`]);
 /// `release` is the parent status the job's dependents are released with (`finished`,
 /// `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
 /// n_errors, dependents enqueued…]`.
@@ -49,13 +49,13 @@ local function c(...)
   local r = redis.pcall(...)
   if type(r) == 'table' and r.err then errors = errors + 1 end
 end
--- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 12 arguments
+-- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 13 arguments
 -- (the common end, issue 17): the same commands in the same order.
 local function success(a, wip, member, id, deps_key, no_deps)
   local q, eid, w, rttl = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
   local has_rv, rv = ARGV[a + 4], ARGV[a + 5]
   local st, sf, et, ef = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]
-  local es, working = tonumber(ARGV[a + 10]), ARGV[a + 11]
+  local es, working, has_deps = tonumber(ARGV[a + 10]), ARGV[a + 11], ARGV[a + 12]
   local job, wk, res = p .. ':job:' .. id, p .. ':worker:' .. w, p .. ':results:' .. id
   c('HINCRBY', wk, 'successful_job_count', 1)
   c('HINCRBYFLOAT', wk, 'total_working_time', working)
@@ -72,7 +72,8 @@ local function success(a, wip, member, id, deps_key, no_deps)
   c('ZADD', p .. ':finished:' .. q, es + rttl, id)
   c('EXPIRE', job, rttl)
   if not no_deps then c('EXPIRE', deps_key, rttl) end
-  c('EXPIRE', p .. ':job::' .. id .. ':dependencies', rttl)
+  -- Only a job enqueued with dependencies has that set (otherwise a no-op, not sent).
+  if has_deps == '1' then c('EXPIRE', p .. ':job::' .. id .. ':dependencies', rttl) end
   c('HDEL', wk, 'current_job')
   c('DEL', p .. ':execution:' .. id .. ':' .. eid)
   c('ZREM', wip, member)
@@ -103,7 +104,7 @@ while i <= n do
   errors = 0
   if ncmds < 0 then
     if live then success(i, wip, member, id, deps_key, no_deps) end
-    i = i + 12
+    i = i + 13
   end
   for _ = 1, ncmds do
     local nargs = tonumber(ARGV[i])
@@ -158,6 +159,7 @@ impl GuardedEnds {
             result_ttl,
             return_value,
             repeat: None,
+            has_dependencies,
         } = end
         {
             if *result_ttl > 0 {
@@ -178,6 +180,7 @@ impl GuardedEnds {
                     py_float_repr(unix_float(ended_at)),
                     unix_seconds(ended_at).to_string(),
                     py_float_repr(working),
+                    if *has_dependencies { "1" } else { "0" }.to_string(),
                 ] {
                     self.args.push(a.into_bytes());
                 }

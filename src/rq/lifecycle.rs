@@ -43,6 +43,10 @@ pub enum JobEnd {
         return_value: Option<String>,
         /// Set when the job repeats (§7.6).
         repeat: Option<Repeat>,
+        /// The job was enqueued with dependencies (`dependency_ids`), so `job.cleanup` has a
+        /// dependencies set to expire; without, that `EXPIRE` would be a no-op and is not sent
+        /// in the compact end (`rq::end_guard`).
+        has_dependencies: bool,
     },
     Failure {
         /// `failed`, or `stopped` for stop-job.
@@ -96,6 +100,7 @@ impl JobEnd {
                 result_ttl,
                 return_value,
                 repeat,
+                ..
             } => succeed(
                 p,
                 keys,
@@ -967,6 +972,7 @@ mod tests {
             result_ttl: 500,
             return_value: None,
             repeat,
+            has_dependencies: false,
         };
         assert_eq!(success(None).status_after(), "finished");
         let again = |plan| Repeat {
