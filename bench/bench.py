@@ -680,11 +680,20 @@ class Bench:
         return f"finished {finished}/{n}, failed {failed}, left {left}"
 
     def log_cmdstats(self, n: int) -> None:
+        """Calls and Redis' own time (`usec`) per job, by command. Commands run inside a script
+        count in both their own line and the script's (`evalsha`); the script's time minus its
+        commands' is the Lua bridge and interpreter."""
         if self.args.cmdstats:
-            per = {k[8:]: int(v["calls"]) / n for k, v in self.r.info("commandstats").items()
-                   if k not in ("cmdstat_info", "cmdstat_config|resetstat")}
-            log("  commands per job: " + ", ".join(
-                f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
+            stats = {k[8:]: v for k, v in self.r.info("commandstats").items()
+                     if k not in ("cmdstat_info", "cmdstat_config|resetstat")}
+            rows = sorted(stats.items(), key=lambda kv: -int(kv[1]["calls"]))
+            log("  per job, command calls (µs): " + ", ".join(
+                f"{k} {int(v['calls']) / n:.2f} ({int(v['usec']) / n:.1f})" for k, v in rows))
+            inner = sum(int(v["usec"]) for k, v in stats.items()
+                        if k not in ("evalsha", "eval", "exec", "multi"))
+            scripts = sum(int(v["usec"]) for k, v in stats.items() if k in ("evalsha", "eval"))
+            log(f"  per job: scripts {scripts / n:.1f} µs, commands {inner / n:.1f} µs "
+                f"(inside scripts or not)")
 
     def run_drain(self, s: Scenario, c: Contender, n: int) -> Row:
         """RQ-compatible contenders in burst mode (and the floor driver): spawn, wait for exit."""

@@ -72,6 +72,12 @@ pub trait Observer: Send + Sync {
     /// Called once the worker is registered and about to take jobs; a sink that reads the
     /// worker's state periodically (the metrics sampler) starts here.
     fn worker_started(self: Arc<Self>, _worker: &WorkerInfo) {}
+    /// A Redis operation of the worker failed and will be retried; `op` names it (`dequeue`,
+    /// `start`, `heartbeat`, `end`).
+    fn redis_error(&self, _op: &'static str) {}
+    /// Maintenance recovered a job of a dead worker on `queue` (retried or failed it as
+    /// abandoned).
+    fn job_abandoned(&self, _queue: &str) {}
     /// Called once when the worker stops, after the last job ended: write out what is
     /// buffered, giving up at `deadline`.
     fn stop(&self, _deadline: tokio::time::Instant) -> StopFuture<'_> {

@@ -14,6 +14,17 @@
 //! * [`metrics`]: Prometheus metrics and their HTTP endpoint;
 //! * [`sandbox`]: confinement of what the student test task starts (docs/security.md);
 //! * [`telemetry`]: OpenTelemetry spans per job, continuing the enqueuer's trace.
+//!
+//! One job's path touches four of these modules, top-down:
+//! 1. `engine::dispatch` takes a batch of ids ([`rq::dequeue`]), reads their hashes
+//!    ([`rq::job`]) and starts them in one script call ([`rq::start`]);
+//! 2. `engine::executor` decodes the call ([`rq::codec`]), runs the handler in its layers
+//!    ([`tasks`]), tells the observers ([`events`]) and decides the end: a result, or RQ's
+//!    exception text and retry rule ([`rq::failure`], [`rq::retry`]) as one [`rq::lifecycle::JobEnd`];
+//! 3. `engine::writer` sends a batch of ends in one guarded script call ([`rq::end_guard`]).
+//!
+//! Sinks (history, metrics, traces) are observers the binary registers; the engine does not
+//! import them (`tests/interop/test_repository.py` checks both).
 
 pub mod api;
 pub mod backoff;

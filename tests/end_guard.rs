@@ -227,3 +227,89 @@ fn the_compact_success_writes_what_the_success_commands_write() {
         assert_eq!(states[1], states[0], "return value {return_value:?}");
     }
 }
+
+/// A batch of ends in one script call: compact successes of two workers, with failures (sent as
+/// commands) between them and last, leave Redis as every end sent as commands does, whatever
+/// the order of the writes to one worker hash. `total_working_time` is compared as a number.
+#[test]
+fn a_batch_of_compact_successes_writes_what_its_commands_write() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let script = redis::Script::new(END_SCRIPT);
+    let success = JobEnd::Success {
+        result_ttl: 500,
+        return_value: None,
+        repeat: None,
+        has_dependencies: false,
+    };
+    let failure = JobEnd::Failure {
+        status: "failed",
+        failure_ttl: Some(600),
+        exc_string: "Traceback: boom".into(),
+    };
+    // (job, worker, end, working ms)
+    let plan = [
+        ("j1", "w-1", &success, 5),
+        ("j2", "w-2", &success, 7),
+        ("j3", "w-1", &failure, 3),
+        ("j4", "w-1", &success, 11),
+        ("j5", "w-1", &success, 13),
+        ("j6", "w-2", &success, 17),
+        // Last, and ended earlier than j5: its idle `last_heartbeat` is the one that stays.
+        ("j7", "w-1", &failure, 2),
+    ];
+    let t0 = now();
+    let mut states = Vec::new();
+    let mut times = Vec::new();
+    for compact in [false, true] {
+        let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+        let mut g = GuardedEnds::new(&keys);
+        for (id, worker, end, ms) in plan {
+            let mut exec = started(&mut con, &keys, id);
+            exec.worker = worker.into();
+            exec.started_at = t0;
+            let ended_at = t0 + chrono::Duration::milliseconds(ms);
+            // A worker hash as the start leaves it, for both workers.
+            let _: () = con
+                .sadd(keys.worker_executions(worker), exec.composite())
+                .unwrap();
+            if compact {
+                g.push_end(&keys, &exec, end, ended_at);
+            } else {
+                let mut p = redis::pipe();
+                end.write(&mut p, &keys, &exec, ended_at);
+                g.push(&keys, &exec, end.releases_dependents(), &p);
+            }
+        }
+        let reply: Vec<Vec<String>> = g.invocation(&script, t0).invoke(&mut con).unwrap();
+        let applied = parse_reply(reply);
+        assert_eq!(applied.len(), plan.len());
+        assert!(
+            applied.iter().all(|a| a.applied && a.errors == 0),
+            "{applied:?}"
+        );
+        let mut t = Vec::new();
+        for w in ["w-1", "w-2"] {
+            let v: f64 = con.hget(keys.worker(w), "total_working_time").unwrap();
+            let _: () = con.hdel(keys.worker(w), "total_working_time").unwrap();
+            t.push(v);
+        }
+        times.push(t);
+        states.push(dump(&mut con));
+    }
+    assert!(states[0].len() >= 10, "{:#?}", states[0]);
+    assert_eq!(states[1], states[0]);
+    for (a, b) in times[0].iter().zip(&times[1]) {
+        assert!((a - b).abs() < 1e-12, "{times:?}");
+    }
+    // w-1: j1, j3, j4, j5, j7 (0.034 s); w-2: j2, j6 (0.024 s).
+    assert!((times[1][0] - 0.034).abs() < 1e-9, "{times:?}");
+    assert!((times[1][1] - 0.024).abs() < 1e-9, "{times:?}");
+    let count: i64 = con
+        .hget(keys.worker("w-1"), "successful_job_count")
+        .unwrap();
+    assert_eq!(count, 3);
+    let state: String = con.hget(keys.worker("w-2"), "state").unwrap();
+    assert_eq!(state, "idle");
+}

@@ -7,6 +7,7 @@ mod common;
 
 use common::{dump, RedisServer};
 use redis::Commands;
+use task_worker::rq::dequeue::{join_hashes, parse_taken, Take, TakeReply, Taken, Unrunnable};
 use task_worker::rq::lifecycle::{self, Execution};
 use task_worker::rq::start::{parse_failed, Starts, START_SCRIPT};
 use task_worker::rq::time::now;
@@ -30,7 +31,7 @@ fn execs(ids: &[&str]) -> Vec<Execution> {
     ids.iter()
         .enumerate()
         .map(|(i, id)| Execution {
-            worker: format!("w-{}", i + 1),
+            worker: format!("w-{}", i % 2 + 1),
             job_id: id.to_string(),
             execution_id: format!("{id}-exec"),
             queue: "default".into(),
@@ -44,7 +45,8 @@ fn the_script_writes_what_the_start_transaction_writes() {
     let server = RedisServer::start();
     let mut con = server.con();
     let keys = Keys::new("rq");
-    let ids = ["a", "b", "c"];
+    // Two workers, several jobs each, different TTLs.
+    let ids = ["a", "b", "c", "d", "e"];
     let execs = execs(&ids);
 
     seed(&mut con, &keys, &ids);
@@ -94,4 +96,84 @@ fn a_job_whose_start_fails_does_not_stop_the_others() {
     // a's id stays in the intermediate list for maintenance; b's is gone from it.
     let left: Vec<String> = con.lrange(keys.intermediate("default"), 0, -1).unwrap();
     assert_eq!(left, vec!["a".to_string()]);
+}
+
+/// The take script moves a batch with one `LRANGE`, `LTRIM` and `RPUSH` per queue: the lists
+/// end as the same number of `LMOVE`s leave them, in priority order, and an emptied queue's key
+/// is gone.
+#[test]
+fn a_batch_take_moves_what_lmoves_move() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let queues = ["high".to_string(), "low".to_string()];
+    let seed = |con: &mut redis::Connection| {
+        let _: () = redis::cmd("FLUSHALL").query(con).unwrap();
+        for (q, n) in [("high", 3), ("low", 5)] {
+            for i in 0..n {
+                let id = format!("{q}-{i}");
+                let _: () = con.rpush(keys.queue(q), &id).unwrap();
+                let _: () = con.hset(keys.job(&id), "status", "queued").unwrap();
+            }
+        }
+        // Another worker's id already waits in an intermediate list.
+        let _: () = con.rpush(keys.intermediate("low"), "other").unwrap();
+    };
+    let take = Take::new(&keys, &queues);
+    for n in [1usize, 2, 4, 8, 20] {
+        seed(&mut con);
+        let mut expected = Vec::new();
+        'outer: for q in &queues {
+            while expected.len() < n {
+                let id: Option<String> = redis::cmd("LMOVE")
+                    .arg(keys.queue(q))
+                    .arg(keys.intermediate(q))
+                    .arg("LEFT")
+                    .arg("RIGHT")
+                    .query(&mut con)
+                    .unwrap();
+                match id {
+                    Some(id) => expected.push(id),
+                    None => continue 'outer,
+                }
+            }
+        }
+        let by_lmove = dump(&mut con);
+
+        seed(&mut con);
+        // A user overwrote one job's hash with a string: that id alone is unreadable.
+        let _: () = con.set(keys.job("high-1"), "oops").unwrap();
+        let reply = take.invocation(n).invoke(&mut con).unwrap();
+        // One job: the hash comes with the script; several: read by a pipeline.
+        let reply = match take.after_script(reply, n) {
+            TakeReply::Complete(reply) => {
+                assert!(n == 1, "n = {n}");
+                reply
+            }
+            TakeReply::NeedHashes { ids, reads } => {
+                assert!(n > 1, "n = {n}");
+                join_hashes(ids, reads.query(&mut con).unwrap())
+            }
+        };
+        let Taken::Jobs(jobs, unreadable) = parse_taken(reply, queues.len()) else {
+            panic!("suspended?")
+        };
+        let mut got: Vec<String> = jobs.iter().map(|(_, id, _)| id.clone()).collect();
+        if n >= 2 {
+            assert_eq!(unreadable.len(), 1, "n = {n}");
+            assert_eq!(unreadable[0].id, b"high-1");
+            assert!(
+                matches!(&unreadable[0].why, Unrunnable::NotAHash(e) if e.contains("WRONGTYPE")),
+                "{unreadable:?}"
+            );
+            got.insert(1, "high-1".into());
+        } else {
+            assert!(unreadable.is_empty());
+        }
+        assert_eq!(got, expected, "n = {n}");
+        assert!(jobs.iter().all(|(_, _, h)| h.contains_key("status")));
+        let _: () = con.del(keys.job("high-1")).unwrap();
+        let _: () = con.hset(keys.job("high-1"), "status", "queued").unwrap();
+        assert_eq!(dump(&mut con), by_lmove, "n = {n}");
+    }
 }

@@ -21,7 +21,8 @@ use super::shutdown::{Phase, Shutdown};
 use super::Engine;
 use crate::backoff::Backoff;
 use crate::rq::dequeue::{
-    drop_taken, parse_taken, peek_blocking, return_taken, Take, Taken, TakenJob,
+    drop_taken, join_hashes, parse_taken, peek_blocking, return_taken, Take, TakeReply, Taken,
+    TakenJob,
 };
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, worker_state, Execution};
@@ -62,19 +63,33 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             continue;
         }
         let inv = take.invocation(free);
-        let taken = match inv.invoke_async::<redis::Value>(&mut con).await {
+        let reply = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 backoff.reset();
-                parse_taken(reply, engine.cfg.queues.len())
+                take.after_script(reply, free)
             }
             Err(e) => {
                 warn!("dequeue failed, retrying in {:?}: {e}", backoff.peek());
-                crate::metrics::redis_error("dequeue");
+                engine.redis_error("dequeue");
                 shutdown.wait_timeout(backoff.next_delay()).await;
                 continue;
             }
         };
-        match taken {
+        let reply = match reply {
+            TakeReply::Complete(reply) => reply,
+            TakeReply::NeedHashes { ids, reads } => {
+                // The ids are in their intermediate lists: read until it works (or, at a cold
+                // shutdown, leave them there for maintenance, like a failed start).
+                let hashes = persist("reading taken jobs", &engine, || {
+                    let mut con = engine.con.clone();
+                    let reads = reads.clone();
+                    async move { reads.query_async::<Vec<redis::Value>>(&mut con).await }
+                })
+                .await?;
+                join_hashes(ids, hashes)
+            }
+        };
+        match parse_taken(reply, engine.cfg.queues.len()) {
             Taken::Suspended => {
                 if engine.cfg.burst {
                     info!("queues are suspended (rq:suspended); burst mode exits");
@@ -159,7 +174,7 @@ async fn set_state_of(engine: &Engine, names: &[String], state: &str) {
 }
 
 /// Retries a Redis operation with backoff; gives up only on a cold shutdown.
-async fn persist<T, F, Fut>(what: &str, shutdown: &Shutdown, mut op: F) -> anyhow::Result<T>
+async fn persist<T, F, Fut>(what: &str, engine: &Engine, mut op: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = redis::RedisResult<T>>,
@@ -168,12 +183,12 @@ where
     loop {
         match op().await {
             Ok(v) => return Ok(v),
-            Err(e) if shutdown.phase() == Phase::Cold => {
+            Err(e) if engine.shutdown.phase() == Phase::Cold => {
                 return Err(e).with_context(|| format!("{what} (gave up on shutdown)"))
             }
             Err(e) => {
                 warn!("{what} failed, retrying in {:?}: {e}", backoff.peek());
-                crate::metrics::redis_error("start");
+                engine.redis_error("start");
                 backoff.wait().await;
             }
         }
@@ -267,7 +282,7 @@ async fn start_batch(
     if started.is_empty() {
         return Ok(());
     }
-    let failed = persist("writing job starts", &engine.shutdown, || {
+    let failed = persist("writing job starts", engine, || {
         let mut con = engine.con.clone();
         let inv = starts.invocation(script);
         async move { inv.invoke_async::<Vec<String>>(&mut con).await }

@@ -43,7 +43,7 @@ async fn beat_until_fresh(engine: &Engine) {
             ),
             Err(e) => {
                 warn!("heartbeat failed, retrying in {:?}: {e}", retry.peek());
-                crate::metrics::redis_error("heartbeat");
+                engine.redis_error("heartbeat");
             }
         }
         if engine.shutdown.wait_timeout(retry.next_delay()).await {

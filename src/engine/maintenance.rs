@@ -112,7 +112,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     let hash = JobHash::new(job_id, fields);
     let mut p = redis::pipe();
     p.atomic();
-    if hash.status().as_deref() != Some(status::STARTED) {
+    if !maintenance::is_abandoned(&hash) {
         maintenance::drop_wip(&mut p, keys, q, member);
         p.query_async::<()>(&mut con).await?;
         return Ok(());
@@ -129,7 +129,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     if let Some((retries_left_after, plan)) = retry::after_failure(&settings, &hash) {
         lifecycle::retry_abandoned(&mut p, keys, &abandoned, retries_left_after, &plan, at);
         p.query_async::<()>(&mut con).await?;
-        crate::metrics::job_abandoned(q);
+        engine.observers.iter().for_each(|o| o.job_abandoned(q));
         if let Some(limit) = hash.rate_limit() {
             engine
                 .rate_limits
@@ -146,7 +146,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     }
     lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
     p.query_async::<()>(&mut con).await?;
-    crate::metrics::job_abandoned(q);
+    engine.observers.iter().for_each(|o| o.job_abandoned(q));
     warn!(
         job_id,
         queue = q,

@@ -75,6 +75,11 @@ impl Engine {
         self.observers.iter().all(|o| o.accepting())
     }
 
+    /// Tells the observers that a Redis operation failed (it is retried).
+    pub fn redis_error(&self, op: &'static str) {
+        self.observers.iter().for_each(|o| o.redis_error(op));
+    }
+
     pub fn record(&self, name: &str) -> WorkerRecord {
         WorkerRecord {
             name: name.to_string(),
@@ -160,7 +165,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     let ip_address = connect::own_address(&mut con).await;
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
-        writer: Writer::spawn(con.clone(), keys.clone()),
+        writer: Writer::spawn(con.clone(), keys.clone(), observers.clone()),
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         keys,
         client,

@@ -5,6 +5,7 @@
 //! and its slot stays busy (and heartbeating) until then. Retrying is safe: the batch goes
 //! through `rq::end_guard`'s script, which skips a job whose end is already written.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -12,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::backoff::Backoff;
+use crate::events::Observer;
 use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{Execution, JobEnd};
@@ -35,9 +37,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(con: ConnectionManager, keys: Keys) -> Writer {
+    /// `observers` hear of every failed write (it is retried).
+    pub fn spawn(con: ConnectionManager, keys: Keys, observers: Vec<Arc<dyn Observer>>) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(con, keys, rx));
+        tokio::spawn(run(con, keys, observers, rx));
         Writer { tx }
     }
 
@@ -60,7 +63,12 @@ impl Writer {
     }
 }
 
-async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedReceiver<Request>) {
+async fn run(
+    mut con: ConnectionManager,
+    keys: Keys,
+    observers: Vec<Arc<dyn Observer>>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+) {
     let script = redis::Script::new(END_SCRIPT);
     let mut batch: Vec<Request> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -87,7 +95,7 @@ async fn run(mut con: ConnectionManager, keys: Keys, mut rx: mpsc::UnboundedRece
                         "writing job ends failed, retrying in {:?}: {e}",
                         backoff.peek()
                     );
-                    crate::metrics::redis_error("end");
+                    observers.iter().for_each(|o| o.redis_error("end"));
                     backoff.wait().await;
                 }
             }

@@ -338,6 +338,14 @@ impl Observer for Metrics {
         }
     }
 
+    fn redis_error(&self, op: &'static str) {
+        redis_error(op);
+    }
+
+    fn job_abandoned(&self, queue: &str) {
+        job_abandoned(queue);
+    }
+
     fn job_ended(&self, ev: &JobEnded<'_>) {
         let labels = job_labels(&ev.exec.queue, ev.task);
         let counter = match ev.kind {

@@ -5,6 +5,7 @@
 
 use redis::{Cmd, Pipeline};
 
+use super::job::{status, JobHash};
 use super::keys::Keys;
 
 /// RQ's lock key, `SET rq:clean_registries:<q> 1 NX EX <ttl>`. RQ uses 899 s; we delete the
@@ -75,6 +76,13 @@ pub fn drop_dead_workers(keys: &Keys, queue: &str, dead: &[&String]) -> Pipeline
         p.srem(keys.workers(), *w).ignore();
     }
     p
+}
+
+/// Whether an expired `rq:wip` member's job is abandoned, to be retried or failed (§7.1): only
+/// while it is still `started`. RQ 3.0's cleanup leaves a job in any other status alone (it
+/// ended, or was requeued, and its entry is a leftover): [`drop_wip`] removes the entry only.
+pub fn is_abandoned(hash: &JobHash) -> bool {
+    hash.status().as_deref() == Some(status::STARTED)
 }
 
 /// Drops an `rq:wip` member whose job is no longer `started` (RQ 3.0 leaves such jobs alone).

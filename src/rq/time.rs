@@ -60,12 +60,6 @@ pub fn py_float_repr(x: f64) -> String {
     crate::value::float_repr(x)
 }
 
-/// Timestamps inside task results: `datetime.utcnow().isoformat()` with 6 digits and no `Z`
-/// (ctutor-tasks.md §0).
-pub fn task_iso(t: Timestamp) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,10 @@ use serde_json::json;
 use super::kit::{json_result, Params};
 use std::borrow::Cow;
 
+use super::kit::task_iso;
 use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
-use crate::rq::time::{now, task_iso};
 use crate::value::Value;
+use chrono::Utc;
 
 pub const LONG_RUNNING: TaskSpec = TaskSpec {
     name: Cow::Borrowed("example_long_running"),
@@ -92,13 +93,13 @@ async fn long_running(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskErr
     } else {
         0
     };
-    let start = now();
+    let start = Utc::now();
     ctx.report_progress(progress(0, steps)).await;
     for i in 1..=steps {
         tokio::time::sleep(Duration::from_secs(1)).await;
         ctx.report_progress(progress(i, steps)).await;
     }
-    let end = now();
+    let end = Utc::now();
     let mut result = json_result(json!({
         "message": null,
         "duration_requested": null,
@@ -136,7 +137,7 @@ async fn data_processing(call: TaskCall, _ctx: TaskContext) -> Result<Value, Tas
     let p = Params::bind(&DATA_PROCESSING, &call)?;
     let data_source = p.value_or("data_source", Value::None);
     let processing_type = p.value_or("processing_type", Value::Str("basic".into()));
-    let start = now();
+    let start = Utc::now();
     let (secs, records) = match processing_type.as_str() {
         Some("basic") => (5, 100),
         Some("advanced") => (15, 500),
@@ -149,7 +150,7 @@ async fn data_processing(call: TaskCall, _ctx: TaskContext) -> Result<Value, Tas
         }
     };
     tokio::time::sleep(Duration::from_secs(secs)).await;
-    let end = now();
+    let end = Utc::now();
     Ok(Value::Dict(vec![
         (Value::Str("data_source".into()), data_source),
         (Value::Str("processing_type".into()), processing_type),
@@ -178,7 +179,7 @@ async fn failing(call: TaskCall, _ctx: TaskContext) -> Result<Value, TaskError> 
     Ok(json_result(json!({
         "status": "success",
         "message": "Task completed without errors",
-        "completed_at": task_iso(now()),
+        "completed_at": task_iso(Utc::now()),
     })))
 }
 

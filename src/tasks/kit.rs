@@ -384,6 +384,12 @@ impl Params {
 
 /// Turns a JSON result built with `serde_json::json!` into a [`Value`]; ints stay ints and
 /// floats stay floats (`5.0` is a float), as the spec requires (ctutor-tasks.md §0).
+/// Timestamps inside task results: Python's `datetime.utcnow().isoformat()`, six digits and no
+/// `Z` (the backend's format, not RQ's).
+pub fn task_iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
 pub fn json_result(v: serde_json::Value) -> Value {
     Value::from_json(&v)
 }

@@ -267,3 +267,42 @@ def test_the_cycle_check_sees_a_cycle(tmp_path):
     (tmp_path / "e.rs").write_text("fn f() -> crate::c::G { todo!() }\n")
     assert expand_use_groups("use crate::{a::{b, c::{d, E}}, f as g};", "crate::") == ["a::b", "a::c::d", "a::c::E", "f"]
     assert sorted(map(sorted, cycles(module_graph(tmp_path, 1)))) == [["a", "b"], ["c", "d", "e"]]
+
+
+# A job's path through the worker, as the engine runs it: take and start (dispatch), run
+# (executor), end (writer). Issue 15: it touches at most five modules.
+JOB_PATH = ["engine::dispatch", "engine::executor", "engine::writer"]
+
+
+def job_path_modules(src: Path) -> tuple[set[str], set[str]]:
+    """Top-level modules the job path's files use: (layers, leaves). A leaf imports nothing of
+    the crate (a value type or a helper such as `backoff`), so following the job never leads
+    through it to anything else."""
+    by_file = module_graph(src, 2)
+    top = module_graph(src, 1)
+    used = {t.split("::")[0] for f in JOB_PATH for t in by_file.get(f, ())} | {"engine"}
+    leaves = {m for m in used if not top.get(m)}
+    return used - leaves, leaves
+
+
+def test_a_jobs_path_touches_at_most_five_modules():
+    layers, leaves = job_path_modules(REPO / "src")
+    # The engine runs it, the protocol layer builds every Redis write, the task layer runs the
+    # handler in its layers, and observers hear of it. No sink (metrics, history), no CLI.
+    assert layers == {"engine", "rq", "tasks", "events"}, (layers, leaves)
+    assert len(layers) <= 5
+    # The task layer knows nothing of Redis or of the engine.
+    top = module_graph(REPO / "src", 1)
+    assert not top["tasks"] & {"rq", "engine", "events"}, top["tasks"]
+
+
+def test_the_job_path_check_sees_a_sink(tmp_path):
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "dispatch.rs").write_text("use crate::rq::take;\n")
+    (tmp_path / "engine" / "executor.rs").write_text("fn f() { crate::metrics::count() }\n")
+    (tmp_path / "engine" / "writer.rs").write_text("use crate::backoff::Backoff;\n")
+    (tmp_path / "rq.rs").write_text("use crate::value::Value;\n")
+    (tmp_path / "metrics.rs").write_text("use crate::value::Value;\n")
+    (tmp_path / "value.rs").write_text("\n")
+    (tmp_path / "backoff.rs").write_text("\n")
+    assert job_path_modules(tmp_path) == ({"engine", "rq", "metrics"}, {"backoff"})

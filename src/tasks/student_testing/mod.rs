@@ -21,11 +21,10 @@ use std::path::Path;
 use serde_json::{json, Map, Value as Json};
 use tracing::{info, warn};
 
-use super::kit::{json_result, Params};
+use super::kit::{json_result, task_iso, Params};
 use std::borrow::Cow;
 
 use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
-use crate::rq::time::{now, task_iso};
 use crate::value::Value;
 use commit::Target;
 use models::TestJob;
@@ -242,7 +241,7 @@ async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
         "test_job_id": null,
         "execution_result": outcome.execution_result(),
         "api_commit_success": true,
-        "completed_at": task_iso(now()),
+        "completed_at": task_iso(chrono::Utc::now()),
     }));
     // `test_job_data.get("id")` keeps whatever Python type it has.
     if let (Value::Dict(pairs), Some(id)) = (&mut result, data.get("id")) {
