@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -867,7 +868,66 @@ class Bench:
             log(f"  start-up {fmt(ir0, 0)} Ir, with jobs {fmt(irn, 0)} Ir: {fmt(per, 0)} Ir per job, {ok}")
             out.append({"label": label, "jobs": n, "startup": ir0, "total": irn, "per_job": per,
                         "ok": ok})
+        # Redis' side, counted the same way: what one job costs the single Redis thread, whatever
+        # else the machine runs (Redis CPU µs per job moves by 2x between machines and runs).
+        sides = [("this build", Contender("cg", "", "tw", 64))]
+        if self.args.base_bin:
+            sides.append((f"previous release ({self.args.base_rev or '?'})",
+                          Contender("cg", "", "tw", 64, base=True)))
+        sides.append(("RQ data-model floor", Contender("floor", "", "floor", 64)))
+        for label, c in sides:
+            log(f"callgrind of redis-server, {label}: {n:,} no-op jobs")
+            per, ok = self.redis_callgrind(c, n, label)
+            log(f"  {fmt(per, 0)} Redis Ir per job, {ok}")
+            out.append({"label": label, "jobs": n, "redis_per_job": per, "ok": ok})
         return out
+
+    def redis_callgrind(self, c: "Contender", n: int, label: str) -> tuple[float | None, str]:
+        """Instructions redis-server runs per job: a private Redis under callgrind, its counters
+        zeroed once the jobs are enqueued and dumped once the contender (not under valgrind) has
+        drained them."""
+        tag = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        out = self.workdir / f"redis-callgrind-{tag}"
+        out.mkdir()
+        port = free_port()
+        proc = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out",
+             "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, "redis-server under valgrind", timeout=120)
+            url = f"redis://127.0.0.1:{port}"
+            r = Redis.from_url(url)
+            enqueue_batch(r, n, "noop", self.sleep_s)
+            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            saved, self.redis.url = self.redis.url, url
+            try:
+                cmd, env = self.command(c, burst=True, history=False)
+            finally:
+                self.redis.url = saved
+            with open(out / "worker.log", "wb") as lf:
+                rc = subprocess.run(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT,
+                                    timeout=900).returncode
+            finished = r.zcard(f"rq:finished:{QUEUE}")
+            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        total = 0
+        for f in out.glob("cg.out.*"):  # the dump taken after the run (`cg.out.1`)
+            for line in f.read_text(errors="replace").splitlines():
+                if line.startswith(("summary:", "totals:")):
+                    total += int(line.split()[1])
+                    break
+        ok = "ok" if rc == 0 and finished == n else f"exit {rc}, finished {finished}/{n}"
+        return (total / n if total else None), ok
+
 
     def run(self) -> list[Row]:
         rows = []
@@ -978,12 +1038,25 @@ def summary(rows: list[Row], cg: list[dict], skipped: list[str], redis_version: 
             "| instructions | per job | check |",
             "|---|--:|--:|--:|--:|---|",
         ]
-        for g in cg:
+        worker = [g for g in cg if "per_job" in g]
+        for g in worker:
             out.append(f"| {g['label']} | {fmt(g['startup'], 0)} | {g['jobs']:,} "
                        f"| {fmt(g['total'], 0)} | **{fmt(g['per_job'], 0)}** | {g['ok']} |")
-        if len(cg) == 2 and cg[0]["per_job"] and cg[1]["per_job"]:
+        if len(worker) == 2 and worker[0]["per_job"] and worker[1]["per_job"]:
             out += ["", f"Instructions per job, this build / previous release: "
-                        f"**{cg[0]['per_job'] / cg[1]['per_job']:.3f}**."]
+                        f"**{worker[0]['per_job'] / worker[1]['per_job']:.3f}**."]
+        server = [g for g in cg if "redis_per_job" in g]
+        if server:
+            out += ["", "| callgrind of redis-server (no-op jobs, -c 64 / batches of 64) | jobs "
+                        "| Redis instructions per job | check |", "|---|--:|--:|---|"]
+            for g in server:
+                out.append(f"| {g['label']} | {g['jobs']:,} | **{fmt(g['redis_per_job'], 0)}** "
+                           f"| {g['ok']} |")
+            ours = server[0]["redis_per_job"]
+            for g in server[1:]:
+                if ours and g["redis_per_job"]:
+                    out += ["", f"Redis instructions per job, this build / {g['label']}: "
+                                f"**{ours / g['redis_per_job']:.3f}**."]
     for s in skipped:
         out.append(f"* skipped: {s}")
     out.append("")

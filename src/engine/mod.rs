@@ -217,10 +217,21 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         ))
     };
 
-    let dispatch_result = dispatch::run(engine.clone()).await;
-    if let Err(e) = &dispatch_result {
-        warn!("dispatcher stopped: {}", crate::error_text(e));
-    }
+    // On a runtime with one worker thread (the binary's default) the dispatcher runs as a task
+    // on that thread, with the executors, the end writer and the Redis connection it talks to,
+    // so that no wake-up crosses threads per batch (issue 17: about 15 % less worker CPU per
+    // job). With more threads it stays on this future (the main thread): there, a handler that
+    // blocks one worker thread cannot hold up the dispatcher, and the shutdown still drains and
+    // force-ends the job (with one thread such a handler stops every task anyway).
+    let one_worker_thread = tokio::runtime::Handle::current().metrics().num_workers() == 1;
+    let dispatch_result = if one_worker_thread {
+        match tokio::spawn(dispatch::run(engine.clone())).await {
+            Ok(r) => r,
+            Err(e) => Err(anyhow::anyhow!("dispatcher task ended abnormally: {e}")),
+        }
+    } else {
+        dispatch::run(engine.clone()).await
+    };
     let stopping_since = tokio::time::Instant::now();
     drain(&engine).await;
     rescuer.abort();
