@@ -145,7 +145,7 @@ fn a_batch_take_moves_what_lmoves_move() {
         let _: () = con.set(keys.job("high-1"), "oops").unwrap();
         let reply = take.invocation(n).invoke(&mut con).unwrap();
         // One job: the hash comes with the script; several: read by a pipeline.
-        let reply = match take.after_script(reply, n) {
+        let reply = match take.after_script(reply) {
             TakeReply::Complete(reply) => {
                 assert!(n == 1, "n = {n}");
                 reply
@@ -176,4 +176,22 @@ fn a_batch_take_moves_what_lmoves_move() {
         let _: () = con.hset(keys.job("high-1"), "status", "queued").unwrap();
         assert_eq!(dump(&mut con), by_lmove, "n = {n}");
     }
+    // Room for 8, one job queued (jobs arriving one by one): its hash comes with the script, no
+    // second round trip.
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+    let _: () = con.rpush(keys.queue("low"), "only").unwrap();
+    let _: () = con.hset(keys.job("only"), "status", "queued").unwrap();
+    let reply = take.invocation(8).invoke(&mut con).unwrap();
+    let TakeReply::Complete(reply) = take.after_script(reply) else {
+        panic!("one job taken: its hash should come with the script")
+    };
+    let Taken::Jobs(jobs, _) = parse_taken(reply, queues.len()) else {
+        panic!("suspended?")
+    };
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].0, jobs[0].1.as_str()), (1, "only"));
+    assert_eq!(
+        jobs[0].2.get("status").map(Vec::as_slice),
+        Some(&b"queued"[..])
+    );
 }

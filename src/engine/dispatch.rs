@@ -66,7 +66,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
         let reply = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 backoff.reset();
-                take.after_script(reply, free)
+                take.after_script(reply)
             }
             Err(e) => {
                 warn!("dequeue failed, retrying in {:?}: {e}", backoff.peek());

@@ -4,12 +4,12 @@
 //! `rq:queue:<q>:intermediate` (`BLMOVE`), so a crash between pop and start leaves the id where
 //! maintenance (Python's or ours) recovers it. Its multi-queue `BLPOP` has no such safety. This
 //! script gives every configuration the single-queue guarantee: it walks the queues in priority
-//! order and `LMOVE`s up to `n` ids into their queue's intermediate list, atomically. Python peers
+//! order and moves up to `n` ids into their queue's intermediate list, atomically. Python peers
 //! read the same lists the same way, so nothing changes for them.
 //!
-//! The script also checks `rq:suspended` first (§6.3 step 1). A take of one job returns the
-//! job's hash too (`HGETALL` in the script), saving a round trip; a take of several returns the
-//! ids only and the hashes are read by a plain pipeline ([`TakeReply::NeedHashes`]): a hash
+//! The script also checks `rq:suspended` first (§6.3 step 1). When it takes one job it returns
+//! the job's hash too (`HGETALL` in the script), saving a round trip (jobs arriving one by one);
+//! when it takes several it returns the ids only and the hashes are read by a plain pipeline ([`TakeReply::NeedHashes`]): a hash
 //! passed through Lua is converted to a Lua table and back, which cost Redis about three times
 //! the `HGETALL` itself (issue 17: 12 against 2.3 µs per job in the script, measured).
 
@@ -17,16 +17,15 @@ use std::collections::HashMap;
 
 use redis::Value;
 
-/// KEYS: `[suspended, queue_1..queue_k, intermediate_1..intermediate_k]`; ARGV: `[n, prefix,
-/// with_hashes ('1' | '0')]`. Returns `["S"]` when suspended, else a flat list `[queue_index,
-/// job_id, hash, …]` (at most `n` triples), `hash` being the `HGETALL` reply of
-/// `<prefix>:job:<id>` (empty when it is gone), or the error text (a string, not an array) when
-/// that key cannot be read as a hash (WRONGTYPE); without hashes, pairs `[queue_index, job_id, …]`.
+/// KEYS: `[suspended, queue_1..queue_k, intermediate_1..intermediate_k]`; ARGV: `[n, prefix]`.
+/// Returns `["S"]` when suspended; `[]` when nothing was taken; for one job taken
+/// `[queue_index, job_id, hash]`, `hash` being the `HGETALL` reply of `<prefix>:job:<id>` (empty
+/// when it is gone) or the error text (a string, not an array) when that key cannot be read as a
+/// hash (WRONGTYPE); for several, pairs `[queue_index, job_id, …]` (at most `n`), an even length.
 pub const TAKE_SCRIPT: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'S'} end
 local n = tonumber(ARGV[1])
 local job = ARGV[2] .. ':job:'
-local with_hashes = ARGV[3] == '1'
 local k = (#KEYS - 1) / 2
 local out = {}
 local got = 0
@@ -51,14 +50,14 @@ for i = 1, k do
   for _, id in ipairs(ids) do
     out[#out + 1] = tostring(i - 1)
     out[#out + 1] = id
-    if with_hashes then
-      -- pcall: a key of the wrong type must fail that id alone, not the whole take (issue 9).
-      local h = redis.pcall('HGETALL', job .. id)
-      if h.err then h = h.err end
-      out[#out + 1] = h
-    end
     got = got + 1
   end
+end
+if got == 1 then
+  -- pcall: a key of the wrong type must fail that id alone (issue 9).
+  local h = redis.pcall('HGETALL', job .. out[2])
+  if h.err then h = h.err end
+  out[3] = h
 end
 return out
 "#;
@@ -83,35 +82,24 @@ impl Take {
     }
 
     /// The call that takes up to `n` ids, in priority order; its reply goes to
-    /// [`Take::after_script`] with the same `n`.
+    /// [`Take::after_script`].
     pub fn invocation(&self, n: usize) -> redis::ScriptInvocation<'_> {
         let mut inv = self.script.prepare_invoke();
         for k in &self.keys {
             inv.key(k);
         }
-        inv.arg(n)
-            .arg(&self.prefix)
-            .arg(if Self::hashes_inline(n) { "1" } else { "0" });
+        inv.arg(n).arg(&self.prefix);
         inv
     }
 
-    /// One job's hash comes back with the script (a round trip saved where it counts: one job
-    /// at a time); a batch's hashes are read by a pipeline, much cheaper for Redis.
-    fn hashes_inline(n: usize) -> bool {
-        n <= 1
-    }
-
-    /// The script's reply for a take of `n`: complete (suspended, nothing taken, or hashes
-    /// inline), or the ids with the pipeline that reads their hashes.
-    pub fn after_script(&self, reply: Value, n: usize) -> TakeReply {
-        if Self::hashes_inline(n) {
-            return TakeReply::Complete(reply);
-        }
+    /// The script's reply: complete (suspended, nothing taken, or one job with its hash: an odd
+    /// length), or the ids of a batch with the pipeline that reads their hashes (much cheaper for
+    /// Redis than reading them in the script).
+    pub fn after_script(&self, reply: Value) -> TakeReply {
         let Value::Array(items) = reply else {
             return TakeReply::Complete(reply);
         };
-        if items.len() < 2 {
-            // `["S"]` or nothing taken.
+        if items.len() % 2 == 1 || items.is_empty() {
             return TakeReply::Complete(Value::Array(items));
         }
         let mut reads = redis::pipe();
