@@ -85,6 +85,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
     pub heartbeat_interval: Duration,
+    /// How long a job's start may wait to be written together with its end (0: every start is
+    /// written before its job runs). See `engine::writer`.
+    pub defer_start: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub with_scheduler: bool,
     pub requeue_on_shutdown: bool,

@@ -313,3 +313,127 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
     let state: String = con.hget(keys.worker("w-2"), "state").unwrap();
     assert_eq!(state, "idle");
 }
+
+/// A job whose start was never written (deferred by the writer, and the job ended first) is
+/// written as start and end in one (`GuardedEnds::push_run`): Redis ends exactly as after the
+/// start script and the end, with and without a return value, a waiting dependent and the
+/// job's own dependencies. Sent again it is skipped, and a start sent after it changes nothing.
+#[test]
+fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
+    use task_worker::rq::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let end_script = redis::Script::new(END_SCRIPT);
+    let start_script = redis::Script::new(START_SCRIPT);
+    for (return_value, with_child, own_dependencies) in [
+        (Some("gASVBQAAAAAAAAB9lC4="), false, false),
+        (None, true, false),
+        (None, false, true),
+    ] {
+        let end = JobEnd::Success {
+            result_ttl: 500,
+            return_value: return_value.map(str::to_string),
+            repeat: None,
+            has_dependencies: own_dependencies,
+        };
+        let t0 = now();
+        let exec = Execution {
+            worker: "w-1".into(),
+            job_id: "job-1".into(),
+            execution_id: "job-1-exec".into(),
+            queue: "default".into(),
+            started_at: t0,
+        };
+        let ended_at = t0 + chrono::Duration::milliseconds(5);
+        let mut states = Vec::new();
+        for together in [false, true] {
+            let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+            // As the take leaves it: queued hash with its enqueue TTL, id in the intermediate
+            // list; an idle worker hash with a finished job before.
+            let _: () = con
+                .hset_multiple(
+                    keys.job("job-1"),
+                    &[("status", "queued"), ("origin", "default")],
+                )
+                .unwrap();
+            let _: () = con.expire(keys.job("job-1"), 900).unwrap();
+            let _: () = con.rpush(keys.intermediate("default"), "other").unwrap();
+            let _: () = con.rpush(keys.intermediate("default"), "job-1").unwrap();
+            let _: () = con
+                .hset_multiple(
+                    keys.worker("w-1"),
+                    &[("state", "idle"), ("successful_job_count", "4")],
+                )
+                .unwrap();
+            let _: () = con.expire(keys.worker("w-1"), 420).unwrap();
+            if with_child {
+                deferred_child(&mut con, &keys, "child", "job-1");
+                let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
+            }
+            if own_dependencies {
+                let _: () = con.sadd(keys.dependencies("job-1"), "earlier").unwrap();
+            }
+            let mut g = GuardedEnds::new(&keys);
+            if together {
+                assert!(g.push_run(&keys, &exec, &end, ended_at, "default"));
+            } else {
+                let mut starts = Starts::new(&keys, t0);
+                starts.push(&exec, 90, "default");
+                let failed =
+                    parse_failed(starts.invocation(&start_script).invoke(&mut con).unwrap());
+                assert!(failed.is_empty(), "{failed:?}");
+                g.push_end(&keys, &exec, &end, ended_at);
+            }
+            let reply: Vec<Vec<String>> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
+            let applied = parse_reply(reply);
+            assert!(applied[0].applied && applied[0].errors == 0, "{applied:?}");
+            states.push(dump(&mut con));
+        }
+        assert!(states[0].len() >= 4, "{:#?}", states[0]);
+        assert_eq!(states[1], states[0], "return value {return_value:?}");
+
+        // Sent again (a lost reply): skipped, nothing changes.
+        let mut g = GuardedEnds::new(&keys);
+        assert!(g.push_run(&keys, &exec, &end, ended_at, "default"));
+        let reply: Vec<Vec<String>> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
+        assert!(!parse_reply(reply)[0].applied);
+        // A start that arrives after its job's end changes nothing either.
+        let mut starts = Starts::new(&keys, t0);
+        starts.push(&exec, 90, "default");
+        let failed = parse_failed(starts.invocation(&start_script).invoke(&mut con).unwrap());
+        assert_eq!(failed, vec![("job-1".to_string(), NOT_TAKEN.to_string())]);
+        assert_eq!(dump(&mut con), states[1]);
+        let left: Vec<String> = con.lrange(keys.intermediate("default"), 0, -1).unwrap();
+        assert_eq!(left, vec!["other".to_string()]);
+    }
+}
+
+/// Only the common success has the start-and-end form; every other end is refused by
+/// `push_run` (the writer then writes the start first).
+#[test]
+fn only_a_kept_success_can_be_written_with_its_start() {
+    let keys = Keys::new("rq");
+    let exec = Execution {
+        worker: "w-1".into(),
+        job_id: "j".into(),
+        execution_id: "e".into(),
+        queue: "default".into(),
+        started_at: now(),
+    };
+    let mut g = GuardedEnds::new(&keys);
+    let failure = JobEnd::Failure {
+        status: "failed",
+        failure_ttl: None,
+        exc_string: "x".into(),
+    };
+    let unkept = JobEnd::Success {
+        result_ttl: 0,
+        return_value: None,
+        repeat: None,
+        has_dependencies: false,
+    };
+    assert!(!g.push_run(&keys, &exec, &failure, now(), "default"));
+    assert!(!g.push_run(&keys, &exec, &unkept, now(), "default"));
+    assert!(g.is_empty());
+}

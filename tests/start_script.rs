@@ -9,7 +9,7 @@ use common::{dump, RedisServer};
 use redis::Commands;
 use task_worker::rq::dequeue::{join_hashes, parse_taken, Take, TakeReply, Taken, Unrunnable};
 use task_worker::rq::lifecycle::{self, Execution};
-use task_worker::rq::start::{parse_failed, Starts, START_SCRIPT};
+use task_worker::rq::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
 use task_worker::rq::time::now;
 use task_worker::rq::Keys;
 
@@ -62,7 +62,7 @@ fn the_script_writes_what_the_start_transaction_writes() {
     let script = redis::Script::new(START_SCRIPT);
     let mut starts = Starts::new(&keys, execs[0].started_at);
     for (i, e) in execs.iter().enumerate() {
-        starts.push(e, 90 + i as i64, Some("default"));
+        starts.push(e, 90 + i as i64, "default");
     }
     let failed: Vec<String> = starts.invocation(&script).invoke(&mut con).unwrap();
     assert!(failed.is_empty(), "{failed:?}");
@@ -85,7 +85,7 @@ fn a_job_whose_start_fails_does_not_stop_the_others() {
     let script = redis::Script::new(START_SCRIPT);
     let mut starts = Starts::new(&keys, execs[0].started_at);
     for e in &execs {
-        starts.push(e, 90, Some("default"));
+        starts.push(e, 90, "default");
     }
     let failed = parse_failed(starts.invocation(&script).invoke(&mut con).unwrap());
     assert_eq!(failed.len(), 1, "{failed:?}");
@@ -96,6 +96,43 @@ fn a_job_whose_start_fails_does_not_stop_the_others() {
     // a's id stays in the intermediate list for maintenance; b's is gone from it.
     let left: Vec<String> = con.lrange(keys.intermediate("default"), 0, -1).unwrap();
     assert_eq!(left, vec!["a".to_string()]);
+}
+
+/// The start is guarded by the id still being in its intermediate list: sent again (a retry
+/// after a lost reply) it changes nothing, and a start for an id that left the list (its job
+/// already ended, or maintenance requeued it as stuck) writes nothing and is reported.
+#[test]
+fn a_start_applies_only_while_its_id_is_taken() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let ids = ["a", "b"];
+    seed(&mut con, &keys, &ids);
+    let execs = execs(&ids);
+    let script = redis::Script::new(START_SCRIPT);
+    let mut first = Starts::new(&keys, execs[0].started_at);
+    first.push(&execs[0], 90, "default");
+    let failed = parse_failed(first.invocation(&script).invoke(&mut con).unwrap());
+    assert!(failed.is_empty(), "{failed:?}");
+    let after_first = dump(&mut con);
+
+    // Sent again: reported, and Redis is exactly as before.
+    let again = parse_failed(first.invocation(&script).invoke(&mut con).unwrap());
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0], ("a".to_string(), NOT_TAKEN.to_string()));
+    assert_eq!(dump(&mut con), after_first);
+
+    // b left the list (requeued as stuck by a peer): its start writes nothing at all.
+    let _: () = con.lrem(keys.intermediate("default"), 1, "b").unwrap();
+    let _: () = con.rpush(keys.queue("default"), "b").unwrap();
+    let before = dump(&mut con);
+    let mut second = Starts::new(&keys, execs[1].started_at);
+    second.push(&execs[1], 90, "default");
+    let failed = parse_failed(second.invocation(&script).invoke(&mut con).unwrap());
+    assert_eq!(failed, vec![("b".to_string(), NOT_TAKEN.to_string())]);
+    assert_eq!(dump(&mut con), before);
+    let status: String = con.hget(keys.job("b"), "status").unwrap();
+    assert_eq!(status, "queued");
 }
 
 /// The take script moves a batch with one `LRANGE`, `LTRIM` and `RPUSH` per queue: the lists

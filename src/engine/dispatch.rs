@@ -1,5 +1,5 @@
-//! The dispatcher: takes job ids for free slots in strict priority order, writes their start
-//! transactions, and hands each to an executor task.
+//! The dispatcher: takes job ids for free slots in strict priority order, hands their starts
+//! to the writer and each job to an executor task.
 //!
 //! Taking is the atomic take script (see `rq::dequeue`): ids move into the intermediate lists,
 //! never only into our memory. While every queue is empty the dispatcher sleeps on *watchers*:
@@ -9,6 +9,7 @@
 //! enqueue.
 
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tracing::{debug, error, info, warn};
 
 use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
+use super::writer::Start;
 use super::Engine;
 use crate::backoff::Backoff;
 use crate::rq::dequeue::{
@@ -26,7 +28,6 @@ use crate::rq::dequeue::{
 };
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, worker_state, Execution};
-use crate::rq::start::{parse_failed, Starts, START_SCRIPT};
 use crate::rq::time::now;
 
 /// How long one watcher `BLMOVE` blocks before looking again.
@@ -34,7 +35,6 @@ const WATCH_BLOCK_SECS: f64 = 2.0;
 
 pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     let take = Take::new(&engine.keys, &engine.cfg.queues);
-    let start_script = redis::Script::new(START_SCRIPT);
     let watchers = (!engine.cfg.burst).then(|| Watchers::spawn(&engine));
     let shutdown = engine.shutdown.clone();
     let mut con = engine.con.clone();
@@ -131,7 +131,7 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     reject(&engine, bad.queue, &bad.id, &why).await;
                 }
                 if !jobs.is_empty() {
-                    start_batch(&engine, &start_script, jobs).await?;
+                    start_batch(&engine, jobs).await?;
                 } else if took_any {
                     continue;
                 } else if let Some(w) = &watchers {
@@ -219,17 +219,15 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
     }
 }
 
-/// Starts the freshly taken jobs whose hashes exist and spawns their executors.
-async fn start_batch(
-    engine: &Arc<Engine>,
-    script: &redis::Script,
-    jobs: Vec<TakenJob>,
-) -> anyhow::Result<()> {
+/// Starts the freshly taken jobs whose hashes exist and spawns their executors. Their starts go
+/// to the writer, which writes them before the jobs run (`--defer-start-ms 0`) or defers them
+/// (see `engine::writer`).
+async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
     let keys = &engine.keys;
     let at = now();
-    let mut starts = Starts::new(keys, at);
     let mut gone = redis::pipe();
     let mut started = Vec::new();
+    let mut starts = Vec::new();
     let slots = engine.slots.claim(jobs.len());
     let mut slot_iter = slots.into_iter();
     for (qidx, id, fields) in jobs {
@@ -266,9 +264,14 @@ async fn start_batch(
             queue: hash.origin().unwrap_or_else(|| popped_from.clone()),
             started_at: at,
         };
-        let ttl = heartbeat_ttl(timeout, 0.0, 30);
-        starts.push(&exec, ttl, Some(popped_from));
-        started.push((slot, exec, hash, settings, timeout));
+        let announced = Arc::new(AtomicBool::new(false));
+        starts.push(Start {
+            exec: exec.clone(),
+            ttl: heartbeat_ttl(timeout, 0.0, 30),
+            popped_from: popped_from.clone(),
+            announced: announced.clone(),
+        });
+        started.push((slot, exec, hash, settings, timeout, announced));
     }
     for slot in slot_iter {
         engine.slots.release(slot);
@@ -282,15 +285,20 @@ async fn start_batch(
     if started.is_empty() {
         return Ok(());
     }
-    let failed = persist("writing job starts", engine, || {
-        let mut con = engine.con.clone();
-        let inv = starts.invocation(script);
-        async move { inv.invoke_async::<Vec<String>>(&mut con).await }
-    })
-    .await?;
-    let failed = parse_failed(failed);
+    let failed = if engine.writer.writes_starts_first() {
+        // The writer retries until Redis takes the starts; a cold shutdown stops waiting (the
+        // ids stay in their intermediate lists, for maintenance).
+        tokio::select! {
+            failed = engine.writer.start(at, starts) => failed,
+            _ = engine.shutdown.reached(Phase::Cold) => {
+                anyhow::bail!("writing job starts (gave up on shutdown)")
+            }
+        }
+    } else {
+        engine.writer.start(at, starts).await
+    };
     debug!(jobs = started.len(), "started jobs");
-    for (slot, exec, hash, settings, timeout) in started {
+    for (slot, exec, hash, settings, timeout, announced) in started {
         if let Some((_, err)) = failed.iter().find(|(id, _)| *id == exec.job_id) {
             // Like a failed command in Python's start transaction: the job does not run; its id
             // stays in the intermediate list, where maintenance recovers it.
@@ -298,7 +306,7 @@ async fn start_batch(
             engine.slots.release(slot);
             continue;
         }
-        let cancel = engine.slots.start(slot, exec.clone(), timeout);
+        let cancel = engine.slots.start(slot, exec.clone(), timeout, announced);
         let job = StartedJob {
             slot,
             exec,

@@ -55,7 +55,14 @@ async fn beat_until_fresh(engine: &Engine) {
 async fn beat(engine: &Engine) -> redis::RedisResult<()> {
     let at = now();
     let keys = &engine.keys;
-    let busy = engine.slots.busy();
+    // A job whose start is not yet written (deferred, see `engine::writer`) has no execution
+    // to refresh: writing one here would leave it behind when the job ends as start and end.
+    let busy: Vec<_> = engine
+        .slots
+        .busy()
+        .into_iter()
+        .filter(|b| b.announced)
+        .collect();
     let idle = engine.slots.idle_names();
     let mut p = redis::pipe();
     p.atomic();

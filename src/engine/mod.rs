@@ -2,9 +2,9 @@
 //!
 //! ```text
 //!  dispatcher ──take script──▶ Redis          heartbeat ──every N s──▶ Redis
-//!      │ start txn (batched)                   commands ◀──pub/sub──── Redis
-//!      ▼
-//!  executor task per job ──JobEnd──▶ writer ──end script (batched)──▶ Redis
+//!      │ starts ─────────────────────▶ writer   commands ◀──pub/sub──── Redis
+//!      ▼                                 │ start / end scripts (batched; a short job's
+//!  executor task per job ──JobEnd──▶ writer     start and end as one) ──▶ Redis
 //! ```
 //! Every Redis write is built by the protocol layer (`crate::rq`); this module decides when.
 
@@ -165,7 +165,12 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     let ip_address = connect::own_address(&mut con).await;
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
-        writer: Writer::spawn(con.clone(), keys.clone(), observers.clone()),
+        writer: Writer::spawn(
+            con.clone(),
+            keys.clone(),
+            observers.clone(),
+            cfg.defer_start,
+        ),
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         keys,
         client,

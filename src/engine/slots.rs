@@ -3,7 +3,8 @@
 //! every running job is some worker's current job for RQ 2.x readers (one `current_job` field)
 //! and 3.0 readers (the worker's execution set) alike.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::{watch, Notify};
@@ -30,6 +31,8 @@ pub struct Running {
     /// Effective timeout in seconds; `None` = no limit.
     pub timeout: Option<i64>,
     pub since: Instant,
+    /// Set by the writer once the job's start is in Redis (starts may be deferred).
+    announced: Arc<AtomicBool>,
     cancel: watch::Sender<Option<Cancel>>,
 }
 
@@ -53,6 +56,8 @@ pub struct BusySlot {
     pub exec: Execution,
     pub timeout: Option<i64>,
     pub elapsed: f64,
+    /// The job's start is in Redis (only then does a heartbeat refresh its execution).
+    pub announced: bool,
 }
 
 impl Slots {
@@ -120,12 +125,14 @@ impl Slots {
         i: usize,
         exec: Execution,
         timeout: Option<i64>,
+        announced: Arc<AtomicBool>,
     ) -> watch::Receiver<Option<Cancel>> {
         let (tx, rx) = watch::channel(None);
         self.lock()[i] = State::Busy(Running {
             exec,
             timeout,
             since: Instant::now(),
+            announced,
             cancel: tx,
         });
         rx
@@ -150,6 +157,7 @@ impl Slots {
                     exec: r.exec.clone(),
                     timeout: r.timeout,
                     elapsed: r.since.elapsed().as_secs_f64(),
+                    announced: r.announced.load(Ordering::Acquire),
                 }),
                 _ => None,
             })

@@ -26,7 +26,10 @@ use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Time
 
 /// ARGV: `[prefix, now, now_unix, results_maxlen, idle_worker_ttl]`, then per job: `[wip_key,
 /// member, job_id, release, n_cmds, (n_args, args…) × n_cmds]`, or for the common success
-/// `n_cmds` = -1 and 13 fields (see `success` in the script and [`GuardedEnds::push_end`]);
+/// `n_cmds` = -1 and 13 fields (see `success` in the script and [`GuardedEnds::push_end`]), or
+/// for the common success of a job whose start was never written `n_cmds` = -2, the
+/// intermediate list and the job id in place of `wip_key` and `member`, and the same 13 fields
+/// ([`GuardedEnds::push_run`]);
 /// `release` is the parent status the job's dependents are released with (`finished`,
 /// `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
 /// n_errors, dependents enqueued…]`.
@@ -50,8 +53,13 @@ local function c(...)
   if type(r) == 'table' and r.err then errors = errors + 1 end
 end
 -- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 13 arguments
--- (the common end, issue 17): the same commands in the same order.
-local function success(a, wip, member, id, deps_key, no_deps)
+-- (the common end, issue 17): the same commands in the same order. `unstarted`: the job's
+-- start was never written (it ended before the writer sent it), so what the start would have
+-- created and this end would delete (execution hash and index, `rq:wip` and worker-execution
+-- members, `current_job`) is not written at all, the fields both write get the end's values,
+-- and the job hash gets the start's fields in the start's order: Redis ends as start + end
+-- leave it (tests/end_guard.rs compares the two).
+local function success(a, wip, member, id, deps_key, no_deps, unstarted)
   local q, eid, w, rttl = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
   local has_rv, rv = ARGV[a + 4], ARGV[a + 5]
   local st, sf, et, ef = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]
@@ -59,8 +67,13 @@ local function success(a, wip, member, id, deps_key, no_deps)
   local job, wk, res = p .. ':job:' .. id, p .. ':worker:' .. w, p .. ':results:' .. id
   c('HINCRBY', wk, 'successful_job_count', 1)
   c('HINCRBYFLOAT', wk, 'total_working_time', working)
-  c('HSET', job, 'status', 'finished', 'started_at', st, 'ended_at', et, 'last_heartbeat', et,
-    'worker_name', w)
+  if unstarted then
+    c('HSET', job, 'last_heartbeat', et, 'status', 'finished', 'started_at', st, 'worker_name', w,
+      'ended_at', et)
+  else
+    c('HSET', job, 'status', 'finished', 'started_at', st, 'ended_at', et, 'last_heartbeat', et,
+      'worker_name', w)
+  end
   if has_rv == '1' then
     c('XADD', res, 'MAXLEN', '~', maxlen, '*', 'type', '1', 'worker_name', w, 'return_value', rv,
       'execution_id', eid, 'execution_started_at', sf, 'execution_ended_at', ef)
@@ -74,11 +87,13 @@ local function success(a, wip, member, id, deps_key, no_deps)
   if not no_deps then c('EXPIRE', deps_key, rttl) end
   -- Only a job enqueued with dependencies has that set (otherwise a no-op, not sent).
   if has_deps == '1' then c('EXPIRE', p .. ':job::' .. id .. ':dependencies', rttl) end
-  c('HDEL', wk, 'current_job')
-  c('DEL', p .. ':execution:' .. id .. ':' .. eid)
-  c('ZREM', wip, member)
-  c('ZREM', p .. ':executions:' .. id, eid)
-  c('SREM', wk .. ':executions', member)
+  if not unstarted then
+    c('HDEL', wk, 'current_job')
+    c('DEL', p .. ':execution:' .. id .. ':' .. eid)
+    c('ZREM', wip, member)
+    c('ZREM', p .. ':executions:' .. id, eid)
+    c('SREM', wk .. ':executions', member)
+  end
   c('HSET', wk, 'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
   c('EXPIRE', wk, idle_ttl)
 end
@@ -88,7 +103,14 @@ while i <= n do
   local wip, member, id, release = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local ncmds = tonumber(ARGV[i + 4])
   i = i + 5
-  local live = redis.call('ZSCORE', wip, member)
+  local live
+  if ncmds == -2 then
+    -- Taken, never started: the id still in the intermediate list is the guard (removed here,
+    -- so a repeated end finds it gone).
+    live = redis.call('LREM', wip, 1, member) > 0
+  else
+    live = redis.call('ZSCORE', wip, member)
+  end
   local deps_key = p .. ':job:' .. id .. ':dependents'
   local deps = nil
   if release ~= '' then
@@ -103,7 +125,7 @@ while i <= n do
   local no_deps = deps ~= nil and #deps == 0
   errors = 0
   if ncmds < 0 then
-    if live then success(i, wip, member, id, deps_key, no_deps) end
+    if live then success(i, wip, member, id, deps_key, no_deps, ncmds == -2) end
     i = i + 13
   end
   for _ = 1, ncmds do
@@ -155,6 +177,39 @@ impl GuardedEnds {
     /// form, written by the script's `success` exactly as [`JobEnd::write`] would write it
     /// (tests/end_guard.rs compares the two); every other end goes as its commands.
     pub fn push_end(&mut self, keys: &Keys, exec: &Execution, end: &JobEnd, ended_at: Timestamp) {
+        if self.push_compact(keys, exec, end, ended_at, None) {
+            return;
+        }
+        let mut p = redis::pipe();
+        end.write(&mut p, keys, exec, ended_at);
+        self.push(keys, exec, end.releases_dependents(), &p);
+    }
+
+    /// Adds the end of a job whose start was never written (taken from `popped_from`'s
+    /// intermediate list, ended before its start was sent), as start and end in one: only the
+    /// common success has this form. Returns false, adding nothing, for any other end: the
+    /// caller then writes the start first and the end as usual.
+    pub fn push_run(
+        &mut self,
+        keys: &Keys,
+        exec: &Execution,
+        end: &JobEnd,
+        ended_at: Timestamp,
+        popped_from: &str,
+    ) -> bool {
+        self.push_compact(keys, exec, end, ended_at, Some(popped_from))
+    }
+
+    /// The compact success (`popped_from`: unstarted, see [`GuardedEnds::push_run`]); false
+    /// when `end` is not one.
+    fn push_compact(
+        &mut self,
+        keys: &Keys,
+        exec: &Execution,
+        end: &JobEnd,
+        ended_at: Timestamp,
+        popped_from: Option<&str>,
+    ) -> bool {
         if let JobEnd::Success {
             result_ttl,
             return_value,
@@ -163,7 +218,18 @@ impl GuardedEnds {
         } = end
         {
             if *result_ttl > 0 {
-                self.push_header(keys, exec, end.releases_dependents(), -1);
+                let release = end.releases_dependents();
+                match popped_from {
+                    None => self.push_header(keys, exec, release, -1),
+                    Some(q) => {
+                        let guard = [
+                            keys.intermediate(q),
+                            exec.job_id.clone(),
+                            exec.job_id.clone(),
+                        ];
+                        self.push_fields(guard, release, -2)
+                    }
+                }
                 let working =
                     (ended_at - exec.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
                 let ended = format_datetime(ended_at);
@@ -185,22 +251,23 @@ impl GuardedEnds {
                     self.args.push(a.into_bytes());
                 }
                 self.jobs += 1;
-                return;
+                return true;
             }
         }
-        let mut p = redis::pipe();
-        end.write(&mut p, keys, exec, ended_at);
-        self.push(keys, exec, end.releases_dependents(), &p);
+        false
     }
 
     fn push_header(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, n: i64) {
-        for a in [
-            keys.wip(&exec.queue),
-            exec.composite(),
-            exec.job_id.clone(),
-            release.unwrap_or_default().to_string(),
-            n.to_string(),
-        ] {
+        let guard = [keys.wip(&exec.queue), exec.composite(), exec.job_id.clone()];
+        self.push_fields(guard, release, n)
+    }
+
+    /// `[guard key, guard member, job id]`, then the release status and `n_cmds`.
+    fn push_fields(&mut self, guard: [String; 3], release: Option<&str>, n: i64) {
+        for a in guard
+            .into_iter()
+            .chain([release.unwrap_or_default().to_string(), n.to_string()])
+        {
             self.args.push(a.into_bytes());
         }
     }

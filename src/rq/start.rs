@@ -12,15 +12,32 @@
 //! Every job runs under one `pcall` (like `MULTI`, an error in one job's writes, a key a user
 //! overwrote with another type, does not stop the other jobs); the reply lists the ids whose
 //! start raised, with the error.
+//!
+//! A start applies only while the id is still in the intermediate list the take moved it into
+//! (`LPOS` first), and it removes it from there (`LREM` last, §6.4). So a start sent again after
+//! a lost reply, or after its job's end was already written (the writer defers starts, see
+//! `engine::writer`), changes nothing, and a job that a peer's maintenance requeued as stuck is
+//! not started twice: taken, started and ended are three disjoint states (in the intermediate
+//! list, in `rq:wip`, in neither).
 
 use super::keys::Keys;
 use super::lifecycle::Execution;
 use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds};
 
+macro_rules! not_taken {
+    () => {
+        "not in the intermediate list (already ended, or requeued as stuck)"
+    };
+}
+
 /// ARGV: `[prefix, now (RQ datetime text), now (unix float, Python's repr), now (unix
-/// seconds)]`, then per job `[job_id, execution_id, worker, queue, popped_from ('' for none),
-/// ttl]`. Returns `[job_id, error, …]` for the jobs whose start raised (empty when all went in).
-pub const START_SCRIPT: &str = r#"
+/// seconds)]`, then per job `[job_id, execution_id, worker, queue, popped_from, ttl]`.
+/// Returns `[job_id, error, …]` for the jobs whose start raised (empty when all went in).
+pub const START_SCRIPT: &str = concat!(
+    "local NOT_TAKEN = '",
+    not_taken!(),
+    "'\n",
+    r#"
 local p, ts, f, now_s = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local function start(id, eid, worker, q, from, ttl)
   local score = now_s + ttl
@@ -30,6 +47,10 @@ local function start(id, eid, worker, q, from, ttl)
   local worker_key = p .. ':worker:' .. worker
   local worker_execs = worker_key .. ':executions'
   local job_key = p .. ':job:' .. id
+  local taken = p .. ':queue:' .. from .. ':intermediate'
+  -- The guard (see the module docs). The id leaves the list last, as in RQ's start
+  -- transaction: a start that fails half-way leaves it there for maintenance.
+  if not redis.call('LPOS', taken, id) then error({err = NOT_TAKEN}) end
   redis.call('HSET', exec_key, 'id', eid, 'created_at', f, 'last_heartbeat', f,
     'worker_name', worker, 'job_id', id)
   redis.call('EXPIRE', exec_key, ttl)
@@ -43,9 +64,7 @@ local function start(id, eid, worker, q, from, ttl)
   redis.call('EXPIRE', worker_key, ttl)
   redis.call('HSET', job_key, 'last_heartbeat', ts, 'status', 'started', 'started_at', ts,
     'worker_name', worker)
-  if from ~= '' then
-    redis.call('LREM', p .. ':queue:' .. from .. ':intermediate', 1, id)
-  end
+  redis.call('LREM', taken, 1, id)
   -- The enqueue-time `ttl` no longer applies once the job runs (§7.4).
   redis.call('PERSIST', job_key)
 end
@@ -59,7 +78,11 @@ for i = 5, #ARGV, 6 do
   end
 end
 return failed
-"#;
+"#
+);
+
+/// The error [`START_SCRIPT`] reports for a job whose id was no longer in its intermediate list.
+pub const NOT_TAKEN: &str = not_taken!();
 
 /// The arguments of one [`START_SCRIPT`] call. All jobs of a batch start at the same instant.
 pub struct Starts {
@@ -80,16 +103,16 @@ impl Starts {
         }
     }
 
-    /// Adds a job; `ttl` is its heartbeat TTL and `from_intermediate` the queue whose
-    /// intermediate list the dequeue moved its id into. `e.started_at` must be the batch's
-    /// instant given to [`Starts::new`].
-    pub fn push(&mut self, e: &Execution, ttl: i64, from_intermediate: Option<&str>) {
+    /// Adds a job; `ttl` is its heartbeat TTL and `popped_from` the queue whose intermediate
+    /// list the take moved its id into. `e.started_at` must be the batch's instant given to
+    /// [`Starts::new`].
+    pub fn push(&mut self, e: &Execution, ttl: i64, popped_from: &str) {
         self.args.extend([
             e.job_id.clone(),
             e.execution_id.clone(),
             e.worker.clone(),
             e.queue.clone(),
-            from_intermediate.unwrap_or_default().to_string(),
+            popped_from.to_string(),
             ttl.to_string(),
         ]);
         self.jobs += 1;
