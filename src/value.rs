@@ -457,19 +457,10 @@ fn tie_to_even(x: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
         e => ((bits & ((1 << 52) - 1)) | (1 << 52), e - 1075),
     };
     for (neighbour, twice) in [(d - 1, 2 * d - 1), (d + 1, 2 * d + 1)] {
-        // Is 2x == twice * 10^k, i.e. x exactly halfway to `neighbour`?
-        let mut lhs = BigInt::from(m) << (q + 1).max(0) as usize;
-        let mut rhs = BigInt::from(twice);
-        if q + 1 < 0 {
-            rhs <<= (-(q + 1)) as usize;
-        }
-        let ten = BigInt::from(10u8);
-        if k >= 0 {
-            rhs *= ten.pow(k as u32);
-        } else {
-            lhs *= ten.pow((-k) as u32);
-        }
-        if lhs != rhs {
+        // Is 2x == twice * 10^k, i.e. x exactly halfway to `neighbour`? In u128 when the
+        // numbers fit (timestamps do: this runs for several per job), else in big integers.
+        let halfway = halfway_u128(m, q, twice, k).unwrap_or_else(|| halfway_big(m, q, twice, k));
+        if !halfway {
             continue;
         }
         // The neighbour must round-trip to x too (interval ends are asymmetric at
@@ -483,6 +474,38 @@ fn tie_to_even(x: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
         return Some((trimmed.to_string(), new_exp));
     }
     None
+}
+
+/// `m * 2^(q+1) == twice * 10^k`.
+fn halfway_big(m: u64, q: i32, twice: u64, k: i32) -> bool {
+    let mut lhs = BigInt::from(m) << (q + 1).max(0) as usize;
+    let mut rhs = BigInt::from(twice);
+    if q + 1 < 0 {
+        rhs <<= (-(q + 1)) as usize;
+    }
+    let ten = BigInt::from(10u8);
+    if k >= 0 {
+        rhs *= ten.pow(k as u32);
+    } else {
+        lhs *= ten.pow((-k) as u32);
+    }
+    lhs == rhs
+}
+
+/// [`halfway_big`] in u128; `None` when a side does not fit.
+fn halfway_u128(m: u64, q: i32, twice: u64, k: i32) -> Option<bool> {
+    fn shl(v: u128, by: u32) -> Option<u128> {
+        (by < 128 && (v == 0 || v.leading_zeros() >= by)).then(|| v << by)
+    }
+    let mut lhs = shl(u128::from(m), (q + 1).max(0).unsigned_abs())?;
+    let mut rhs = shl(u128::from(twice), (-(q + 1)).max(0).unsigned_abs())?;
+    let p = 10u128.checked_pow(k.unsigned_abs())?;
+    if k >= 0 {
+        rhs = rhs.checked_mul(p)?;
+    } else {
+        lhs = lhs.checked_mul(p)?;
+    }
+    Some(lhs == rhs)
 }
 
 /// `repr(s)` for a Python str (CPython `unicode_repr`).
@@ -931,6 +954,54 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(float_repr(f), want, "{f:e}");
         }
+    }
+
+    /// The u128 shortcut of the tie check agrees with the big-integer one wherever it answers,
+    /// and answers for the timestamps every job end formats.
+    #[test]
+    fn halfway_shortcut_agrees_with_big_integers() {
+        let mut answered = 0;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..20_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let x = if i % 2 == 0 {
+                // A unix time with microseconds, as `unix_float` makes them.
+                1.7e9 + (seed % 300_000_000_000_000) as f64 / 1e6
+            } else {
+                f64::from_bits(seed >> 2)
+            };
+            if !x.is_finite() || x == 0.0 {
+                continue;
+            }
+            let bits = x.to_bits();
+            let (m, q) = match (bits >> 52) as i32 {
+                0 => (bits & ((1 << 52) - 1), -1074),
+                e => ((bits & ((1 << 52) - 1)) | (1 << 52), e - 1075),
+            };
+            let twice = (seed % (1 << 56)) | 1;
+            for k in [-30, -9, -7, -1, 0, 3, 20] {
+                if let Some(fast) = halfway_u128(m, q, twice, k) {
+                    assert_eq!(fast, halfway_big(m, q, twice, k), "{x:e} {twice} {k}");
+                    if i % 2 == 0 && (k == -7 || k == -9) {
+                        answered += 1;
+                    }
+                }
+            }
+        }
+        // A real tie: 2x = 32662636155916305 * 10^-1 exactly.
+        let half = 1633131807795815.25f64.to_bits();
+        let (hm, hq) = (
+            (half & ((1 << 52) - 1)) | (1 << 52),
+            (half >> 52) as i32 - 1075,
+        );
+        assert_eq!(halfway_u128(hm, hq, 32_662_636_155_916_305, -1), Some(true));
+        assert_eq!(
+            halfway_u128(hm, hq, 32_662_636_155_916_307, -1),
+            Some(false)
+        );
+        assert!(answered > 15_000, "{answered}");
     }
 
     #[test]

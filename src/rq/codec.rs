@@ -97,43 +97,41 @@ pub struct Payload {
 
 /// Inflates zlib data, refusing output larger than `max` bytes (a zip bomb costs nothing to send).
 ///
-/// Uses miniz_oxide's core inflater straight into the output buffer, with one decompressor kept
-/// per thread: a streaming decoder per job (its 32 KiB window and buffers allocated and cleared
-/// every time) was a tenth of the per-job CPU (bench/RESULTS.md).
+/// One decompressor is kept per thread and reset per job (a fresh one allocates and clears its
+/// 32 KiB window every time). The backend is zlib-rs: miniz_oxide, used before, rebuilt its
+/// Huffman tables for every job, a tenth of the worker's instructions per job (issue 17).
 pub fn zlib_decompress(raw: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
-    use miniz_oxide::inflate::core::inflate_flags::{
-        TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
-    };
-    use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
-    use miniz_oxide::inflate::TINFLStatus;
+    use flate2::{Decompress, FlushDecompress, Status};
     thread_local! {
-        static INFLATER: RefCell<Box<DecompressorOxide>> = RefCell::new(Box::default());
+        static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(true));
     }
-    const FLAGS: u32 = TINFL_FLAG_PARSE_ZLIB_HEADER | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
     INFLATER.with(|cell| {
         let mut d = cell.borrow_mut();
-        d.init();
-        let mut input = raw;
-        let mut out = vec![0u8; raw.len().saturating_mul(4).max(64).min(max)];
-        let mut out_pos = 0;
+        d.reset(true);
+        let mut out = Vec::with_capacity(raw.len().saturating_mul(4).max(64).min(max.max(1)));
         loop {
-            let (status, used_in, used_out) = decompress(&mut d, input, &mut out, out_pos, FLAGS);
-            out_pos += used_out;
+            let used = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
+            let input = raw.get(used..).unwrap_or_default();
+            let status = d
+                .decompress_vec(input, &mut out, FlushDecompress::Finish)
+                .map_err(|e| CodecError::Zlib(format!("inflate failed: {e}")))?;
+            if out.len() > max {
+                return Err(CodecError::TooLarge(max));
+            }
             match status {
-                TINFLStatus::Done => {
-                    out.truncate(out_pos);
-                    return Ok(out);
+                Status::StreamEnd => return Ok(out),
+                _ if out.len() < out.capacity() => {
+                    // Room left and no end: the input ran out (a truncated stream).
+                    return Err(CodecError::Zlib("inflate failed: truncated data".into()));
                 }
-                TINFLStatus::HasMoreOutput => {
+                _ => {
                     // The output buffer is full and more is coming: over the limit, or grow.
                     if out.len() >= max {
                         return Err(CodecError::TooLarge(max));
                     }
-                    input = input.get(used_in..).unwrap_or_default();
                     let grown = out.len().saturating_mul(2).max(64).min(max);
-                    out.resize(grown, 0);
+                    out.reserve_exact(grown - out.len());
                 }
-                other => return Err(CodecError::Zlib(format!("inflate failed: {other:?}"))),
             }
         }
     })

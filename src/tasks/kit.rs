@@ -53,7 +53,11 @@ impl TaskContext {
 
     /// Puts the scratch area under `work_dir` (`None`: the system temp directory).
     pub fn with_work_dir(mut self, work_dir: Option<PathBuf>) -> Self {
-        self.scratch = Arc::new(ScratchState::new(&self.job_id, work_dir));
+        match Arc::get_mut(&mut self.scratch) {
+            // Not shared yet (no guard taken): set it in place, no second state per job.
+            Some(state) => state.base = work_dir,
+            None => self.scratch = Arc::new(ScratchState::new(&self.job_id, work_dir)),
+        }
         self
     }
 
