@@ -169,6 +169,40 @@ fn a_refused_command_is_counted_and_the_rest_applies() {
     assert_eq!(failed, vec!["j3".to_string()]);
 }
 
+/// The successes the compact forms are checked with: with a return value, with a waiting
+/// dependent, with the job's own (met) dependencies; as `(with_child, own_dependencies, end)`.
+fn kept_successes() -> Vec<(bool, bool, JobEnd)> {
+    let cases = [
+        (Some("gASVBQAAAAAAAAB9lC4="), false, false),
+        (None, true, false),
+        (None, false, true),
+    ];
+    cases
+        .into_iter()
+        .map(|(return_value, with_child, own)| {
+            let end = JobEnd::Success {
+                result_ttl: 500,
+                return_value: return_value.map(str::to_string),
+                repeat: None,
+                has_dependencies: own,
+            };
+            (with_child, own, end)
+        })
+        .collect()
+}
+
+/// `job-1`'s dependency sets for [`kept_successes`]: a child that waits for another parent too
+/// (it stays deferred), and the job's own set of a (finished) dependency (it expires).
+fn seed_dependencies(con: &mut redis::Connection, keys: &Keys, child: bool, own: bool) {
+    if child {
+        deferred_child(con, keys, "child", "job-1");
+        let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
+    }
+    if own {
+        let _: () = con.sadd(keys.dependencies("job-1"), "earlier").unwrap();
+    }
+}
+
 /// The compact form of the common success (`GuardedEnds::push_end`) leaves Redis exactly as the
 /// success transaction (`JobEnd::write`, sent as commands) does, with and without a return
 /// value and with a waiting dependent.
@@ -178,17 +212,7 @@ fn the_compact_success_writes_what_the_success_commands_write() {
     let mut con = server.con();
     let keys = Keys::new("rq");
     let script = redis::Script::new(END_SCRIPT);
-    for (return_value, with_child, own_dependencies) in [
-        (Some("gASVBQAAAAAAAAB9lC4="), false, false),
-        (None, true, false),
-        (None, false, true),
-    ] {
-        let end = JobEnd::Success {
-            result_ttl: 500,
-            return_value: return_value.map(str::to_string),
-            repeat: None,
-            has_dependencies: own_dependencies,
-        };
+    for (with_child, own_dependencies, end) in kept_successes() {
         let mut states = Vec::new();
         let t0 = now();
         for compact in [false, true] {
@@ -197,15 +221,7 @@ fn the_compact_success_writes_what_the_success_commands_write() {
             // The same instants both times (the start's own stamps are all overwritten or
             // deleted by the end).
             exec.started_at = t0;
-            if with_child {
-                // A child that waits for another parent too: it stays deferred.
-                deferred_child(&mut con, &keys, "child", "job-1");
-                let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
-            }
-            if own_dependencies {
-                // The job itself was enqueued with a (finished) dependency: its set expires.
-                let _: () = con.sadd(keys.dependencies("job-1"), "earlier").unwrap();
-            }
+            seed_dependencies(&mut con, &keys, with_child, own_dependencies);
             let mut g = GuardedEnds::new(&keys);
             let ended_at = exec.started_at + chrono::Duration::milliseconds(5);
             if compact {
@@ -224,7 +240,7 @@ fn the_compact_success_writes_what_the_success_commands_write() {
             states.push(dump(&mut con));
         }
         assert!(states[0].len() >= 4, "{:#?}", states[0]);
-        assert_eq!(states[1], states[0], "return value {return_value:?}");
+        assert_eq!(states[1], states[0], "{end:?}");
     }
 }
 
@@ -326,17 +342,7 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
     let keys = Keys::new("rq");
     let end_script = redis::Script::new(END_SCRIPT);
     let start_script = redis::Script::new(START_SCRIPT);
-    for (return_value, with_child, own_dependencies) in [
-        (Some("gASVBQAAAAAAAAB9lC4="), false, false),
-        (None, true, false),
-        (None, false, true),
-    ] {
-        let end = JobEnd::Success {
-            result_ttl: 500,
-            return_value: return_value.map(str::to_string),
-            repeat: None,
-            has_dependencies: own_dependencies,
-        };
+    for (with_child, own_dependencies, end) in kept_successes() {
         let t0 = now();
         let exec = Execution {
             worker: "w-1".into(),
@@ -367,13 +373,7 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
                 )
                 .unwrap();
             let _: () = con.expire(keys.worker("w-1"), 420).unwrap();
-            if with_child {
-                deferred_child(&mut con, &keys, "child", "job-1");
-                let _: () = con.sadd(keys.dependencies("child"), "other").unwrap();
-            }
-            if own_dependencies {
-                let _: () = con.sadd(keys.dependencies("job-1"), "earlier").unwrap();
-            }
+            seed_dependencies(&mut con, &keys, with_child, own_dependencies);
             let mut g = GuardedEnds::new(&keys);
             if together {
                 assert!(g.push_run(&keys, &exec, &end, ended_at, "default"));
@@ -391,7 +391,7 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
             states.push(dump(&mut con));
         }
         assert!(states[0].len() >= 4, "{:#?}", states[0]);
-        assert_eq!(states[1], states[0], "return value {return_value:?}");
+        assert_eq!(states[1], states[0], "{end:?}");
 
         // Sent again (a lost reply): skipped, nothing changes.
         let mut g = GuardedEnds::new(&keys);

@@ -236,6 +236,39 @@ def test_busy_worker_is_visible_and_rq_info_does_not_fail_it(r, redis_server, st
     assert worker.wait() == 0
 
 
+@pytest.mark.parametrize("defer_ms", ["2000", "0"])
+def test_short_jobs_read_the_same_whether_their_start_is_deferred_or_not(r, run_burst, defer_ms):
+    """With a start delay (`--defer-start-ms`), jobs that end within it are written once, start
+    and end together: the start script never runs (its `LPOS` guard is the only LPOS the worker
+    sends). With 0 every start is written before its job runs. Python reads the same either way."""
+    q = Queue("interop", connection=r)
+    jobs = [q.enqueue("echo", i) for i in range(20)]
+    r.config_resetstat()
+    run_burst("-q", "interop", "-c", "4", "--defer-start-ms", defer_ms)
+    lpos = r.info("commandstats").get("cmdstat_lpos", {}).get("calls", 0)
+    assert lpos == (0 if defer_ms != "0" else len(jobs)), lpos
+    workers = set()
+    for i, job in enumerate(jobs):
+        job = Job.fetch(job.id, connection=r)
+        assert job.get_status() == JobStatus.FINISHED
+        assert job.return_value() == i
+        assert job.started_at and job.ended_at and job.started_at <= job.ended_at
+        assert job.worker_name
+        workers.add(job.worker_name)
+        result = job.latest_result()
+        assert result.type == Result.Type.SUCCESSFUL
+        assert r.ttl(f"rq:job:{job.id}") > 0
+        assert not r.exists(f"rq:executions:{job.id}")
+    assert sorted(FinishedJobRegistry(queue=q).get_job_ids()) == sorted(j.id for j in jobs)
+    assert StartedJobRegistry(queue=q).get_job_ids() == []
+    assert r.keys("rq:execution:*") == [] and r.llen("rq:queue:interop:intermediate") == 0
+    counts = [int(r.hget(f"rq:worker:{w}", "successful_job_count") or 0) for w in workers]
+    assert sum(counts) == len(jobs)
+    for w in workers:
+        assert r.hget(f"rq:worker:{w}", "current_job") is None
+        assert float(r.hget(f"rq:worker:{w}", "total_working_time")) >= 0
+
+
 def test_worker_registration(r, start_worker):
     q = Queue("interop", connection=r)
     worker = start_worker("-q", "interop,other", "-n", "REG")
