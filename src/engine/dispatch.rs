@@ -60,6 +60,9 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                 _ = engine.slots.freed() => {}
                 _ = shutdown.reached(Phase::Warm) => {}
             }
+            // Slots are freed one by one as a batch of ends is answered: let the others go
+            // first, so that one take fills them all (issue 17).
+            tokio::task::yield_now().await;
             continue;
         }
         let inv = take.invocation(free);
