@@ -33,8 +33,11 @@ use crate::rq::lifecycle::{Execution, JobEnd};
 use crate::rq::start::{parse_failed, Starts, START_SCRIPT};
 use crate::rq::time::{now, Timestamp};
 
-/// Most job ends sent in one script call.
-const MAX_BATCH: usize = 512;
+/// Most requests (ends, batches of starts) written in one round. A script call blocks Redis for
+/// its whole length: in calls of 16 ends the next take and its hash reads run between them, so
+/// the worker has jobs to run while Redis writes ends. At `-c 64` that gave about 15 % more
+/// jobs/s than calls of up to 512 for the same CPU per job (8 cost more CPU; issue 17).
+const MAX_BATCH: usize = 16;
 
 /// One job's start, as the dispatcher hands it over.
 pub struct Start {
