@@ -356,7 +356,8 @@ pub struct RunArgs {
     pub heartbeat_interval: u64,
     /// Milliseconds a job's start may wait to be written with its end: a job that ends sooner
     /// is written once, as finished (never shown `started`), which saves most of its Redis
-    /// work. 0 writes every start before its job runs, as RQ's worker does. At most 10000.
+    /// work. 0 writes every start before its job runs, as RQ's worker does (so does a runtime
+    /// of several threads). At most 10000.
     #[arg(
         long,
         env = "TASK_DEFER_START_MS",

@@ -162,15 +162,23 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     info!("Registered {} task types: {:?}", names.len(), names);
 
     let keys = Keys::new(&cfg.key_prefix);
+    // Deferred starts are written on a timer of the runtime. With several runtime threads a
+    // handler that blocks its thread can stall the runtime's timers, and its job would not show
+    // `started` while it runs (nor could a blocked thread's batch be written): there every start
+    // is written before its job runs. With one thread (the binary's default) such a handler
+    // stops every task anyway.
+    let defer_start = if tokio::runtime::Handle::current().metrics().num_workers() == 1 {
+        cfg.defer_start
+    } else {
+        if !cfg.defer_start.is_zero() {
+            info!("several runtime threads: job starts are written before their jobs run (no deferred starts)");
+        }
+        Duration::ZERO
+    };
     let ip_address = connect::own_address(&mut con).await;
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
-        writer: Writer::spawn(
-            con.clone(),
-            keys.clone(),
-            observers.clone(),
-            cfg.defer_start,
-        ),
+        writer: Writer::spawn(con.clone(), keys.clone(), observers.clone(), defer_start),
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         keys,
         client,

@@ -236,17 +236,21 @@ def test_busy_worker_is_visible_and_rq_info_does_not_fail_it(r, redis_server, st
     assert worker.wait() == 0
 
 
-@pytest.mark.parametrize("defer_ms", ["2000", "0"])
-def test_short_jobs_read_the_same_whether_their_start_is_deferred_or_not(r, run_burst, defer_ms):
-    """With a start delay (`--defer-start-ms`), jobs that end within it are written once, start
-    and end together: the start script never runs (its `LPOS` guard is the only LPOS the worker
-    sends). With 0 every start is written before its job runs. Python reads the same either way."""
+@pytest.mark.parametrize("defer_ms,threads,deferred", [("2000", "1", True), ("0", "1", False),
+                                                      ("2000", "2", False)])
+def test_short_jobs_read_the_same_whether_their_start_is_deferred_or_not(r, run_burst, defer_ms,
+                                                                      threads, deferred):
+    """With a start delay (`--defer-start-ms`) on one runtime thread, jobs that end within it are
+    written once, start and end together: the start script never runs (its `LPOS` guard is the
+    only LPOS the worker sends). With 0, or several runtime threads, every start is written
+    before its job runs. Python reads the same either way."""
     q = Queue("interop", connection=r)
     jobs = [q.enqueue("echo", i) for i in range(20)]
     r.config_resetstat()
-    run_burst("-q", "interop", "-c", "4", "--defer-start-ms", defer_ms)
+    run_burst("-q", "interop", "-c", "4", "--defer-start-ms", defer_ms,
+              "--runtime-threads", threads)
     lpos = r.info("commandstats").get("cmdstat_lpos", {}).get("calls", 0)
-    assert lpos == (0 if defer_ms != "0" else len(jobs)), lpos
+    assert lpos == (0 if deferred else len(jobs)), lpos
     workers = set()
     for i, job in enumerate(jobs):
         job = Job.fetch(job.id, connection=r)
