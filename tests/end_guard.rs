@@ -33,8 +33,8 @@ fn started(con: &mut redis::Connection, keys: &Keys, job_id: &str) -> Execution 
 fn send(con: &mut redis::Connection, keys: &Keys, exec: &Execution, end: &JobEnd) -> EndApplied {
     let script = redis::Script::new(END_SCRIPT);
     let mut g = GuardedEnds::new(keys);
-    g.push_end(keys, exec, end, now());
-    let reply: Vec<Vec<String>> = g
+    g.push_end(keys, exec, end, now(), None);
+    let reply: Vec<String> = g
         .invocation(&script, now())
         .invoke(con)
         .expect("end script");
@@ -215,7 +215,8 @@ fn the_compact_success_writes_what_the_success_commands_write() {
     for (with_child, own_dependencies, end) in kept_successes() {
         let mut states = Vec::new();
         let t0 = now();
-        for compact in [false, true] {
+        // As commands; compact with the worker's count unknown (incremented) and known (set).
+        for (compact, count) in [(false, None), (true, None), (true, Some(0))] {
             let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
             let mut exec = started(&mut con, &keys, "job-1");
             // The same instants both times (the start's own stamps are all overwritten or
@@ -225,22 +226,25 @@ fn the_compact_success_writes_what_the_success_commands_write() {
             let mut g = GuardedEnds::new(&keys);
             let ended_at = exec.started_at + chrono::Duration::milliseconds(5);
             if compact {
-                g.push_end(&keys, &exec, &end, ended_at);
+                g.push_end(&keys, &exec, &end, ended_at, count);
             } else {
                 let mut p = redis::pipe();
                 end.write(&mut p, &keys, &exec, ended_at);
                 g.push(&keys, &exec, end.releases_dependents(), &p);
             }
-            let reply: Vec<Vec<String>> = g
+            let reply: Vec<String> = g
                 .invocation(&script, exec.started_at)
                 .invoke(&mut con)
                 .unwrap();
             let applied = parse_reply(reply);
             assert!(applied[0].applied && applied[0].errors == 0, "{applied:?}");
+            // The compact form tells the count it left.
+            assert_eq!(applied[0].successes, compact.then_some(1), "{applied:?}");
             states.push(dump(&mut con));
         }
         assert!(states[0].len() >= 4, "{:#?}", states[0]);
         assert_eq!(states[1], states[0], "{end:?}");
+        assert_eq!(states[2], states[0], "{end:?}");
     }
 }
 
@@ -291,14 +295,16 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
                 .sadd(keys.worker_executions(worker), exec.composite())
                 .unwrap();
             if compact {
-                g.push_end(&keys, &exec, end, ended_at);
+                // w-1's count known (none yet), w-2's unknown.
+                let count = (worker == "w-1").then_some(0);
+                g.push_end(&keys, &exec, end, ended_at, count);
             } else {
                 let mut p = redis::pipe();
                 end.write(&mut p, &keys, &exec, ended_at);
                 g.push(&keys, &exec, end.releases_dependents(), &p);
             }
         }
-        let reply: Vec<Vec<String>> = g.invocation(&script, t0).invoke(&mut con).unwrap();
+        let reply: Vec<String> = g.invocation(&script, t0).invoke(&mut con).unwrap();
         let applied = parse_reply(reply);
         assert_eq!(applied.len(), plan.len());
         assert!(
@@ -372,20 +378,24 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
                     &[("state", "idle"), ("successful_job_count", "4")],
                 )
                 .unwrap();
-            let _: () = con.expire(keys.worker("w-1"), 420).unwrap();
+            // The idle TTL, as birth and heartbeats keep it: a job ended with its start leaves
+            // the TTL alone (no `EXPIRE`), start + end set it to the busy TTL and back.
+            let _: () = con
+                .expire(keys.worker("w-1"), lifecycle::IDLE_WORKER_TTL)
+                .unwrap();
             seed_dependencies(&mut con, &keys, with_child, own_dependencies);
             let mut g = GuardedEnds::new(&keys);
             if together {
-                assert!(g.push_run(&keys, &exec, &end, ended_at, "default"));
+                assert!(g.push_run(&keys, &exec, &end, ended_at, Some(4), "default"));
             } else {
                 let mut starts = Starts::new(&keys, t0);
                 starts.push(&exec, 90, "default");
                 let failed =
                     parse_failed(starts.invocation(&start_script).invoke(&mut con).unwrap());
                 assert!(failed.is_empty(), "{failed:?}");
-                g.push_end(&keys, &exec, &end, ended_at);
+                g.push_end(&keys, &exec, &end, ended_at, Some(4));
             }
-            let reply: Vec<Vec<String>> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
+            let reply: Vec<String> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
             let applied = parse_reply(reply);
             assert!(applied[0].applied && applied[0].errors == 0, "{applied:?}");
             states.push(dump(&mut con));
@@ -395,8 +405,8 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
 
         // Sent again (a lost reply): skipped, nothing changes.
         let mut g = GuardedEnds::new(&keys);
-        assert!(g.push_run(&keys, &exec, &end, ended_at, "default"));
-        let reply: Vec<Vec<String>> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
+        assert!(g.push_run(&keys, &exec, &end, ended_at, Some(4), "default"));
+        let reply: Vec<String> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
         assert!(!parse_reply(reply)[0].applied);
         // A start that arrives after its job's end changes nothing either.
         let mut starts = Starts::new(&keys, t0);
@@ -433,7 +443,102 @@ fn only_a_kept_success_can_be_written_with_its_start() {
         repeat: None,
         has_dependencies: false,
     };
-    assert!(!g.push_run(&keys, &exec, &failure, now(), "default"));
-    assert!(!g.push_run(&keys, &exec, &unkept, now(), "default"));
+    assert!(!g.push_run(&keys, &exec, &failure, now(), None, "default"));
+    assert!(!g.push_run(&keys, &exec, &unkept, now(), Some(0), "default"));
     assert!(g.is_empty());
+}
+
+/// A batch of jobs taken from two queues, most of them ended before their starts were written
+/// (`push_run`), one failed after its start: one script call leaves Redis as every start and
+/// end written one by one, each in its own call, does. The compact successes of a run share
+/// their worker-hash and finished-registry writes (issue 17), which must not show.
+#[test]
+fn a_batch_of_jobs_ended_before_their_starts_leaves_what_their_own_writes_leave() {
+    use task_worker::rq::start::{parse_failed, Starts, START_SCRIPT};
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let end_script = redis::Script::new(END_SCRIPT);
+    let start_script = redis::Script::new(START_SCRIPT);
+    let success = JobEnd::Success {
+        result_ttl: 500,
+        return_value: Some("gASVBQAAAAAAAAB9lC4=".into()),
+        repeat: None,
+        has_dependencies: false,
+    };
+    let failure = JobEnd::Failure {
+        status: "failed",
+        failure_ttl: Some(600),
+        exc_string: "Traceback: boom".into(),
+    };
+    // (job, queue, end, working ms)
+    let plan = [
+        ("j1", "high", &success, 5),
+        ("j2", "high", &success, 7),
+        ("j3", "default", &success, 3),
+        ("j4", "default", &failure, 11),
+        ("j5", "default", &success, 13),
+        ("j6", "high", &success, 2),
+    ];
+    let t0 = now();
+    let mut states = Vec::new();
+    for together in [false, true] {
+        let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+        let _: () = con
+            .hset_multiple(keys.worker("w-1"), &[("state", "idle")])
+            .unwrap();
+        let _: () = con.expire(keys.worker("w-1"), 420).unwrap();
+        for (id, q, _, _) in plan {
+            let _: () = con
+                .hset_multiple(keys.job(id), &[("status", "queued"), ("origin", q)])
+                .unwrap();
+            let _: () = con.rpush(keys.intermediate(q), id).unwrap();
+        }
+        let mut batch = GuardedEnds::new(&keys);
+        for (id, q, end, ms) in plan {
+            let exec = Execution {
+                worker: "w-1".into(),
+                job_id: id.into(),
+                execution_id: format!("{id}-exec"),
+                queue: q.into(),
+                started_at: t0,
+            };
+            let ended_at = t0 + chrono::Duration::milliseconds(ms);
+            let mut one = GuardedEnds::new(&keys);
+            let g = if together { &mut batch } else { &mut one };
+            // Together: the count known (none yet) and set; one by one: incremented.
+            let count = together.then_some(0);
+            if !g.push_run(&keys, &exec, end, ended_at, count, q) {
+                let mut starts = Starts::new(&keys, t0);
+                starts.push(&exec, 90, q);
+                let failed =
+                    parse_failed(starts.invocation(&start_script).invoke(&mut con).unwrap());
+                assert!(failed.is_empty(), "{failed:?}");
+                g.push_end(&keys, &exec, end, ended_at, count);
+            }
+            if !together {
+                let reply: Vec<String> = one.invocation(&end_script, t0).invoke(&mut con).unwrap();
+                let applied = parse_reply(reply);
+                assert!(applied[0].applied && applied[0].errors == 0, "{applied:?}");
+            }
+        }
+        if together {
+            let reply: Vec<String> = batch.invocation(&end_script, t0).invoke(&mut con).unwrap();
+            let applied = parse_reply(reply);
+            assert_eq!(applied.len(), plan.len());
+            assert!(
+                applied.iter().all(|a| a.applied && a.errors == 0),
+                "{applied:?}"
+            );
+        }
+        states.push(dump(&mut con));
+    }
+    assert!(states[0].len() >= 15, "{:#?}", states[0]);
+    assert_eq!(states[1], states[0]);
+    let count: i64 = con
+        .hget(keys.worker("w-1"), "successful_job_count")
+        .unwrap();
+    assert_eq!(count, 5);
+    let finished: Vec<String> = con.zrange(keys.finished("high"), 0, -1).unwrap();
+    assert_eq!(finished.len(), 3, "{finished:?}");
 }

@@ -57,13 +57,9 @@ async fn beat(engine: &Engine) -> redis::RedisResult<()> {
     let keys = &engine.keys;
     // A job whose start is not yet written (deferred, see `engine::writer`) has no execution
     // to refresh: writing one here would leave it behind when the job ends as start and end.
-    let busy: Vec<_> = engine
-        .slots
-        .busy()
-        .into_iter()
-        .filter(|b| b.announced)
-        .collect();
-    let idle = engine.slots.idle_names();
+    // Its slot is idle as far as Redis knows, and beats as idle: its worker hash keeps its
+    // TTL that way (a job ended with its start does not refresh it, issue 17).
+    let (idle, busy) = engine.slots.heartbeat_view();
     let mut p = redis::pipe();
     p.atomic();
     for name in &idle {

@@ -164,6 +164,27 @@ impl Slots {
             .collect()
     }
 
+    /// For a heartbeat, in one snapshot: the names of the slots that are idle as Redis knows
+    /// them (not running a job, or running one whose start is not written yet: deferred, see
+    /// `engine::writer`), and the busy slots whose start is written.
+    pub fn heartbeat_view(&self) -> (Vec<String>, Vec<BusySlot>) {
+        let states = self.lock();
+        let mut idle = Vec::new();
+        let mut busy = Vec::new();
+        for (s, name) in states.iter().zip(&self.names) {
+            match s {
+                State::Busy(r) if r.announced.load(Ordering::Acquire) => busy.push(BusySlot {
+                    exec: r.exec.clone(),
+                    timeout: r.timeout,
+                    elapsed: r.since.elapsed().as_secs_f64(),
+                    announced: true,
+                }),
+                _ => idle.push(name.clone()),
+            }
+        }
+        (idle, busy)
+    }
+
     /// Names of slots not running a job.
     pub fn idle_names(&self) -> Vec<String> {
         self.lock()

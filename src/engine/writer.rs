@@ -16,6 +16,7 @@
 //! and our maintenance treat an id there without an execution as stuck only after 60 s). With
 //! a delay of 0 every start is written before its job runs, as RQ's own worker does.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,6 +163,7 @@ async fn run(
     // Starts not yet written, oldest first (one delay for all: due times are in order).
     let mut pending: Vec<StartBatch> = Vec::new();
     let mut ends: Vec<End> = Vec::new();
+    let mut counts = SuccessCounts::default();
     loop {
         let wake = match pending.first().map(|b| b.due) {
             Some(due) => tokio::select! {
@@ -208,14 +210,18 @@ async fn run(
             match held {
                 Some((bi, ji)) => {
                     let s = &pending[bi].jobs[ji];
-                    if batch.push_run(&keys, &e.exec, &e.end, e.ended_at, &s.popped_from) {
+                    let n = counts.get(&e.exec.worker);
+                    if batch.push_run(&keys, &e.exec, &e.end, e.ended_at, n, &s.popped_from) {
                         pending[bi].jobs.swap_remove(ji);
                     } else {
                         pending[bi].due = Instant::now();
-                        batch.push_end(&keys, &e.exec, &e.end, e.ended_at);
+                        batch.push_end(&keys, &e.exec, &e.end, e.ended_at, n);
                     }
                 }
-                None => batch.push_end(&keys, &e.exec, &e.end, e.ended_at),
+                None => {
+                    let n = counts.get(&e.exec.worker);
+                    batch.push_end(&keys, &e.exec, &e.end, e.ended_at, n)
+                }
             }
             in_batch.push(e);
         }
@@ -231,7 +237,15 @@ async fn run(
             }
         }
         if !in_batch.is_empty() {
-            write_ends(&mut con, &observers, &end_script, batch, in_batch).await;
+            write_ends(
+                &mut con,
+                &observers,
+                &end_script,
+                batch,
+                in_batch,
+                &mut counts,
+            )
+            .await;
         }
         if closed {
             return;
@@ -288,6 +302,39 @@ async fn write_starts(
     }
 }
 
+/// Each slot's `successful_job_count` as Redis holds it, where the writer knows it: a compact
+/// success then sets the next value instead of incrementing (`rq::end_guard`, one Redis call
+/// per job less). A slot's worker hash is written by that slot alone, so the count is known
+/// from the reply of a success that set or incremented it, and kept while every end of the
+/// slot is applied; an end that was not (an earlier attempt may have applied it, its reply
+/// lost) makes it unknown again, and the next success increments and reads it.
+#[derive(Default)]
+struct SuccessCounts(HashMap<String, u64>);
+
+impl SuccessCounts {
+    fn get(&self, worker: &str) -> Option<u64> {
+        self.0.get(worker).copied()
+    }
+
+    fn update(&mut self, worker: &str, end: &JobEnd, a: &EndApplied) {
+        match a.successes {
+            Some(n) => {
+                self.0.insert(worker.to_string(), n);
+            }
+            None if !a.applied => {
+                self.0.remove(worker);
+            }
+            // A success sent as commands increments the count (`HINCRBY`).
+            None if matches!(end, JobEnd::Success { .. }) => {
+                if let Some(n) = self.0.get_mut(worker) {
+                    *n += 1;
+                }
+            }
+            None => {}
+        }
+    }
+}
+
 /// Writes one batch of ends (retried until Redis takes it) and answers each job's executor.
 async fn write_ends(
     con: &mut ConnectionManager,
@@ -295,10 +342,11 @@ async fn write_ends(
     script: &redis::Script,
     ends: GuardedEnds,
     batch: Vec<End>,
+    counts: &mut SuccessCounts,
 ) {
     let at = now();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-    let reply: Vec<Vec<String>> = loop {
+    let reply: Vec<String> = loop {
         match ends.invocation(script, at).invoke_async(con).await {
             Ok(d) => break d,
             Err(e) => {
@@ -316,6 +364,7 @@ async fn write_ends(
     let mut applied = parse_reply(reply).into_iter();
     for r in batch {
         let a = applied.next().unwrap_or_default();
+        counts.update(&r.exec.worker, &r.end, &a);
         if !a.applied {
             info!(
                 job_id = %r.exec.job_id,
@@ -329,5 +378,52 @@ async fn write_ends(
             warn!(job_id = %r.exec.job_id, errors = a.errors, "Redis refused some commands of the job's end");
         }
         let _ = r.done.send(a);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn success() -> JobEnd {
+        JobEnd::Success {
+            result_ttl: 500,
+            return_value: None,
+            repeat: None,
+            has_dependencies: false,
+        }
+    }
+
+    fn applied(applied: bool, successes: Option<u64>) -> EndApplied {
+        EndApplied {
+            applied,
+            successes,
+            ..EndApplied::default()
+        }
+    }
+
+    #[test]
+    fn success_counts_follow_what_redis_holds() {
+        let failure = JobEnd::Failure {
+            status: "failed",
+            failure_ttl: None,
+            exc_string: "x".into(),
+        };
+        let mut c = SuccessCounts::default();
+        assert_eq!(c.get("w"), None, "unknown until a reply tells it");
+        // A success sent as commands while unknown: still unknown.
+        c.update("w", &success(), &applied(true, None));
+        assert_eq!(c.get("w"), None);
+        // The compact success's reply tells the count.
+        c.update("w", &success(), &applied(true, Some(3)));
+        assert_eq!(c.get("w"), Some(3));
+        // A success sent as commands increments it; a failure leaves it.
+        c.update("w", &success(), &applied(true, None));
+        c.update("w", &failure, &applied(true, None));
+        assert_eq!(c.get("w"), Some(4));
+        assert_eq!(c.get("other"), None);
+        // An end not applied (an earlier attempt may have been): unknown again.
+        c.update("w", &success(), &applied(false, None));
+        assert_eq!(c.get("w"), None);
     }
 }

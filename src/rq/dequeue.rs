@@ -47,8 +47,10 @@ for i = 1, k do
       end
     end
   end
+  -- One string per queue: Redis formats a Lua number for each conversion.
+  local qi = tostring(i - 1)
   for _, id in ipairs(ids) do
-    out[#out + 1] = tostring(i - 1)
+    out[#out + 1] = qi
     out[#out + 1] = id
     got = got + 1
   end

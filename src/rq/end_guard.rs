@@ -24,48 +24,109 @@ use super::lifecycle::{IDLE_WORKER_TTL, RESULTS_MAXLEN};
 use super::rate_limit::rl_lua;
 use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Timestamp};
 
-/// ARGV: `[prefix, now, now_unix, results_maxlen, idle_worker_ttl]`, then per job: `[wip_key,
-/// member, job_id, release, n_cmds, (n_args, args…) × n_cmds]`, or for the common success
-/// `n_cmds` = -1 and 13 fields (see `success` in the script and [`GuardedEnds::push_end`]), or
-/// for the common success of a job whose start was never written `n_cmds` = -2, the
-/// intermediate list and the job id in place of `wip_key` and `member`, and the same 13 fields
-/// ([`GuardedEnds::push_run`]);
-/// `release` is the parent status the job's dependents are released with (`finished`,
-/// `failed`) or empty for none. Returns per job `[applied ('1' | '0'),
-/// n_errors, dependents enqueued…]`.
+/// ARGV: `[prefix, now, now_unix, results_maxlen, idle_worker_ttl]`, then per job one of:
+/// * `['R', wip_key, member, job_id, release, n_cmds, worker, (n_args, args…) × n_cmds]`: any
+///   end, as the commands its lifecycle builder wrote ([`GuardedEnds::push`]); `release` is the
+///   parent status its dependents are released with (`finished`, `failed`) or empty for none;
+/// * `['S', wip_key, member, job_id, fields…]`: the common success (result kept, no repeat) of
+///   a started job, in 13 fields that the script's `success` turns into the same writes
+///   ([`GuardedEnds::push_end`]);
+/// * `['U', intermediate_list, job_id, fields…]`: the common success of a job whose start was
+///   never written, start and end in one ([`GuardedEnds::push_run`]).
+///
+/// Returns `[applied, counts, errors, (job_index, dependent)…]`: `applied` one character per
+/// job (`1` applied, `0` skipped); `counts` per job, comma-separated, the worker's
+/// `successful_job_count` after a compact success was applied, else empty; `errors` per job,
+/// comma-separated, the commands Redis refused; then each dependent enqueued, after the
+/// 1-based index of the job that released it. One flat reply: a table per job cost Redis more
+/// to convert than the rest of a no-op job's end (issue 17).
 ///
 /// The dependents set is read before the job's commands run (those may delete it: `result_ttl`
 /// 0) and released after them. For a skipped job it is released only if the job is terminal
 /// (our earlier attempt applied, its reply was lost); the release is idempotent (a dependent
 /// is enqueued only while it is `deferred`). An `EXPIRE` of the dependents set is skipped when
 /// the set was empty (the key does not exist: the command would do nothing; one command per job
-/// less, issue 17).
+/// less, issue 17). When none of the batch's jobs has a dependents set (one `EXISTS` for all,
+/// before any job's commands: no end creates such a set), no job reads its own.
+///
+/// What Redis spends on a script beyond its commands is mostly turning values into Lua ones
+/// and back (issue 17, callgrind of redis-server): so every number the script passes to a
+/// command arrives as a string (Redis formats a Lua number with `snprintf` for each call), the
+/// arguments carry finished keys and scores ready-made, and `ARGV` and `redis.pcall` are read
+/// into locals once.
 pub const END_SCRIPT: &str = concat!(
     rl_lua!(),
     release_lua!(),
     r#"
-local p, now, ts = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local maxlen, idle_ttl = ARGV[4], ARGV[5]
+local A = ARGV
+local call, rpcall = redis.call, redis.pcall
+local p, now, ts = A[1], A[2], tonumber(A[3])
+local maxlen, idle_ttl = A[4], A[5]
+local n = #A
 local errors = 0
 -- A command as MULTI runs it: an error is counted, the others still run.
 local function c(...)
-  local r = redis.pcall(...)
+  local r = rpcall(...)
   if type(r) == 'table' and r.err then errors = errors + 1 end
 end
--- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 13 arguments
--- (the common end, issue 17): the same commands in the same order. `unstarted`: the job's
--- start was never written (it ended before the writer sent it), so what the start would have
--- created and this end would delete (execution hash and index, `rq:wip` and worker-execution
--- members, `current_job`) is not written at all, the fields both write get the end's values,
--- and the job hash gets the start's fields in the start's order: Redis ends as start + end
--- leave it (tests/end_guard.rs compares the two).
-local function success(a, wip, member, id, deps_key, no_deps, unstarted)
-  local q, eid, w, rttl = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local has_rv, rv = ARGV[a + 4], ARGV[a + 5]
-  local st, sf, et, ef = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]
-  local es, working, has_deps = tonumber(ARGV[a + 10]), ARGV[a + 11], ARGV[a + 12]
+local applied, counts, errs, released = {}, {}, {}, {}
+-- The compact successes' `ZADD`s to a finished registry are sent as one `ZADD` of all their
+-- ids per registry (issue 17: one call per job less). Redis ends in the same state: the script
+-- is atomic (nobody sees the steps), nothing between reads a finished registry (a dependent's
+-- release reads job hashes only), and they are written out before any other end's commands,
+-- which could touch the registry.
+local fin_keys, fin_add, fin_job = {}, {}, {}
+local function flush()
+  for _, k in ipairs(fin_keys) do
+    local before, a = errors, fin_add[k]
+    errors = 0
+    for s = 1, #a, 1000 do
+      c('ZADD', k, unpack(a, s, math.min(s + 999, #a)))
+    end
+    -- A refused `ZADD` is counted on the registry's last job.
+    errs[fin_job[k]] = errs[fin_job[k]] + errors
+    errors = before
+  end
+  fin_keys, fin_add, fin_job = {}, {}, {}
+end
+-- Per worker, the successes applied so far in this call (see `success`).
+local counted = {}
+-- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 13 fields at
+-- `f` (the common end, issue 17): the same writes in the same order, but for two, which Redis
+-- ends in the same state with. The finished registry's `ZADD` is shared (above). And
+-- `successful_job_count` is set, not incremented, when the worker knows it: `count` is the
+-- value after this success if it is the worker's first in this call (a slot's worker hash is
+-- written by that slot alone), `counted` adds the others, so the value is what `HINCRBY` would
+-- leave, and it goes in the `HSET` of the idle state (one call per job less). `unstarted`: the
+-- job's start was never written (it ended before the writer sent it), so what the start would
+-- have created and this end would delete (execution hash and index, `rq:wip` and
+-- worker-execution members, `current_job`) is not written at all, the fields both write get
+-- the end's values, and the job hash gets the start's fields in the start's order: Redis ends
+-- as start + end leave it (tests/end_guard.rs compares the two).
+local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
+  local fin, eid, w, rttl = A[f], A[f + 1], A[f + 2], A[f + 3]
+  local rv, st, sf, et, ef = A[f + 4], A[f + 5], A[f + 6], A[f + 7], A[f + 8]
+  local score, working, has_deps, count = A[f + 9], A[f + 10], A[f + 11], A[f + 12]
   local job, wk, res = p .. ':job:' .. id, p .. ':worker:' .. w, p .. ':results:' .. id
-  c('HINCRBY', wk, 'successful_job_count', 1)
+  local add = fin_add[fin]
+  if not add then
+    add = {}
+    fin_add[fin] = add
+    fin_keys[#fin_keys + 1] = fin
+  end
+  add[#add + 1] = score
+  add[#add + 1] = id
+  fin_job[fin] = j
+  local k = (counted[w] or 0) + 1
+  counted[w] = k
+  if count == '' then
+    -- The worker does not know the count (a slot's first job, or after an end it could not
+    -- tell was applied): incremented, and the reply tells it.
+    local r = rpcall('HINCRBY', wk, 'successful_job_count', '1')
+    if type(r) == 'table' and r.err then errors = errors + 1 else counts[j] = tostring(r) end
+  elseif k > 1 then
+    count = tostring(tonumber(count) + k - 1)
+  end
   c('HINCRBYFLOAT', wk, 'total_working_time', working)
   if unstarted then
     c('HSET', job, 'last_heartbeat', et, 'status', 'finished', 'started_at', st, 'worker_name', w,
@@ -74,7 +135,7 @@ local function success(a, wip, member, id, deps_key, no_deps, unstarted)
     c('HSET', job, 'status', 'finished', 'started_at', st, 'ended_at', et, 'last_heartbeat', et,
       'worker_name', w)
   end
-  if has_rv == '1' then
+  if rv ~= '' then
     c('XADD', res, 'MAXLEN', '~', maxlen, '*', 'type', '1', 'worker_name', w, 'return_value', rv,
       'execution_id', eid, 'execution_started_at', sf, 'execution_ended_at', ef)
   else
@@ -82,7 +143,6 @@ local function success(a, wip, member, id, deps_key, no_deps, unstarted)
       'execution_id', eid, 'execution_started_at', sf, 'execution_ended_at', ef)
   end
   c('EXPIRE', res, rttl)
-  c('ZADD', p .. ':finished:' .. q, es + rttl, id)
   c('EXPIRE', job, rttl)
   if not no_deps then c('EXPIRE', deps_key, rttl) end
   -- Only a job enqueued with dependencies has that set (otherwise a no-op, not sent).
@@ -94,56 +154,112 @@ local function success(a, wip, member, id, deps_key, no_deps, unstarted)
     c('ZREM', p .. ':executions:' .. id, eid)
     c('SREM', wk .. ':executions', member)
   end
-  c('HSET', wk, 'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
-  c('EXPIRE', wk, idle_ttl)
+  if count ~= '' then
+    counts[j] = count
+    c('HSET', wk, 'successful_job_count', count, 'current_job_working_time', '0', 'state', 'idle',
+      'last_heartbeat', et)
+  else
+    c('HSET', wk, 'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
+  end
+  -- The start set the worker hash's TTL for the job; the end sets it back to the idle one. A
+  -- job never started never changed it: the heartbeat keeps it (one `EXPIRE` per job less).
+  if not unstarted then c('EXPIRE', wk, idle_ttl) end
 end
-local out = {}
-local i, n = 6, #ARGV
+-- Each job's entry: (kind, guard key, guard member, job id, release status, index of its
+-- first field after those, or of `n_cmds` for 'R').
+local function entry(i)
+  local kind = A[i]
+  if kind == 'U' then return kind, A[i + 1], A[i + 2], A[i + 2], 'finished', i + 3 end
+  if kind == 'S' then return kind, A[i + 1], A[i + 2], A[i + 3], 'finished', i + 4 end
+  return kind, A[i + 1], A[i + 2], A[i + 3], A[i + 4], i + 5
+end
+-- The index after the entry whose fields start at `f`.
+local function after(kind, f)
+  if kind ~= 'R' then return f + 13 end
+  local j = f + 2
+  for _ = 1, tonumber(A[f]) do j = j + 1 + tonumber(A[j]) end
+  return j
+end
+-- Whether any job of the call has a dependents set, by one `EXISTS` for all before any job's
+-- commands run (issue 17: without one, no job reads its own). No end creates such a set, so
+-- none appears later in the call.
+local function any_dependents()
+  local sets, i = {}, 6
+  while i <= n do
+    local kind, _, _, id, release, f = entry(i)
+    if release ~= '' then sets[#sets + 1] = p .. ':job:' .. id .. ':dependents' end
+    i = after(kind, f)
+  end
+  for s = 1, #sets, 1000 do
+    if call('EXISTS', unpack(sets, s, math.min(s + 999, #sets))) > 0 then return true end
+  end
+  return false
+end
+local has_dependents = any_dependents()
+local i, j = 6, 0
 while i <= n do
-  local wip, member, id, release = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local ncmds = tonumber(ARGV[i + 4])
-  i = i + 5
+  j = j + 1
+  local kind, wip, member, id, release, f = entry(i)
   local live
-  if ncmds == -2 then
+  if kind == 'U' then
     -- Taken, never started: the id still in the intermediate list is the guard (removed here,
     -- so a repeated end finds it gone).
-    live = redis.call('LREM', wip, 1, member) > 0
+    live = call('LREM', wip, '1', member) > 0
   else
-    live = redis.call('ZSCORE', wip, member)
+    live = call('ZSCORE', wip, member)
   end
   local deps_key = p .. ':job:' .. id .. ':dependents'
   local deps = nil
-  if release ~= '' then
+  if release ~= '' and not has_dependents then
+    deps = {}
+  elseif release ~= '' then
     local read = live
     if not live then
-      local st = redis.call('HGET', p .. ':job:' .. id, 'status')
+      local st = call('HGET', p .. ':job:' .. id, 'status')
       read = st == 'finished' or st == 'failed' or st == 'stopped'
     end
-    if read then deps = redis.call('SMEMBERS', deps_key) end
+    if read then deps = call('SMEMBERS', deps_key) end
   end
   -- job.cleanup's EXPIRE of a dependents set that does not exist is a no-op: not sent.
   local no_deps = deps ~= nil and #deps == 0
   errors = 0
-  if ncmds < 0 then
-    if live then success(i, wip, member, id, deps_key, no_deps, ncmds == -2) end
-    i = i + 13
-  end
-  for _ = 1, ncmds do
-    local nargs = tonumber(ARGV[i])
-    if live and not (no_deps and ARGV[i + 2] == deps_key and ARGV[i + 1] == 'EXPIRE') then
-      local r = redis.pcall(unpack(ARGV, i + 1, i + nargs))
-      if type(r) == 'table' and r.err then errors = errors + 1 end
+  counts[j] = ''
+  if kind ~= 'R' then
+    if live then success(f, wip, member, id, deps_key, no_deps, kind == 'U', j) end
+    i = f + 13
+  else
+    local ncmds, w = tonumber(A[f]), A[f + 1]
+    i = f + 2
+    if live then
+      flush()
+      -- A success sent as commands increments its worker's count itself (`HINCRBY`).
+      if release == 'finished' then counted[w] = (counted[w] or 0) + 1 end
     end
-    i = i + 1 + nargs
+    for _ = 1, ncmds do
+      local nargs = tonumber(A[i])
+      if live and not (no_deps and A[i + 2] == deps_key and A[i + 1] == 'EXPIRE') then
+        local r = rpcall(unpack(A, i + 1, i + nargs))
+        if type(r) == 'table' and r.err then errors = errors + 1 end
+      end
+      i = i + 1 + nargs
+    end
   end
-  local reply = {live and '1' or '0', tostring(errors)}
+  applied[j] = live and '1' or '0'
+  errs[j] = errors
   if deps and #deps > 0 then
+    local at = tostring(j)
     for _, d in ipairs(release_dependents(p, id, release, deps, now, ts)) do
-      reply[#reply + 1] = d
+      released[#released + 1] = at
+      released[#released + 1] = d
     end
   end
-  out[#out + 1] = reply
 end
+flush()
+for k = 1, j do
+  if errs[k] == 0 then errs[k] = '0' else errs[k] = tostring(errs[k]) end
+end
+local out = {table.concat(applied), table.concat(counts, ','), table.concat(errs, ',')}
+for _, v in ipairs(released) do out[#out + 1] = v end
 return out
 "#
 );
@@ -163,6 +279,8 @@ pub struct EndApplied {
     pub errors: usize,
     /// Dependents the end enqueued (their dependencies all met).
     pub released: Vec<String>,
+    /// The worker's `successful_job_count` after a compact success was applied.
+    pub successes: Option<u64>,
 }
 
 impl GuardedEnds {
@@ -176,8 +294,17 @@ impl GuardedEnds {
     /// Adds one job's end. The common one (success, result kept, no repeat) goes in compact
     /// form, written by the script's `success` exactly as [`JobEnd::write`] would write it
     /// (tests/end_guard.rs compares the two); every other end goes as its commands.
-    pub fn push_end(&mut self, keys: &Keys, exec: &Execution, end: &JobEnd, ended_at: Timestamp) {
-        if self.push_compact(keys, exec, end, ended_at, None) {
+    /// `successes`: the `successful_job_count` that Redis holds for `exec.worker` before this
+    /// call's ends, if known (the compact form then sets the count rather than increment it).
+    pub fn push_end(
+        &mut self,
+        keys: &Keys,
+        exec: &Execution,
+        end: &JobEnd,
+        ended_at: Timestamp,
+        successes: Option<u64>,
+    ) {
+        if self.push_compact(keys, exec, end, ended_at, successes, None) {
             return;
         }
         let mut p = redis::pipe();
@@ -188,94 +315,94 @@ impl GuardedEnds {
     /// Adds the end of a job whose start was never written (taken from `popped_from`'s
     /// intermediate list, ended before its start was sent), as start and end in one: only the
     /// common success has this form. Returns false, adding nothing, for any other end: the
-    /// caller then writes the start first and the end as usual.
+    /// caller then writes the start first and the end as usual. `successes` as for
+    /// [`GuardedEnds::push_end`].
     pub fn push_run(
         &mut self,
         keys: &Keys,
         exec: &Execution,
         end: &JobEnd,
         ended_at: Timestamp,
+        successes: Option<u64>,
         popped_from: &str,
     ) -> bool {
-        self.push_compact(keys, exec, end, ended_at, Some(popped_from))
+        self.push_compact(keys, exec, end, ended_at, successes, Some(popped_from))
     }
 
     /// The compact success (`popped_from`: unstarted, see [`GuardedEnds::push_run`]); false
-    /// when `end` is not one.
+    /// when `end` is not one. (An empty return value, which a pickle never is, would read as
+    /// none in the compact form: sent as commands.)
     fn push_compact(
         &mut self,
         keys: &Keys,
         exec: &Execution,
         end: &JobEnd,
         ended_at: Timestamp,
+        successes: Option<u64>,
         popped_from: Option<&str>,
     ) -> bool {
-        if let JobEnd::Success {
+        let JobEnd::Success {
             result_ttl,
             return_value,
             repeat: None,
             has_dependencies,
         } = end
-        {
-            if *result_ttl > 0 {
-                let release = end.releases_dependents();
-                match popped_from {
-                    None => self.push_header(keys, exec, release, -1),
-                    Some(q) => {
-                        let guard = [
-                            keys.intermediate(q),
-                            exec.job_id.clone(),
-                            exec.job_id.clone(),
-                        ];
-                        self.push_fields(guard, release, -2)
-                    }
-                }
-                let working =
-                    (ended_at - exec.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
-                let ended = format_datetime(ended_at);
-                for a in [
-                    exec.queue.clone(),
-                    exec.execution_id.clone(),
-                    exec.worker.clone(),
-                    result_ttl.to_string(),
-                    if return_value.is_some() { "1" } else { "0" }.to_string(),
-                    return_value.clone().unwrap_or_default(),
-                    format_datetime(exec.started_at),
-                    py_float_repr(unix_float(exec.started_at)),
-                    ended.clone(),
-                    py_float_repr(unix_float(ended_at)),
-                    unix_seconds(ended_at).to_string(),
-                    py_float_repr(working),
-                    if *has_dependencies { "1" } else { "0" }.to_string(),
-                ] {
-                    self.args.push(a.into_bytes());
-                }
-                self.jobs += 1;
-                return true;
+        else {
+            return false;
+        };
+        if *result_ttl <= 0 || return_value.as_deref() == Some("") {
+            return false;
+        }
+        match popped_from {
+            None => self.push_strings([
+                "S".to_string(),
+                keys.wip(&exec.queue),
+                exec.composite(),
+                exec.job_id.clone(),
+            ]),
+            Some(q) => {
+                self.push_strings(["U".to_string(), keys.intermediate(q), exec.job_id.clone()])
             }
         }
-        false
+        let working = (ended_at - exec.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+        let ended = format_datetime(ended_at);
+        self.push_strings([
+            keys.finished(&exec.queue),
+            exec.execution_id.clone(),
+            exec.worker.clone(),
+            result_ttl.to_string(),
+            return_value.clone().unwrap_or_default(),
+            format_datetime(exec.started_at),
+            py_float_repr(unix_float(exec.started_at)),
+            ended,
+            py_float_repr(unix_float(ended_at)),
+            // The finished registry's score: `FinishedJobRegistry.add(job, result_ttl)`.
+            (unix_seconds(ended_at) + result_ttl).to_string(),
+            py_float_repr(working),
+            if *has_dependencies { "1" } else { "0" }.to_string(),
+            // The count after this success, as the script sets it.
+            successes.map(|n| (n + 1).to_string()).unwrap_or_default(),
+        ]);
+        self.jobs += 1;
+        true
     }
 
-    fn push_header(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, n: i64) {
-        let guard = [keys.wip(&exec.queue), exec.composite(), exec.job_id.clone()];
-        self.push_fields(guard, release, n)
-    }
-
-    /// `[guard key, guard member, job id]`, then the release status and `n_cmds`.
-    fn push_fields(&mut self, guard: [String; 3], release: Option<&str>, n: i64) {
-        for a in guard
-            .into_iter()
-            .chain([release.unwrap_or_default().to_string(), n.to_string()])
-        {
-            self.args.push(a.into_bytes());
-        }
+    fn push_strings<const N: usize>(&mut self, args: [String; N]) {
+        self.args.extend(args.into_iter().map(String::into_bytes));
     }
 
     /// Adds one job's end: `cmds` holds the commands a lifecycle builder appended; `release` is
     /// the parent status the job's dependents are released with (`None`: not released).
     pub fn push(&mut self, keys: &Keys, exec: &Execution, release: Option<&str>, cmds: &Pipeline) {
-        self.push_header(keys, exec, release, cmds.cmd_iter().count() as i64);
+        self.push_strings([
+            "R".to_string(),
+            keys.wip(&exec.queue),
+            exec.composite(),
+            exec.job_id.clone(),
+            release.unwrap_or_default().to_string(),
+            cmds.cmd_iter().count().to_string(),
+            exec.worker.clone(),
+        ]);
         for c in cmds.cmd_iter() {
             let args: Vec<&[u8]> = c
                 .args_iter()
@@ -316,21 +443,34 @@ impl GuardedEnds {
     }
 }
 
-/// Parses the script's reply; a malformed entry counts as applied with nothing released.
-pub fn parse_reply(reply: Vec<Vec<String>>) -> Vec<EndApplied> {
-    reply
-        .into_iter()
-        .map(|entry| {
-            let mut it = entry.into_iter();
-            let applied = it.next().map(|s| s != "0").unwrap_or(true);
-            let errors = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            EndApplied {
-                applied,
-                errors,
-                released: it.collect(),
-            }
+/// Parses the script's reply (see [`END_SCRIPT`]) into one entry per job; a missing field reads
+/// as applied, with no error, count or dependent.
+pub fn parse_reply(reply: Vec<String>) -> Vec<EndApplied> {
+    let mut it = reply.into_iter();
+    let applied = it.next().unwrap_or_default();
+    let counts = it.next().unwrap_or_default();
+    let errors = it.next().unwrap_or_default();
+    let mut counts = counts.split(',');
+    let mut errors = errors.split(',');
+    let mut out: Vec<EndApplied> = applied
+        .chars()
+        .map(|a| EndApplied {
+            applied: a != '0',
+            errors: errors.next().and_then(|e| e.parse().ok()).unwrap_or(0),
+            released: Vec::new(),
+            successes: counts.next().and_then(|c| c.parse().ok()),
         })
-        .collect()
+        .collect();
+    while let (Some(at), Some(dep)) = (it.next(), it.next()) {
+        let slot = at
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| out.get_mut(i.checked_sub(1)?));
+        if let Some(e) = slot {
+            e.released.push(dep);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -359,8 +499,8 @@ mod tests {
         assert_eq!(
             args,
             [
-                "rq", "rq:wip:q", "j:e", "j", "finished", "1", "4", "HSET", "rq:job:j", "status",
-                "finished",
+                "rq", "R", "rq:wip:q", "j:e", "j", "finished", "1", "w", "4", "HSET", "rq:job:j",
+                "status", "finished",
             ]
         );
         assert_eq!(g.len(), 1);
@@ -368,24 +508,25 @@ mod tests {
 
     #[test]
     fn parses_replies() {
-        let r = parse_reply(vec![
-            vec!["1".into(), "0".into(), "d1".into()],
-            vec!["0".into(), "2".into()],
-        ]);
+        let r = parse_reply(
+            ["101", ",,7", "0,2,0", "1", "d1", "3", "d2", "1", "d3"]
+                .map(String::from)
+                .to_vec(),
+        );
+        let entry = |applied, errors, released: &[&str], successes| EndApplied {
+            applied,
+            errors,
+            released: released.iter().map(|s| s.to_string()).collect(),
+            successes,
+        };
         assert_eq!(
             r,
             vec![
-                EndApplied {
-                    applied: true,
-                    errors: 0,
-                    released: vec!["d1".into()]
-                },
-                EndApplied {
-                    applied: false,
-                    errors: 2,
-                    released: vec![]
-                },
+                entry(true, 0, &["d1", "d3"], None),
+                entry(false, 2, &[], None),
+                entry(true, 0, &["d2"], Some(7)),
             ]
         );
+        assert!(parse_reply(Vec::new()).is_empty());
     }
 }
