@@ -7,7 +7,7 @@ mod common;
 
 use common::{dump, RedisServer};
 use redis::Commands;
-use task_worker::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
+use task_worker::rq::end_guard::{parse_reply, Counters, EndApplied, GuardedEnds, END_SCRIPT};
 use task_worker::rq::lifecycle::{self, Execution, JobEnd, RetryPlan};
 use task_worker::rq::time::now;
 use task_worker::rq::Keys;
@@ -33,12 +33,20 @@ fn started(con: &mut redis::Connection, keys: &Keys, job_id: &str) -> Execution 
 fn send(con: &mut redis::Connection, keys: &Keys, exec: &Execution, end: &JobEnd) -> EndApplied {
     let script = redis::Script::new(END_SCRIPT);
     let mut g = GuardedEnds::new(keys);
-    g.push_end(keys, exec, end, now(), None);
+    g.push_end(keys, exec, end, now(), Counters::default());
     let reply: Vec<String> = g
         .invocation(&script, now())
         .invoke(con)
         .expect("end script");
     parse_reply(reply).remove(0)
+}
+
+/// Worker counters the writer knows: `successful_job_count` and `total_working_time`.
+fn known(successes: u64, total: &str) -> Counters<'_> {
+    Counters {
+        successes: Some(successes),
+        total: Some(total),
+    }
 }
 
 /// A deferred job that depends on `parent` only (as `Queue.enqueue(depends_on=…)` leaves it).
@@ -215,8 +223,13 @@ fn the_compact_success_writes_what_the_success_commands_write() {
     for (with_child, own_dependencies, end) in kept_successes() {
         let mut states = Vec::new();
         let t0 = now();
-        // As commands; compact with the worker's count unknown (incremented) and known (set).
-        for (compact, count) in [(false, None), (true, None), (true, Some(0))] {
+        // As commands; compact with the worker's counters unknown (incremented) and known
+        // (set; the hash has none yet).
+        for (compact, count) in [
+            (false, Counters::default()),
+            (true, Counters::default()),
+            (true, known(0, "0")),
+        ] {
             let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
             let mut exec = started(&mut con, &keys, "job-1");
             // The same instants both times (the start's own stamps are all overwritten or
@@ -250,7 +263,7 @@ fn the_compact_success_writes_what_the_success_commands_write() {
 
 /// A batch of ends in one script call: compact successes of two workers, with failures (sent as
 /// commands) between them and last, leave Redis as every end sent as commands does, whatever
-/// the order of the writes to one worker hash. `total_working_time` is compared as a number.
+/// the order of the writes to one worker hash.
 #[test]
 fn a_batch_of_compact_successes_writes_what_its_commands_write() {
     let server = RedisServer::start();
@@ -295,8 +308,12 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
                 .sadd(keys.worker_executions(worker), exec.composite())
                 .unwrap();
             if compact {
-                // w-1's count known (none yet), w-2's unknown.
-                let count = (worker == "w-1").then_some(0);
+                // w-1's counters known (none yet), w-2's unknown.
+                let count = if worker == "w-1" {
+                    known(0, "0")
+                } else {
+                    Counters::default()
+                };
                 g.push_end(&keys, &exec, end, ended_at, count);
             } else {
                 let mut p = redis::pipe();
@@ -313,7 +330,7 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
         );
         let mut t = Vec::new();
         for w in ["w-1", "w-2"] {
-            let v: f64 = con.hget(keys.worker(w), "total_working_time").unwrap();
+            let v: String = con.hget(keys.worker(w), "total_working_time").unwrap();
             let _: () = con.hdel(keys.worker(w), "total_working_time").unwrap();
             t.push(v);
         }
@@ -322,12 +339,10 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
     }
     assert!(states[0].len() >= 10, "{:#?}", states[0]);
     assert_eq!(states[1], states[0]);
-    for (a, b) in times[0].iter().zip(&times[1]) {
-        assert!((a - b).abs() < 1e-12, "{times:?}");
-    }
+    // The same text: set where the writer knows the total, incremented where it does not.
+    assert_eq!(times[0], times[1]);
     // w-1: j1, j3, j4, j5, j7 (0.034 s); w-2: j2, j6 (0.024 s).
-    assert!((times[1][0] - 0.034).abs() < 1e-9, "{times:?}");
-    assert!((times[1][1] - 0.024).abs() < 1e-9, "{times:?}");
+    assert_eq!(times[1], ["0.034", "0.024"]);
     let count: i64 = con
         .hget(keys.worker("w-1"), "successful_job_count")
         .unwrap();
@@ -386,14 +401,14 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
             seed_dependencies(&mut con, &keys, with_child, own_dependencies);
             let mut g = GuardedEnds::new(&keys);
             if together {
-                assert!(g.push_run(&keys, &exec, &end, ended_at, Some(4), "default"));
+                assert!(g.push_run(&keys, &exec, &end, ended_at, known(4, "0"), "default"));
             } else {
                 let mut starts = Starts::new(&keys, t0);
                 starts.push(&exec, 90, "default");
                 let failed =
                     parse_failed(starts.invocation(&start_script).invoke(&mut con).unwrap());
                 assert!(failed.is_empty(), "{failed:?}");
-                g.push_end(&keys, &exec, &end, ended_at, Some(4));
+                g.push_end(&keys, &exec, &end, ended_at, known(4, "0"));
             }
             let reply: Vec<String> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
             let applied = parse_reply(reply);
@@ -405,7 +420,7 @@ fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
 
         // Sent again (a lost reply): skipped, nothing changes.
         let mut g = GuardedEnds::new(&keys);
-        assert!(g.push_run(&keys, &exec, &end, ended_at, Some(4), "default"));
+        assert!(g.push_run(&keys, &exec, &end, ended_at, known(4, "0"), "default"));
         let reply: Vec<String> = g.invocation(&end_script, t0).invoke(&mut con).unwrap();
         assert!(!parse_reply(reply)[0].applied);
         // A start that arrives after its job's end changes nothing either.
@@ -443,8 +458,15 @@ fn only_a_kept_success_can_be_written_with_its_start() {
         repeat: None,
         has_dependencies: false,
     };
-    assert!(!g.push_run(&keys, &exec, &failure, now(), None, "default"));
-    assert!(!g.push_run(&keys, &exec, &unkept, now(), Some(0), "default"));
+    assert!(!g.push_run(
+        &keys,
+        &exec,
+        &failure,
+        now(),
+        Counters::default(),
+        "default"
+    ));
+    assert!(!g.push_run(&keys, &exec, &unkept, now(), known(0, "0"), "default"));
     assert!(g.is_empty());
 }
 
@@ -506,8 +528,12 @@ fn a_batch_of_jobs_ended_before_their_starts_leaves_what_their_own_writes_leave(
             let ended_at = t0 + chrono::Duration::milliseconds(ms);
             let mut one = GuardedEnds::new(&keys);
             let g = if together { &mut batch } else { &mut one };
-            // Together: the count known (none yet) and set; one by one: incremented.
-            let count = together.then_some(0);
+            // Together: the counters known (none yet) and set; one by one: incremented.
+            let count = if together {
+                known(0, "0")
+            } else {
+                Counters::default()
+            };
             if !g.push_run(&keys, &exec, end, ended_at, count, q) {
                 let mut starts = Starts::new(&keys, t0);
                 starts.push(&exec, 90, q);

@@ -16,7 +16,7 @@
 //! and our maintenance treat an id there without an execution as stuck only after 60 s). With
 //! a delay of 0 every start is written before its job runs, as RQ's own worker does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::backoff::Backoff;
 use crate::events::Observer;
-use crate::rq::end_guard::{parse_reply, EndApplied, GuardedEnds, END_SCRIPT};
+use crate::rq::end_guard::{parse_reply, Counters, EndApplied, GuardedEnds, END_SCRIPT};
+use crate::rq::incrbyfloat;
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::{Execution, JobEnd};
 use crate::rq::start::{parse_failed, Starts, START_SCRIPT};
@@ -160,12 +161,11 @@ async fn run(
 ) {
     let start_script = redis::Script::new(START_SCRIPT);
     let end_script = redis::Script::new(END_SCRIPT);
-    // Starts not yet written, oldest first (one delay for all: due times are in order).
-    let mut pending: Vec<StartBatch> = Vec::new();
+    let mut counters = WorkerCounters::new(probe_incrbyfloat(&mut con, &keys).await);
+    let mut pending = PendingStarts::default();
     let mut ends: Vec<End> = Vec::new();
-    let mut counts = SuccessCounts::default();
     loop {
-        let wake = match pending.first().map(|b| b.due) {
+        let wake = match pending.next_due() {
             Some(due) => tokio::select! {
                 r = rx.recv() => r.map_or(Wake::Closed, Wake::Request),
                 _ = tokio::time::sleep_until(due) => Wake::Due,
@@ -198,57 +198,189 @@ async fn run(
         // Ends of jobs whose start is still pending: a common success becomes start and end in
         // one; any other end needs its start written first (its whole batch goes now).
         let mut batch = GuardedEnds::new(&keys);
-        let mut in_batch: Vec<End> = Vec::with_capacity(ends.len());
-        for e in ends.drain(..) {
-            let held = pending.iter_mut().enumerate().find_map(|(bi, b)| {
-                let ji = b
-                    .jobs
-                    .iter()
-                    .position(|s| s.exec.execution_id == e.exec.execution_id)?;
-                Some((bi, ji))
-            });
-            match held {
-                Some((bi, ji)) => {
-                    let s = &pending[bi].jobs[ji];
-                    let n = counts.get(&e.exec.worker);
-                    if batch.push_run(&keys, &e.exec, &e.end, e.ended_at, n, &s.popped_from) {
-                        pending[bi].jobs.swap_remove(ji);
-                    } else {
-                        pending[bi].due = Instant::now();
-                        batch.push_end(&keys, &e.exec, &e.end, e.ended_at, n);
-                    }
-                }
-                None => {
-                    let n = counts.get(&e.exec.worker);
-                    batch.push_end(&keys, &e.exec, &e.end, e.ended_at, n)
-                }
+        for e in &ends {
+            let known = counters.get(&e.exec.worker);
+            let ran = pending
+                .held(&e.exec.execution_id)
+                .is_some_and(|popped_from| {
+                    batch.push_run(&keys, &e.exec, &e.end, e.ended_at, known, popped_from)
+                });
+            if ran {
+                pending.take(&e.exec.execution_id);
+            } else {
+                pending.hurry(&e.exec.execution_id);
+                batch.push_end(&keys, &e.exec, &e.end, e.ended_at, known);
             }
-            in_batch.push(e);
         }
         // Starts first: an end in this round may need its start in Redis.
-        let now_i = Instant::now();
-        let mut i = 0;
-        while i < pending.len() {
-            if closed || pending[i].due <= now_i || pending[i].jobs.is_empty() {
-                let b = pending.remove(i);
-                write_starts(&mut con, &keys, &observers, &start_script, b).await;
-            } else {
-                i += 1;
-            }
+        for b in pending.due(Instant::now(), closed) {
+            write_starts(&mut con, &keys, &observers, &start_script, b).await;
         }
-        if !in_batch.is_empty() {
-            write_ends(
-                &mut con,
-                &observers,
-                &end_script,
-                batch,
-                in_batch,
-                &mut counts,
-            )
-            .await;
+        if !ends.is_empty() {
+            let replies = write_ends(&mut con, &observers, &end_script, batch, ends.len()).await;
+            answer(ends.drain(..), replies, &mut counters);
         }
         if closed {
             return;
+        }
+    }
+}
+
+/// Starts not yet written, in batches by due time (one delay for all: in order of arrival),
+/// with the batch of each held execution.
+#[derive(Default)]
+struct PendingStarts {
+    batches: BTreeMap<u64, StartBatch>,
+    next: u64,
+    /// Execution id → the batch holding its start.
+    held: HashMap<String, u64>,
+}
+
+impl PendingStarts {
+    fn push(&mut self, b: StartBatch) {
+        let seq = self.next;
+        self.next += 1;
+        for s in &b.jobs {
+            self.held.insert(s.exec.execution_id.clone(), seq);
+        }
+        self.batches.insert(seq, b);
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.batches.values().next().map(|b| b.due)
+    }
+
+    fn start(&self, execution_id: &str) -> Option<(u64, usize)> {
+        let seq = *self.held.get(execution_id)?;
+        let b = self.batches.get(&seq)?;
+        let i = b
+            .jobs
+            .iter()
+            .position(|s| s.exec.execution_id == execution_id)?;
+        Some((seq, i))
+    }
+
+    /// The queue the held start of `execution_id` was taken from, if it is still held.
+    fn held(&self, execution_id: &str) -> Option<&str> {
+        let (seq, i) = self.start(execution_id)?;
+        Some(&self.batches.get(&seq)?.jobs[i].popped_from)
+    }
+
+    /// Drops a held start: its end writes it.
+    fn take(&mut self, execution_id: &str) {
+        if let Some((seq, i)) = self.start(execution_id) {
+            self.held.remove(execution_id);
+            if let Some(b) = self.batches.get_mut(&seq) {
+                b.jobs.swap_remove(i);
+            }
+        }
+    }
+
+    /// Makes the batch holding `execution_id`'s start due now (its end needs it written).
+    fn hurry(&mut self, execution_id: &str) {
+        if let Some(seq) = self.held.get(execution_id) {
+            if let Some(b) = self.batches.get_mut(seq) {
+                b.due = Instant::now();
+            }
+        }
+    }
+
+    /// Removes and returns the batches due at `now` (all of them when `all`), and the emptied.
+    fn due(&mut self, now: Instant, all: bool) -> Vec<StartBatch> {
+        let seqs: Vec<u64> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| all || b.due <= now || b.jobs.is_empty())
+            .map(|(seq, _)| *seq)
+            .collect();
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(b) = self.batches.remove(&seq) {
+                for s in &b.jobs {
+                    self.held.remove(&s.exec.execution_id);
+                }
+                out.push(b);
+            }
+        }
+        out
+    }
+}
+
+/// Whether this Redis adds as `rq::incrbyfloat` computes: the probe's `HINCRBYFLOAT`s on a
+/// scratch key (deleted in the same transaction) must reply what the module computes. Only
+/// then do slots set their `total_working_time` instead of incrementing it. (Redis run under
+/// valgrind fails it: valgrind does x87 arithmetic in double precision.)
+async fn probe_incrbyfloat(con: &mut ConnectionManager, keys: &Keys) -> bool {
+    let mut p = redis::pipe();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    incrbyfloat::probe(&mut p, &keys.incrbyfloat_probe(&tag));
+    match p.query_async::<Vec<String>>(con).await {
+        Ok(replies) if incrbyfloat::probe_matches(&replies) => true,
+        Ok(replies) => {
+            info!(
+                ?replies,
+                "this Redis rounds HINCRBYFLOAT differently; working times are incremented"
+            );
+            false
+        }
+        Err(e) => {
+            info!("could not probe HINCRBYFLOAT ({e}); working times are incremented");
+            false
+        }
+    }
+}
+
+/// Each slot's worker-hash counters as Redis holds them, where the writer knows them: a compact
+/// success then sets the next values instead of incrementing (`rq::end_guard`, two Redis calls
+/// per job less, issue 17). A slot's worker hash is written by that slot alone, so the values
+/// are known from the reply of a compact success (which sets or increments them), and kept
+/// while every end of the slot is applied; an end that was not (an earlier attempt may have
+/// applied it, its reply lost) makes them unknown again, and the next success increments and
+/// reads them. `total_working_time` is known only where `rq::incrbyfloat` computes this
+/// server's sums (`emulate`).
+struct WorkerCounters {
+    emulate: bool,
+    known: HashMap<String, Known>,
+}
+
+#[derive(Default)]
+struct Known {
+    successes: Option<u64>,
+    total: Option<String>,
+}
+
+impl WorkerCounters {
+    fn new(emulate: bool) -> Self {
+        WorkerCounters {
+            emulate,
+            known: HashMap::new(),
+        }
+    }
+
+    fn get(&self, worker: &str) -> Counters<'_> {
+        match self.known.get(worker) {
+            Some(k) => Counters {
+                successes: k.successes,
+                total: k.total.as_deref(),
+            },
+            None => Counters::default(),
+        }
+    }
+
+    fn update(&mut self, worker: &str, end: &JobEnd, a: &EndApplied) {
+        if a.successes.is_some() || a.total.is_some() {
+            let k = self.known.entry(worker.to_string()).or_default();
+            k.successes = a.successes;
+            k.total = a.total.clone().filter(|_| self.emulate);
+        } else if !a.applied {
+            self.known.remove(worker);
+        } else if let Some(k) = self.known.get_mut(worker) {
+            // An end sent as commands: a success increments the count; every end adds its
+            // working time (`HINCRBYFLOAT`, not followed here).
+            if matches!(end, JobEnd::Success { .. }) {
+                k.successes = k.successes.map(|n| n + 1);
+            }
+            k.total = None;
         }
     }
 }
@@ -268,22 +400,9 @@ async fn write_starts(
         for s in &b.jobs {
             starts.push(&s.exec, s.ttl, &s.popped_from);
         }
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-        let reply: Vec<String> = loop {
-            match starts.invocation(script).invoke_async(con).await {
-                Ok(r) => break r,
-                Err(e) => {
-                    warn!(
-                        jobs = b.jobs.len(),
-                        "writing job starts failed, retrying in {:?}: {e}",
-                        backoff.peek()
-                    );
-                    observers.iter().for_each(|o| o.redis_error("start"));
-                    backoff.wait().await;
-                }
-            }
-        };
-        debug!(jobs = b.jobs.len(), "wrote job starts");
+        let inv = starts.invocation(script);
+        let reply: Vec<String> =
+            invoke_until_taken(con, observers, "start", b.jobs.len(), &inv).await;
         parse_failed(reply)
     };
     for s in &b.jobs {
@@ -302,69 +421,59 @@ async fn write_starts(
     }
 }
 
-/// Each slot's `successful_job_count` as Redis holds it, where the writer knows it: a compact
-/// success then sets the next value instead of incrementing (`rq::end_guard`, one Redis call
-/// per job less). A slot's worker hash is written by that slot alone, so the count is known
-/// from the reply of a success that set or incremented it, and kept while every end of the
-/// slot is applied; an end that was not (an earlier attempt may have applied it, its reply
-/// lost) makes it unknown again, and the next success increments and reads it.
-#[derive(Default)]
-struct SuccessCounts(HashMap<String, u64>);
-
-impl SuccessCounts {
-    fn get(&self, worker: &str) -> Option<u64> {
-        self.0.get(worker).copied()
-    }
-
-    fn update(&mut self, worker: &str, end: &JobEnd, a: &EndApplied) {
-        match a.successes {
-            Some(n) => {
-                self.0.insert(worker.to_string(), n);
-            }
-            None if !a.applied => {
-                self.0.remove(worker);
-            }
-            // A success sent as commands increments the count (`HINCRBY`).
-            None if matches!(end, JobEnd::Success { .. }) => {
-                if let Some(n) = self.0.get_mut(worker) {
-                    *n += 1;
-                }
-            }
-            None => {}
-        }
-    }
-}
-
-/// Writes one batch of ends (retried until Redis takes it) and answers each job's executor.
+/// Writes one batch of `jobs` ends (retried until Redis takes it): what the script did with
+/// each, in order.
 async fn write_ends(
     con: &mut ConnectionManager,
     observers: &[Arc<dyn Observer>],
     script: &redis::Script,
     ends: GuardedEnds,
-    batch: Vec<End>,
-    counts: &mut SuccessCounts,
-) {
-    let at = now();
+    jobs: usize,
+) -> Vec<EndApplied> {
+    let inv = ends.invocation(script, now());
+    let reply: Vec<String> = invoke_until_taken(con, observers, "end", jobs, &inv).await;
+    parse_reply(reply)
+}
+
+/// Calls a script until Redis takes the call (a write is never dropped; both scripts skip
+/// what an earlier attempt applied), telling observers of each failure.
+async fn invoke_until_taken<T: redis::FromRedisValue>(
+    con: &mut ConnectionManager,
+    observers: &[Arc<dyn Observer>],
+    what: &'static str,
+    jobs: usize,
+    inv: &redis::ScriptInvocation<'_>,
+) -> T {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-    let reply: Vec<String> = loop {
-        match ends.invocation(script, at).invoke_async(con).await {
-            Ok(d) => break d,
+    loop {
+        match inv.invoke_async(con).await {
+            Ok(r) => {
+                debug!(jobs, "wrote job {what}s");
+                return r;
+            }
             Err(e) => {
                 warn!(
-                    jobs = batch.len(),
-                    "writing job ends failed, retrying in {:?}: {e}",
+                    jobs,
+                    "writing job {what}s failed, retrying in {:?}: {e}",
                     backoff.peek()
                 );
-                observers.iter().for_each(|o| o.redis_error("end"));
+                observers.iter().for_each(|o| o.redis_error(what));
                 backoff.wait().await;
             }
         }
-    };
-    debug!(jobs = batch.len(), "wrote job ends");
-    let mut applied = parse_reply(reply).into_iter();
-    for r in batch {
-        let a = applied.next().unwrap_or_default();
-        counts.update(&r.exec.worker, &r.end, &a);
+    }
+}
+
+/// Answers each end's executor with what the script did, and follows the slots' counters.
+fn answer(
+    ends: impl Iterator<Item = End>,
+    replies: Vec<EndApplied>,
+    counters: &mut WorkerCounters,
+) {
+    let mut replies = replies.into_iter();
+    for r in ends {
+        let a = replies.next().unwrap_or_default();
+        counters.update(&r.exec.worker, &r.end, &a);
         if !a.applied {
             info!(
                 job_id = %r.exec.job_id,
@@ -394,36 +503,52 @@ mod tests {
         }
     }
 
-    fn applied(applied: bool, successes: Option<u64>) -> EndApplied {
+    fn applied(applied: bool, successes: Option<u64>, total: Option<&str>) -> EndApplied {
         EndApplied {
             applied,
             successes,
+            total: total.map(str::to_string),
             ..EndApplied::default()
         }
     }
 
+    fn known(c: &WorkerCounters, w: &str) -> (Option<u64>, Option<String>) {
+        let k = c.get(w);
+        (k.successes, k.total.map(str::to_string))
+    }
+
     #[test]
-    fn success_counts_follow_what_redis_holds() {
+    fn worker_counters_follow_what_redis_holds() {
         let failure = JobEnd::Failure {
             status: "failed",
             failure_ttl: None,
             exc_string: "x".into(),
         };
-        let mut c = SuccessCounts::default();
-        assert_eq!(c.get("w"), None, "unknown until a reply tells it");
+        let mut c = WorkerCounters::new(true);
+        assert_eq!(
+            known(&c, "w"),
+            (None, None),
+            "unknown until a reply tells it"
+        );
         // A success sent as commands while unknown: still unknown.
-        c.update("w", &success(), &applied(true, None));
-        assert_eq!(c.get("w"), None);
-        // The compact success's reply tells the count.
-        c.update("w", &success(), &applied(true, Some(3)));
-        assert_eq!(c.get("w"), Some(3));
-        // A success sent as commands increments it; a failure leaves it.
-        c.update("w", &success(), &applied(true, None));
-        c.update("w", &failure, &applied(true, None));
-        assert_eq!(c.get("w"), Some(4));
-        assert_eq!(c.get("other"), None);
+        c.update("w", &success(), &applied(true, None, None));
+        assert_eq!(known(&c, "w"), (None, None));
+        // The compact success's reply tells the counters.
+        c.update("w", &success(), &applied(true, Some(3), Some("0.5")));
+        assert_eq!(known(&c, "w"), (Some(3), Some("0.5".into())));
+        // A success sent as commands increments the count; every end sent as commands adds
+        // its working time, which is not followed.
+        c.update("w", &success(), &applied(true, None, None));
+        assert_eq!(known(&c, "w"), (Some(4), None));
+        c.update("w", &failure, &applied(true, None, None));
+        assert_eq!(known(&c, "w"), (Some(4), None));
+        assert_eq!(known(&c, "other"), (None, None));
         // An end not applied (an earlier attempt may have been): unknown again.
-        c.update("w", &success(), &applied(false, None));
-        assert_eq!(c.get("w"), None);
+        c.update("w", &success(), &applied(false, None, None));
+        assert_eq!(known(&c, "w"), (None, None));
+        // Where Redis sums differently, the total is never taken as known.
+        let mut c = WorkerCounters::new(false);
+        c.update("w", &success(), &applied(true, Some(1), Some("0.5")));
+        assert_eq!(known(&c, "w"), (Some(1), None));
     }
 }

@@ -18,6 +18,7 @@
 use redis::{Arg, Pipeline, Script, ScriptInvocation};
 
 use super::dependents::release_lua;
+use super::incrbyfloat::incr_by_float;
 use super::keys::Keys;
 use super::lifecycle::{Execution, JobEnd};
 use super::lifecycle::{IDLE_WORKER_TTL, RESULTS_MAXLEN};
@@ -29,14 +30,15 @@ use super::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Time
 ///   end, as the commands its lifecycle builder wrote ([`GuardedEnds::push`]); `release` is the
 ///   parent status its dependents are released with (`finished`, `failed`) or empty for none;
 /// * `['S', wip_key, member, job_id, fields…]`: the common success (result kept, no repeat) of
-///   a started job, in 13 fields that the script's `success` turns into the same writes
+///   a started job, in 14 fields that the script's `success` turns into the same writes
 ///   ([`GuardedEnds::push_end`]);
 /// * `['U', intermediate_list, job_id, fields…]`: the common success of a job whose start was
 ///   never written, start and end in one ([`GuardedEnds::push_run`]).
 ///
-/// Returns `[applied, counts, errors, (job_index, dependent)…]`: `applied` one character per
-/// job (`1` applied, `0` skipped); `counts` per job, comma-separated, the worker's
-/// `successful_job_count` after a compact success was applied, else empty; `errors` per job,
+/// Returns `[applied, counts, totals, errors, (job_index, dependent)…]`: `applied` one
+/// character per job (`1` applied, `0` skipped); `counts` and `totals` per job,
+/// comma-separated, the worker's `successful_job_count` and `total_working_time` after a
+/// compact success was applied, else empty; `errors` per job,
 /// comma-separated, the commands Redis refused; then each dependent enqueued, after the
 /// 1-based index of the job that released it. One flat reply: a table per job cost Redis more
 /// to convert than the rest of a no-op job's end (issue 17).
@@ -69,7 +71,7 @@ local function c(...)
   local r = rpcall(...)
   if type(r) == 'table' and r.err then errors = errors + 1 end
 end
-local applied, counts, errs, released = {}, {}, {}, {}
+local applied, counts, totals, errs, released = {}, {}, {}, {}, {}
 -- The compact successes' `ZADD`s to a finished registry are sent as one `ZADD` of all their
 -- ids per registry (issue 17: one call per job less). Redis ends in the same state: the script
 -- is atomic (nobody sees the steps), nothing between reads a finished registry (a dependent's
@@ -91,13 +93,15 @@ local function flush()
 end
 -- Per worker, the successes applied so far in this call (see `success`).
 local counted = {}
--- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 13 fields at
--- `f` (the common end, issue 17): the same writes in the same order, but for two, which Redis
--- ends in the same state with. The finished registry's `ZADD` is shared (above). And
--- `successful_job_count` is set, not incremented, when the worker knows it: `count` is the
--- value after this success if it is the worker's first in this call (a slot's worker hash is
--- written by that slot alone), `counted` adds the others, so the value is what `HINCRBY` would
--- leave, and it goes in the `HSET` of the idle state (one call per job less). `unstarted`: the
+-- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 14 fields at
+-- `f` (the common end, issue 17): the same writes in the same order, but for a few, which
+-- Redis ends in the same state with. The finished registry's `ZADD` is shared (above). And
+-- the worker's counters are set, not incremented, when the worker knows them (a slot's worker
+-- hash is written by that slot alone), in the `HSET` of the idle state (two calls per job
+-- less): `count` is `successful_job_count` after this success if it is the worker's first in
+-- this call, and `counted` adds the others, so the value is what `HINCRBY` would leave;
+-- `total` is the text `HINCRBYFLOAT` would leave in `total_working_time` (the worker computes
+-- it as Redis does, `rq::incrbyfloat`), for the worker's first success in this call only. `unstarted`: the
 -- job's start was never written (it ended before the writer sent it), so what the start would
 -- have created and this end would delete (execution hash and index, `rq:wip` and
 -- worker-execution members, `current_job`) is not written at all, the fields both write get
@@ -106,7 +110,8 @@ local counted = {}
 local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
   local fin, eid, w, rttl = A[f], A[f + 1], A[f + 2], A[f + 3]
   local rv, st, sf, et, ef = A[f + 4], A[f + 5], A[f + 6], A[f + 7], A[f + 8]
-  local score, working, has_deps, count = A[f + 9], A[f + 10], A[f + 11], A[f + 12]
+  local score, working, has_deps = A[f + 9], A[f + 10], A[f + 11]
+  local count, total = A[f + 12], A[f + 13]
   local job, wk, res = p .. ':job:' .. id, p .. ':worker:' .. w, p .. ':results:' .. id
   local add = fin_add[fin]
   if not add then
@@ -127,7 +132,11 @@ local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
   elseif k > 1 then
     count = tostring(tonumber(count) + k - 1)
   end
-  c('HINCRBYFLOAT', wk, 'total_working_time', working)
+  if total == '' or k > 1 then
+    total = ''
+    local r = rpcall('HINCRBYFLOAT', wk, 'total_working_time', working)
+    if type(r) == 'table' and r.err then errors = errors + 1 else totals[j] = r end
+  end
   if unstarted then
     c('HSET', job, 'last_heartbeat', et, 'status', 'finished', 'started_at', st, 'worker_name', w,
       'ended_at', et)
@@ -154,9 +163,17 @@ local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
     c('ZREM', p .. ':executions:' .. id, eid)
     c('SREM', wk .. ':executions', member)
   end
-  if count ~= '' then
-    counts[j] = count
+  -- One `HSET` written out per case: a table and `unpack` cost more than the command.
+  if count ~= '' then counts[j] = count end
+  if total ~= '' then totals[j] = total end
+  if count ~= '' and total ~= '' then
+    c('HSET', wk, 'successful_job_count', count, 'total_working_time', total,
+      'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
+  elseif count ~= '' then
     c('HSET', wk, 'successful_job_count', count, 'current_job_working_time', '0', 'state', 'idle',
+      'last_heartbeat', et)
+  elseif total ~= '' then
+    c('HSET', wk, 'total_working_time', total, 'current_job_working_time', '0', 'state', 'idle',
       'last_heartbeat', et)
   else
     c('HSET', wk, 'current_job_working_time', '0', 'state', 'idle', 'last_heartbeat', et)
@@ -175,7 +192,7 @@ local function entry(i)
 end
 -- The index after the entry whose fields start at `f`.
 local function after(kind, f)
-  if kind ~= 'R' then return f + 13 end
+  if kind ~= 'R' then return f + 14 end
   local j = f + 2
   for _ = 1, tonumber(A[f]) do j = j + 1 + tonumber(A[j]) end
   return j
@@ -223,10 +240,10 @@ while i <= n do
   -- job.cleanup's EXPIRE of a dependents set that does not exist is a no-op: not sent.
   local no_deps = deps ~= nil and #deps == 0
   errors = 0
-  counts[j] = ''
+  counts[j], totals[j] = '', ''
   if kind ~= 'R' then
     if live then success(f, wip, member, id, deps_key, no_deps, kind == 'U', j) end
-    i = f + 13
+    i = f + 14
   else
     local ncmds, w = tonumber(A[f]), A[f + 1]
     i = f + 2
@@ -258,7 +275,8 @@ flush()
 for k = 1, j do
   if errs[k] == 0 then errs[k] = '0' else errs[k] = tostring(errs[k]) end
 end
-local out = {table.concat(applied), table.concat(counts, ','), table.concat(errs, ',')}
+local out = {table.concat(applied), table.concat(counts, ','), table.concat(totals, ','),
+  table.concat(errs, ',')}
 for _, v in ipairs(released) do out[#out + 1] = v end
 return out
 "#
@@ -281,6 +299,20 @@ pub struct EndApplied {
     pub released: Vec<String>,
     /// The worker's `successful_job_count` after a compact success was applied.
     pub successes: Option<u64>,
+    /// The worker's `total_working_time` (Redis' text) after a compact success was applied.
+    pub total: Option<String>,
+}
+
+/// What the writer knows of a worker hash's counters before a call's ends (a slot's hash is
+/// written by that slot alone): the compact success sets what it knows instead of
+/// incrementing it (issue 17), and increments the rest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters<'a> {
+    /// `successful_job_count`.
+    pub successes: Option<u64>,
+    /// `total_working_time`, as Redis' text; only when [`crate::rq::incrbyfloat`] computes
+    /// this server's sums.
+    pub total: Option<&'a str>,
 }
 
 impl GuardedEnds {
@@ -294,17 +326,16 @@ impl GuardedEnds {
     /// Adds one job's end. The common one (success, result kept, no repeat) goes in compact
     /// form, written by the script's `success` exactly as [`JobEnd::write`] would write it
     /// (tests/end_guard.rs compares the two); every other end goes as its commands.
-    /// `successes`: the `successful_job_count` that Redis holds for `exec.worker` before this
-    /// call's ends, if known (the compact form then sets the count rather than increment it).
+    /// `counters`: what Redis holds in `exec.worker`'s hash before this call's ends.
     pub fn push_end(
         &mut self,
         keys: &Keys,
         exec: &Execution,
         end: &JobEnd,
         ended_at: Timestamp,
-        successes: Option<u64>,
+        counters: Counters<'_>,
     ) {
-        if self.push_compact(keys, exec, end, ended_at, successes, None) {
+        if self.push_compact(keys, exec, end, ended_at, counters, None) {
             return;
         }
         let mut p = redis::pipe();
@@ -315,7 +346,7 @@ impl GuardedEnds {
     /// Adds the end of a job whose start was never written (taken from `popped_from`'s
     /// intermediate list, ended before its start was sent), as start and end in one: only the
     /// common success has this form. Returns false, adding nothing, for any other end: the
-    /// caller then writes the start first and the end as usual. `successes` as for
+    /// caller then writes the start first and the end as usual. `counters` as for
     /// [`GuardedEnds::push_end`].
     pub fn push_run(
         &mut self,
@@ -323,10 +354,10 @@ impl GuardedEnds {
         exec: &Execution,
         end: &JobEnd,
         ended_at: Timestamp,
-        successes: Option<u64>,
+        counters: Counters<'_>,
         popped_from: &str,
     ) -> bool {
-        self.push_compact(keys, exec, end, ended_at, successes, Some(popped_from))
+        self.push_compact(keys, exec, end, ended_at, counters, Some(popped_from))
     }
 
     /// The compact success (`popped_from`: unstarted, see [`GuardedEnds::push_run`]); false
@@ -338,7 +369,7 @@ impl GuardedEnds {
         exec: &Execution,
         end: &JobEnd,
         ended_at: Timestamp,
-        successes: Option<u64>,
+        counters: Counters<'_>,
         popped_from: Option<&str>,
     ) -> bool {
         let JobEnd::Success {
@@ -366,6 +397,11 @@ impl GuardedEnds {
         }
         let working = (ended_at - exec.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
         let ended = format_datetime(ended_at);
+        let working = py_float_repr(working);
+        let total = counters
+            .total
+            .and_then(|t| incr_by_float(t, &working))
+            .unwrap_or_default();
         self.push_strings([
             keys.finished(&exec.queue),
             exec.execution_id.clone(),
@@ -378,10 +414,14 @@ impl GuardedEnds {
             py_float_repr(unix_float(ended_at)),
             // The finished registry's score: `FinishedJobRegistry.add(job, result_ttl)`.
             (unix_seconds(ended_at) + result_ttl).to_string(),
-            py_float_repr(working),
+            working,
             if *has_dependencies { "1" } else { "0" }.to_string(),
-            // The count after this success, as the script sets it.
-            successes.map(|n| (n + 1).to_string()).unwrap_or_default(),
+            // The counters after this success, as the script sets them.
+            counters
+                .successes
+                .map(|n| (n + 1).to_string())
+                .unwrap_or_default(),
+            total,
         ]);
         self.jobs += 1;
         true
@@ -449,8 +489,10 @@ pub fn parse_reply(reply: Vec<String>) -> Vec<EndApplied> {
     let mut it = reply.into_iter();
     let applied = it.next().unwrap_or_default();
     let counts = it.next().unwrap_or_default();
+    let totals = it.next().unwrap_or_default();
     let errors = it.next().unwrap_or_default();
     let mut counts = counts.split(',');
+    let mut totals = totals.split(',');
     let mut errors = errors.split(',');
     let mut out: Vec<EndApplied> = applied
         .chars()
@@ -459,6 +501,7 @@ pub fn parse_reply(reply: Vec<String>) -> Vec<EndApplied> {
             errors: errors.next().and_then(|e| e.parse().ok()).unwrap_or(0),
             released: Vec::new(),
             successes: counts.next().and_then(|c| c.parse().ok()),
+            total: totals.next().filter(|t| !t.is_empty()).map(str::to_string),
         })
         .collect();
     while let (Some(at), Some(dep)) = (it.next(), it.next()) {
@@ -509,22 +552,26 @@ mod tests {
     #[test]
     fn parses_replies() {
         let r = parse_reply(
-            ["101", ",,7", "0,2,0", "1", "d1", "3", "d2", "1", "d3"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "101", ",,7", ",,0.5", "0,2,0", "1", "d1", "3", "d2", "1", "d3",
+            ]
+            .map(String::from)
+            .to_vec(),
         );
-        let entry = |applied, errors, released: &[&str], successes| EndApplied {
-            applied,
-            errors,
-            released: released.iter().map(|s| s.to_string()).collect(),
-            successes,
-        };
+        let entry =
+            |applied, errors, released: &[&str], successes, total: Option<&str>| EndApplied {
+                applied,
+                errors,
+                released: released.iter().map(|s| s.to_string()).collect(),
+                successes,
+                total: total.map(str::to_string),
+            };
         assert_eq!(
             r,
             vec![
-                entry(true, 0, &["d1", "d3"], None),
-                entry(false, 2, &[], None),
-                entry(true, 0, &["d2"], Some(7)),
+                entry(true, 0, &["d1", "d3"], None, None),
+                entry(false, 2, &[], None, None),
+                entry(true, 0, &["d2"], Some(7), Some("0.5")),
             ]
         );
         assert!(parse_reply(Vec::new()).is_empty());

@@ -118,6 +118,11 @@ impl Keys {
         format!("{}:worker:{name}:executions", self.prefix)
     }
 
+    /// A scratch hash for `rq::incrbyfloat`'s probe (ours, not RQ's; deleted at once).
+    pub fn incrbyfloat_probe(&self, tag: &str) -> String {
+        format!("{}:task-worker:incrbyfloat-probe:{tag}", self.prefix)
+    }
+
     pub fn pubsub(&self, worker_name: &str) -> String {
         format!("{}:pubsub:{worker_name}", self.prefix)
     }

@@ -12,6 +12,7 @@ pub mod dequeue;
 pub mod end_guard;
 pub mod enqueue;
 pub mod failure;
+pub mod incrbyfloat;
 pub mod job;
 pub mod json;
 pub mod keys;
