@@ -41,6 +41,25 @@ fn send(con: &mut redis::Connection, keys: &Keys, exec: &Execution, end: &JobEnd
     parse_reply(reply).remove(0)
 }
 
+/// A success whose result is kept 500 s (the compact forms' end).
+fn kept(return_value: Option<&str>) -> JobEnd {
+    JobEnd::Success {
+        result_ttl: 500,
+        return_value: return_value.map(str::to_string),
+        repeat: None,
+        has_dependencies: false,
+    }
+}
+
+/// A failure without retries (always sent as commands).
+fn failed() -> JobEnd {
+    JobEnd::Failure {
+        status: "failed",
+        failure_ttl: Some(600),
+        exc_string: "Traceback: boom".into(),
+    }
+}
+
 /// Worker counters the writer knows: `successful_job_count` and `total_working_time`.
 fn known(successes: u64, total: &str) -> Counters<'_> {
     Counters {
@@ -270,17 +289,7 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
     let mut con = server.con();
     let keys = Keys::new("rq");
     let script = redis::Script::new(END_SCRIPT);
-    let success = JobEnd::Success {
-        result_ttl: 500,
-        return_value: None,
-        repeat: None,
-        has_dependencies: false,
-    };
-    let failure = JobEnd::Failure {
-        status: "failed",
-        failure_ttl: Some(600),
-        exc_string: "Traceback: boom".into(),
-    };
+    let (success, failure) = (kept(None), failed());
     // (job, worker, end, working ms)
     let plan = [
         ("j1", "w-1", &success, 5),
@@ -482,17 +491,7 @@ fn a_batch_of_jobs_ended_before_their_starts_leaves_what_their_own_writes_leave(
     let keys = Keys::new("rq");
     let end_script = redis::Script::new(END_SCRIPT);
     let start_script = redis::Script::new(START_SCRIPT);
-    let success = JobEnd::Success {
-        result_ttl: 500,
-        return_value: Some("gASVBQAAAAAAAAB9lC4=".into()),
-        repeat: None,
-        has_dependencies: false,
-    };
-    let failure = JobEnd::Failure {
-        status: "failed",
-        failure_ttl: Some(600),
-        exc_string: "Traceback: boom".into(),
-    };
+    let (success, failure) = (kept(Some("gASVBQAAAAAAAAB9lC4=")), failed());
     // (job, queue, end, working ms)
     let plan = [
         ("j1", "high", &success, 5),
