@@ -91,8 +91,9 @@ local function flush()
   end
   fin_keys, fin_add, fin_job = {}, {}, {}
 end
--- Per worker, the successes applied so far in this call (see `success`).
-local counted = {}
+-- Per worker, the successes applied so far in this call, and whether an end sent as commands
+-- was applied (it adds its working time itself): see `success`.
+local counted, touched = {}, {}
 -- `lifecycle::succeed` for a result kept `rttl` > 0 seconds and no repeat, from 14 fields at
 -- `f` (the common end, issue 17): the same writes in the same order, but for a few, which
 -- Redis ends in the same state with. The finished registry's `ZADD` is shared (above). And
@@ -101,12 +102,13 @@ local counted = {}
 -- less): `count` is `successful_job_count` after this success if it is the worker's first in
 -- this call, and `counted` adds the others, so the value is what `HINCRBY` would leave;
 -- `total` is the text `HINCRBYFLOAT` would leave in `total_working_time` (the worker computes
--- it as Redis does, `rq::incrbyfloat`), for the worker's first success in this call only. `unstarted`: the
--- job's start was never written (it ended before the writer sent it), so what the start would
--- have created and this end would delete (execution hash and index, `rq:wip` and
--- worker-execution members, `current_job`) is not written at all, the fields both write get
--- the end's values, and the job hash gets the start's fields in the start's order: Redis ends
--- as start + end leave it (tests/end_guard.rs compares the two).
+-- it as Redis does, `rq::incrbyfloat`), valid only while no other end of the worker was
+-- applied in this call (else incremented). `unstarted`: the job's start was never written (it
+-- ended before the writer sent it), so what the start would have created and this end would
+-- delete (execution hash and index, `rq:wip` and worker-execution members, `current_job`) is
+-- not written at all, the fields both write get the end's values, and the job hash gets the
+-- start's fields in the start's order: Redis ends as start + end leave it (tests/end_guard.rs
+-- compares the two).
 local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
   local fin, eid, w, rttl = A[f], A[f + 1], A[f + 2], A[f + 3]
   local rv, st, sf, et, ef = A[f + 4], A[f + 5], A[f + 6], A[f + 7], A[f + 8]
@@ -132,7 +134,7 @@ local function success(f, wip, member, id, deps_key, no_deps, unstarted, j)
   elseif k > 1 then
     count = tostring(tonumber(count) + k - 1)
   end
-  if total == '' or k > 1 then
+  if total == '' or k > 1 or touched[w] then
     total = ''
     local r = rpcall('HINCRBYFLOAT', wk, 'total_working_time', working)
     if type(r) == 'table' and r.err then errors = errors + 1 else totals[j] = r end
@@ -249,8 +251,10 @@ while i <= n do
     i = f + 2
     if live then
       flush()
-      -- A success sent as commands increments its worker's count itself (`HINCRBY`).
+      -- A success sent as commands increments its worker's count itself (`HINCRBY`); every
+      -- end sent as commands adds its working time (`HINCRBYFLOAT`).
       if release == 'finished' then counted[w] = (counted[w] or 0) + 1 end
+      touched[w] = true
     end
     for _ = 1, ncmds do
       local nargs = tonumber(A[i])
