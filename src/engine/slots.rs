@@ -56,8 +56,16 @@ pub struct BusySlot {
     pub exec: Execution,
     pub timeout: Option<i64>,
     pub elapsed: f64,
-    /// The job's start is in Redis (only then does a heartbeat refresh its execution).
-    pub announced: bool,
+}
+
+impl Running {
+    fn snapshot(&self) -> BusySlot {
+        BusySlot {
+            exec: self.exec.clone(),
+            timeout: self.timeout,
+            elapsed: self.since.elapsed().as_secs_f64(),
+        }
+    }
 }
 
 impl Slots {
@@ -153,12 +161,7 @@ impl Slots {
         self.lock()
             .iter()
             .filter_map(|s| match s {
-                State::Busy(r) => Some(BusySlot {
-                    exec: r.exec.clone(),
-                    timeout: r.timeout,
-                    elapsed: r.since.elapsed().as_secs_f64(),
-                    announced: r.announced.load(Ordering::Acquire),
-                }),
+                State::Busy(r) => Some(r.snapshot()),
                 _ => None,
             })
             .collect()
@@ -173,12 +176,7 @@ impl Slots {
         let mut busy = Vec::new();
         for (s, name) in states.iter().zip(&self.names) {
             match s {
-                State::Busy(r) if r.announced.load(Ordering::Acquire) => busy.push(BusySlot {
-                    exec: r.exec.clone(),
-                    timeout: r.timeout,
-                    elapsed: r.since.elapsed().as_secs_f64(),
-                    announced: true,
-                }),
+                State::Busy(r) if r.announced.load(Ordering::Acquire) => busy.push(r.snapshot()),
                 _ => idle.push(name.clone()),
             }
         }
