@@ -16,18 +16,12 @@ pub fn free_port() -> u16 {
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tw-{tag}-{}-{}", std::process::id(), uuid_like()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A random name, not a clock reading: parallel tests of one process once got the same
+    // nanosecond on a VM with a coarse clock and shared one PostgreSQL data directory.
+    // `create_dir` (not `_all`) fails rather than hand out a directory that already exists.
+    let dir = std::env::temp_dir().join(format!("tw-{tag}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&dir).expect("temp dir");
     dir
-}
-
-fn uuid_like() -> String {
-    use std::time::SystemTime;
-    let n = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{n:x}")
 }
 
 fn wait_port(port: u16, what: &str) {
