@@ -24,15 +24,37 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn wait_port(port: u16, what: &str) {
+/// Waits until redis-server `child` serves `port`: true once the server there reports `dir` as
+/// its directory (a server that needs a password counts once it answers), false if the child
+/// exits (port taken) or nothing answers in 20 s.
+fn redis_is_ours(child: &mut Child, port: u16, dir: &Path) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
+    let want = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else {
+                return false;
+            };
+            if let Ok(mut con) = client.get_connection() {
+                let reply: redis::RedisResult<Vec<String>> =
+                    redis::cmd("CONFIG").arg("GET").arg("dir").query(&mut con);
+                match reply {
+                    Ok(kv) => return kv.get(1).map(PathBuf::from) == Some(want),
+                    // NOAUTH and the like: a server that is up, started with a password.
+                    Err(e) if !e.is_io_error() => {
+                        std::thread::sleep(Duration::from_millis(100));
+                        return matches!(child.try_wait(), Ok(None));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("{what} did not start on port {port}");
+    false
 }
 
 /// A private `redis-server`.
@@ -48,28 +70,38 @@ impl RedisServer {
     }
 
     pub fn start_with(extra: &[&str]) -> Self {
-        let port = free_port();
-        let dir = temp_dir("redis");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(&dir)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server not found: install Debian's redis-server package");
-        wait_port(port, "redis-server");
-        RedisServer { port, child, dir }
+        // A port found free can be taken by another test before redis-server binds it; then our
+        // server exits and the port answers for someone else's. So a server counts as started
+        // only when the one answering on the port reports our own directory; otherwise try anew.
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = temp_dir("redis");
+            let mut child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .arg("--dir")
+                .arg(&dir)
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server not found: install Debian's redis-server package");
+            if redis_is_ours(&mut child, port, &dir) {
+                return RedisServer { port, child, dir };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        panic!("redis-server did not start on a free port in 5 tries");
     }
 
     pub fn url(&self) -> String {
@@ -116,46 +148,60 @@ fn pg_bin_dir() -> PathBuf {
 impl PostgresServer {
     pub fn start() -> Self {
         let bin = pg_bin_dir();
-        let port = free_port();
-        let dir = temp_dir("pg");
-        let data = dir.join("data");
-        if is_root() {
-            let _ = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir)
-                .status();
+        // As for Redis: another test may take the free port first; then start again elsewhere.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = temp_dir("pg");
+            let data = dir.join("data");
+            if is_root() {
+                let _ = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir)
+                    .status();
+            }
+            run_pg(
+                &bin,
+                "initdb",
+                &[
+                    "-D",
+                    path(&data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                ],
+            );
+            let started = try_pg(
+                &bin,
+                "pg_ctl",
+                &[
+                    "-D",
+                    path(&data),
+                    "-l",
+                    path(&dir.join("log")),
+                    "-w",
+                    "-o",
+                    &format!(
+                        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                        dir.display()
+                    ),
+                    "start",
+                ],
+            );
+            let server = PostgresServer {
+                port,
+                dir,
+                bin: bin.clone(),
+            };
+            match started {
+                Ok(()) => return server,
+                // Dropping it stops whatever started and removes its directory.
+                Err(e) => last = e,
+            }
         }
-        run_pg(
-            &bin,
-            "initdb",
-            &[
-                "-D",
-                path(&data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-            ],
-        );
-        run_pg(
-            &bin,
-            "pg_ctl",
-            &[
-                "-D",
-                path(&data),
-                "-l",
-                path(&dir.join("log")),
-                "-w",
-                "-o",
-                &format!(
-                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    dir.display()
-                ),
-                "start",
-            ],
-        );
-        PostgresServer { port, dir, bin }
+        panic!("PostgreSQL did not start on a free port in 5 tries: {last}");
     }
 
     pub fn url(&self) -> String {
@@ -204,25 +250,32 @@ fn path(p: &Path) -> &str {
 }
 
 fn run_pg(bin: &Path, tool: &str, args: &[&str]) {
-    let mut cmd = Command::new(bin.join(tool));
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    // PostgreSQL refuses to run as root; CI runs as root, so run as the `postgres` user there.
-    let out = if is_root() {
-        let mut su = Command::new("runuser");
-        su.args(["-u", "postgres", "--"])
-            .arg(bin.join(tool))
-            .args(args);
-        su.stdout(Stdio::null()).stderr(Stdio::piped());
-        su.output()
-    } else {
-        cmd.output()
+    if let Err(e) = try_pg(bin, tool, args) {
+        panic!("{e}");
     }
-    .unwrap_or_else(|e| panic!("{tool} failed to run: {e}"));
-    assert!(
-        out.status.success(),
-        "{tool} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+}
+
+fn try_pg(bin: &Path, tool: &str, args: &[&str]) -> Result<(), String> {
+    // PostgreSQL refuses to run as root; CI runs as root, so run as the `postgres` user there.
+    let mut cmd = if is_root() {
+        let mut su = Command::new("runuser");
+        su.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        su
+    } else {
+        Command::new(bin.join(tool))
+    };
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{tool} failed to run: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 fn is_root() -> bool {
