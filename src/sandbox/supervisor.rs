@@ -301,8 +301,13 @@ fn over_limit(
     if usage.tasks >= l.processes {
         return exceeded("processes", format!("{} processes or threads", usage.tasks));
     }
+    // RSS never undercounts, so it is the cheap first test; a tree over the limit by RSS is
+    // measured again by PSS, which counts pages shared after fork once (`tree::proportional_bytes`).
     if usage.rss_bytes > l.memory_bytes {
-        return exceeded("memory", format!("{} MiB resident", usage.rss_bytes >> 20));
+        let held = tree::proportional_bytes(me);
+        if held > l.memory_bytes {
+            return exceeded("memory", format!("{} MiB resident", held >> 20));
+        }
     }
     let cpu = (usage.cpu_ticks + reaped_cpu_ticks(ticks_per_s)) / ticks_per_s.max(1);
     if cpu >= l.cpu_seconds {

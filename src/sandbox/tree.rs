@@ -144,6 +144,30 @@ pub fn usage(root_pid: i32) -> Usage {
         })
 }
 
+/// Memory the tree really holds, in bytes: the sum of each process's proportional set size
+/// (`Pss:` of `/proc/<pid>/smaps_rollup`). Summed RSS counts a page that processes share after
+/// `fork` once per process, so a tree of forked Pythons would look many times its size; PSS
+/// splits each shared page among its sharers and sums to the true total. A process whose PSS
+/// cannot be read (it made itself non-dumpable, say) counts with its whole RSS.
+pub fn proportional_bytes(root_pid: i32) -> u64 {
+    descendants(root_pid)
+        .iter()
+        .map(|p| pss_bytes(p.pid).unwrap_or(p.rss_bytes))
+        .sum()
+}
+
+/// `Pss:` of `/proc/<pid>/smaps_rollup` in bytes.
+fn pss_bytes(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    parse_pss(&text)
+}
+
+fn parse_pss(smaps_rollup: &str) -> Option<u64> {
+    let line = smaps_rollup.lines().find(|l| l.starts_with("Pss:"))?;
+    let kib = line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+    Some(kib * 1024)
+}
+
 /// The most descriptors any one descendant has open.
 pub fn max_open_files(root_pid: i32) -> u64 {
     descendants(root_pid)
@@ -194,6 +218,65 @@ mod tests {
         let line = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 3 0 5 1000 250 18446744073709551615";
         assert_eq!(parse_stat(line), Some((7, 3, 110, 250)));
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn pss_is_read_from_smaps_rollup() {
+        let text = "55d0-7ffe ---p 00000000 00:00 0 [rollup]\nRss: 9000 kB\nPss: 2345 kB\nPss_Anon: 1000 kB\n";
+        assert_eq!(parse_pss(text), Some(2345 * 1024));
+        assert_eq!(parse_pss("Rss: 1 kB\n"), None);
+    }
+
+    /// Children forked from a process with 64 MiB touched each show all of it as RSS, but
+    /// their proportional sizes share it: the memory limit must see it once, not per child.
+    #[test]
+    fn pages_shared_after_fork_count_once() {
+        const MIB: usize = 1 << 20;
+        let mut block = vec![0u8; 64 * MIB];
+        for i in (0..block.len()).step_by(4096) {
+            block[i] = 1;
+        }
+        let mut kids = Vec::new();
+        for _ in 0..3 {
+            // SAFETY: the child only sleeps in `pause` (async-signal-safe) until it is killed.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                loop {
+                    // SAFETY: as above.
+                    unsafe { libc::pause() };
+                }
+            }
+            kids.push(pid);
+        }
+        // Give the children a moment to exist in /proc.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let me = std::process::id() as i32;
+        let procs: Vec<Proc> = descendants(me)
+            .into_iter()
+            .filter(|p| kids.contains(&p.pid))
+            .collect();
+        let rss: u64 = procs.iter().map(|p| p.rss_bytes).sum();
+        let pss: Option<u64> = procs.iter().map(|p| pss_bytes(p.pid)).sum();
+        for &k in &kids {
+            // SAFETY: killing and reaping our own children.
+            unsafe {
+                libc::kill(k, libc::SIGKILL);
+                libc::waitpid(k, std::ptr::null_mut(), 0);
+            }
+        }
+        std::hint::black_box(&block);
+        assert_eq!(procs.len(), 3);
+        let pss = pss.expect("own children's smaps_rollup is readable");
+        let touched = 64 * MIB as u64;
+        assert!(rss >= 3 * touched, "each child maps the 64 MiB: rss {rss}");
+        // The parent holds a quarter of each shared page, so the children hold 3/4 of 64 MiB
+        // plus their little private memory: far below the 192 MiB their RSS adds up to.
+        assert!(pss < 2 * touched, "shared pages counted once: pss {pss}");
+        assert!(
+            pss >= touched / 2,
+            "the children's share is counted: pss {pss}"
+        );
     }
 
     #[test]

@@ -749,6 +749,32 @@ def test_memory_is_capped_per_process_and_per_job(r, redis_server, world, api, w
     assert_honest(ran)
 
 
+def test_memory_shared_after_fork_counts_once(r, redis_server, world, api, worker_bin):
+    """A test run that forks from a big parent (multiprocessing, say) holds that memory once.
+    The five processes' RSS adds up to 1 GiB, twice the 512 MiB limit; what they hold is
+    about 200 MiB, so the run is graded, not ended for memory."""
+    forks = world.attack("forks", '''
+        block = bytearray(200 << 20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        kids = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(1.5)
+                os._exit(0)
+            kids.append(pid)
+        for pid in kids:
+            os.waitpid(pid, 0)
+        done(1, 1)
+    ''')
+    ran = run_jobs(r, redis_server, world, api, worker_bin,
+                   [("forks", world.test_job(forks)), ("honest", world.test_job(world.honest))])
+    er = ran.result("forks")
+    assert er["status"] == 0 and er["result"] == 1.0, er
+    assert_honest(ran)
+
+
 def test_file_size_and_open_files_limits_end_the_job_r7(r, redis_server, world, api, worker_bin):
     big_file = world.attack("bigfile", """
         attempt("write", lambda: write("big", b"x" * (32 << 20)))
