@@ -451,7 +451,8 @@ pub struct SandboxArgs {
         allow_negative_numbers = true
     )]
     pub sandbox_max_processes: String,
-    /// Memory of one job's processes in MiB (resident in all, and address space of each).
+    /// Memory of one job's processes in MiB (held by all together, a page shared after fork
+    /// counted once; and address space of each).
     #[arg(
         long,
         env = "TEST_SANDBOX_MEMORY_MB",
