@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use redis::aio::PubSub;
 use tracing::{info, warn};
 
 use super::shutdown::Phase;
@@ -13,37 +14,49 @@ use super::slots::Cancel;
 use super::Engine;
 use crate::rq::commands::{self, Command};
 
-pub async fn listen(engine: Arc<Engine>) {
-    let channels: Vec<String> = engine
+/// The slots' command channels.
+fn channels(engine: &Engine) -> Vec<String> {
+    engine
         .slots
         .names()
         .iter()
         .map(|n| engine.keys.pubsub(n))
-        .collect();
+        .collect()
+}
+
+/// A pub/sub connection subscribed to every slot's channel. The worker takes it before it
+/// registers: a command sent to a worker that is already listed in `rq:workers` then always
+/// arrives. (RQ subscribes after `register_birth`, and a `shutdown` sent in between is lost.)
+pub async fn subscribe(engine: &Engine) -> redis::RedisResult<PubSub> {
+    let mut ps = engine.client.get_async_pubsub().await?;
+    for ch in channels(engine) {
+        ps.subscribe(&ch).await?;
+    }
+    Ok(ps)
+}
+
+/// Handles commands until a cold shutdown, on `ready` first (from [`subscribe`]) and then on
+/// a new subscription whenever the connection is lost.
+pub async fn listen(engine: Arc<Engine>, mut ready: Option<PubSub>) {
+    let channels = channels(&engine);
     loop {
-        match engine.client.get_async_pubsub().await {
+        let subscribed = match ready.take() {
+            Some(ps) => Ok(ps),
+            None => subscribe(&engine).await,
+        };
+        match subscribed {
             Ok(mut ps) => {
-                let mut ok = true;
-                for ch in &channels {
-                    if let Err(e) = ps.subscribe(ch).await {
-                        warn!("cannot subscribe to {ch}: {e}");
-                        ok = false;
-                        break;
+                let mut stream = ps.on_message();
+                while let Some(msg) = stream.next().await {
+                    let channel = msg.get_channel_name().to_string();
+                    let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
+                    if let Some(slot) = channels.iter().position(|c| *c == channel) {
+                        handle(&engine, slot, &payload);
                     }
                 }
-                if ok {
-                    let mut stream = ps.on_message();
-                    while let Some(msg) = stream.next().await {
-                        let channel = msg.get_channel_name().to_string();
-                        let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
-                        if let Some(slot) = channels.iter().position(|c| *c == channel) {
-                            handle(&engine, slot, &payload);
-                        }
-                    }
-                    warn!("pub/sub connection lost; resubscribing");
-                }
+                warn!("pub/sub connection lost; resubscribing");
             }
-            Err(e) => warn!("pub/sub connection failed: {e}"),
+            Err(e) => warn!("cannot subscribe to the workers' command channels: {e}"),
         }
         if engine.shutdown.phase() == Phase::Cold {
             return;

@@ -195,8 +195,13 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         cfg,
     });
 
+    // Subscribed before registered: see `commands::subscribe`. If it fails, `listen` tries again.
+    let pubsub = commands::subscribe(&engine)
+        .await
+        .inspect_err(|e| warn!("cannot subscribe to the workers' command channels yet: {e}"))
+        .ok();
     register_births(&engine).await?;
-    let commands = tokio::spawn(commands::listen(engine.clone()));
+    let commands = tokio::spawn(commands::listen(engine.clone(), pubsub));
     let heartbeat = tokio::spawn(heartbeat::run(engine.clone()));
     let rescuer = tokio::spawn(rescue::run(engine.clone()));
     let info = crate::events::WorkerInfo {

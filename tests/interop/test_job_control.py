@@ -198,6 +198,21 @@ def test_shutdown_command(r, start_worker):
     assert b"rq:worker:BYE" not in r.smembers("rq:workers")
 
 
+def test_a_shutdown_sent_as_soon_as_the_worker_is_listed_is_obeyed(r, start_worker):
+    """The worker subscribes to its command channel before it registers, so a command sent the
+    moment its hash appears arrives (RQ subscribes after registering; this once lost a
+    `shutdown` here). The poll has no sleep, to send inside that window if there is one."""
+    for n in range(3):
+        name = f"EAGER{n}"
+        worker = start_worker("-q", "ctl", "-n", name)
+        deadline = time.monotonic() + 30
+        while not r.exists(f"rq:worker:{name}"):
+            assert time.monotonic() < deadline, "the worker never registered"
+        assert send_shutdown_command(r, name) is None
+        assert worker.wait(timeout=15) == 0, worker.output()[-2000:]
+        assert r.hget(f"rq:worker:{name}", "death")
+
+
 def test_suspend_and_resume(r, redis_server, start_worker):
     q = Queue("ctl", connection=r)
     rqcli = [sys.executable, "-m", "rq.cli"]
