@@ -6,6 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::RawFd;
+use std::path::Path;
 
 use landlock::{RulesetCreated, RulesetStatus};
 
@@ -21,8 +22,16 @@ pub struct Prepared {
     pub ruleset: RulesetCreated,
     pub filters: Filters,
     pub limits: Limits,
-    /// `RLIMIT_NPROC`: the uid's tasks when the run started plus the process limit.
+    /// `RLIMIT_NPROC`: in the job's own user namespace, the process limit plus the creator and
+    /// the init; without one, the uid's tasks when the run started plus the process limit.
     pub nproc: u64,
+}
+
+/// Adds a read-only rule for `path` to the prepared ruleset (the job's own `/proc`, mounted
+/// after the fork).
+pub fn allow_read(mut p: Prepared, path: &Path) -> Result<Prepared, String> {
+    p.ruleset = super::landlock_rules::add_read(p.ruleset, path)?;
+    Ok(p)
 }
 
 /// Runs in the child; never returns.
@@ -62,12 +71,15 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         if null > 2 {
             libc::close(null);
         }
-        // The kernel's OOM killer picks confined processes before the worker.
+        // The kernel's OOM killer picks confined processes before the worker. The supervisor
+        // is non-dumpable, and so /proc/self files would belong to root: dumpable first (the
+        // program is dumpable after execve anyway).
+        libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0);
         let adj = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY);
-        if adj >= 0 {
-            libc::write(adj, b"1000".as_ptr().cast(), 4);
-            libc::close(adj);
+        if adj < 0 || libc::write(adj, b"1000".as_ptr().cast(), 4) != 4 {
+            return Err(os_err("oom_score_adj 1000"));
         }
+        libc::close(adj);
         set_limits(&p.limits, p.nproc)?;
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             return Err(os_err("chdir to the job directory"));
@@ -82,6 +94,7 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
     }
     seccompiler::apply_filter(&p.filters.main).map_err(|e| format!("seccomp: {e}"))?;
     seccompiler::apply_filter(&p.filters.compat).map_err(|e| format!("seccomp: {e}"))?;
+    seccompiler::apply_filter(&p.filters.no_fallocate).map_err(|e| format!("seccomp: {e}"))?;
     // SAFETY: closing descriptors we do not need; argv/env are NUL-terminated arrays of
     // pointers into CStrings that outlive the call.
     unsafe {
