@@ -93,6 +93,7 @@ pub async fn layers() -> Vec<Layer> {
                 source: root.clone(),
                 target: root.clone(),
             }],
+            keep: Vec::new(),
         }),
     };
     let env = vec![("PATH".to_string(), "/usr/bin:/bin".to_string())];

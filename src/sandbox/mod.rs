@@ -18,7 +18,8 @@
 //! [`supervisor`] (the supervisor's loop), [`confine`] (what the child applies to itself:
 //! [`landlock_rules`], [`seccomp`], rlimits), [`tree`] (the descendants: list, kill, measure),
 //! [`namespaces`] (the run's own user, mount, PID and IPC namespaces), [`disk`] (job-root size), [`beneath`] (opening paths without leaving a tree),
-//! [`cleanup`] (removing a root whatever its permissions), [`check`] (`sandbox-check`).
+//! [`cleanup`] (removing a root whatever its permissions), [`check`] (`sandbox-check`),
+//! [`student`] (`confine-student`: student code confined further than the grader).
 
 pub mod beneath;
 pub mod check;
@@ -32,6 +33,7 @@ pub mod meter;
 pub mod namespaces;
 pub mod policy;
 pub mod seccomp;
+pub mod student;
 pub mod supervisor;
 pub mod tree;
 

@@ -51,6 +51,10 @@ pub struct Bind {
 pub struct Isolation {
     /// Bound in this order; a target that does not exist on the host is skipped.
     pub binds: Vec<Bind>,
+    /// Paths the run needs (the job root, the operator's extra paths): each one that a bind
+    /// hides (a `WORK_DIR` below `/tmp`, say) is bound again at its own path.
+    #[serde(default)]
+    pub keep: Vec<PathBuf>,
 }
 
 /// What breaks without namespaces: said at start-up.
@@ -79,6 +83,7 @@ impl Isolation {
                     target: PathBuf::from(target),
                 })
                 .collect(),
+            keep: vec![root.to_path_buf()],
         }
     }
 }
@@ -130,28 +135,93 @@ pub fn create(iso: &Isolation) -> Result<(), String> {
     {
         return Err(os_err("making / private in the job's mount namespace"));
     }
+    // Every source is opened before the first bind: a job root below /tmp would be hidden
+    // by the bind over /tmp itself. The mounts then name the sources by descriptor.
+    let mut sources = Vec::new();
     for b in &iso.binds {
         if !b.target.is_dir() {
             continue;
         }
-        let (src, dst) = (c_path(&b.source)?, c_path(&b.target)?);
-        // SAFETY: mount with NUL-terminated paths we own.
-        if unsafe {
-            libc::mount(
-                src.as_ptr(),
-                dst.as_ptr(),
-                std::ptr::null(),
-                libc::MS_BIND,
-                std::ptr::null(),
-            )
-        } != 0
-        {
-            return Err(os_err(&format!(
-                "binding {} over {}",
-                b.source.display(),
-                b.target.display()
-            )));
+        sources.push((open_path(&b.source)?, b));
+    }
+    // Each kept path that a bind will hide, opened while it can still be reached.
+    let mut hidden = Vec::new();
+    for p in &iso.keep {
+        let covered = sources
+            .iter()
+            .any(|(_, b)| p != &b.target && p.starts_with(&b.target));
+        if covered && p.exists() {
+            hidden.push((open_any(p)?, p, p.is_dir()));
         }
+    }
+    for (fd, b) in &sources {
+        bind_fd(*fd, &b.target)?;
+    }
+    // Bound again at their own paths, below the private directories (the empty directories
+    // and files made for that are the job's own).
+    for (fd, p, dir) in hidden {
+        let made = if dir {
+            std::fs::create_dir_all(p)
+        } else {
+            p.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::File::create(p).map(drop))
+        };
+        made.map_err(|e| format!("making {} reachable again: {e}", p.display()))?;
+        bind_fd(fd, p)?;
+        // SAFETY: closing our descriptor.
+        unsafe { libc::close(fd) };
+    }
+    for (fd, _) in sources {
+        // SAFETY: closing our descriptor.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// An `O_PATH` descriptor of a directory (never through a final link).
+fn open_path(dir: &Path) -> Result<RawFd, String> {
+    let c = c_path(dir)?;
+    // SAFETY: open with O_PATH of a NUL-terminated path we own.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(os_err(&format!("opening {}", dir.display())));
+    }
+    Ok(fd)
+}
+
+/// An `O_PATH` descriptor of a file or directory.
+fn open_any(path: &Path) -> Result<RawFd, String> {
+    let c = c_path(path)?;
+    // SAFETY: open with O_PATH of a NUL-terminated path we own.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(os_err(&format!("opening {}", path.display())));
+    }
+    Ok(fd)
+}
+
+/// Binds the file or directory open as `fd` over `target`.
+fn bind_fd(fd: RawFd, target: &Path) -> Result<(), String> {
+    let via = CString::new(format!("/proc/self/fd/{fd}")).map_err(|_| "descriptor path")?;
+    let dst = c_path(target)?;
+    // SAFETY: mount with NUL-terminated paths we own.
+    let r = unsafe {
+        libc::mount(
+            via.as_ptr(),
+            dst.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        return Err(os_err(&format!("binding over {}", target.display())));
     }
     Ok(())
 }
@@ -231,7 +301,7 @@ pub fn enter(iso: &Isolation, prepared: Prepared, err_fd: RawFd) -> ! {
 }
 
 /// Ends this process the way `status` says: the same exit code, or the same signal.
-fn mirror(status: i32) -> ! {
+pub fn mirror(status: i32) -> ! {
     // SAFETY (block): resetting and unblocking one signal, then raising it; _exit.
     unsafe {
         if libc::WIFSIGNALED(status) {
@@ -348,6 +418,7 @@ fn probe_in_child() -> Result<(), String> {
             source: dir.clone(),
             target: dir.clone(),
         }],
+        keep: Vec::new(),
     };
     let result = (|| {
         let fds = pipe()?;

@@ -66,7 +66,9 @@ async fn run_confined(mut spec: Spec, namespaces: bool) -> Ran {
     // SAFETY: getpid/getpgrp have no preconditions.
     let (pid, pgid) = unsafe { (libc::getpid(), libc::getpgrp()) };
     let isolation = if namespaces {
-        let iso = Isolation::private_dirs_of(&spec.root);
+        let mut iso = Isolation::private_dirs_of(&spec.root);
+        iso.keep
+            .extend(spec.read.iter().chain(&spec.write).cloned());
         for b in &iso.binds {
             if let Err(e) = std::fs::create_dir_all(&b.source) {
                 return Ran {

@@ -13,6 +13,7 @@ pub mod models;
 pub mod repo_url;
 pub mod runner;
 pub mod settings;
+pub mod student_code;
 pub mod summary;
 pub mod workspace;
 
