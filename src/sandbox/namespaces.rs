@@ -513,6 +513,6 @@ mod tests {
     fn explain_names_the_container_profile_for_unshare() {
         let e =
             explain("unshare (user, mount, PID, IPC namespaces): Operation not permitted".into());
-        assert!(e.contains("seccomp-task-worker.json"), "{e}");
+        assert!(e.contains("seccomp/task-worker.json"), "{e}");
     }
 }
