@@ -120,6 +120,61 @@ pub fn reap() -> Vec<(i32, i32)> {
     }
 }
 
+/// This process's pid as `/proc` numbers it. Inside a job whose PID namespace could not
+/// mount a `/proc` of its own (a container with masked paths), `/proc` shows the pids of an
+/// outer namespace, and they are not the numbers `getpid` and `kill` use.
+pub fn proc_self_pid() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()?
+        .to_str()?
+        .parse()
+        .ok()
+}
+
+/// The pid of `/proc`'s process `pid` in that process's own PID namespace (the last
+/// `NSpid:` entry of its status): the number `kill` takes from a process of that namespace.
+fn pid_in_own_namespace(pid: i32) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().last()?.parse().ok()
+}
+
+/// [`kill_all`] for a process that may see a foreign `/proc` (see [`proc_self_pid`]): the
+/// tree is read below this process as `/proc` numbers it, and each pid is translated to the
+/// caller's namespace before the signal.
+pub fn kill_all_below_self() {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let Some(proc_me) = proc_self_pid() else {
+        kill_all(me);
+        return;
+    };
+    if proc_me == me {
+        kill_all(me);
+        return;
+    }
+    for _ in 0..10_000u32 {
+        let procs: Vec<i32> = descendants(proc_me)
+            .iter()
+            .filter_map(|p| pid_in_own_namespace(p.pid))
+            .collect();
+        reap();
+        if procs.is_empty() {
+            break;
+        }
+        for sig in [libc::SIGSTOP, libc::SIGKILL] {
+            for &p in &procs {
+                // SAFETY: kill only sends a signal.
+                unsafe {
+                    libc::kill(p, sig);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        reap();
+    }
+}
+
 /// Kills the whole tree: stops every process first (so none can fork while the others die),
 /// then kills them, and repeats until no descendant is left. Returns what was reaped.
 pub fn kill_all(root_pid: i32) -> Vec<(i32, i32)> {
