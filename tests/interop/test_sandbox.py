@@ -880,6 +880,30 @@ def test_sandbox_check_reports_every_layer(world, worker_bin):
     assert not missing, proc.stdout
 
 
+def test_sandbox_check_runs_in_a_fresh_private_directory(world, worker_bin):
+    """issue 26: `sandbox-check` once used `$TMPDIR` itself as the confined run's root, so any
+    256 MiB file there (even sparse) made it report a missing layer. It now makes a fresh
+    directory with a random name and removes it."""
+    if LAUNCH == "docker":
+        pytest.skip("native only: TMPDIR of the host")
+    uid, gid = run_as()
+    tmp = Path(tempfile.mkdtemp(prefix="tw-check-"))  # reachable by the worker's uid
+    try:
+        os.chmod(tmp, 0o1777)
+        with open(tmp / "big.sparse", "wb") as f:
+            f.truncate(300 * 1024 * 1024)
+        before = sorted(os.listdir(tmp))
+        kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
+        proc = subprocess.run([str(worker_bin), "sandbox-check"], capture_output=True,
+                              text=True, timeout=60, cwd="/",
+                              env=dict(os.environ, TMPDIR=str(tmp)), **kw)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "active   confined run" in proc.stdout, proc.stdout
+        assert sorted(os.listdir(tmp)) == before  # its own directory is gone
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _deny_landlock():
     """preexec_fn: a seccomp filter that answers Landlock's system calls with ENOSYS, as an
     older kernel (or an old container runtime's profile) does."""
