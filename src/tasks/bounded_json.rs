@@ -4,8 +4,8 @@
 //! while they are read ([`super::untrusted::for_storage`]).
 //!
 //! What it holds at most: `max_values` values (about 100 bytes each with their map slot) plus
-//! the text of the strings (no more than the input), plus one string's raw bytes in the
-//! parser's scratch buffer.
+//! `max_total_chars` characters of string values and the (cut) keys, plus one string's raw
+//! bytes in the parser's scratch buffer.
 
 use std::cell::Cell;
 use std::fmt;
@@ -25,6 +25,9 @@ pub struct Budget {
     pub max_depth: usize,
     /// Characters kept of a string value (longer ones are cut, marked `…`).
     pub max_string_chars: usize,
+    /// Characters kept of all string values together; once used up, every further string
+    /// is cut to `…`.
+    pub max_total_chars: usize,
     /// Characters kept of an object key.
     pub max_key_chars: usize,
 }
@@ -43,6 +46,7 @@ pub fn parse(reader: impl Read, budget: Budget) -> Result<Json, Refused> {
     let state = State {
         budget,
         values: Cell::new(0),
+        chars_left: Cell::new(budget.max_total_chars),
         over: Cell::new(None),
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
@@ -64,6 +68,7 @@ pub fn parse(reader: impl Read, budget: Budget) -> Result<Json, Refused> {
 struct State {
     budget: Budget,
     values: Cell<usize>,
+    chars_left: Cell<usize>,
     /// Set when the budget stopped the parse (serde's error then only says "custom").
     over: Cell<Option<String>>,
 }
@@ -146,10 +151,12 @@ impl<'de> Visitor<'de> for Seed<'_> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
         self.state.count()?;
-        Ok(Json::String(for_storage(
-            v,
-            self.state.budget.max_string_chars,
-        )))
+        let left = self.state.chars_left.get();
+        let kept = for_storage(v, self.state.budget.max_string_chars.min(left));
+        self.state
+            .chars_left
+            .set(left.saturating_sub(kept.chars().count()));
+        Ok(Json::String(kept))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
@@ -209,6 +216,7 @@ mod tests {
         max_values: 10,
         max_depth: 3,
         max_string_chars: 4,
+        max_total_chars: 7,
         max_key_chars: 2,
     };
 
@@ -223,6 +231,11 @@ mod tests {
             json!({"ab…": ["x", 1, -2, 2.5, null, true]})
         );
         assert_eq!(p(r#""abcdef""#).unwrap(), json!("abcd…"));
+        // Seven characters of text in all: the rest is cut.
+        assert_eq!(
+            p(r#"["abcd", "efgh", "ijkl", ""]"#).unwrap(),
+            json!(["abcd", "efg…", "…", ""])
+        );
         // Key order kept.
         assert_eq!(
             p(r#"{"z":1,"a":2}"#).unwrap().to_string(),

@@ -102,12 +102,10 @@ enum Outcome {
 impl Outcome {
     /// The `ResultUpdate` fields this outcome sets: (`result`, `result_json`, `status`). Error
     /// outcomes set no `result`, so the row keeps 0; their texts never carry exception details.
-    fn update(&self) -> (Option<f64>, Json, i64) {
+    fn into_update(self) -> (Option<f64>, Json, i64) {
         let error = |exc: &str, msg: &str| json!({"task_exception": exc, "message": msg});
         match self {
-            Outcome::Graded { result, summary } => {
-                (Some(*result), Json::Object(summary.clone()), COMPLETED)
-            }
+            Outcome::Graded { result, summary } => (Some(result), Json::Object(summary), COMPLETED),
             Outcome::NoReference => {
                 let m = "No reference repository found in job payload.";
                 (None, error(m, m), FAILED)
@@ -172,9 +170,10 @@ impl Outcome {
         }
     }
 
-    /// The PATCH body: only the fields that are set.
-    fn patch_body(&self) -> Json {
-        let (result, result_json, status) = self.update();
+    /// The PATCH body: only the fields that are set. Consumes the outcome: a report is never
+    /// copied (it may be large).
+    fn patch_body(self) -> Json {
+        let (result, result_json, status) = self.into_update();
         let mut body = Map::new();
         if let Some(r) = result {
             body.insert("result".into(), json!(r));
@@ -185,17 +184,26 @@ impl Outcome {
     }
 
     /// `execution_result` in the return value: every `ResultUpdate` field, unset ones null.
-    fn execution_result(&self) -> Json {
-        let (result, result_json, status) = self.update();
-        json!({
-            "submit": null,
-            "result": result,
-            "result_json": result_json,
-            "status": status,
-            "test_system_id": null,
-            "properties": null,
-        })
+    #[cfg(test)]
+    fn execution_result(self) -> Json {
+        execution_result_of(self.patch_body())
     }
+}
+
+/// `execution_result` from the PATCH body it was sent as (moved, not copied).
+fn execution_result_of(body: Json) -> Json {
+    let mut body = match body {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    };
+    json!({
+        "submit": null,
+        "result": body.remove("result").unwrap_or(Json::Null),
+        "result_json": body.remove("result_json").unwrap_or(Json::Null),
+        "status": body.remove("status").unwrap_or(Json::Null),
+        "test_system_id": null,
+        "properties": null,
+    })
 }
 
 /// Python's name for an I/O error, for `exception_type` (R6).
@@ -253,7 +261,7 @@ async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
 
     let mut result = json_result(json!({
         "test_job_id": null,
-        "execution_result": outcome.execution_result(),
+        "execution_result": execution_result_of(body),
         "api_commit_success": true,
         "completed_at": task_iso(chrono::Utc::now()),
     }));

@@ -25,11 +25,13 @@ pub const SUMMARY_FILE: &str = "testSummary.json";
 pub const DEFAULT_MAX_REPORT_MB: u64 = 4;
 
 /// Values one report may hold (a report of a few hundred tests holds a few thousand).
-const MAX_VALUES: usize = 100_000;
+const MAX_VALUES: usize = 20_000;
 /// Nesting of the report (tests inside tests, objects in `properties`).
 const MAX_DEPTH: usize = 32;
 /// Characters kept of any string of the report, and of a key of its free-form objects.
 const MAX_STRING_CHARS: usize = 16 * 1024;
+/// Characters kept of all strings of the report together (what reaches the API stays small).
+const MAX_TOTAL_CHARS: usize = 1024 * 1024;
 const MAX_KEY_CHARS: usize = 256;
 
 /// Why a report was not accepted. [`Invalid::public`] is safe to show the student (it names
@@ -141,6 +143,7 @@ pub fn read(output_dir: &Path, max_bytes: u64) -> Result<Report, Invalid> {
         max_values: MAX_VALUES,
         max_depth: MAX_DEPTH,
         max_string_chars: MAX_STRING_CHARS,
+        max_total_chars: MAX_TOTAL_CHARS,
         max_key_chars: MAX_KEY_CHARS,
     };
     let parsed = bounded_json::parse(&mut reader, budget);
@@ -475,7 +478,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.public().unwrap(),
-            "the report has more than 100000 JSON values"
+            "the report has more than 20000 JSON values"
         );
         let e = d
             .write(format!("{{\"tests\":[{}{{}}]}}", "{},".repeat(1_000_000)))
