@@ -263,8 +263,10 @@ async fn run_git(
             return Err(CloneFailed::Sandbox(why));
         }
     };
+    // git's output holds what the repository and its server say: one escaped field.
     let output = scrub(&ran.stderr.text(), token);
-    warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");
+    let output = crate::tasks::untrusted::for_log(output.trim(), 4096);
+    warn!(url = %shown_url, step, reason = %reason, output = %output, "git failed");
     Err(CloneFailed::Git(format!("git {step} failed: {reason}")))
 }
 
