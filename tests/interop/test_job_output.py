@@ -139,10 +139,10 @@ def test_huge_reports_are_r5_and_memory_stays_bounded(r, redis_server, fx, api):
             assert er["result"] == 0.5
             tests = er["result_json"]["tests"]
             assert len(tests) == 4_900
-            # 1 Mi characters of text in all are kept; later strings are cut.
+            # 256 Ki characters of text in all are kept; later strings are cut.
             assert tests[0] == big["tests"][0] and tests[-1]["resultMessage"] == "…"
         # The bound documented in docs/security.md ("What a job hands back").
-        assert peak < 160 * 1024, f"worker peak RSS {peak} KiB"
+        assert peak < 128 * 1024, f"worker peak RSS {peak} KiB"
     finally:
         proc.terminate()
         proc.wait(30)

@@ -30,8 +30,9 @@ const MAX_VALUES: usize = 20_000;
 const MAX_DEPTH: usize = 32;
 /// Characters kept of any string of the report, and of a key of its free-form objects.
 const MAX_STRING_CHARS: usize = 16 * 1024;
-/// Characters kept of all strings of the report together (what reaches the API stays small).
-const MAX_TOTAL_CHARS: usize = 1024 * 1024;
+/// Characters kept of all strings of the report together (what reaches the API stays small;
+/// a report of a hundred tests with a traceback each needs a fraction of it).
+const MAX_TOTAL_CHARS: usize = 256 * 1024;
 const MAX_KEY_CHARS: usize = 256;
 
 /// Why a report was not accepted. [`Invalid::public`] is safe to show the student (it names
