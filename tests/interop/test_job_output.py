@@ -97,10 +97,15 @@ def largest_accepted_report(n=4_900):
                                           "skipped": 0}, "tests": tests}
 
 
-def test_huge_reports_are_r5_and_memory_stays_bounded(r, redis_server, fx, api):
+@pytest.mark.parametrize("max_mb,refused", [
+    (None, "the report is larger than the 4 MiB limit"),
+    ("64", "the report has more than 20000 JSON values"),
+], ids=["default-limit", "largest-limit"])
+def test_huge_reports_are_r5_and_memory_stays_bounded(r, redis_server, fx, api, max_mb, refused):
     """Four jobs at once (-c 4): a 31 MiB array of 16 million zeros, a 40 MiB report of `{}`
     objects, and two of the largest reports the worker accepts. The huge ones end R5 naming
-    the limit; the worker's peak memory stays within the documented bound."""
+    the limit (the size, or with the largest size limit, the value budget: the parse stops
+    early); the worker's peak memory stays within the documented bound."""
     zeros_report(fx.bin / "zeros.json")
     empty_objects_report(fx.bin / "objects.json")
     big = largest_accepted_report()
@@ -113,7 +118,7 @@ def test_huge_reports_are_r5_and_memory_stays_bounded(r, redis_server, fx, api):
         f"case $i in 1) f=zeros.json;; 2) f=objects.json;; *) f=big.json;; esac\n"
         f'cp {fx.bin}/$f "$CTUTOR_OUTPUT_DIR/testSummary.json"\n'
         f"echo $f > {fx.rec}/slot$i/report\n", name="big.sh")
-    env = worker_env(fx, api, {"TEST_RUNNER_COMMAND": cmd})
+    env = worker_env(fx, api, {"TEST_RUNNER_COMMAND": cmd, "TEST_REPORT_MAX_MB": max_mb})
     ids = [f"job-big-{i}" for i in range(4)]
     for job_id in ids:
         enqueue(r, {"test_job_data": fx.test_job(), "result_id": "r-1"}, job_id)
@@ -129,10 +134,10 @@ def test_huge_reports_are_r5_and_memory_stays_bounded(r, redis_server, fx, api):
                    timeout=150, what="the four jobs ended")
         assert proc.poll() is None, log.read_text()[-3000:]
         peak = peak_rss_kib(proc.pid)
-        print(f"MEMORY worker VmHWM with four big reports at once: {peak} KiB")
+        print(f"MEMORY worker VmHWM with four big reports at once ({max_mb or 4} MiB limit):"
+              f" {peak} KiB")
         results = [j.return_value()["execution_result"] for j in jobs]
-        too_large = r5("the report is larger than the 4 MiB limit")
-        assert sum(er["result_json"] == too_large for er in results) == 2, results
+        assert sum(er["result_json"] == r5(refused) for er in results) == 2, results
         graded = [er for er in results if er["status"] == 0]
         assert len(graded) == 2
         for er in graded:
