@@ -22,6 +22,16 @@ fn main() -> ExitCode {
     {
         return task_worker::sandbox::supervisor::main(&args);
     }
+    // Student code started by a grader (`confine-student`): hand-parsed, nothing else runs.
+    if args.get(1).is_some_and(|a| a == "confine-student") {
+        return task_worker::sandbox::student::main(&args[2..]);
+    }
+    if args
+        .get(1)
+        .is_some_and(|a| a == task_worker::sandbox::namespaces::PROBE_ARG)
+    {
+        return task_worker::sandbox::namespaces::probe_here();
+    }
     // Secrets given as files (`REDIS_PASSWORD_FILE`, ...), before clap reads the environment;
     // then every empty variable the command line reads counts as unset.
     let secrets = task_worker::secret_files::load_into_env();
@@ -63,6 +73,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// Says at start-up whether test runs get their own namespaces, and what breaks where they
+/// do not; `--sandbox-namespaces on` makes their absence fatal.
+fn check_namespaces(settings: &task_worker::sandbox::Settings) -> Result<(), ExitCode> {
+    use task_worker::sandbox::{namespaces, NamespaceMode};
+    if settings.namespaces == NamespaceMode::Off {
+        tracing::warn!(
+            "per-job namespaces are off (--sandbox-namespaces off): {}",
+            namespaces::WITHOUT
+        );
+        return Ok(());
+    }
+    match namespaces::available() {
+        Ok(()) => {
+            tracing::info!("sandbox: every test run gets its own user, mount, PID and IPC namespaces (private /tmp, /var/tmp, /dev/shm; limits per job)");
+            Ok(())
+        }
+        Err(why) if settings.namespaces == NamespaceMode::On => {
+            eprintln!("error: --sandbox-namespaces on, but this host refuses them: {why}");
+            Err(ExitCode::from(2))
+        }
+        Err(why) => {
+            tracing::warn!(
+                "SANDBOX DEGRADED: this host refuses per-job namespaces ({why}). {}",
+                namespaces::WITHOUT
+            );
+            Ok(())
+        }
+    }
+}
+
 /// A clap error as one line: its first line, plus the allowed values where clap lists them
 /// on a later line (`[possible values: text, json]`).
 fn one_line_usage_error(e: &clap::Error) -> String {
@@ -95,6 +135,8 @@ fn run(args: task_worker::cli::args::RunArgs) -> ExitCode {
     }
     if !cfg.tasks.sandbox.enabled {
         tracing::warn!("the student test sandbox is OFF (--sandbox off): test runners run unconfined, with the worker's rights");
+    } else if let Err(code) = check_namespaces(&cfg.tasks.sandbox) {
+        return code;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cfg.runtime_threads)

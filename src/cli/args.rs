@@ -517,6 +517,11 @@ pub struct SandboxArgs {
     /// TCP ports the runner may connect to, `,`-separated; none by default (no network).
     #[arg(long, env = "TEST_SANDBOX_ALLOW_TCP")]
     pub sandbox_allow_tcp: Option<String>,
+    /// Per-job user, mount, PID and IPC namespaces (a private /tmp, limits per job): `auto`
+    /// (default: used where the host allows them, a warning where not), `on` (refuse to start
+    /// without them) or `off`.
+    #[arg(long, env = "TEST_SANDBOX_NAMESPACES", default_value = "auto")]
+    pub sandbox_namespaces: String,
 }
 
 impl SandboxArgs {
@@ -526,6 +531,16 @@ impl SandboxArgs {
             "" | "on" | "true" | "1" | "yes" => true,
             "off" | "false" | "0" | "no" => false,
             other => return Err(format!("invalid --sandbox {other:?}: use on or off")),
+        };
+        let namespaces = match self.sandbox_namespaces.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => crate::sandbox::NamespaceMode::Auto,
+            "on" | "true" | "1" | "yes" => crate::sandbox::NamespaceMode::On,
+            "off" | "false" | "0" | "no" => crate::sandbox::NamespaceMode::Off,
+            other => {
+                return Err(format!(
+                    "invalid --sandbox-namespaces {other:?} [possible values: auto, on, off]"
+                ))
+            }
         };
         let positive = |text: &str, flag: &str, default: u64| -> Result<u64, String> {
             let n: u64 = number_or(text, flag, default)?;
@@ -605,6 +620,7 @@ impl SandboxArgs {
             extra_read: paths(&self.sandbox_read, "sandbox-read")?,
             extra_write: paths(&self.sandbox_write, "sandbox-write")?,
             allow_tcp_ports: ports,
+            namespaces,
         })
     }
 }

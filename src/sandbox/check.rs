@@ -63,6 +63,15 @@ pub async fn layers() -> Vec<Layer> {
             detail: "needs Linux 5.6 (without it, no symbolic link is followed at all)".into(),
         },
     ];
+    let namespaces = super::namespaces::available();
+    out.push(Layer {
+        name: "per-job namespaces (user, mount, PID, IPC)",
+        active: namespaces.is_ok(),
+        detail: match namespaces {
+            Ok(()) => "a private /tmp, /var/tmp and /dev/shm per job, limits per job".into(),
+            Err(why) => format!("{why}. {}", super::namespaces::WITHOUT),
+        },
+    });
     // A fresh private directory, never `$TMPDIR` itself: whatever else lies there (a large
     // file, another program's files) must not count against the confined run's limits.
     let test_root = match TestRoot::create(&std::env::temp_dir()) {
@@ -92,6 +101,13 @@ pub async fn layers() -> Vec<Layer> {
         timeout_ms: 10_000,
         grace_ms: 1_000,
         protected_pids: vec![std::process::id() as i32],
+        isolation: namespaces.is_ok().then(|| super::namespaces::Isolation {
+            binds: vec![super::namespaces::Bind {
+                source: root.clone(),
+                target: root.clone(),
+            }],
+            keep: Vec::new(),
+        }),
     };
     let env = vec![("PATH".to_string(), "/usr/bin:/bin".to_string())];
     let (active, detail) = match exec::run(&policy, &env, 4096).await {

@@ -6,6 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::RawFd;
+use std::path::Path;
 
 use landlock::{RulesetCreated, RulesetStatus};
 
@@ -21,8 +22,16 @@ pub struct Prepared {
     pub ruleset: RulesetCreated,
     pub filters: Filters,
     pub limits: Limits,
-    /// `RLIMIT_NPROC`: the uid's tasks when the run started plus the process limit.
+    /// `RLIMIT_NPROC`: in the job's own user namespace, the process limit plus the creator and
+    /// the init; without one, the uid's tasks when the run started plus the process limit.
     pub nproc: u64,
+}
+
+/// Adds a read-only rule for `path` to the prepared ruleset (the job's own `/proc`, mounted
+/// after the fork).
+pub fn allow_read(mut p: Prepared, path: &Path) -> Result<Prepared, String> {
+    p.ruleset = super::landlock_rules::add_read(p.ruleset, path)?;
+    Ok(p)
 }
 
 /// Runs in the child; never returns.
@@ -52,6 +61,10 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut all);
         libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        // A write past RLIMIT_FSIZE fails with EFBIG instead of killing the writer: the
+        // program can say why it stopped (git deletes its partial pack, so only its message
+        // shows that a repository was too large), and its children inherit the disposition.
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
         // Its own session: no terminal signals from the worker's group, and it is not in the
         // supervisor's process group.
         libc::setsid();
@@ -62,13 +75,17 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         if null > 2 {
             libc::close(null);
         }
-        // The kernel's OOM killer picks confined processes before the worker.
+        // The kernel's OOM killer picks confined processes before the worker. The supervisor
+        // is non-dumpable, and so /proc/self files would belong to root: dumpable first (the
+        // program is dumpable after execve anyway).
+        libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0);
         let adj = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY);
-        if adj >= 0 {
-            libc::write(adj, b"1000".as_ptr().cast(), 4);
-            libc::close(adj);
+        if adj < 0 || libc::write(adj, b"1000".as_ptr().cast(), 4) != 4 {
+            return Err(os_err("oom_score_adj 1000"));
         }
+        libc::close(adj);
         set_limits(&p.limits, p.nproc)?;
+        drop_capabilities();
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             return Err(os_err("chdir to the job directory"));
         }
@@ -82,6 +99,7 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
     }
     seccompiler::apply_filter(&p.filters.main).map_err(|e| format!("seccomp: {e}"))?;
     seccompiler::apply_filter(&p.filters.compat).map_err(|e| format!("seccomp: {e}"))?;
+    seccompiler::apply_filter(&p.filters.no_fallocate).map_err(|e| format!("seccomp: {e}"))?;
     // SAFETY: closing descriptors we do not need; argv/env are NUL-terminated arrays of
     // pointers into CStrings that outlive the call.
     unsafe {
@@ -93,6 +111,41 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         libc::execve(p.program.as_ptr(), argv.as_ptr(), env.as_ptr());
     }
     Err(os_err("execve"))
+}
+
+/// No capability survives `execve`, whatever the uid: in its own user namespace the child
+/// holds every capability of that namespace until then, and a worker run as root would pass
+/// root's on. The bounding set is emptied and root's special treatment switched off; without
+/// `CAP_SETPCAP` (a non-root worker without namespaces) there is nothing to drop and the
+/// calls fail harmlessly.
+fn drop_capabilities() {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        for cap in 0..64 {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+        libc::prctl(
+            libc::PR_SET_SECUREBITS,
+            SECBIT_NOROOT
+                | SECBIT_NOROOT_LOCKED
+                | SECBIT_NO_SETUID_FIXUP
+                | SECBIT_NO_SETUID_FIXUP_LOCKED,
+            0,
+            0,
+            0,
+        );
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+    }
 }
 
 /// Closes every descriptor from `first` on, except `keep`.

@@ -94,6 +94,12 @@ pub fn build(policy: &Policy) -> Result<RulesetCreated, String> {
     Ok(created)
 }
 
+/// A read-only rule for `path`, added to a ruleset that [`build`] made.
+pub fn add_read(created: RulesetCreated, path: &Path) -> Result<RulesetCreated, String> {
+    let abi = abi_of(kernel_abi());
+    add_path(created, path, AccessFs::from_read(abi), abi)
+}
+
 /// One path rule; a path that does not exist is skipped, a file gets only file rights.
 fn add_path(
     created: RulesetCreated,

@@ -17,22 +17,27 @@
 //! Modules, top-down: [`exec`] (worker side: start a supervisor, collect its report),
 //! [`supervisor`] (the supervisor's loop), [`confine`] (what the child applies to itself:
 //! [`landlock_rules`], [`seccomp`], rlimits), [`tree`] (the descendants: list, kill, measure),
-//! [`disk`] (job-root size), [`beneath`] (opening paths without leaving a tree),
-//! [`cleanup`] (removing a root whatever its permissions), [`check`] (`sandbox-check`).
+//! [`namespaces`] (the run's own user, mount, PID and IPC namespaces), [`disk`] (job-root size), [`beneath`] (opening paths without leaving a tree),
+//! [`cleanup`] (removing a root whatever its permissions), [`check`] (`sandbox-check`),
+//! [`student`] (`confine-student`: student code confined further than the grader).
 
 pub mod beneath;
 pub mod check;
 pub mod cleanup;
 pub mod confine;
+pub mod dirfd;
 pub mod disk;
 pub mod exec;
 pub mod landlock_rules;
+pub mod meter;
+pub mod namespaces;
 pub mod policy;
 pub mod seccomp;
+pub mod student;
 pub mod supervisor;
 pub mod tree;
 
-pub use policy::{Limits, Network, Policy, Report, Settings};
+pub use policy::{Limits, NamespaceMode, Network, Policy, Report, Settings};
 
 /// The hidden first argument that makes the binary a supervisor (see `main.rs`).
 pub const SUPERVISE_ARG: &str = "__sandbox-supervise";

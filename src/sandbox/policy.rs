@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::namespaces::Isolation;
+
 /// Resource limits of one confined run. Every process of the tree counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -63,6 +65,26 @@ pub struct Settings {
     pub extra_write: Vec<PathBuf>,
     /// TCP ports the runner may connect to; empty = no network at all.
     pub allow_tcp_ports: Vec<u16>,
+    /// Whether runs get their own namespaces ([`super::namespaces`]).
+    pub namespaces: NamespaceMode,
+}
+
+/// `--sandbox-namespaces`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NamespaceMode {
+    /// Where the host allows them ([`super::namespaces::available`]).
+    #[default]
+    Auto,
+    /// Required: the worker does not start without them.
+    On,
+    Off,
+}
+
+impl Settings {
+    /// Whether a run started now gets its own namespaces.
+    pub fn use_namespaces(&self) -> bool {
+        self.namespaces != NamespaceMode::Off && super::namespaces::available().is_ok()
+    }
 }
 
 impl Default for Settings {
@@ -73,6 +95,7 @@ impl Default for Settings {
             extra_read: Vec::new(),
             extra_write: Vec::new(),
             allow_tcp_ports: Vec::new(),
+            namespaces: NamespaceMode::Auto,
         }
     }
 }
@@ -119,8 +142,12 @@ pub struct Policy {
     pub timeout_ms: u64,
     pub grace_ms: u64,
     /// Pids the child may never signal (the worker, its process group), for kernels without
-    /// Landlock signal scoping.
+    /// Landlock signal scoping and runs without a PID namespace.
     pub protected_pids: Vec<i32>,
+    /// The run's own user, mount, PID and IPC namespaces ([`super::namespaces`]); `None` on
+    /// hosts that refuse them (the worker says so at start-up).
+    #[serde(default)]
+    pub isolation: Option<Isolation>,
 }
 
 /// How a confined run ended, as the supervisor reports it.

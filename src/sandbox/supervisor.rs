@@ -18,12 +18,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::confine::{self, Prepared};
+use super::meter::Meter;
 use super::policy::{Policy, Report};
-use super::{disk, landlock_rules, seccomp, tree};
+use super::{landlock_rules, namespaces, seccomp, tree};
 
 const REPORT_FD: i32 = 3;
 const TICK: Duration = Duration::from_millis(100);
-const DISK_EVERY: Duration = Duration::from_millis(300);
 
 /// Entry point of `task-worker __sandbox-supervise`; `args` are the process arguments.
 pub fn main(args: &[std::ffi::OsString]) -> ExitCode {
@@ -96,7 +96,13 @@ fn prepare(policy: &Policy, me: i32) -> Result<Prepared, String> {
         ruleset: landlock_rules::build(policy)?,
         filters: seccomp::build(policy, me)?,
         limits: policy.limits,
-        nproc: tree::tasks_of_uid(uid) + policy.limits.processes,
+        // RLIMIT_NPROC counts the tasks of a uid in one user namespace: in the run's own, only
+        // its own processes count; in the worker's, every job's and the worker's do.
+        nproc: if policy.isolation.is_some() {
+            policy.limits.processes + namespaces::OVERHEAD_TASKS
+        } else {
+            tree::tasks_of_uid(uid) + policy.limits.processes
+        },
     })
 }
 
@@ -178,7 +184,10 @@ fn supervise(policy: &Policy) -> Report {
     if child == 0 {
         // SAFETY: closing our copy of the read end.
         unsafe { libc::close(err_pipe[0]) };
-        confine::enter(prepared, err_pipe[1]);
+        match &policy.isolation {
+            Some(iso) => namespaces::enter(iso, prepared, err_pipe[1]),
+            None => confine::enter(prepared, err_pipe[1]),
+        }
     }
     drop(prepared);
     // SAFETY: closing the write end; reading the read end until EOF (exec) or an error text.
@@ -208,10 +217,8 @@ fn supervise(policy: &Policy) -> Report {
 fn watch(policy: &Policy, me: i32, child: i32, sigfd: i32, started: Instant) -> Report {
     let timeout = Duration::from_millis(policy.timeout_ms);
     let grace = Duration::from_millis(policy.grace_ms);
-    // SAFETY: sysconf has no preconditions.
-    let ticks_per_s = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
     let mut term_sent: Option<Instant> = None;
-    let mut last_disk = Instant::now() - DISK_EVERY;
+    let mut meter = Meter::new(policy, me);
     let mut main_status: Option<i32> = None;
     loop {
         for (pid, status) in tree::reap() {
@@ -223,7 +230,7 @@ fn watch(policy: &Policy, me: i32, child: i32, sigfd: i32, started: Instant) -> 
             if term_sent.is_none() {
                 tree::kill_all(me);
                 // Writes are fast: the cap may have been passed since the last measurement.
-                if let Some(limit) = over_disk_limit(policy) {
+                if let Some(limit) = meter.over_disk_limit() {
                     return limit;
                 }
                 return if libc::WIFEXITED(status) {
@@ -243,7 +250,7 @@ fn watch(policy: &Policy, me: i32, child: i32, sigfd: i32, started: Instant) -> 
             tree::signal_all(me, libc::SIGTERM);
             term_sent = Some(now);
         }
-        if let Some(limit) = over_limit(policy, me, ticks_per_s, &mut last_disk) {
+        if let Some(limit) = meter.over_limit() {
             tree::kill_all(me);
             return limit;
         }
@@ -280,84 +287,4 @@ fn lifeline_closed() -> bool {
     // SAFETY: reading into our buffer.
     let n = unsafe { libc::read(0, b.as_mut_ptr().cast(), b.len()) };
     n <= 0
-}
-
-fn over_limit(
-    policy: &Policy,
-    me: i32,
-    ticks_per_s: u64,
-    last_disk: &mut Instant,
-) -> Option<Report> {
-    let l = &policy.limits;
-    let usage = tree::usage(me);
-    let exceeded = |limit: &str, detail: String| {
-        Some(Report::LimitExceeded {
-            limit: limit.into(),
-            detail,
-        })
-    };
-    // At the limit counts: the next fork fails with EAGAIN, so a run that reaches it is a
-    // fork bomb or broken, and either way will not end well.
-    if usage.tasks >= l.processes {
-        return exceeded("processes", format!("{} processes or threads", usage.tasks));
-    }
-    // RSS never undercounts, so it is the cheap first test; a tree over the limit by RSS is
-    // measured again by PSS, which counts pages shared after fork once (`tree::proportional_bytes`).
-    if usage.rss_bytes > l.memory_bytes {
-        let held = tree::proportional_bytes(me);
-        if held > l.memory_bytes {
-            return exceeded("memory", format!("{} MiB resident", held >> 20));
-        }
-    }
-    let cpu = (usage.cpu_ticks + reaped_cpu_ticks(ticks_per_s)) / ticks_per_s.max(1);
-    if cpu >= l.cpu_seconds {
-        return exceeded("cpu", format!("{cpu} s of CPU time"));
-    }
-    if last_disk.elapsed() >= DISK_EVERY {
-        *last_disk = Instant::now();
-        // RLIMIT_NOFILE makes the next open fail; a process at the limit has hit it.
-        let fds = tree::max_open_files(me);
-        if fds >= l.open_files {
-            return exceeded("open files", format!("{fds} files open in one process"));
-        }
-        return over_disk_limit(policy);
-    }
-    None
-}
-
-fn over_disk_limit(policy: &Policy) -> Option<Report> {
-    let l = &policy.limits;
-    let used = disk::measure(&policy.root, l.disk_bytes, l.disk_entries);
-    let (limit, detail) = if used.bytes > l.disk_bytes {
-        (
-            "disk",
-            format!("over {} MiB in the job directory", l.disk_bytes >> 20),
-        )
-    } else if used.entries > l.disk_entries {
-        (
-            "disk",
-            format!("over {} files in the job directory", l.disk_entries),
-        )
-    } else if used.largest_file >= l.file_size_bytes {
-        // RLIMIT_FSIZE stops a file at the limit: one that reached it was cut there.
-        (
-            "file size",
-            format!("a file reached {} MiB", l.file_size_bytes >> 20),
-        )
-    } else {
-        return None;
-    };
-    Some(Report::LimitExceeded {
-        limit: limit.into(),
-        detail,
-    })
-}
-
-/// CPU time of the descendants already reaped (by us or by their parents, up to us).
-fn reaped_cpu_ticks(ticks_per_s: u64) -> u64 {
-    // SAFETY: getrusage with a valid pointer.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    (us(ru.ru_utime) + us(ru.ru_stime)) * ticks_per_s / 1_000_000
 }

@@ -16,19 +16,41 @@ pub struct Proc {
     pub rss_bytes: u64,
     /// CPU time in clock ticks: its own and that of the children it has waited for.
     pub cpu_ticks: u64,
+    /// CPU time in clock ticks of this process alone (all its threads).
+    pub own_ticks: u64,
+    /// Start time in clock ticks since boot: with the pid, it names the process (pids are
+    /// reused).
+    pub start: u64,
 }
 
-/// Parses `/proc/<pid>/stat`: (ppid, threads, cpu ticks, rss pages). The command name sits in
-/// parentheses and may itself contain spaces and parentheses, so fields are counted from the
-/// last `)`.
-fn parse_stat(text: &str) -> Option<(i32, u64, u64, u64)> {
+/// What one `/proc/<pid>/stat` line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stat {
+    ppid: i32,
+    threads: u64,
+    /// Own plus waited-for children's CPU ticks.
+    cpu: u64,
+    own: u64,
+    start: u64,
+    rss_pages: u64,
+}
+
+/// Parses `/proc/<pid>/stat`. The command name sits in parentheses and may itself contain
+/// spaces and parentheses, so fields are counted from the last `)`.
+fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     // f[0] is field 3 (state); field n is f[n - 3].
     let num = |n: usize| f.get(n - 3).and_then(|s| s.parse::<u64>().ok());
-    let ppid = f.get(1)?.parse::<i32>().ok()?;
-    let cpu = num(14)? + num(15)? + num(16)? + num(17)?;
-    Some((ppid, num(20)?, cpu, num(24)?))
+    let own = num(14)? + num(15)?;
+    Some(Stat {
+        ppid: f.get(1)?.parse::<i32>().ok()?,
+        threads: num(20)?,
+        cpu: own + num(16)? + num(17)?,
+        own,
+        start: num(22)?,
+        rss_pages: num(24)?,
+    })
 }
 
 /// Every live descendant of `root_pid` (zombies included until reaped).
@@ -50,12 +72,14 @@ pub fn descendants(root_pid: i32) -> Vec<Proc> {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        if let Some((ppid, threads, cpu_ticks, rss_pages)) = parse_stat(&text) {
-            children.entry(ppid).or_default().push(Proc {
+        if let Some(st) = parse_stat(&text) {
+            children.entry(st.ppid).or_default().push(Proc {
                 pid,
-                threads,
-                rss_bytes: rss_pages * page,
-                cpu_ticks,
+                threads: st.threads,
+                rss_bytes: st.rss_pages * page,
+                cpu_ticks: st.cpu,
+                own_ticks: st.own,
+                start: st.start,
             });
         }
     }
@@ -93,6 +117,61 @@ pub fn reap() -> Vec<(i32, i32)> {
             return out;
         }
         out.push((pid, status));
+    }
+}
+
+/// This process's pid as `/proc` numbers it. Inside a job whose PID namespace could not
+/// mount a `/proc` of its own (a container with masked paths), `/proc` shows the pids of an
+/// outer namespace, and they are not the numbers `getpid` and `kill` use.
+pub fn proc_self_pid() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()?
+        .to_str()?
+        .parse()
+        .ok()
+}
+
+/// The pid of `/proc`'s process `pid` in that process's own PID namespace (the last
+/// `NSpid:` entry of its status): the number `kill` takes from a process of that namespace.
+fn pid_in_own_namespace(pid: i32) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().last()?.parse().ok()
+}
+
+/// [`kill_all`] for a process that may see a foreign `/proc` (see [`proc_self_pid`]): the
+/// tree is read below this process as `/proc` numbers it, and each pid is translated to the
+/// caller's namespace before the signal.
+pub fn kill_all_below_self() {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let Some(proc_me) = proc_self_pid() else {
+        kill_all(me);
+        return;
+    };
+    if proc_me == me {
+        kill_all(me);
+        return;
+    }
+    for _ in 0..10_000u32 {
+        let procs: Vec<i32> = descendants(proc_me)
+            .iter()
+            .filter_map(|p| pid_in_own_namespace(p.pid))
+            .collect();
+        reap();
+        if procs.is_empty() {
+            break;
+        }
+        for sig in [libc::SIGSTOP, libc::SIGKILL] {
+            for &p in &procs {
+                // SAFETY: kill only sends a signal.
+                unsafe {
+                    libc::kill(p, sig);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        reap();
     }
 }
 
@@ -134,14 +213,12 @@ pub struct Usage {
     pub cpu_ticks: u64,
 }
 
-pub fn usage(root_pid: i32) -> Usage {
-    descendants(root_pid)
-        .iter()
-        .fold(Usage::default(), |u, p| Usage {
-            tasks: u.tasks + p.threads.max(1),
-            rss_bytes: u.rss_bytes + p.rss_bytes,
-            cpu_ticks: u.cpu_ticks + p.cpu_ticks,
-        })
+pub fn usage(procs: &[Proc]) -> Usage {
+    procs.iter().fold(Usage::default(), |u, p| Usage {
+        tasks: u.tasks + p.threads.max(1),
+        rss_bytes: u.rss_bytes + p.rss_bytes,
+        cpu_ticks: u.cpu_ticks + p.cpu_ticks,
+    })
 }
 
 /// Memory the tree really holds, in bytes: the sum of each process's proportional set size
@@ -168,14 +245,85 @@ fn parse_pss(smaps_rollup: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// The most descriptors any one descendant has open.
-pub fn max_open_files(root_pid: i32) -> u64 {
-    descendants(root_pid)
-        .iter()
-        .filter_map(|p| std::fs::read_dir(format!("/proc/{}/fd", p.pid)).ok())
-        .map(|d| d.count() as u64)
-        .max()
-        .unwrap_or(0)
+/// What the tree's open descriptors hold.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OpenFiles {
+    /// The most descriptors any one process has open.
+    pub most_in_one_process: u64,
+    /// Bytes of `memfd` files: memory that no process's resident set shows until mapped.
+    pub memfd_bytes: u64,
+    /// Bytes of regular files that are open but no longer have a name: disk that no walk
+    /// of the job root finds.
+    pub unlinked_bytes: u64,
+}
+
+/// Reads every descriptor of the tree (`/proc/<pid>/fd`); a file open in several processes
+/// counts once.
+pub fn open_files(root_pid: i32) -> OpenFiles {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = OpenFiles::default();
+    let mut seen = std::collections::HashSet::new();
+    for p in descendants(root_pid) {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/fd", p.pid)) else {
+            continue;
+        };
+        let mut n = 0u64;
+        for entry in dir.flatten() {
+            n += 1;
+            let Ok(target) = std::fs::read_link(entry.path()) else {
+                continue;
+            };
+            let t = target.as_os_str().as_encoded_bytes();
+            let memfd = t.starts_with(b"/memfd:");
+            if !memfd && !t.ends_with(b" (deleted)") {
+                continue;
+            }
+            // The magic link opens the file itself, name or not.
+            let Ok(meta) = std::fs::metadata(entry.path()) else {
+                continue;
+            };
+            if !meta.is_file() || meta.nlink() > 0 || !seen.insert((meta.dev(), meta.ino())) {
+                continue;
+            }
+            if memfd {
+                out.memfd_bytes += meta.blocks() * 512;
+            } else {
+                out.unlinked_bytes += meta.blocks() * 512;
+            }
+        }
+        out.most_in_one_process = out.most_in_one_process.max(n);
+    }
+    out
+}
+
+/// CPU time of a tree, processes that are gone included. The kernel adds a child's CPU time
+/// to its parent's only when the parent waits for it: the children of a parent that ignores
+/// `SIGCHLD` are reaped by the kernel and their time is added to nobody's. So every process
+/// seen is remembered with its own time, and what the ones that have gone used last counts
+/// on.
+#[derive(Debug, Default)]
+pub struct CpuLedger {
+    live: HashMap<(i32, u64), u64>,
+    gone_ticks: u64,
+}
+
+impl CpuLedger {
+    /// Takes a new reading of the tree; returns the ticks used by every process ever seen.
+    pub fn update(&mut self, procs: &[Proc]) -> u64 {
+        let mut live = HashMap::with_capacity(procs.len());
+        let mut live_ticks = 0;
+        for p in procs {
+            live.insert((p.pid, p.start), p.own_ticks);
+            live_ticks += p.own_ticks;
+        }
+        for (key, ticks) in self.live.drain() {
+            if !live.contains_key(&key) {
+                self.gone_ticks += ticks;
+            }
+        }
+        self.live = live;
+        live_ticks + self.gone_ticks
+    }
 }
 
 /// Tasks (threads) that belong to uid `uid` right now: the base `RLIMIT_NPROC` is counted from.
@@ -216,7 +364,11 @@ mod tests {
     #[test]
     fn stat_lines_with_odd_names_parse() {
         let line = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 3 0 5 1000 250 18446744073709551615";
-        assert_eq!(parse_stat(line), Some((7, 3, 110, 250)));
+        let st = parse_stat(line).unwrap();
+        assert_eq!(
+            (st.ppid, st.threads, st.cpu, st.own, st.start, st.rss_pages),
+            (7, 3, 110, 33, 5, 250)
+        );
         assert_eq!(parse_stat("garbage"), None);
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use crate::sandbox::namespaces::Isolation;
 use crate::sandbox::{self, Limits, Network, Policy, Report};
 use crate::tasks::process::{self, describe_status, Captured, ProcessLimits, RunError};
 
@@ -55,15 +56,33 @@ pub struct Ran {
 
 pub async fn run(spec: Spec, settings: &sandbox::Settings) -> Ran {
     if settings.enabled {
-        run_confined(spec).await
+        run_confined(spec, settings.use_namespaces()).await
     } else {
         run_plain(spec).await
     }
 }
 
-async fn run_confined(spec: Spec) -> Ran {
+async fn run_confined(mut spec: Spec, namespaces: bool) -> Ran {
     // SAFETY: getpid/getpgrp have no preconditions.
     let (pid, pgid) = unsafe { (libc::getpid(), libc::getpgrp()) };
+    let isolation = if namespaces {
+        let mut iso = Isolation::private_dirs_of(&spec.root);
+        iso.keep
+            .extend(spec.read.iter().chain(&spec.write).cloned());
+        for b in &iso.binds {
+            if let Err(e) = std::fs::create_dir_all(&b.source) {
+                return Ran {
+                    end: End::Unavailable(format!("{}: {e}", b.source.display())),
+                    stdout: Captured::default(),
+                    stderr: Captured::default(),
+                };
+            }
+            spec.write.push(b.source.clone());
+        }
+        Some(iso)
+    } else {
+        None
+    };
     let policy = Policy {
         argv: spec.argv,
         cwd: spec.cwd,
@@ -75,6 +94,7 @@ async fn run_confined(spec: Spec) -> Ran {
         timeout_ms: spec.timeout.as_millis().try_into().unwrap_or(u64::MAX),
         grace_ms: spec.grace.as_millis().try_into().unwrap_or(u64::MAX),
         protected_pids: vec![pid, pgid],
+        isolation,
     };
     match sandbox::exec::run(&policy, &spec.env, spec.output_cap).await {
         Ok(c) => Ran {

@@ -14,6 +14,7 @@ pub mod repo_url;
 pub mod runner;
 pub mod runner_log;
 pub mod settings;
+pub mod student_code;
 pub mod summary;
 pub mod workspace;
 

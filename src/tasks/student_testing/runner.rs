@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::confined::{self, End, Spec};
 use super::runner_log;
+use super::student_code;
 use super::workspace::Layout;
 use crate::sandbox::{self, Network};
 
@@ -78,6 +79,29 @@ pub async fn run(
         layout.tmp_dir(),
     ];
     write.extend(settings.extra_write.iter().cloned());
+    let mut env = runner_env(layout);
+    if settings.enabled {
+        // Student code started through PYTHON_TEST_EXECUTABLE or `task-worker
+        // confine-student` is confined further than the grader (src/sandbox/student.rs).
+        let prepared = std::env::current_exe()
+            .and_then(|exe| student_code::prepare(layout, &exe, &settings.extra_read, None));
+        match prepared {
+            Ok(sc) => {
+                for (k, v) in sc.env {
+                    env.retain(|(name, _)| *name != k);
+                    env.push((k, v));
+                }
+                read.extend(sc.read);
+                write.extend(sc.write);
+            }
+            Err(e) => {
+                warn!(
+                    "test runner not started: cannot prepare the confinement of student code: {e}"
+                );
+                return RunnerEnd::Unavailable;
+            }
+        }
+    }
     let network = if settings.allow_tcp_ports.is_empty() {
         Network::None
     } else {
@@ -87,7 +111,7 @@ pub async fn run(
         argv: vec!["/bin/sh".into(), "-c".into(), command.into()],
         cwd: root.clone(),
         root,
-        env: runner_env(layout),
+        env,
         read,
         write,
         network,
