@@ -53,13 +53,65 @@ fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// Every live descendant of `root_pid` (zombies included until reaped).
+/// Every live descendant of `root_pid` (zombies included until reaped). Walks the
+/// `children` lists of each process's threads, reading only the tree; where the kernel has no
+/// such lists (`CONFIG_PROC_CHILDREN`), scans all of `/proc`.
 pub fn descendants(root_pid: i32) -> Vec<Proc> {
+    // SAFETY: sysconf has no preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let Some(kids) = children_of(root_pid) else {
+        return descendants_by_scan(root_pid, page);
+    };
+    let mut out = Vec::new();
+    let mut stack = kids;
+    while let Some(pid) = stack.pop() {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(st) = parse_stat(&text) else {
+            continue;
+        };
+        out.push(Proc {
+            pid,
+            threads: st.threads,
+            rss_bytes: st.rss_pages * page,
+            cpu_ticks: st.cpu,
+            own_ticks: st.own,
+            start: st.start,
+        });
+        if let Some(more) = children_of(pid) {
+            stack.extend(more);
+        }
+    }
+    out
+}
+
+/// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`); `None` when
+/// the kernel does not provide the lists.
+fn children_of(pid: i32) -> Option<Vec<i32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut out = Vec::new();
+    let mut any = false;
+    for t in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(t.path().join("children")) else {
+            continue;
+        };
+        any = true;
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|s| s.parse::<i32>().ok()),
+        );
+    }
+    if !any && !std::path::Path::new(&format!("/proc/{pid}/task/{pid}/children")).exists() {
+        return None;
+    }
+    Some(out)
+}
+
+fn descendants_by_scan(root_pid: i32, page: u64) -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    // SAFETY: sysconf has no preconditions.
-    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
     for entry in dir.flatten() {
         let Some(pid) = entry
