@@ -36,7 +36,13 @@ fn main() -> ExitCode {
     // then every empty variable the command line reads counts as unset.
     let secrets = task_worker::secret_files::load_into_env();
     task_worker::cli::args::unset_empty_env_vars();
-    let cli = match Cli::try_parse_from(task_worker::cli::args::with_default_subcommand(args)) {
+    let argv = task_worker::cli::args::with_default_subcommand(args);
+    // A password on the command line is readable by every process of the machine.
+    if let Err(e) = task_worker::cli::argv_secrets::check(&argv) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = match Cli::try_parse_from(argv) {
         Ok(c) => c.into_command(),
         Err(e) => {
             use clap::error::ErrorKind;

@@ -40,6 +40,15 @@ fn bad_values_exit_2_with_one_line() {
         (vec!["--shutdown-timeout=-5"], "invalid value '-5'"),
         (vec!["--redis-url", "http://x"], "unix://"),
         (vec!["--bogus-flag"], "bogus"),
+        (
+            vec!["--test-report-max-mb", "0"],
+            "invalid --test-report-max-mb 0: must be 1 to 64",
+        ),
+        (vec!["--test-report-max-mb", "x"], "expected a whole number"),
+        (
+            vec!["--redis-password", "pw"],
+            "use REDIS_PASSWORD or REDIS_PASSWORD_FILE",
+        ),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");

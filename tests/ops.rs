@@ -319,6 +319,14 @@ fn health_authenticates() {
     let url = redis.url();
     let out = run(&["health", "--redis-url", &url, "--redis-only"]);
     assert_eq!(out.code(), 1, "{}", out.stdout);
+    // The password from the environment (on the command line it is refused).
+    let out = command(&["health", "--redis-url", &url, "--redis-only"])
+        .env("REDIS_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("s3cret"));
     let out = run(&[
         "health",
         "--redis-url",
@@ -327,8 +335,13 @@ fn health_authenticates() {
         "s3cret",
         "--redis-only",
     ]);
-    assert_eq!(out.code(), 0, "{}", out.stdout);
-    assert!(!out.stdout.contains("s3cret"));
+    assert_eq!(out.code(), 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("--redis-password is refused")
+            && out.stderr.contains("REDIS_PASSWORD_FILE"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(run(&["health", "--timeout", "0"]).code(), 2);
 }
 

@@ -432,6 +432,14 @@ pub struct TaskArgs {
     /// Where jobs get their scratch directories (default: the system temp directory).
     #[arg(long, env = "WORK_DIR")]
     pub work_dir: Option<String>,
+    /// Largest `testSummary.json` read, in MiB (a larger report ends the job R5), 1 to 64.
+    #[arg(
+        long,
+        env = "TEST_REPORT_MAX_MB",
+        default_value = "4",
+        allow_negative_numbers = true
+    )]
+    pub test_report_max_mb: String,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
@@ -891,6 +899,16 @@ impl TaskArgs {
         if commit_max_attempts == 0 {
             return Err("invalid --commit-max-attempts 0: must be at least 1".into());
         }
+        let report_max_mb: u64 = number_or(
+            &self.test_report_max_mb,
+            "test-report-max-mb",
+            crate::tasks::student_testing::summary::DEFAULT_MAX_REPORT_MB,
+        )?;
+        if !(1..=64).contains(&report_max_mb) {
+            return Err(format!(
+                "invalid --test-report-max-mb {report_max_mb}: must be 1 to 64"
+            ));
+        }
         let work_dir = match self.work_dir.as_deref().map(str::trim) {
             Some(d) if !d.is_empty() => {
                 Some(std::path::absolute(d).map_err(|e| format!("invalid --work-dir {d:?}: {e}"))?)
@@ -911,6 +929,7 @@ impl TaskArgs {
                 "allow-file-git-urls",
             )?,
             work_dir,
+            report_max_bytes: report_max_mb * 1024 * 1024,
             sandbox: self.sandbox.validate()?,
         })
     }

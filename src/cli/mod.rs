@@ -5,6 +5,7 @@
 //! Exit codes: 0 ok, 1 failure (or unhealthy), 2 usage error (one line on stderr).
 
 pub mod args;
+pub mod argv_secrets;
 pub mod control;
 pub mod health;
 pub mod history;
@@ -40,7 +41,9 @@ where
     crate::secret_files::load_into_env()?;
     args::unset_empty_env_vars();
     let argv: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
+    let argv = with_default_subcommand(argv);
+    argv_secrets::check(&argv)?;
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     match cli.into_command() {
         Command::Run(args) => args.validate(),
         _ => Err("only the options of `run` are accepted here".into()),

@@ -80,8 +80,8 @@ fn handle(engine: &Engine, slot: usize, payload: &[u8]) {
             engine.shutdown.escalate(Phase::Warm);
         }
         Command::KillHorse => {
-            if engine.slots.cancel_slot(slot, Cancel::Kill) {
-                info!(worker, "kill-horse: killing the running job");
+            if let Some(job_id) = engine.slots.cancel_slot(slot, Cancel::Kill) {
+                info!(worker, job_id, "kill-horse: killing the running job");
             }
         }
         Command::Stop {

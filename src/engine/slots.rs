@@ -193,14 +193,14 @@ impl Slots {
             .collect()
     }
 
-    /// Cancels the job of slot `i`, if it runs one.
-    pub fn cancel_slot(&self, i: usize, why: Cancel) -> bool {
+    /// Cancels the job of slot `i`, if it runs one; returns its id.
+    pub fn cancel_slot(&self, i: usize, why: Cancel) -> Option<String> {
         match self.lock().get(i) {
             Some(State::Busy(r)) => {
                 r.cancel.send_replace(Some(why));
-                true
+                Some(r.exec.job_id.clone())
             }
-            _ => false,
+            _ => None,
         }
     }
 

@@ -72,7 +72,20 @@ pub async fn layers() -> Vec<Layer> {
             Err(why) => format!("{why}. {}", super::namespaces::WITHOUT),
         },
     });
-    let root = std::env::temp_dir();
+    // A fresh private directory, never `$TMPDIR` itself: whatever else lies there (a large
+    // file, another program's files) must not count against the confined run's limits.
+    let test_root = match TestRoot::create(&std::env::temp_dir()) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(Layer {
+                name: "confined run (subreaper, rlimits, all layers)",
+                active: false,
+                detail: format!("cannot create a private test directory in $TMPDIR: {e}"),
+            });
+            return out;
+        }
+    };
+    let root = test_root.0.clone();
     let policy = Policy {
         argv: vec!["/bin/sh".into(), "-c".into(), "exit 0".into()],
         cwd: PathBuf::from("/"),
@@ -107,12 +120,35 @@ pub async fn layers() -> Vec<Layer> {
         ),
         Err(e) => (false, e),
     };
+    drop(test_root);
     out.push(Layer {
         name: "confined run (subreaper, rlimits, all layers)",
         active,
         detail,
     });
     out
+}
+
+/// The confined run's root: a new directory with a random name (mode 0700, made with
+/// `mkdir`, so never one that already existed), removed with what is in it when dropped.
+struct TestRoot(PathBuf);
+
+impl TestRoot {
+    fn create(base: &std::path::Path) -> std::io::Result<TestRoot> {
+        use std::os::unix::fs::DirBuilderExt;
+        let path = base.join(format!(
+            "task-worker-sandbox-check-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(TestRoot(path))
+    }
+}
+
+impl Drop for TestRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn command() -> ExitCode {
@@ -141,5 +177,33 @@ pub fn command() -> ExitCode {
     } else {
         println!("every sandbox layer is active");
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_test_root_is_fresh_private_and_removed() {
+        let base = std::env::temp_dir().join(format!("tw-check-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&base).unwrap();
+        std::fs::write(base.join("big"), b"whatever else lies in $TMPDIR").unwrap();
+        let (a, b) = (
+            TestRoot::create(&base).unwrap(),
+            TestRoot::create(&base).unwrap(),
+        );
+        assert_ne!(a.0, b.0);
+        assert_eq!(a.0.parent(), Some(base.as_path()));
+        assert_eq!(std::fs::read_dir(&a.0).unwrap().count(), 0);
+        let mode = std::fs::metadata(&a.0).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::write(a.0.join("left"), b"x").unwrap();
+        let (pa, pb) = (a.0.clone(), b.0.clone());
+        drop((a, b));
+        assert!(!pa.exists() && !pb.exists());
+        assert!(base.join("big").exists());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -149,6 +149,8 @@ impl Cancellation {
 /// Where the scratch directory of one job lives; created lazily.
 #[derive(Debug)]
 struct ScratchState {
+    /// For the log: the removal may run outside the job's span (a drop, a blocking thread).
+    job_id: String,
     prefix: String,
     base: Option<PathBuf>,
     dir: Mutex<Option<PathBuf>>,
@@ -163,6 +165,7 @@ impl ScratchState {
             .take(40)
             .collect();
         ScratchState {
+            job_id: job_id.to_string(),
             prefix: format!("task-worker-{hint}-"),
             base,
             dir: Mutex::new(None),
@@ -197,17 +200,17 @@ impl ScratchState {
     }
 }
 
-fn remove_dir(path: &Path) {
+fn remove_dir(path: &Path, job_id: &str) {
     // The job may have made directories unreadable; the sandbox's cleanup opens them up.
     // When a job is cancelled its sandbox supervisor kills the job's processes a moment
     // after the handler is dropped, and until then they may still write: try a few times.
     let mut tries = 0;
     loop {
         match crate::sandbox::cleanup::remove_tree(path) {
-            Ok(()) => return debug!(dir = %path.display(), "scratch directory removed"),
+            Ok(()) => return debug!(job_id, dir = %path.display(), "scratch directory removed"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
             Err(e) if tries >= 30 => {
-                return warn!(dir = %path.display(), "could not remove scratch directory: {e}")
+                return warn!(job_id, dir = %path.display(), "could not remove scratch directory: {e}")
             }
             Err(_) => {
                 tries += 1;
@@ -230,19 +233,22 @@ impl ScratchGuard {
             return;
         };
         if let Some(path) = state.take() {
-            let _ = tokio::task::spawn_blocking(move || remove_dir(&path)).await;
+            let _ = tokio::task::spawn_blocking(move || remove_dir(&path, &state.job_id)).await;
         }
     }
 }
 
 impl Drop for ScratchGuard {
     fn drop(&mut self) {
-        if let Some(path) = self.state.take().and_then(|s| s.take()) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        if let Some(path) = state.take() {
             // Off the async threads when there are some (a runtime waits for blocking tasks
             // when it shuts down, so the removal still happens before the process exits).
             match tokio::runtime::Handle::try_current() {
-                Ok(h) => drop(h.spawn_blocking(move || remove_dir(&path))),
-                Err(_) => remove_dir(&path),
+                Ok(h) => drop(h.spawn_blocking(move || remove_dir(&path, &state.job_id))),
+                Err(_) => remove_dir(&path, &state.job_id),
             }
         }
     }

@@ -18,6 +18,7 @@
 //! to one [`Invocation`].
 
 pub mod basic;
+pub mod bounded_json;
 pub mod data;
 pub mod examples;
 pub mod kit;
@@ -25,6 +26,7 @@ pub mod layer;
 pub mod registry;
 pub mod student_testing;
 pub mod typed;
+pub mod untrusted;
 
 /// Child processes in their own group (the kit's way to run programs), from [`crate::process`].
 pub use crate::process;

@@ -90,7 +90,10 @@ def attempt(name, fn):
         LOOT[name] = {"ok": False, "error": (type(e).__name__ + ": " + str(e))[:300]}
 def done(passed=0, total=1):
     with open(os.environ["CTUTOR_OUTPUT_DIR"] + "/testSummary.json", "w") as f:
-        json.dump({"summary": {"total": total, "passed": passed}, "loot": LOOT}, f)
+        # What the attack found goes under `properties`, the report's free-form object (other
+        # keys are dropped); `failed` keeps the summary a grade (all skipped is none).
+        json.dump({"summary": {"total": total, "passed": passed, "failed": total - passed},
+                   "properties": {"loot": LOOT}}, f)
 def worker_pids():
     out = []
     for d in os.listdir("/proc"):
@@ -122,9 +125,11 @@ import json, os
 answer = int(open(os.environ["CTUTOR_TEST_DIR"] + "/data/input.txt").read())
 home = sorted(os.listdir(os.environ["HOME"]))
 with open(os.environ["CTUTOR_OUTPUT_DIR"] + "/testSummary.json", "w") as f:
-    json.dump({"summary": {"total": 2, "passed": 2 if answer == 42 else 0},
-               "home": home, "pwned": os.environ.get("PWNED"),
-               "gitconfig": os.path.exists(os.path.expanduser("~/.gitconfig"))}, f)
+    json.dump({"summary": {"total": 2, "passed": 2 if answer == 42 else 0,
+                           "failed": 0 if answer == 42 else 2},
+               "properties": {"home": home, "pwned": os.environ.get("PWNED"),
+                              "gitconfig": os.path.exists(os.path.expanduser("~/.gitconfig"))}},
+              f)
 '''
 
 
@@ -412,7 +417,7 @@ def run_jobs(r, redis_server, world, api, worker_bin, jobs, env=None, concurrenc
 
 
 def loot(execution_result):
-    return execution_result["result_json"]["loot"]
+    return execution_result["result_json"]["properties"]["loot"]
 
 
 def assert_blocked(found: dict, *names):
@@ -424,8 +429,8 @@ def assert_blocked(found: dict, *names):
 def assert_honest(ran, job_id="honest"):
     er = ran.result(job_id)
     assert er["status"] == 0 and er["result"] == 1.0, er
-    assert er["result_json"]["pwned"] is None
-    assert er["result_json"]["gitconfig"] is False
+    assert er["result_json"]["properties"]["pwned"] is None
+    assert er["result_json"]["properties"]["gitconfig"] is False
     return er
 
 
@@ -625,7 +630,7 @@ def test_writes_only_inside_the_job_and_nothing_persists(r, redis_server, world,
     assert not Path("/tmp/tw-evil").exists() and not Path("/tmp/tw-hook-ran").exists()
     assert (world.home / ".gitconfig").read_text() == "[credential]\n\thelper = store\n"
     er = assert_honest(ran)
-    assert er["result_json"]["home"] == []  # a fresh, empty HOME
+    assert er["result_json"]["properties"]["home"] == []  # a fresh, empty HOME
 
 
 def test_disk_fill_inside_the_job_ends_it_r7(r, redis_server, world, api, worker_bin):
@@ -878,6 +883,30 @@ def test_sandbox_check_reports_every_layer(world, worker_bin):
     assert proc.returncode == (1 if missing else 0), proc.stdout + proc.stderr
     # This suite's other tests need every layer; a host without them fails them loudly.
     assert not missing, proc.stdout
+
+
+def test_sandbox_check_runs_in_a_fresh_private_directory(world, worker_bin):
+    """issue 26: `sandbox-check` once used `$TMPDIR` itself as the confined run's root, so any
+    256 MiB file there (even sparse) made it report a missing layer. It now makes a fresh
+    directory with a random name and removes it."""
+    if LAUNCH == "docker":
+        pytest.skip("native only: TMPDIR of the host")
+    uid, gid = run_as()
+    tmp = Path(tempfile.mkdtemp(prefix="tw-check-"))  # reachable by the worker's uid
+    try:
+        os.chmod(tmp, 0o1777)
+        with open(tmp / "big.sparse", "wb") as f:
+            f.truncate(300 * 1024 * 1024)
+        before = sorted(os.listdir(tmp))
+        kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
+        proc = subprocess.run([str(worker_bin), "sandbox-check"], capture_output=True,
+                              text=True, timeout=60, cwd="/",
+                              env=dict(os.environ, TMPDIR=str(tmp)), **kw)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "active   confined run" in proc.stdout, proc.stdout
+        assert sorted(os.listdir(tmp)) == before  # its own directory is gone
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _deny_landlock():

@@ -38,8 +38,9 @@ def echo_round_trip(r, worker_url, *worker_args, env=None, queue="sec"):
     """Python enqueues through `r`; a burst task-worker runs it; Python reads the result back."""
     q = Queue(queue, connection=r)
     job = q.enqueue("echo", {"over": "the wire"})
-    proc = run_cli("--redis-url", worker_url, "-q", queue, "--burst", *worker_args,
-                   env=dict(env or {}, RUST_LOG="debug"))
+    # The URL through the environment: a password in it is refused on the command line.
+    proc = run_cli("-q", queue, "--burst", *worker_args,
+                   env=dict(env or {}, REDIS_URL=worker_url, RUST_LOG="debug"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert job.get_status(refresh=True) == "finished", proc.stdout + proc.stderr
     assert job.return_value() == {"over": "the wire"}
@@ -65,7 +66,7 @@ def test_password_in_url_and_in_variable(password_redis):
                           env={"REDIS_PASSWORD": PASSWORD})
     no_secret_in(out, PASSWORD)
     # Operator commands too, and their JSON output.
-    st = run_cli("status", "--redis-url", url, "--json")
+    st = run_cli("status", "--json", env={"REDIS_URL": url})
     assert st.returncode == 0, st.stderr
     json.loads(st.stdout)
     no_secret_in(st.stdout + st.stderr, PASSWORD)
@@ -98,25 +99,77 @@ def test_secrets_from_files(password_redis, tmp_path):
     assert tasks.returncode == 0, tasks.stderr
 
 
+def test_no_secret_in_the_argument_vector(password_redis, tmp_path):
+    """issue 26: any process of the machine reads /proc/<pid>/cmdline. A password flag, or a
+    URL option with a password in it, is refused on the command line (exit 2, one line naming
+    what to use); given by variable or file, the worker runs and its cmdline, read by another
+    uid, holds no secret."""
+    port = password_redis.port
+    for args, use in [
+        (["--redis-password", PASSWORD], "REDIS_PASSWORD_FILE"),
+        ([f"--redis-password={PASSWORD}", "status"], "REDIS_PASSWORD_FILE"),
+        (["status", "--redis-url", f"redis://:{PASSWORD}@127.0.0.1:{port}"], "REDIS_URL_FILE"),
+        (["--api-url", "http://127.0.0.1:1", "--api-password", API_PASSWORD],
+         "EXECUTION_BACKEND_API_PASSWORD_FILE"),
+        (["--database-url", f"postgres://hist:{DB_PASSWORD}@127.0.0.1:1/hist"],
+         "POSTGRES_PASSWORD_FILE"),
+        (["history", "--database-url", f"postgres://hist:{DB_PASSWORD}@127.0.0.1:1/hist"],
+         "POSTGRES_URL_FILE"),
+    ]:
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert proc.stderr.count("\n") == 1 and use in proc.stderr, proc.stderr
+        assert "/proc/<pid>/cmdline" in proc.stderr
+        no_secret_in(proc.stdout + proc.stderr, PASSWORD, API_PASSWORD, DB_PASSWORD)
+    # The same secrets from files: the worker runs, and another uid sees none in its cmdline.
+    files = {}
+    for name, value in [("REDIS_PASSWORD", PASSWORD),
+                        ("EXECUTION_BACKEND_API_PASSWORD", API_PASSWORD)]:
+        f = tmp_path / name.lower()
+        f.write_text(value + "\n")
+        files[f"{name}_FILE"] = str(f)
+    log = tmp_path / "worker.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(WORKER), "--redis-url", f"redis://127.0.0.1:{port}",
+                                 "-q", "argv", "-n", "argv-worker"],
+                                stdout=out, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, RUST_LOG="info", **files))
+    try:
+        r = redis.Redis(port=port, password=PASSWORD)
+        wait_until(lambda: r.scard("rq:workers") > 0 or proc.poll() is not None, timeout=30,
+                   what="the worker registered")
+        assert proc.poll() is None, log.read_text()
+        kw = {"user": 65534, "group": 65534, "extra_groups": []} if os.geteuid() == 0 else {}
+        seen = subprocess.run(["cat", f"/proc/{proc.pid}/cmdline"], capture_output=True,
+                              timeout=30, **kw)
+        assert seen.returncode == 0, seen.stderr
+        cmdline = seen.stdout.replace(b"\0", b" ").decode()
+        assert "-n argv-worker" in cmdline  # it did read the command line
+        no_secret_in(cmdline, PASSWORD, API_PASSWORD)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
 def test_wrong_password_is_waited_on_without_leaking(password_redis):
     wrong = "wrong-Pa55-0000"
     url = f"redis://:{wrong}@127.0.0.1:{password_redis.port}"
-    st = run_cli("status", "--redis-url", url)
+    st = run_cli("status", env={"REDIS_URL": url})
     assert st.returncode != 0
     assert "127.0.0.1" in st.stdout + st.stderr  # the error names the server ...
     no_secret_in(st.stdout + st.stderr, wrong)  # ... but not the password
-    hc = run_cli("health", "--redis-url", url, "--timeout", "3")
+    hc = run_cli("health", "--timeout", "3", env={"REDIS_URL": url})
     assert hc.returncode != 0
     no_secret_in(hc.stdout + hc.stderr, wrong)
     # The worker does not exit on a refused AUTH: it waits (Redis may be being reconfigured).
     log = tempfile.NamedTemporaryFile(prefix="tw-sec-", suffix=".log", delete=False)
-    proc = subprocess.Popen([str(WORKER), "--redis-url", url, "-q", "sec",
-                             "--api-url", f"http://127.0.0.1:{free_port()}",
-                             "--api-user", "svc", "--api-password", API_PASSWORD,
-                             "--database-url",
-                             f"postgres://hist:{DB_PASSWORD}@127.0.0.1:{free_port()}/hist"],
+    proc = subprocess.Popen([str(WORKER), "-q", "sec",
+                             "--api-url", f"http://127.0.0.1:{free_port()}", "--api-user", "svc"],
                             stdout=log, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, RUST_LOG="debug"))
+                            env=dict(os.environ, RUST_LOG="debug", REDIS_URL=url,
+                                     EXECUTION_BACKEND_API_PASSWORD=API_PASSWORD,
+                                     POSTGRES_URL=f"postgres://hist:{DB_PASSWORD}@127.0.0.1:"
+                                                  f"{free_port()}/hist"))
     try:
         wait_until(lambda: "not reachable" in open(log.name).read(), timeout=20,
                    what="a logged connection failure")
@@ -142,7 +195,7 @@ def test_acl_user(tmp_path):
         url = f"redis://worker:{ACL_PASSWORD}@127.0.0.1:{srv.port}"
         out = echo_round_trip(r, url)
         no_secret_in(out, ACL_PASSWORD)
-        st = run_cli("status", "--redis-url", url)
+        st = run_cli("status", env={"REDIS_URL": url})
         assert st.returncode == 0, st.stderr
         no_secret_in(st.stdout + st.stderr, ACL_PASSWORD)
     finally:
@@ -208,18 +261,18 @@ def test_tls_with_private_ca(certs):
     try:
         out = echo_round_trip(srv.client, srv.url, "--redis-tls-ca", f"{certs}/ca.pem")
         no_secret_in(out, PASSWORD)
-        hc = run_cli("health", "--redis-url", srv.url, "--redis-tls-ca", f"{certs}/ca.pem",
-                     "--redis-only")
+        hc = run_cli("health", "--redis-tls-ca", f"{certs}/ca.pem", "--redis-only",
+                     env={"REDIS_URL": srv.url})
         assert hc.returncode == 0, hc.stdout + hc.stderr
         no_secret_in(hc.stdout + hc.stderr, PASSWORD)
         # Without the CA the server's certificate is not trusted: a clear error, no password.
-        st = run_cli("status", "--redis-url", srv.url)
+        st = run_cli("status", env={"REDIS_URL": srv.url})
         assert st.returncode != 0
         err = (st.stdout + st.stderr).lower()
         assert "certificate" in err or "tls" in err, err
         no_secret_in(st.stdout + st.stderr, PASSWORD)
         # A plain redis:// client cannot talk to the TLS port.
-        plain = run_cli("status", "--redis-url", srv.url.replace("rediss://", "redis://"),
+        plain = run_cli("status", env={"REDIS_URL": srv.url.replace("rediss://", "redis://")},
                         timeout=60)
         assert plain.returncode != 0
     finally:
@@ -234,7 +287,7 @@ def test_mutual_tls(certs):
                               "--redis-tls-key", f"{certs}/client.key")
         no_secret_in(out, PASSWORD)
         # No client certificate: the server refuses the handshake.
-        st = run_cli("status", "--redis-url", srv.url, "--redis-tls-ca", f"{certs}/ca.pem")
+        st = run_cli("status", "--redis-tls-ca", f"{certs}/ca.pem", env={"REDIS_URL": srv.url})
         assert st.returncode != 0
     finally:
         srv.stop()

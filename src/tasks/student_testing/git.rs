@@ -263,14 +263,17 @@ async fn run_git(
             return Err(CloneFailed::Sandbox(why));
         }
     };
+    // git's output holds what the repository and its server say: one escaped field.
     let output = scrub(&ran.stderr.text(), token);
     if sandbox.enabled {
         if let Some(limit) = limit_in_git_error(&output, &reason) {
-            warn!(url = %shown_url, step, %limit, output = %output.trim(), "git stopped at a sandbox limit");
+            let output = crate::tasks::untrusted::for_log(output.trim(), 4096);
+            warn!(url = %shown_url, step, %limit, output = %output, "git stopped at a sandbox limit");
             return Err(CloneFailed::Limit(limit.into()));
         }
     }
-    warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");
+    let output = crate::tasks::untrusted::for_log(output.trim(), 4096);
+    warn!(url = %shown_url, step, reason = %reason, output = %output, "git failed");
     Err(CloneFailed::Git(format!("git {step} failed: {reason}")))
 }
 

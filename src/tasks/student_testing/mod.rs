@@ -12,6 +12,7 @@ pub mod git;
 pub mod models;
 pub mod repo_url;
 pub mod runner;
+pub mod runner_log;
 pub mod settings;
 pub mod student_code;
 pub mod summary;
@@ -87,8 +88,10 @@ enum Outcome {
     RunnerUnavailable,
     /// R4, with the runner timeout in seconds.
     RunnerTimedOut(u64),
-    /// R5.
-    SummaryInvalid,
+    /// R5, with a reason that may be shown (a limit or a rule the report broke).
+    SummaryInvalid(Option<String>),
+    /// [ours] every test was skipped: the testing environment failed, not the student.
+    AllSkipped,
     /// R6, with a Python exception type name.
     Other(&'static str),
     /// R7 [ours]: a sandbox limit was exceeded; the limit's name (`memory`, `disk`, ...).
@@ -100,12 +103,10 @@ enum Outcome {
 impl Outcome {
     /// The `ResultUpdate` fields this outcome sets: (`result`, `result_json`, `status`). Error
     /// outcomes set no `result`, so the row keeps 0; their texts never carry exception details.
-    fn update(&self) -> (Option<f64>, Json, i64) {
+    fn into_update(self) -> (Option<f64>, Json, i64) {
         let error = |exc: &str, msg: &str| json!({"task_exception": exc, "message": msg});
         match self {
-            Outcome::Graded { result, summary } => {
-                (Some(*result), Json::Object(summary.clone()), COMPLETED)
-            }
+            Outcome::Graded { result, summary } => (Some(result), Json::Object(summary), COMPLETED),
             Outcome::NoReference => {
                 let m = "No reference repository found in job payload.";
                 (None, error(m, m), FAILED)
@@ -130,10 +131,21 @@ impl Outcome {
                 ),
                 FAILED,
             ),
-            Outcome::SummaryInvalid => {
+            Outcome::SummaryInvalid(why) => {
                 let m = "Reading report file testSummary.json failed";
-                (None, error(m, m), FAILED)
+                match why {
+                    None => (None, error(m, m), FAILED),
+                    Some(why) => (None, error(m, &format!("{m}: {why}")), FAILED),
+                }
             }
+            Outcome::AllSkipped => (
+                None,
+                error(
+                    "Testing environment failed",
+                    "Testing environment failed: every test was skipped",
+                ),
+                FAILED,
+            ),
             Outcome::LimitExceeded(limit) => (
                 None,
                 error(
@@ -159,9 +171,10 @@ impl Outcome {
         }
     }
 
-    /// The PATCH body: only the fields that are set.
-    fn patch_body(&self) -> Json {
-        let (result, result_json, status) = self.update();
+    /// The PATCH body: only the fields that are set. Consumes the outcome: a report is never
+    /// copied (it may be large).
+    fn patch_body(self) -> Json {
+        let (result, result_json, status) = self.into_update();
         let mut body = Map::new();
         if let Some(r) = result {
             body.insert("result".into(), json!(r));
@@ -172,17 +185,26 @@ impl Outcome {
     }
 
     /// `execution_result` in the return value: every `ResultUpdate` field, unset ones null.
-    fn execution_result(&self) -> Json {
-        let (result, result_json, status) = self.update();
-        json!({
-            "submit": null,
-            "result": result,
-            "result_json": result_json,
-            "status": status,
-            "test_system_id": null,
-            "properties": null,
-        })
+    #[cfg(test)]
+    fn execution_result(self) -> Json {
+        execution_result_of(self.patch_body())
     }
+}
+
+/// `execution_result` from the PATCH body it was sent as (moved, not copied).
+fn execution_result_of(body: Json) -> Json {
+    let mut body = match body {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    };
+    json!({
+        "submit": null,
+        "result": body.remove("result").unwrap_or(Json::Null),
+        "result_json": body.remove("result_json").unwrap_or(Json::Null),
+        "status": body.remove("status").unwrap_or(Json::Null),
+        "test_system_id": null,
+        "properties": null,
+    })
 }
 
 /// Python's name for an I/O error, for `exception_type` (R6).
@@ -240,7 +262,7 @@ async fn execute(call: TaskCall, ctx: TaskContext) -> Result<Value, TaskError> {
 
     let mut result = json_result(json!({
         "test_job_id": null,
-        "execution_result": outcome.execution_result(),
+        "execution_result": execution_result_of(body),
         "api_commit_success": true,
         "completed_at": task_iso(chrono::Utc::now()),
     }));
@@ -338,15 +360,13 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
     // A link out of the submission (into the reference solution, say) would let the grader
     // read something else than what the student wrote.
     let student_dir = std::path::PathBuf::from(&layout.student_dir);
-    if let Ok(Some(link)) =
-        tokio::task::spawn_blocking(move || workspace::link_out_of(&student_dir)).await
-    {
+    if let Ok(Some(link)) = blocking(move || workspace::link_out_of(&student_dir)).await {
         warn!(link = %link.display(), "the submission has a symbolic link out of it");
         return Outcome::Refused("the submission contains a symbolic link out of it".into());
     }
     let prepared = {
         let layout = layout.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             layout.prepare()?;
             layout.copy_test_files();
             Ok::<_, std::io::Error>(())
@@ -369,10 +389,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         let l = &settings.sandbox.limits;
         let path = root_path.clone();
         let (bytes, entries) = (l.disk_bytes, l.disk_entries);
-        let used = tokio::task::spawn_blocking(move || {
-            crate::sandbox::disk::measure(&path, bytes, entries)
-        })
-        .await;
+        let used = blocking(move || crate::sandbox::disk::measure(&path, bytes, entries)).await;
         if let Ok(used) = used {
             if used.bytes > bytes || used.entries > entries {
                 warn!(
@@ -384,7 +401,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             }
         }
     }
-    match runner::run(
+    let stderr_tail = match runner::run(
         settings.test_runner_command.as_deref(),
         settings.test_runner_timeout,
         &layout,
@@ -392,28 +409,48 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
     )
     .await
     {
-        RunnerEnd::Finished => {}
+        RunnerEnd::Finished { stderr_tail } => stderr_tail,
         RunnerEnd::Unavailable => return Outcome::RunnerUnavailable,
         RunnerEnd::TimedOut => {
             return Outcome::RunnerTimedOut(settings.test_runner_timeout.as_secs())
         }
         RunnerEnd::LimitExceeded { limit, .. } => return Outcome::LimitExceeded(limit),
-    }
+    };
     let path = std::path::PathBuf::from(&layout.output_dir);
-    match tokio::task::spawn_blocking(move || summary::read(&path)).await {
-        Ok(Ok(summary)) => Outcome::Graded {
-            result: summary::score(&summary),
-            summary,
+    let max = settings.report_max_bytes;
+    match blocking(move || summary::read(&path, max)).await {
+        Ok(Ok(report)) => match report.counts.grade() {
+            summary::Grade::Score(result) => Outcome::Graded {
+                result,
+                summary: report.json,
+            },
+            summary::Grade::AllSkipped => {
+                warn!(
+                    total = report.counts.total,
+                    skipped = report.counts.skipped,
+                    stderr_tail = %stderr_tail,
+                    "every test was skipped: the testing environment failed"
+                );
+                Outcome::AllSkipped
+            }
         },
         Ok(Err(why)) => {
-            warn!("testSummary.json: {why}");
-            Outcome::SummaryInvalid
+            warn!(stderr_tail = %stderr_tail, "testSummary.json: {}", why.log());
+            Outcome::SummaryInvalid(why.public())
         }
         Err(e) => {
             warn!("reading testSummary.json panicked: {e}");
             Outcome::Other("RuntimeError")
         }
     }
+}
+
+/// `spawn_blocking` inside the caller's span, so that what `f` logs carries the job's id.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await
 }
 
 #[cfg(test)]
@@ -443,6 +480,19 @@ mod tests {
         assert_eq!(
             Outcome::Other("OSError").patch_body()["result_json"]["exception_type"],
             "OSError"
+        );
+        assert_eq!(
+            Outcome::SummaryInvalid(None).patch_body()["result_json"]["message"],
+            "Reading report file testSummary.json failed"
+        );
+        assert_eq!(
+            Outcome::SummaryInvalid(Some("the report is larger than the 4 MiB limit".into()))
+                .patch_body()["result_json"],
+            json!({"task_exception": "Reading report file testSummary.json failed", "message": "Reading report file testSummary.json failed: the report is larger than the 4 MiB limit"})
+        );
+        assert_eq!(
+            Outcome::AllSkipped.patch_body(),
+            json!({"result_json": {"task_exception": "Testing environment failed", "message": "Testing environment failed: every test was skipped"}, "status": 1})
         );
         let er = Outcome::NoReference.execution_result();
         assert_eq!(er["result"], Json::Null);

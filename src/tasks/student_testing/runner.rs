@@ -12,6 +12,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::confined::{self, End, Spec};
+use super::runner_log;
 use super::student_code;
 use super::workspace::Layout;
 use crate::sandbox::{self, Network};
@@ -24,8 +25,9 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How the runner ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RunnerEnd {
-    /// It ran to its end; the exit code does not matter (§3.6).
-    Finished,
+    /// It ran to its end; the exit code does not matter (§3.6). The end of its stderr,
+    /// escaped for the log (runner_log::tail), for warnings about the report.
+    Finished { stderr_tail: String },
     /// R3: no command configured, it could not be started, or the sandbox is unavailable.
     Unavailable,
     /// R4: killed at the time limit.
@@ -124,18 +126,23 @@ pub async fn run(
         "test runner starting"
     );
     let ran = confined::run(spec, settings).await;
+    // The runner's output is the student's text: one escaped DEBUG line each (runner_log).
     let (stdout, stderr) = (ran.stdout.text(), ran.stderr.text());
+    runner_log::lines("stdout", &stdout);
+    runner_log::lines("stderr", &stderr);
     match ran.end {
         End::Finished { status, .. } => {
-            info!(%status, %stdout, %stderr, "test runner finished");
-            RunnerEnd::Finished
+            info!(%status, "test runner finished");
+            RunnerEnd::Finished {
+                stderr_tail: runner_log::tail(&stderr),
+            }
         }
         End::TimedOut => {
-            warn!(timeout_s = timeout.as_secs(), %stdout, %stderr, "test runner timed out and was killed");
+            warn!(timeout_s = timeout.as_secs(), stderr_tail = %runner_log::tail(&stderr), "test runner timed out and was killed");
             RunnerEnd::TimedOut
         }
         End::LimitExceeded { limit, detail } => {
-            warn!(%limit, %detail, %stdout, %stderr, "test runner exceeded a sandbox limit and was killed");
+            warn!(%limit, %detail, stderr_tail = %runner_log::tail(&stderr), "test runner exceeded a sandbox limit and was killed");
             RunnerEnd::LimitExceeded { limit, detail }
         }
         End::Unavailable(why) => {

@@ -19,6 +19,8 @@ pub struct TaskSettings {
     pub allow_file_git_urls: bool,
     /// Parent of the per-job scratch directories; `None` = the system temp directory.
     pub work_dir: Option<PathBuf>,
+    /// `TEST_REPORT_MAX_MB` in bytes: the largest `testSummary.json` read (R5 beyond).
+    pub report_max_bytes: u64,
     /// Confinement of the test runner and git (on by default).
     pub sandbox: crate::sandbox::Settings,
 }
@@ -33,6 +35,7 @@ impl Default for TaskSettings {
             commit_backoff: Duration::from_secs(1),
             allow_file_git_urls: false,
             work_dir: None,
+            report_max_bytes: super::summary::DEFAULT_MAX_REPORT_MB * 1024 * 1024,
             sandbox: crate::sandbox::Settings::default(),
         }
     }
