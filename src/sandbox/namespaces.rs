@@ -54,7 +54,18 @@ pub struct Isolation {
     /// Paths the run needs (the job root, the operator's extra paths): each one that a bind
     /// hides (a `WORK_DIR` below `/tmp`, say) is bound again at its own path.
     #[serde(default)]
-    pub keep: Vec<PathBuf>,
+    pub keep: Vec<Kept>,
+}
+
+/// A path bound again where a private directory hid it. Landlock judges a path by the rules
+/// of every directory it passes on the way up, across mount points: a path bound below the
+/// private `/tmp` passes `/tmp`, which the job may write, so every write rule of the job would
+/// reach it. So only the paths the job may write are bound writable; all others are bound
+/// read-only, and the kernel refuses their writes whatever Landlock allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub writable: bool,
 }
 
 /// What breaks without namespaces: said at start-up.
@@ -83,7 +94,10 @@ impl Isolation {
                     target: PathBuf::from(target),
                 })
                 .collect(),
-            keep: vec![root.to_path_buf()],
+            keep: vec![Kept {
+                path: root.to_path_buf(),
+                writable: false,
+            }],
         }
     }
 }
@@ -144,14 +158,18 @@ pub fn create(iso: &Isolation) -> Result<(), String> {
         }
         sources.push((open_path(&b.source)?, b));
     }
-    // Each kept path that a bind will hide, opened while it can still be reached.
+    // Each kept path that a bind will hide, opened while it can still be reached: read-only
+    // ones first, then writable ones from the outermost in, so that a writable directory
+    // inside a read-only one is bound over it.
+    let mut kept: Vec<&Kept> = iso.keep.iter().collect();
+    kept.sort_by_key(|k| (k.writable, k.path.components().count()));
     let mut hidden = Vec::new();
-    for p in &iso.keep {
+    for k in kept {
         let covered = sources
             .iter()
-            .any(|(_, b)| p != &b.target && p.starts_with(&b.target));
-        if covered && p.exists() {
-            hidden.push((open_any(p)?, p, p.is_dir()));
+            .any(|(_, b)| k.path != b.target && k.path.starts_with(&b.target));
+        if covered && k.path.exists() {
+            hidden.push((open_any(&k.path)?, k, k.path.is_dir()));
         }
     }
     for (fd, b) in &sources {
@@ -159,16 +177,27 @@ pub fn create(iso: &Isolation) -> Result<(), String> {
     }
     // Bound again at their own paths, below the private directories (the empty directories
     // and files made for that are the job's own).
-    for (fd, p, dir) in hidden {
+    for (fd, k, dir) in hidden {
+        let p = &k.path;
         let made = if dir {
             std::fs::create_dir_all(p)
         } else {
             p.parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|()| std::fs::File::create(p).map(drop))
+                .and_then(|()| {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(p)
+                        .map(drop)
+                })
         };
         made.map_err(|e| format!("making {} reachable again: {e}", p.display()))?;
         bind_fd(fd, p)?;
+        if !k.writable {
+            remount_read_only(p)?;
+        }
         // SAFETY: closing our descriptor.
         unsafe { libc::close(fd) };
     }
@@ -193,6 +222,44 @@ fn open_path(dir: &Path) -> Result<RawFd, String> {
         return Err(os_err(&format!("opening {}", dir.display())));
     }
     Ok(fd)
+}
+
+/// Makes the bind mount at `target` read-only, keeping the flags the kernel locked on it
+/// (a remount in a user namespace may not drop `nosuid`, `nodev`, `noexec` or the atime
+/// flags of the mount it came from).
+fn remount_read_only(target: &Path) -> Result<(), String> {
+    let dst = c_path(target)?;
+    // SAFETY: statvfs into a zeroed struct; mount with a NUL-terminated path we own.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(dst.as_ptr(), &mut st) != 0 {
+            return Err(os_err(&format!("statvfs {}", target.display())));
+        }
+        let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
+        for (st_flag, ms_flag) in [
+            (libc::ST_NOSUID, libc::MS_NOSUID),
+            (libc::ST_NODEV, libc::MS_NODEV),
+            (libc::ST_NOEXEC, libc::MS_NOEXEC),
+            (libc::ST_NOATIME, libc::MS_NOATIME),
+            (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+            (libc::ST_RELATIME, libc::MS_RELATIME),
+        ] {
+            if st.f_flag & st_flag != 0 {
+                flags |= ms_flag;
+            }
+        }
+        if libc::mount(
+            std::ptr::null(),
+            dst.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(os_err(&format!("read-only bind of {}", target.display())));
+        }
+    }
+    Ok(())
 }
 
 /// An `O_PATH` descriptor of a file or directory.

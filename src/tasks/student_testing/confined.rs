@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::sandbox::namespaces::Isolation;
+use crate::sandbox::namespaces::{Isolation, Kept};
 use crate::sandbox::{self, Limits, Network, Policy, Report};
 use crate::tasks::process::{self, describe_status, Captured, ProcessLimits, RunError};
 
@@ -67,8 +67,16 @@ async fn run_confined(mut spec: Spec, namespaces: bool) -> Ran {
     let (pid, pgid) = unsafe { (libc::getpid(), libc::getpgrp()) };
     let isolation = if namespaces {
         let mut iso = Isolation::private_dirs_of(&spec.root);
+        let kept = |writable: bool| {
+            move |p: &PathBuf| Kept {
+                path: p.clone(),
+                writable,
+            }
+        };
+        iso.keep.extend(spec.read.iter().map(kept(false)));
+        iso.keep.extend(spec.write.iter().map(kept(true)));
         iso.keep
-            .extend(spec.read.iter().chain(&spec.write).cloned());
+            .extend(iso.binds.iter().map(|b| &b.source).map(kept(true)));
         for b in &iso.binds {
             if let Err(e) = std::fs::create_dir_all(&b.source) {
                 return Ran {
