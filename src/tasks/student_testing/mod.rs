@@ -350,6 +350,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             layout.prepare()?;
             layout.copy_test_files();
             layout.copy_test_yaml();
+            layout.stage_test_dependencies();
             Ok::<_, std::io::Error>(layout.language())
         })
         .await

@@ -90,6 +90,51 @@ impl Layout {
         }
     }
 
+    /// Stages `meta.yaml`'s `testDependencies` as computor-test would if `test.yaml` were in the
+    /// reference directory (it looks for them next to the directory of `test.yaml`, which is
+    /// now the job root): each named directory beside the reference directory in the reference
+    /// clone is copied (beneath the clone, links inside skipped) beside the submission
+    /// directory, unless something of that name is there already. The grader then finds them
+    /// in place on both sides. Problems are logged and skipped; returns how many were copied.
+    pub fn stage_test_dependencies(&self) -> usize {
+        let source = self.source_clone();
+        let reference = Path::new(&self.reference_dir);
+        // The directory holding the reference directory, relative to the clone; none when
+        // the reference directory is the clone itself (`path` ""): nothing lies beside it.
+        let Some(beside) = reference
+            .strip_prefix(&source)
+            .ok()
+            .and_then(|rel| safe_relative(&rel.to_string_lossy()))
+            .and_then(|rel| rel.parent().map(Path::to_path_buf))
+        else {
+            return 0;
+        };
+        let deps = match load_meta(reference) {
+            Ok(Some(doc)) => test_dependencies(&doc),
+            _ => return 0,
+        };
+        // As the grader does: the parent of the normalised submission directory.
+        let student = Path::new(self.student_dir.trim_end_matches('/'));
+        let Some(student_parent) = student.parent() else {
+            return 0;
+        };
+        let mut copied = 0;
+        for name in deps {
+            let dst = student_parent.join(&name);
+            if dst.symlink_metadata().is_ok() {
+                continue;
+            }
+            match beneath::copy_beneath(&source, &beside.join(&name), &dst) {
+                Ok(_) => copied += 1,
+                Err(e) => warn!(dependency = %name, "testDependencies entry not staged: {e}"),
+            }
+        }
+        if copied > 0 {
+            info!(copied, "test dependencies staged beside the submission");
+        }
+        copied
+    }
+
     /// `CTUTOR_LANGUAGE`: the assignment's language from the reference's `meta.yaml`
     /// ([`language_of_meta`]); empty, and logged, when it names none.
     pub fn language(&self) -> String {
@@ -280,6 +325,26 @@ pub fn language_of_slug(slug: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-".contains(c));
     plain.then_some(last)
+}
+
+/// The directory names in `properties.testDependencies` (else top-level `testDependencies`),
+/// as computor-test reads them: strings only, each reduced to its last component
+/// (`../helpers/` -> `helpers`); `.`, `..` and empty names are left out.
+fn test_dependencies(doc: &Yaml) -> Vec<String> {
+    let list = match &doc["properties"]["testDependencies"] {
+        Yaml::Array(items) if !items.is_empty() => items,
+        _ => match &doc["testDependencies"] {
+            Yaml::Array(items) => items,
+            _ => return Vec::new(),
+        },
+    };
+    list.iter()
+        .filter_map(Yaml::as_str)
+        .filter_map(|dep| {
+            let name = dep.trim_end_matches('/').rsplit('/').next()?;
+            (!name.is_empty() && name != "." && name != "..").then(|| name.to_string())
+        })
+        .collect()
 }
 
 /// The `properties.testFiles` list of `<reference>/meta.yaml`; `None` items are entries that
@@ -585,6 +650,48 @@ mod tests {
         assert_eq!(l.language(), "");
         std::fs::write(refdir.join("meta.yaml"), "properties: [unclosed\n").unwrap();
         assert_eq!(l.language(), "");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn test_dependencies_are_staged_beside_the_submission() {
+        let root = std::env::temp_dir().join(format!("tw-deps-{}", uuid::Uuid::new_v4()));
+        let root_s = root.to_str().unwrap().to_string();
+        let l = Layout::new(&root_s, "course/a1", "sub/a1");
+        let refdir = Path::new(&l.reference_dir);
+        let source = l.source_clone();
+        std::fs::create_dir_all(refdir).unwrap();
+        std::fs::create_dir_all(source.join("course/helpers/deep")).unwrap();
+        std::fs::write(source.join("course/helpers/deep/h.py"), "H = 1\n").unwrap();
+        std::fs::create_dir_all(source.join("course/other")).unwrap();
+        std::fs::write(source.join("course/other/o.py"), "O = 1\n").unwrap();
+        std::fs::create_dir_all(source.join("course/taken")).unwrap();
+        std::fs::create_dir_all(Path::new(&l.student_dir)).unwrap();
+        std::fs::create_dir_all(root.join("student/sub/taken")).unwrap();
+        std::fs::write(root.join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), source.join("course/out")).unwrap();
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "properties:\n  testDependencies: [../helpers/, other, taken, missing, out, '..', {slug: x}]\n",
+        )
+        .unwrap();
+        assert_eq!(l.stage_test_dependencies(), 2);
+        let sub = root.join("student/sub");
+        assert_eq!(
+            std::fs::read_to_string(sub.join("helpers/deep/h.py")).unwrap(),
+            "H = 1\n"
+        );
+        assert!(sub.join("other/o.py").is_file());
+        assert!(!sub.join("out").exists() && !sub.join("missing").exists());
+        // Top-level key; none for an empty or a broken meta.yaml.
+        std::fs::remove_dir_all(sub.join("other")).unwrap();
+        std::fs::write(refdir.join("meta.yaml"), "testDependencies: [other]\n").unwrap();
+        assert_eq!(l.stage_test_dependencies(), 1);
+        std::fs::write(refdir.join("meta.yaml"), "properties: [x\n").unwrap();
+        assert_eq!(l.stage_test_dependencies(), 0);
+        // A reference at the clone root has nothing beside it.
+        let top = Layout::new(&root_s, "", "sub/a1");
+        assert_eq!(top.stage_test_dependencies(), 0);
         std::fs::remove_dir_all(&root).unwrap();
     }
 
