@@ -325,6 +325,23 @@ def test_runner_gets_the_language_and_a_test_file_above_every_directory(r, redis
     assert f"language=\"{language}\"" in run.output or f"language={language}" in run.output
 
 
+def test_test_dependencies_are_staged_beside_the_submission(r, redis_server, fx, api):
+    """computor-test looks for testDependencies beside the directory of test.yaml (now the job
+    root): the worker stages them beside the submission, as the grader would have."""
+    ref = fx.T / "reference.git"
+    (ref / "helpers").mkdir()
+    (ref / "helpers" / "helper.py").write_text("HELP = 1\n")
+    (ref / "a1" / "meta.yaml").write_text(
+        "properties:\n  testFiles: [data/input.txt]\n  testDependencies: [../helpers/]\n")
+    commit_all(ref, "deps")
+    cmd = fx.runner(
+        f'cp "$CTUTOR_STUDENT_DIR/../helpers/helper.py" {fx.rec}/helper-copy.py || exit 3\n'
+        f"printf '%s' '{json.dumps(SUMMARY_3_OF_4)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n")
+    run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd})
+    assert_committed(run, api, SUMMARY_3_OF_4, 0, result=0.75)
+    assert (fx.rec / "helper-copy.py").read_text() == "HELP = 1\n"
+
+
 def test_unknown_execution_backend_leaves_the_language_empty(r, redis_server, fx, api):
     ref = fx.T / "reference.git"
     (ref / "a1" / "meta.yaml").write_text(
