@@ -308,14 +308,11 @@ def test_runner_gets_the_language_and_a_test_file_above_every_directory(r, redis
         f'printf "%s" "$CTUTOR_TEST_FILE" > {fx.rec}/test-file.txt\n'
         f'cp "$CTUTOR_TEST_FILE" {fx.rec}/test-copy.yaml || exit 3\n'
         f'cp "$CTUTOR_SPEC_FILE" {fx.rec}/spec-copy.yaml\n'
-        # The copy is the grader's input, not the runner's to change.
-        f'echo changed >> "$CTUTOR_TEST_FILE" 2>/dev/null && touch {fx.rec}/test-file-writable\n'
         f"printf '%s' '{json.dumps(SUMMARY_3_OF_4)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n")
     run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd})
     assert_committed(run, api, SUMMARY_3_OF_4, 0, result=0.75)
     assert (fx.rec / "language.txt").read_text() == language
     assert (fx.rec / "test-copy.yaml").read_text() == f"type: {language}\nproperties:\n  tests: []\n"
-    assert not (fx.rec / "test-file-writable").exists()
     test_root = Path((fx.rec / "test-file.txt").read_text()).parent
     spec = yaml.safe_load((fx.rec / "spec-copy.yaml").read_text())
     dirs = [v for k, v in spec.items() if k.endswith("Directory")]
