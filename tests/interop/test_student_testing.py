@@ -245,7 +245,8 @@ def test_partly_failing_submission_is_graded_and_reported(r, redis_server, fx, a
     assert Path(root).parent == fx.work
     assert env["CTUTOR_ROOT"] == root
     assert env["CTUTOR_SPEC_FILE"] == f"{root}/specification.yaml"
-    assert env["CTUTOR_TEST_FILE"] == f"{root}/source/a1/test.yaml"
+    assert env["CTUTOR_TEST_FILE"] == f"{root}/test.yaml"
+    assert env["CTUTOR_LANGUAGE"] == ""  # the fixture's meta.yaml names no execution backend
     assert env["CTUTOR_STUDENT_DIR"] == f"{root}/student/a1"
     assert env["CTUTOR_REFERENCE_DIR"] == f"{root}/source/a1"
     assert env["CTUTOR_TEST_DIR"] == f"{root}/test_files"
@@ -286,6 +287,70 @@ def test_zero_total_scores_zero_and_empty_path_works(r, redis_server, fx, api):
     run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd},
                   test_job=fx.test_job(path=""))
     assert_committed(run, api, summary, 0, result=0.0)
+
+
+@pytest.mark.parametrize("backend, language", [
+    ("  executionBackend:\n    slug: itpcp.exec.py\n    settings: {}\n", "python"),
+    ("  executionBackendSlug: octave-itp\n", "octave"),
+    ("  executionBackend:\n    slug: itpcp.exec.doc\n", "document"),
+])
+def test_runner_gets_the_language_and_a_test_file_above_every_directory(r, redis_server, fx, api,
+                                                                       backend, language):
+    """One worker for every language: `computor-test $CTUTOR_LANGUAGE run -T "$CTUTOR_TEST_FILE"
+    -s "$CTUTOR_SPEC_FILE"` needs the language from the reference's meta.yaml, and its Octave
+    tester needs every directory of specification.yaml below the directory of test.yaml."""
+    ref = fx.T / "reference.git"
+    (ref / "a1" / "meta.yaml").write_text("properties:\n  testFiles: [data/input.txt]\n" + backend)
+    (ref / "a1" / "test.yaml").write_text(f"type: {language}\nproperties:\n  tests: []\n")
+    commit_all(ref, "backend")
+    cmd = fx.runner(
+        f'printf "%s" "${{CTUTOR_LANGUAGE-unset}}" > {fx.rec}/language.txt\n'
+        f'printf "%s" "$CTUTOR_TEST_FILE" > {fx.rec}/test-file.txt\n'
+        f'cp "$CTUTOR_TEST_FILE" {fx.rec}/test-copy.yaml || exit 3\n'
+        f'cp "$CTUTOR_SPEC_FILE" {fx.rec}/spec-copy.yaml\n'
+        f"printf '%s' '{json.dumps(SUMMARY_3_OF_4)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n")
+    run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd})
+    assert_committed(run, api, SUMMARY_3_OF_4, 0, result=0.75)
+    assert (fx.rec / "language.txt").read_text() == language
+    assert (fx.rec / "test-copy.yaml").read_text() == f"type: {language}\nproperties:\n  tests: []\n"
+    test_root = Path((fx.rec / "test-file.txt").read_text()).parent
+    spec = yaml.safe_load((fx.rec / "spec-copy.yaml").read_text())
+    dirs = [v for k, v in spec.items() if k.endswith("Directory")]
+    assert len(dirs) == 6
+    for d in dirs:
+        assert Path(d).is_relative_to(test_root) and Path(d) != test_root, (d, test_root)
+    assert f"language=\"{language}\"" in run.output or f"language={language}" in run.output
+
+
+def test_test_dependencies_are_staged_beside_the_submission(r, redis_server, fx, api):
+    """computor-test looks for testDependencies beside the directory of test.yaml (now the job
+    root): the worker stages them beside the submission, as the grader would have."""
+    ref = fx.T / "reference.git"
+    (ref / "helpers").mkdir()
+    (ref / "helpers" / "helper.py").write_text("HELP = 1\n")
+    (ref / "a1" / "meta.yaml").write_text(
+        "properties:\n  testFiles: [data/input.txt]\n  testDependencies: [../helpers/]\n")
+    commit_all(ref, "deps")
+    cmd = fx.runner(
+        f'cp "$CTUTOR_STUDENT_DIR/../helpers/helper.py" {fx.rec}/helper-copy.py || exit 3\n'
+        f"printf '%s' '{json.dumps(SUMMARY_3_OF_4)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n")
+    run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd})
+    assert_committed(run, api, SUMMARY_3_OF_4, 0, result=0.75)
+    assert (fx.rec / "helper-copy.py").read_text() == "HELP = 1\n"
+
+
+def test_unknown_execution_backend_leaves_the_language_empty(r, redis_server, fx, api):
+    ref = fx.T / "reference.git"
+    (ref / "a1" / "meta.yaml").write_text(
+        "properties:\n  testFiles: [data/input.txt]\n  executionBackend:\n    slug: 'x.$(touch pwned)'\n")
+    commit_all(ref, "backend")
+    cmd = fx.runner(
+        f'printf "%s" "${{CTUTOR_LANGUAGE-unset}}" > {fx.rec}/language.txt\n'
+        f"printf '%s' '{json.dumps(SUMMARY_3_OF_4)}' > \"$CTUTOR_OUTPUT_DIR/testSummary.json\"\n")
+    run = run_job(r, redis_server, fx, api, env={"TEST_RUNNER_COMMAND": cmd})
+    assert_committed(run, api, SUMMARY_3_OF_4, 0, result=0.75)
+    assert (fx.rec / "language.txt").read_text() == ""
+    assert "names no language; CTUTOR_LANGUAGE is empty" in run.output
 
 
 # ---- outcomes R1-R5 -----------------------------------------------------------------------

@@ -369,12 +369,14 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         blocking(move || {
             layout.prepare()?;
             layout.copy_test_files();
-            Ok::<_, std::io::Error>(())
+            layout.copy_test_yaml();
+            layout.stage_test_dependencies();
+            Ok::<_, std::io::Error>(layout.language())
         })
         .await
     };
-    match prepared {
-        Ok(Ok(())) => {}
+    let language = match prepared {
+        Ok(Ok(language)) => language,
         Ok(Err(e)) => {
             warn!("cannot prepare the job directory: {e}");
             return Outcome::Other(os_error_name(&e));
@@ -383,7 +385,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             warn!("preparing the job directory panicked: {e}");
             return Outcome::Other("RuntimeError");
         }
-    }
+    };
     // The clones count against the disk cap too.
     if settings.sandbox.enabled {
         let l = &settings.sandbox.limits;
@@ -405,6 +407,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
         settings.test_runner_command.as_deref(),
         settings.test_runner_timeout,
         &layout,
+        &language,
         &settings.sandbox,
     )
     .await

@@ -36,8 +36,9 @@ pub enum RunnerEnd {
     LimitExceeded { limit: String, detail: String },
 }
 
-/// The runner's environment: `PATH` and locale, a private `HOME` and `TMPDIR`, `CTUTOR_*`.
-pub fn runner_env(layout: &Layout) -> Vec<(String, String)> {
+/// The runner's environment: `PATH` and locale, a private `HOME` and `TMPDIR`, `CTUTOR_*`
+/// (`CTUTOR_LANGUAGE` is the assignment's language, empty when its `meta.yaml` names none).
+pub fn runner_env(layout: &Layout, language: &str) -> Vec<(String, String)> {
     let mut env = confined::base_env();
     let home = layout.home_dir().to_string_lossy().into_owned();
     let tmp = layout.tmp_dir().to_string_lossy().into_owned();
@@ -55,6 +56,7 @@ pub fn runner_env(layout: &Layout) -> Vec<(String, String)> {
         env.push((k.to_string(), v.to_string()));
     }
     env.push(("CTUTOR_TEST_FILE".to_string(), layout.test_file()));
+    env.push(("CTUTOR_LANGUAGE".to_string(), language.to_string()));
     env
 }
 
@@ -62,6 +64,7 @@ pub async fn run(
     command: Option<&str>,
     timeout: Duration,
     layout: &Layout,
+    language: &str,
     settings: &sandbox::Settings,
 ) -> RunnerEnd {
     let Some(command) = command else {
@@ -79,7 +82,7 @@ pub async fn run(
         layout.tmp_dir(),
     ];
     write.extend(settings.extra_write.iter().cloned());
-    let mut env = runner_env(layout);
+    let mut env = runner_env(layout, language);
     if settings.enabled {
         // Student code started through PYTHON_TEST_EXECUTABLE or `task-worker
         // confine-student` is confined further than the grader (src/sandbox/student.rs).
@@ -123,6 +126,7 @@ pub async fn run(
     info!(
         timeout_s = timeout.as_secs(),
         sandbox = settings.enabled,
+        language,
         "test runner starting"
     );
     let ran = confined::run(spec, settings).await;

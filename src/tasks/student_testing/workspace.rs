@@ -11,6 +11,8 @@ use crate::sandbox::beneath;
 
 /// `meta.yaml` larger than this is not read.
 const META_MAX_BYTES: u64 = 1024 * 1024;
+/// `test.yaml` larger than this is not copied to the job root.
+const TEST_YAML_MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Every path of one job. The two repository directories are built by string concatenation, as
 /// the backend does, so an empty `path` leaves a trailing `/` (§3.3 step 4).
@@ -61,8 +63,105 @@ impl Layout {
         std::fs::create_dir_all(self.tmp_dir())
     }
 
+    /// `CTUTOR_TEST_FILE`: a copy of the reference's `test.yaml` at the job root
+    /// ([`Layout::copy_test_yaml`]). Graders take the directory holding `test.yaml` as their
+    /// root, and computor-test's Octave tester requires every directory of
+    /// `specification.yaml` to lie below it: only the job root holds them all.
     pub fn test_file(&self) -> String {
-        format!("{}/test.yaml", self.reference_dir)
+        format!("{}/test.yaml", self.root)
+    }
+
+    /// Copies `<referenceDirectory>/test.yaml` (read beneath the reference directory, at most
+    /// 4 MiB) to [`Layout::test_file`]. A problem is logged and the copy left out: the runner
+    /// then finds no test file and writes no summary.
+    pub fn copy_test_yaml(&self) -> bool {
+        let copied = beneath::read_file_beneath(
+            Path::new(&self.reference_dir),
+            Path::new("test.yaml"),
+            TEST_YAML_MAX_BYTES,
+        )
+        .and_then(|bytes| std::fs::write(self.test_file(), bytes));
+        match copied {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(test_yaml = %format!("{}/test.yaml", self.reference_dir), "test.yaml not copied to the job root: {e}");
+                false
+            }
+        }
+    }
+
+    /// Stages `meta.yaml`'s `testDependencies` as computor-test would if `test.yaml` were in the
+    /// reference directory (it looks for them next to the directory of `test.yaml`, which is
+    /// now the job root): each named directory beside the reference directory in the reference
+    /// clone is copied (beneath the clone, links inside skipped) beside the submission
+    /// directory, unless something of that name is there already. The grader then finds them
+    /// in place on both sides. Problems are logged and skipped; returns how many were copied.
+    pub fn stage_test_dependencies(&self) -> usize {
+        let source = self.source_clone();
+        let reference = Path::new(&self.reference_dir);
+        // The directory holding the reference directory, relative to the clone; none when
+        // the reference directory is the clone itself (`path` ""): nothing lies beside it.
+        let Some(beside) = reference
+            .strip_prefix(&source)
+            .ok()
+            .and_then(|rel| safe_relative(&rel.to_string_lossy()))
+            .and_then(|rel| rel.parent().map(Path::to_path_buf))
+        else {
+            return 0;
+        };
+        let deps = match load_meta(reference) {
+            Ok(Some(doc)) => test_dependencies(&doc),
+            _ => return 0,
+        };
+        // As the grader does: the parent of the normalised submission directory.
+        let student = Path::new(self.student_dir.trim_end_matches('/'));
+        let Some(student_parent) = student.parent() else {
+            return 0;
+        };
+        let mut copied = 0;
+        for name in deps {
+            let dst = student_parent.join(&name);
+            if dst.symlink_metadata().is_ok() {
+                continue;
+            }
+            match beneath::copy_beneath(&source, &beside.join(&name), &dst) {
+                Ok(_) => copied += 1,
+                Err(e) => warn!(dependency = %name, "testDependencies entry not staged: {e}"),
+            }
+        }
+        if copied > 0 {
+            info!(copied, "test dependencies staged beside the submission");
+        }
+        copied
+    }
+
+    /// `CTUTOR_LANGUAGE`: the assignment's language from the reference's `meta.yaml`
+    /// ([`language_of_meta`]); empty, and logged, when it names none.
+    pub fn language(&self) -> String {
+        let meta_path = format!("{}/meta.yaml", self.reference_dir);
+        let found = load_meta(Path::new(&self.reference_dir)).map(|doc| {
+            doc.as_ref()
+                .and_then(execution_backend_slug)
+                .map(|slug| (language_of_slug(&slug), slug))
+        });
+        match found {
+            Ok(Some((Some(language), slug))) => {
+                info!(%language, %slug, "assignment language");
+                language
+            }
+            Ok(Some((None, slug))) => {
+                warn!(%slug, "the execution backend slug names no language; CTUTOR_LANGUAGE is empty");
+                String::new()
+            }
+            Ok(None) => {
+                warn!(meta = %meta_path, "meta.yaml names no execution backend; CTUTOR_LANGUAGE is empty");
+                String::new()
+            }
+            Err(why) => {
+                warn!(meta = %meta_path, "meta.yaml unreadable ({why}); CTUTOR_LANGUAGE is empty");
+                String::new()
+            }
+        }
     }
 
     /// `specification.yaml` as PyYAML's `yaml.dump` writes it: a block mapping, keys sorted.
@@ -168,14 +267,90 @@ pub fn link_out_of(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// The `properties.testFiles` list of `<reference>/meta.yaml`; `None` items are entries that
-/// are not strings.
-fn read_test_files(reference: &Path) -> Result<Vec<Option<String>>, String> {
+/// `<reference>/meta.yaml`, read beneath the reference directory (at most 1 MiB); `None` when
+/// it holds no document.
+fn load_meta(reference: &Path) -> Result<Option<Yaml>, String> {
     let bytes = beneath::read_file_beneath(reference, Path::new("meta.yaml"), META_MAX_BYTES)
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
-    let Some(doc) = docs.first() else {
+    Ok(docs.into_iter().next())
+}
+
+/// The execution backend's slug in a `meta.yaml`: `properties.executionBackend.slug` (where
+/// the platform reads it), else `properties.executionBackendSlug` (as computor-testing's
+/// Octave examples write it), else the same two keys at the top level.
+pub fn execution_backend_slug(doc: &Yaml) -> Option<String> {
+    [
+        &doc["properties"]["executionBackend"]["slug"],
+        &doc["properties"]["executionBackendSlug"],
+        &doc["executionBackend"]["slug"],
+        &doc["executionBackendSlug"],
+    ]
+    .into_iter()
+    .find_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()))
+    .map(str::to_string)
+}
+
+/// The grader's language (`computor-test <language>`) for an execution backend slug, as the
+/// platform maps its slugs (`itpcp.exec.py` -> `python`, `itpcp.exec.oct` -> `octave`,
+/// `itpcp.exec.doc` -> `document`, `itpcp.exec.c`/`r`/`julia`/`fortran` unchanged): the last
+/// `.`-separated part, lower-cased, with `py`, `oct`, `doc` and `jl` spelled out. When that part
+/// is not a language but its head before a `-` is (`octave-itp`), the head counts. Any other
+/// part that is a plain word (`[a-z0-9][a-z0-9_+-]*`, at most 32 characters, so safe unquoted
+/// in a shell command) is passed on unchanged, for other graders; anything else is `None`.
+pub fn language_of_slug(slug: &str) -> Option<String> {
+    fn known(word: &str) -> Option<&'static str> {
+        Some(match word {
+            "py" | "python" => "python",
+            "oct" | "octave" => "octave",
+            "doc" | "document" => "document",
+            "jl" | "julia" => "julia",
+            "c" => "c",
+            "r" => "r",
+            "fortran" => "fortran",
+            _ => return None,
+        })
+    }
+    let last = slug.trim().rsplit('.').next()?.to_ascii_lowercase();
+    if let Some(language) = known(&last) {
+        return Some(language.to_string());
+    }
+    if let Some(language) = last.split_once('-').and_then(|(head, _)| known(head)) {
+        return Some(language.to_string());
+    }
+    let plain = last.len() <= 32
+        && last.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && last
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-".contains(c));
+    plain.then_some(last)
+}
+
+/// The directory names in `properties.testDependencies` (else top-level `testDependencies`),
+/// as computor-test reads them: strings only, each reduced to its last component
+/// (`../helpers/` -> `helpers`); `.`, `..` and empty names are left out.
+fn test_dependencies(doc: &Yaml) -> Vec<String> {
+    let list = match &doc["properties"]["testDependencies"] {
+        Yaml::Array(items) if !items.is_empty() => items,
+        _ => match &doc["testDependencies"] {
+            Yaml::Array(items) => items,
+            _ => return Vec::new(),
+        },
+    };
+    list.iter()
+        .filter_map(Yaml::as_str)
+        .filter_map(|dep| {
+            let name = dep.trim_end_matches('/').rsplit('/').next()?;
+            (!name.is_empty() && name != "." && name != "..").then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// The `properties.testFiles` list of `<reference>/meta.yaml`; `None` items are entries that
+/// are not strings.
+fn read_test_files(reference: &Path) -> Result<Vec<Option<String>>, String> {
+    let Some(doc) = load_meta(reference)? else {
         return Ok(Vec::new());
     };
     match &doc["properties"]["testFiles"] {
@@ -347,7 +522,7 @@ mod tests {
         let l = Layout::new("/w/r", "a1", "");
         assert_eq!(l.reference_dir, "/w/r/source/a1");
         assert_eq!(l.student_dir, "/w/r/student/");
-        assert_eq!(l.test_file(), "/w/r/source/a1/test.yaml");
+        assert_eq!(l.test_file(), "/w/r/test.yaml");
         assert_eq!(
             l.specification_yaml(),
             "artifactDirectory: /w/r/artifacts\n\
@@ -358,6 +533,166 @@ mod tests {
              studentTestCounter: 2\n\
              testDirectory: /w/r/test_files\n"
         );
+    }
+
+    #[test]
+    fn languages_mapped_like_the_platform() {
+        for (slug, language) in [
+            ("itpcp.exec.py", Some("python")),
+            ("itpcp.exec.oct", Some("octave")),
+            ("itpcp.exec.doc", Some("document")),
+            ("itpcp.exec.c", Some("c")),
+            ("itpcp.exec.r", Some("r")),
+            ("itpcp.exec.julia", Some("julia")),
+            ("itpcp.exec.jl", Some("julia")),
+            ("itpcp.exec.fortran", Some("fortran")),
+            ("ITPCP.EXEC.PY", Some("python")),
+            (" itpcp.exec.py ", Some("python")),
+            ("octave-itp", Some("octave")),
+            ("python", Some("python")),
+            ("itpcp.exec.java", Some("java")),
+            ("itpcp.exec.c++", Some("c++")),
+            ("itpcp.exec.", None),
+            ("itpcp.exec.py;rm -rf", None),
+            ("itpcp.exec.$(id)", None),
+            ("itpcp.exec.*", None),
+            ("-x", None),
+            ("", None),
+        ] {
+            assert_eq!(language_of_slug(slug).as_deref(), language, "{slug:?}");
+        }
+        assert_eq!(language_of_slug(&"a".repeat(33)), None);
+    }
+
+    #[test]
+    fn slug_found_where_the_examples_put_it() {
+        let slug = |text: &str| {
+            let docs = YamlLoader::load_from_str(text).unwrap();
+            execution_backend_slug(&docs[0])
+        };
+        let py = "kind: assignment\nproperties:\n  testFiles: []\n  executionBackend:\n    slug: itpcp.exec.py\n    settings: {}\n";
+        assert_eq!(slug(py).as_deref(), Some("itpcp.exec.py"));
+        let oct =
+            "properties:\n  studentSubmissionFiles: [a.m]\n  executionBackendSlug: octave-itp\n";
+        assert_eq!(slug(oct).as_deref(), Some("octave-itp"));
+        assert_eq!(
+            slug("executionBackendSlug: itpcp.exec.r\n").as_deref(),
+            Some("itpcp.exec.r")
+        );
+        assert_eq!(
+            slug("executionBackend:\n  slug: itpcp.exec.c\n").as_deref(),
+            Some("itpcp.exec.c")
+        );
+        // The platform's key wins.
+        let both = "properties:\n  executionBackendSlug: octave-itp\n  executionBackend: {slug: itpcp.exec.py}\n";
+        assert_eq!(slug(both).as_deref(), Some("itpcp.exec.py"));
+        for none in [
+            "properties:\n  executionBackend: {slug: 7}\n",
+            "properties:\n  executionBackend: itpcp.exec.py\n",
+            "properties:\n  executionBackendSlug: ''\n",
+            "properties: [a]\n",
+            "kind: assignment\n",
+        ] {
+            assert_eq!(slug(none), None, "{none:?}");
+        }
+    }
+
+    #[test]
+    fn test_yaml_and_language_come_from_the_reference() {
+        let root = std::env::temp_dir().join(format!("tw-lang-{}", uuid::Uuid::new_v4()));
+        let root_s = root.to_str().unwrap().to_string();
+        let l = Layout::new(&root_s, "ex/oct", "ex/oct");
+        let refdir = Path::new(&l.reference_dir);
+        std::fs::create_dir_all(refdir).unwrap();
+        std::fs::create_dir_all(&l.student_dir).unwrap();
+        l.prepare().unwrap();
+        // No meta.yaml, no test.yaml: empty language, no copy.
+        assert_eq!(l.language(), "");
+        assert!(!l.copy_test_yaml());
+        assert!(!Path::new(&l.test_file()).exists());
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "properties:\n  executionBackendSlug: octave-itp\n",
+        )
+        .unwrap();
+        std::fs::write(refdir.join("test.yaml"), "type: octave\n").unwrap();
+        assert_eq!(l.language(), "octave");
+        assert!(l.copy_test_yaml());
+        assert_eq!(
+            std::fs::read_to_string(l.test_file()).unwrap(),
+            "type: octave\n"
+        );
+        // Every directory of specification.yaml lies below the test file's directory.
+        let test_root = Path::new(&l.test_file()).parent().unwrap().to_path_buf();
+        for d in [
+            &l.student_dir,
+            &l.reference_dir,
+            &l.output_dir,
+            &l.artifact_dir,
+            &l.test_dir,
+        ] {
+            assert!(Path::new(d).starts_with(&test_root), "{d}");
+        }
+        // A test.yaml that is a link out of the reference is not copied; an old copy is
+        // not left behind by a later job (each job has its own root).
+        std::fs::remove_file(refdir.join("test.yaml")).unwrap();
+        std::fs::remove_file(l.test_file()).unwrap();
+        std::fs::write(root.join("secret.yaml"), "secret").unwrap();
+        std::os::unix::fs::symlink(root.join("secret.yaml"), refdir.join("test.yaml")).unwrap();
+        assert!(!l.copy_test_yaml());
+        assert!(!Path::new(&l.test_file()).exists());
+        // A slug that names no language, and a broken meta.yaml.
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "properties:\n  executionBackend:\n    slug: \"x.$(id)\"\n",
+        )
+        .unwrap();
+        assert_eq!(l.language(), "");
+        std::fs::write(refdir.join("meta.yaml"), "properties: [unclosed\n").unwrap();
+        assert_eq!(l.language(), "");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn test_dependencies_are_staged_beside_the_submission() {
+        let root = std::env::temp_dir().join(format!("tw-deps-{}", uuid::Uuid::new_v4()));
+        let root_s = root.to_str().unwrap().to_string();
+        let l = Layout::new(&root_s, "course/a1", "sub/a1");
+        let refdir = Path::new(&l.reference_dir);
+        let source = l.source_clone();
+        std::fs::create_dir_all(refdir).unwrap();
+        std::fs::create_dir_all(source.join("course/helpers/deep")).unwrap();
+        std::fs::write(source.join("course/helpers/deep/h.py"), "H = 1\n").unwrap();
+        std::fs::create_dir_all(source.join("course/other")).unwrap();
+        std::fs::write(source.join("course/other/o.py"), "O = 1\n").unwrap();
+        std::fs::create_dir_all(source.join("course/taken")).unwrap();
+        std::fs::create_dir_all(Path::new(&l.student_dir)).unwrap();
+        std::fs::create_dir_all(root.join("student/sub/taken")).unwrap();
+        std::fs::write(root.join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), source.join("course/out")).unwrap();
+        std::fs::write(
+            refdir.join("meta.yaml"),
+            "properties:\n  testDependencies: [../helpers/, other, taken, missing, out, '..', {slug: x}]\n",
+        )
+        .unwrap();
+        assert_eq!(l.stage_test_dependencies(), 2);
+        let sub = root.join("student/sub");
+        assert_eq!(
+            std::fs::read_to_string(sub.join("helpers/deep/h.py")).unwrap(),
+            "H = 1\n"
+        );
+        assert!(sub.join("other/o.py").is_file());
+        assert!(!sub.join("out").exists() && !sub.join("missing").exists());
+        // Top-level key; none for an empty or a broken meta.yaml.
+        std::fs::remove_dir_all(sub.join("other")).unwrap();
+        std::fs::write(refdir.join("meta.yaml"), "testDependencies: [other]\n").unwrap();
+        assert_eq!(l.stage_test_dependencies(), 1);
+        std::fs::write(refdir.join("meta.yaml"), "properties: [x\n").unwrap();
+        assert_eq!(l.stage_test_dependencies(), 0);
+        // A reference at the clone root has nothing beside it.
+        let top = Layout::new(&root_s, "", "sub/a1");
+        assert_eq!(top.stage_test_dependencies(), 0);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
