@@ -61,6 +61,10 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut all);
         libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        // A write past RLIMIT_FSIZE fails with EFBIG instead of killing the writer: the
+        // program can say why it stopped (git deletes its partial pack, so only its message
+        // shows that a repository was too large), and its children inherit the disposition.
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
         // Its own session: no terminal signals from the worker's group, and it is not in the
         // supervisor's process group.
         libc::setsid();

@@ -484,7 +484,7 @@ fn explain(why: String) -> String {
         }
     }
     if why.starts_with("unshare") {
-        hints.push("in a container: the seccomp profile docker/seccomp-task-worker.json (Docker's default refuses unshare without CAP_SYS_ADMIN)");
+        hints.push("in a container: the seccomp profile docker/seccomp/task-worker.json (Docker's default refuses unshare without CAP_SYS_ADMIN)");
     }
     if why.contains("binding") || why.contains("private") {
         hints.push("in a container: an AppArmor profile that allows mount (Docker's default, docker-default, denies it: security_opt apparmor=unconfined or a custom profile)");
@@ -513,6 +513,6 @@ mod tests {
     fn explain_names_the_container_profile_for_unshare() {
         let e =
             explain("unshare (user, mount, PID, IPC namespaces): Operation not permitted".into());
-        assert!(e.contains("seccomp-task-worker.json"), "{e}");
+        assert!(e.contains("seccomp/task-worker.json"), "{e}");
     }
 }

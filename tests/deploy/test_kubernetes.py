@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,7 @@ KUSTOMIZATIONS = {
     "default": K8S,
     "base": K8S / "base",
     "keda-prometheus": K8S / "overlays" / "keda-prometheus",
+    "namespaces": K8S / "overlays" / "namespaces",
 }
 # Deployment -> the queues it must consume (TASK_QUEUES), highest priority first.
 GROUPS = {
@@ -653,3 +655,39 @@ def test_kubernetes_doc_names_every_manifest():
     for f in sorted(K8S.rglob("*")):
         if f.is_file() and f.name != "kustomization.yaml":
             assert f.name in text, f"docs/kubernetes.md does not mention {f.name}"
+
+
+@pytest.mark.parametrize("dep_name", list(GROUPS))
+def test_namespaces_overlay_runs_under_the_project_seccomp_profile(dep_name):
+    """Per-job namespaces need unshare and mount, which RuntimeDefault refuses: the overlay
+    switches pod and container to the project's profile and requires the namespaces."""
+    dep = one("namespaces", "Deployment", dep_name)
+    pod = dep["spec"]["template"]["spec"]
+    want = {"type": "Localhost", "localhostProfile": "task-worker.json"}
+    assert pod["securityContext"]["seccompProfile"] == want
+    assert container(dep)["securityContext"]["seccompProfile"] == want
+    assert effective_env("namespaces", dep)["TEST_SANDBOX_NAMESPACES"] == "on"
+    # Everything else is the base's.
+    base = one("base", "Deployment", dep_name)
+    assert container(dep)["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container(dep)["image"] == container(base)["image"]
+
+
+def test_seccomp_profile_is_what_its_generator_writes():
+    """docker/seccomp/task-worker.json: an allowlist (unknown calls refused) that adds
+    unshare and mount to what Docker's default allows, and keeps refusing the rest."""
+    gen = ROOT / "docker" / "seccomp" / "generate.py"
+    header = ROOT / "docker" / "seccomp" / "task-worker.json"
+    profile = json.loads(header.read_text())
+    assert profile["defaultAction"] == "SCMP_ACT_ERRNO"
+    allowed = set(profile["syscalls"][0]["names"])
+    denied = set(profile["syscalls"][1]["names"])
+    assert {"unshare", "mount", "umount2", "clone", "clone3", "execve"} <= allowed
+    assert {"setns", "bpf", "kexec_load", "init_module", "open_by_handle_at", "keyctl"} <= denied
+    assert not allowed & denied
+    unistd = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
+    if unistd.exists():
+        out = subprocess.run([sys.executable, str(gen), str(unistd)], capture_output=True,
+                             text=True, check=True).stdout
+        assert json.loads(out)["syscalls"][1] == profile["syscalls"][1]
+        assert set(json.loads(out)["syscalls"][0]["names"]) == allowed

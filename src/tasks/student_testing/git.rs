@@ -264,8 +264,36 @@ async fn run_git(
         }
     };
     let output = scrub(&ran.stderr.text(), token);
+    if sandbox.enabled {
+        if let Some(limit) = limit_in_git_error(&output, &reason) {
+            warn!(url = %shown_url, step, %limit, output = %output.trim(), "git stopped at a sandbox limit");
+            return Err(CloneFailed::Limit(limit.into()));
+        }
+    }
     warn!(url = %shown_url, step, reason = %reason, output = %output.trim(), "git failed");
     Err(CloneFailed::Git(format!("git {step} failed: {reason}")))
+}
+
+/// The sandbox limit a failed git run ran into, from how it failed. The kernel stops a write
+/// past `RLIMIT_FSIZE` (`EFBIG`, or SIGXFSZ), an allocation past `RLIMIT_AS`, and git then
+/// deletes its partial pack, so the supervisor's measurement finds nothing over a limit: a
+/// repository too large for the job would look like a broken one (R2) instead of R7.
+fn limit_in_git_error(stderr: &str, status: &str) -> Option<&'static str> {
+    let sigxfsz = format!("signal {}", libc::SIGXFSZ);
+    if stderr.contains("File too large") || status == sigxfsz {
+        Some("file size")
+    } else if stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded") {
+        Some("disk")
+    } else if stderr.contains("Out of memory")
+        || stderr.contains("Cannot allocate memory")
+        || stderr.contains("unable to mmap")
+    {
+        Some("memory")
+    } else if stderr.contains("Resource temporarily unavailable") && stderr.contains("fork") {
+        Some("processes")
+    } else {
+        None
+    }
 }
 
 /// Address space git always gets (pack files are mapped).
@@ -294,6 +322,24 @@ fn scrub(text: &str, token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_are_read_from_how_git_failed() {
+        let efbig = "error: unable to write file .git/objects/pack/tmp_pack_x: File too large\nfatal: index-pack failed";
+        assert_eq!(
+            limit_in_git_error(efbig, "exit code 128"),
+            Some("file size")
+        );
+        assert_eq!(limit_in_git_error("", "signal 25"), Some("file size"));
+        assert_eq!(
+            limit_in_git_error("fatal: Out of memory, malloc failed", "exit code 128"),
+            Some("memory")
+        );
+        assert_eq!(
+            limit_in_git_error("fatal: repository not found", "exit code 128"),
+            None
+        );
+    }
 
     fn repo(url: &str, user: &str, token: &str) -> Repository {
         Repository {
