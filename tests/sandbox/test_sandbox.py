@@ -13,7 +13,7 @@ API double and git over HTTP (dumb protocol, Basic auth checked) or file:// URLs
 
 With TW_SANDBOX_LAUNCH=docker the worker runs inside the container image named by
 TW_SANDBOX_IMAGE instead, under `--cap-drop ALL`, `no-new-privileges`, as the image's own user
-(scripts/e2e-docker does that), with the seccomp profile docker/seccomp-task-worker.json where
+(scripts/e2e-docker does that), with the seccomp profile docker/seccomp/task-worker.json where
 the repository has it (else Docker's default, which refuses the per-job namespaces).
 
 `NAMESPACES` says whether the worker gets its per-job namespaces here (`task-worker
@@ -53,7 +53,7 @@ WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 PYTHON = "/usr/bin/python3"
 LAUNCH = os.environ.get("TW_SANDBOX_LAUNCH", "native")
 IMAGE = os.environ.get("TW_SANDBOX_IMAGE", "task-worker:sandbox-test")
-SECCOMP_PROFILE = ROOT / "docker" / "seccomp-task-worker.json"
+SECCOMP_PROFILE = ROOT / "docker" / "seccomp" / "task-worker.json"
 # How the in-image suite runs the worker: what the compose files give it.
 DOCKER_OPTS = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"] + (
     ["--security-opt", f"seccomp={SECCOMP_PROFILE}"] if SECCOMP_PROFILE.exists() else [])
@@ -1005,7 +1005,7 @@ def test_sandbox_check_reports_every_layer(world, worker_bin):
     assert proc.returncode == (1 if missing else 0), proc.stdout + proc.stderr
     # This suite's other tests need every layer; a host without them fails them loudly. The
     # one exception: the per-job namespaces under Docker's default seccomp profile (the image
-    # suite without docker/seccomp-task-worker.json), where the check says what breaks.
+    # suite without docker/seccomp/task-worker.json), where the check says what breaks.
     if LAUNCH == "docker" and not SECCOMP_PROFILE.exists():
         missing = [l for l in missing if "namespaces" not in l]
     assert not missing, proc.stdout
