@@ -85,6 +85,7 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         }
         libc::close(adj);
         set_limits(&p.limits, p.nproc)?;
+        drop_capabilities();
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             return Err(os_err("chdir to the job directory"));
         }
@@ -110,6 +111,41 @@ fn apply(p: Prepared, err_fd: RawFd) -> Result<Never, String> {
         libc::execve(p.program.as_ptr(), argv.as_ptr(), env.as_ptr());
     }
     Err(os_err("execve"))
+}
+
+/// No capability survives `execve`, whatever the uid: in its own user namespace the child
+/// holds every capability of that namespace until then, and a worker run as root would pass
+/// root's on. The bounding set is emptied and root's special treatment switched off; without
+/// `CAP_SETPCAP` (a non-root worker without namespaces) there is nothing to drop and the
+/// calls fail harmlessly.
+fn drop_capabilities() {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        for cap in 0..64 {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+        libc::prctl(
+            libc::PR_SET_SECUREBITS,
+            SECBIT_NOROOT
+                | SECBIT_NOROOT_LOCKED
+                | SECBIT_NO_SETUID_FIXUP
+                | SECBIT_NO_SETUID_FIXUP_LOCKED,
+            0,
+            0,
+            0,
+        );
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+    }
 }
 
 /// Closes every descriptor from `first` on, except `keep`.

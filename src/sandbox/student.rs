@@ -335,8 +335,6 @@ fn watcher(p: i32, cfg: &StudentConfig, ruleset: RulesetCreated, command: &[OsSt
         student(cfg, ruleset, command);
     }
     drop(ruleset);
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() };
     loop {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: waiting for one of the blocked signals.
@@ -344,13 +342,13 @@ fn watcher(p: i32, cfg: &StudentConfig, ruleset: RulesetCreated, command: &[OsSt
         if sig == libc::SIGCHLD {
             for (pid, status) in tree::reap() {
                 if pid == s {
-                    tree::kill_all(me);
+                    tree::kill_all_below_self();
                     super::namespaces::mirror(status);
                 }
             }
         } else if sig > 0 {
             // P died (the grader's timeout), or someone asked us to stop.
-            tree::kill_all(me);
+            tree::kill_all_below_self();
             // SAFETY: exiting without destructors.
             unsafe { libc::_exit(128 + libc::SIGKILL) };
         }

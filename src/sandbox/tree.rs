@@ -53,13 +53,65 @@ fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// Every live descendant of `root_pid` (zombies included until reaped).
+/// Every live descendant of `root_pid` (zombies included until reaped). Walks the
+/// `children` lists of each process's threads, reading only the tree; where the kernel has no
+/// such lists (`CONFIG_PROC_CHILDREN`), scans all of `/proc`.
 pub fn descendants(root_pid: i32) -> Vec<Proc> {
+    // SAFETY: sysconf has no preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let Some(kids) = children_of(root_pid) else {
+        return descendants_by_scan(root_pid, page);
+    };
+    let mut out = Vec::new();
+    let mut stack = kids;
+    while let Some(pid) = stack.pop() {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(st) = parse_stat(&text) else {
+            continue;
+        };
+        out.push(Proc {
+            pid,
+            threads: st.threads,
+            rss_bytes: st.rss_pages * page,
+            cpu_ticks: st.cpu,
+            own_ticks: st.own,
+            start: st.start,
+        });
+        if let Some(more) = children_of(pid) {
+            stack.extend(more);
+        }
+    }
+    out
+}
+
+/// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`); `None` when
+/// the kernel does not provide the lists.
+fn children_of(pid: i32) -> Option<Vec<i32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut out = Vec::new();
+    let mut any = false;
+    for t in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(t.path().join("children")) else {
+            continue;
+        };
+        any = true;
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|s| s.parse::<i32>().ok()),
+        );
+    }
+    if !any && !std::path::Path::new(&format!("/proc/{pid}/task/{pid}/children")).exists() {
+        return None;
+    }
+    Some(out)
+}
+
+fn descendants_by_scan(root_pid: i32, page: u64) -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    // SAFETY: sysconf has no preconditions.
-    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
     for entry in dir.flatten() {
         let Some(pid) = entry
@@ -117,6 +169,61 @@ pub fn reap() -> Vec<(i32, i32)> {
             return out;
         }
         out.push((pid, status));
+    }
+}
+
+/// This process's pid as `/proc` numbers it. Inside a job whose PID namespace could not
+/// mount a `/proc` of its own (a container with masked paths), `/proc` shows the pids of an
+/// outer namespace, and they are not the numbers `getpid` and `kill` use.
+pub fn proc_self_pid() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()?
+        .to_str()?
+        .parse()
+        .ok()
+}
+
+/// The pid of `/proc`'s process `pid` in that process's own PID namespace (the last
+/// `NSpid:` entry of its status): the number `kill` takes from a process of that namespace.
+fn pid_in_own_namespace(pid: i32) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().last()?.parse().ok()
+}
+
+/// [`kill_all`] for a process that may see a foreign `/proc` (see [`proc_self_pid`]): the
+/// tree is read below this process as `/proc` numbers it, and each pid is translated to the
+/// caller's namespace before the signal.
+pub fn kill_all_below_self() {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let Some(proc_me) = proc_self_pid() else {
+        kill_all(me);
+        return;
+    };
+    if proc_me == me {
+        kill_all(me);
+        return;
+    }
+    for _ in 0..10_000u32 {
+        let procs: Vec<i32> = descendants(proc_me)
+            .iter()
+            .filter_map(|p| pid_in_own_namespace(p.pid))
+            .collect();
+        reap();
+        if procs.is_empty() {
+            break;
+        }
+        for sig in [libc::SIGSTOP, libc::SIGKILL] {
+            for &p in &procs {
+                // SAFETY: kill only sends a signal.
+                unsafe {
+                    libc::kill(p, sig);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        reap();
     }
 }
 
