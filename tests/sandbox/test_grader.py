@@ -170,7 +170,9 @@ def test_student_code_cannot_read_the_reference_the_test_files_or_the_grader(
 attempt("reference", lambda: read(JOB + "/source/a1/solution.py"))
 attempt("reference-listing", lambda: os.listdir(JOB + "/source/a1"))
 attempt("test-files", lambda: read(JOB + "/test_files/data/input.txt"))
-attempt("spec", lambda: read(JOB + "/specification.yaml"))
+attempt("output", lambda: write(JOB + "/output/evil.json", "{}"))
+attempt("artifacts", lambda: write(JOB + "/artifacts/evil.txt", "x"))
+attempt("tmp", lambda: write("/tmp/tw-evil", "x"))
 # The grader: the first ancestor whose command line runs grade.py.
 def grader():
     pid = os.getppid()
@@ -211,7 +213,7 @@ FACTORIALS = [1, 1, 2, 6, 24, 120]
                    env=grader_env(world))
     er = assert_grade(ran, "thief", 0.5, 1)
     found = er["result_json"]["tests"][0]["student"]["ANSWER"]
-    for name in ("reference", "reference-listing", "test-files"):
+    for name in ("reference", "reference-listing", "test-files", "output", "artifacts", "tmp"):
         assert found[name]["ok"] is False, (name, found)
     assert found["grader"]["ok"], found
     for name in ("grader-mem", "grader-environ", "grader-fds", "grader-ptrace", "grader-signal"):
