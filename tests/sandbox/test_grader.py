@@ -119,7 +119,7 @@ def graded(ran, job_id):
 
 def assert_grade(ran, job_id, score, passed):
     er = ran.result(job_id)
-    assert er["status"] == 0 and er["result"] == score, (job_id, er)
+    assert er["status"] == 0 and er["result"] == score, (job_id, json.dumps(er)[:3000])
     summary = er["result_json"]["summary"]
     assert summary == {"total": 2, "passed": passed, "failed": 2 - passed, "skipped": 0}, (job_id, er)
     return er
@@ -177,10 +177,22 @@ attempt("tmp", lambda: write("/tmp/tw-evil", "x"))
 def grader():
     pid = os.getppid()
     while pid > 1:
-        if b"grade.py" in read(f"/proc/{pid}/cmdline"):
-            return pid
-        pid = int(read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()[1])
-    raise LookupError("no grader among the ancestors")
+        try:
+            if b"grade.py" in read(f"/proc/{pid}/cmdline"):
+                return pid
+            pid = int(read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()[1])
+        except OSError:
+            break
+    # Where the job sees an outer /proc (a container that refuses a new one), its pids are
+    # not the ones getppid() gives: look the grader up by its command line.
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid():
+            try:
+                if b"grade.py" in read(f"/proc/{d}/cmdline"):
+                    return int(d)
+            except OSError:
+                pass
+    raise LookupError("no grader found")
 attempt("grader", grader)
 g = grader() if LOOT["grader"]["ok"] else None
 if g:

@@ -505,6 +505,9 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
                 except OSError as e:
                     procs[d] = type(e).__name__
         LOOT["procs"] = {{"ok": True, "value": procs}}
+        # Whether /proc is the job's own (its PID namespace's) or an outer one (a container
+        # that refuses to mount a new /proc).
+        LOOT["own-proc"] = {{"ok": True, "value": int(os.readlink("/proc/self")) == os.getpid()}}
         def uid(p):
             for line in open(f"/proc/{{p}}/status"):
                 if line.startswith("Uid:"):
@@ -537,7 +540,10 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
     found = loot(ran.result("attack"))
     pids = found["pids"]["value"]
     procs = found["procs"]["value"]
-    if NAMESPACES:
+    own_proc = found["own-proc"]["value"]
+    if NAMESPACES and LAUNCH == "native":
+        assert own_proc, "natively a job with namespaces gets a /proc of its own"
+    if NAMESPACES and own_proc:
         # Its own PID namespace and /proc: neither the worker nor its supervisor (both of the
         # attacker's own uid) is visible at all; the one process named task-worker is the
         # job's own init (PID 1), which is attacked below all the same.
@@ -545,6 +551,8 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
         assert pids == [1], procs
         assert procs["1"].startswith("task-worker-sandbox"), procs
     else:
+        # The worker's processes are visible (no namespaces, or the container's /proc): every
+        # attempt on them below must fail.
         assert found["pids"]["ok"], "the attack found no worker process to attack"
         # Among them the worker and its supervisor, which run as the attacker's own uid.
         own_uid = world.uid if world.uid is not None else os.getuid()
