@@ -112,16 +112,12 @@ def student(world, name, source):
     return world.make_repo(name, {"a1/solution.py": textwrap.dedent(source)})
 
 
-def graded(ran, job_id):
-    er = ran.result(job_id)
-    return er
-
-
 def assert_grade(ran, job_id, score, passed):
     er = ran.result(job_id)
     assert er["status"] == 0 and er["result"] == score, (job_id, json.dumps(er)[:3000])
     summary = er["result_json"]["summary"]
-    assert summary == {"total": 2, "passed": passed, "failed": 2 - passed, "skipped": 0}, (job_id, er)
+    assert summary == {"total": 2, "passed": passed, "failed": 2 - passed, "skipped": 0}, \
+        (job_id, er)
     return er
 
 
