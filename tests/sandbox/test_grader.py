@@ -213,6 +213,11 @@ if g:
         return "attached"
     attempt("grader-ptrace", ptrace)
     attempt("grader-signal", lambda: os.kill(g, 0))
+    # The grader's own script (a TEST_SANDBOX_READ path, shared by every job).
+    script = read(f"/proc/{g}/cmdline").split(b"\\0")[1].decode()
+    attempt("grader-script", lambda: write(script, "print('pwned')"))
+attempt("test-files-write", lambda: write(JOB + "/test_files/data/input.txt", "0"))
+attempt("run-config", lambda: write(JOB + "/student-run/config.json", "{}"))
 ANSWER = LOOT
 FACTORIALS = [1, 1, 2, 6, 24, 120]
 ''')
@@ -224,8 +229,10 @@ FACTORIALS = [1, 1, 2, 6, 24, 120]
     for name in ("reference", "reference-listing", "test-files", "output", "artifacts", "tmp"):
         assert found[name]["ok"] is False, (name, found)
     assert found["grader"]["ok"], found
-    for name in ("grader-mem", "grader-environ", "grader-fds", "grader-ptrace", "grader-signal"):
+    for name in ("grader-mem", "grader-environ", "grader-fds", "grader-ptrace", "grader-signal",
+                 "grader-script", "test-files-write", "run-config"):
         assert found[name]["ok"] is False, (name, found)
+    assert (world.bin / "grade.py").read_text() == GRADER.read_text()
     seen = json.dumps(ran.jobs["thief"].return_value()) + json.dumps(api.requests())
     assert "the reference solution" not in seen and "the hidden test data" not in seen
     assert_grade(ran, "honest", 1.0, 2)
