@@ -169,12 +169,15 @@ attempt("test-files", lambda: read(JOB + "/test_files/data/input.txt"))
 attempt("output", lambda: write(JOB + "/output/evil.json", "{}"))
 attempt("artifacts", lambda: write(JOB + "/artifacts/evil.txt", "x"))
 attempt("tmp", lambda: write("/tmp/tw-evil", "x"))
-# The grader: the first ancestor whose command line runs grade.py.
+# The grader: the first ancestor that runs grade.py.
+def runs_grader(pid):
+    argv = read(f"/proc/{pid}/cmdline").split(b"\\0")
+    return len(argv) > 1 and argv[1].endswith(b"/grade.py")
 def grader():
     pid = os.getppid()
     while pid > 1:
         try:
-            if b"grade.py" in read(f"/proc/{pid}/cmdline"):
+            if runs_grader(pid):
                 return pid
             pid = int(read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()[1])
         except OSError:
@@ -184,7 +187,7 @@ def grader():
     for d in os.listdir("/proc"):
         if d.isdigit() and int(d) != os.getpid():
             try:
-                if b"grade.py" in read(f"/proc/{d}/cmdline"):
+                if runs_grader(d):
                     return int(d)
             except OSError:
                 pass
