@@ -144,9 +144,7 @@ fn python_of(cfg: &StudentConfig) -> PathBuf {
     if let Some(p) = &cfg.python {
         return p.clone();
     }
-    // SAFETY: getppid has no preconditions.
-    let ppid = unsafe { libc::getppid() };
-    let parent = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+    let parent = std::fs::read(format!("/proc/{}/cmdline", parent_pid())).unwrap_or_default();
     let argv0 = parent.split(|b| *b == 0).next().unwrap_or_default();
     let name = Path::new(OsStr::from_bytes(argv0))
         .file_name()
@@ -159,6 +157,22 @@ fn python_of(cfg: &StudentConfig) -> PathBuf {
 }
 
 use std::ffi::OsStr;
+
+/// The parent's pid as the mounted `/proc` numbers it. `getppid()` gives it in the caller's
+/// own PID namespace, which is not the `/proc`'s where a job sees an outer one (a container
+/// that refuses a new `/proc`): `/proc/self/stat` is read through the mount, so its parent
+/// field is in the mount's numbering.
+fn parent_pid() -> i32 {
+    std::fs::read("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let after = stat.rsplit(|b| *b == b')').next()?;
+            let text = std::str::from_utf8(after).ok()?;
+            text.split_whitespace().nth(1)?.parse().ok()
+        })
+        // SAFETY: getppid has no preconditions.
+        .unwrap_or_else(|| unsafe { libc::getppid() })
+}
 
 /// Whether the working directory is `dir` or below it.
 fn runs_in(dir: &Path) -> bool {
@@ -392,6 +406,12 @@ mod tests {
 
     fn os(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parent_pid_reads_the_mounted_proc() {
+        // Natively the mounted /proc is our PID namespace's: both numberings agree.
+        assert_eq!(parent_pid(), unsafe { libc::getppid() });
     }
 
     #[test]

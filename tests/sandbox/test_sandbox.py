@@ -12,8 +12,14 @@ secrets in its environment, its HOME and a secret file, against a real redis-ser
 API double and git over HTTP (dumb protocol, Basic auth checked) or file:// URLs.
 
 With TW_SANDBOX_LAUNCH=docker the worker runs inside the container image named by
-TW_SANDBOX_IMAGE instead, under Docker's default seccomp profile, `--cap-drop ALL`,
-`no-new-privileges`, as the image's own user (scripts/e2e-docker does that).
+TW_SANDBOX_IMAGE instead, under `--cap-drop ALL`, `no-new-privileges`, as the image's own user
+(scripts/e2e-docker does that), with the seccomp profile docker/seccomp/task-worker.json where
+the repository has it (else Docker's default, which refuses the per-job namespaces).
+
+`NAMESPACES` says whether the worker gets its per-job namespaces here (`task-worker
+sandbox-check`, run once): with them each job has its own /tmp, /var/tmp, /dev/shm and /proc,
+and process limits of its own; without them (Docker's default seccomp profile) those paths are
+hidden instead. Tests state what holds in each case.
 """
 from __future__ import annotations
 
@@ -41,10 +47,16 @@ import redis as redis_py
 
 from conftest import WORKER, RedisServer, free_port
 
+ROOT = Path(__file__).resolve().parents[2]
+
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 PYTHON = "/usr/bin/python3"
 LAUNCH = os.environ.get("TW_SANDBOX_LAUNCH", "native")
 IMAGE = os.environ.get("TW_SANDBOX_IMAGE", "task-worker:sandbox-test")
+SECCOMP_PROFILE = ROOT / "docker" / "seccomp" / "task-worker.json"
+# How the in-image suite runs the worker: what the compose files give it.
+DOCKER_OPTS = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"] + (
+    ["--security-opt", f"seccomp={SECCOMP_PROFILE}"] if SECCOMP_PROFILE.exists() else [])
 
 # Secrets the worker holds; none may ever be seen by the attacker.
 SECRETS = {
@@ -67,6 +79,33 @@ def run_as():
     if os.geteuid() == 0:
         return 65534, 65534
     return None, None
+
+
+def _sandbox_check() -> str:
+    """`task-worker sandbox-check`'s report, where the jobs run (natively as the worker's uid,
+    or in the image)."""
+    if LAUNCH == "docker":
+        proc = subprocess.run(["docker", "run", "--rm", *DOCKER_OPTS, IMAGE, "sandbox-check"],
+                              capture_output=True, text=True, timeout=120)
+        return proc.stdout
+    if not WORKER.exists():
+        return ""
+    d = Path(tempfile.mkdtemp(prefix="tw-sandbox-check-"))
+    try:
+        d.chmod(0o755)
+        shutil.copy2(WORKER, d / "task-worker")
+        (d / "task-worker").chmod(0o755)
+        uid, gid = run_as()
+        kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
+        return subprocess.run([str(d / "task-worker"), "sandbox-check"], capture_output=True,
+                              text=True, timeout=60, cwd="/", **kw).stdout
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+SANDBOX_CHECK = _sandbox_check()
+# Per-job user, mount, PID and IPC namespaces: refused under Docker's default seccomp profile.
+NAMESPACES = any(l.startswith("active") and "namespaces" in l for l in SANDBOX_CHECK.splitlines())
 
 
 def sh(*args, cwd=None):
@@ -124,11 +163,17 @@ HONEST = '''
 import json, os
 answer = int(open(os.environ["CTUTOR_TEST_DIR"] + "/data/input.txt").read())
 home = sorted(os.listdir(os.environ["HOME"]))
+def listing(d):
+    try:
+        return sorted(os.listdir(d))
+    except OSError as e:
+        return type(e).__name__
 with open(os.environ["CTUTOR_OUTPUT_DIR"] + "/testSummary.json", "w") as f:
     json.dump({"summary": {"total": 2, "passed": 2 if answer == 42 else 0,
                            "failed": 0 if answer == 42 else 2},
                "properties": {"home": home, "pwned": os.environ.get("PWNED"),
-                              "gitconfig": os.path.exists(os.path.expanduser("~/.gitconfig"))}},
+                              "gitconfig": os.path.exists(os.path.expanduser("~/.gitconfig")),
+                              "shared": {d: listing(d) for d in ("/tmp", "/var/tmp", "/dev/shm")}}},
               f)
 '''
 
@@ -195,6 +240,8 @@ class World:
         })
         self.honest = self.make_repo("honest", {"a1/solution.py": HONEST})
         self.http = None
+        # Read-only paths of the host the worker needs in the image too (the grader's venv).
+        self.mounts: list[Path] = []
 
     def make_repo(self, name, files: dict, links: dict | None = None) -> Path:
         """A bare repository `repos/<name>.git` with these files and symbolic links."""
@@ -375,8 +422,10 @@ def worker_env(world, api, extra=None):
 
 def launch(world, worker_bin, redis_url, env, args):
     if LAUNCH == "docker":
-        cmd = ["docker", "run", "--rm", "--network", "host", "--cap-drop", "ALL",
-               "--security-opt", "no-new-privileges", "-v", f"{world.T}:{world.T}"]
+        cmd = ["docker", "run", "--rm", "--network", "host", *DOCKER_OPTS,
+               "-v", f"{world.T}:{world.T}"]
+        for path in world.mounts:
+            cmd += ["-v", f"{path}:{path}:ro"]
         if world.uid is not None:
             cmd += ["--user", f"{world.uid}:{world.gid}"]
         for k, v in env.items():
@@ -426,11 +475,23 @@ def assert_blocked(found: dict, *names):
         assert found[name]["ok"] is False, (name, found[name])
 
 
-def assert_honest(ran, job_id="honest"):
+# What attacks leave in /tmp, /var/tmp and /dev/shm.
+PLANTED = {"tw-evil", "tw-4g", "tw-persist", "tw-hook-ran"}
+
+
+def assert_honest(ran, job_id="honest", sandbox=True):
     er = ran.result(job_id)
     assert er["status"] == 0 and er["result"] == 1.0, er
-    assert er["result_json"]["properties"]["pwned"] is None
-    assert er["result_json"]["properties"]["gitconfig"] is False
+    props = er["result_json"]["properties"]
+    assert props["pwned"] is None
+    assert props["gitconfig"] is False
+    # Nothing an earlier job left in /tmp, /var/tmp or /dev/shm: with namespaces they are the
+    # job's own, empty at its start (anything there is the runner's); without, unreadable.
+    for d, names in props["shared"].items() if sandbox else ():
+        if NAMESPACES:
+            assert isinstance(names, list) and not PLANTED & set(names), (d, names)
+        else:
+            assert names == "PermissionError", (d, names)
     return er
 
 
@@ -442,6 +503,17 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
     attacker = world.attack("thief", f'''
         pids = worker_pids()
         LOOT["pids"] = {{"ok": bool(pids), "value": pids}}
+        procs = {{}}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    procs[d] = open(f"/proc/{{d}}/cmdline", "rb").read().decode(errors="replace")
+                except OSError as e:
+                    procs[d] = type(e).__name__
+        LOOT["procs"] = {{"ok": True, "value": procs}}
+        # Whether /proc is the job's own (its PID namespace's) or an outer one (a container
+        # that refuses to mount a new /proc).
+        LOOT["own-proc"] = {{"ok": True, "value": int(os.readlink("/proc/self")) == os.getpid()}}
         def uid(p):
             for line in open(f"/proc/{{p}}/status"):
                 if line.startswith("Uid:"):
@@ -458,6 +530,7 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
         attempt("home-listing", lambda: os.listdir("{world.home}"))
         attempt("secret-file", lambda: read("{world.secret_file}"))
         attempt("other-job-roots", lambda: os.listdir("{world.work}"))
+        LOOT["own-root"] = {{"ok": True, "value": os.path.basename(os.environ["CTUTOR_ROOT"])}}
         attempt("proc-1-environ", lambda: read("/proc/1/environ"))
         attempt("shm", lambda: write("/dev/shm/tw-persist"))
         attempt("sysv-shm", lambda: checked(libc.shmget(0x7777, 4096, 0o1666)))
@@ -472,14 +545,38 @@ def test_no_secret_of_the_worker_can_be_read(r, redis_server, world, api, worker
                    [("attack", world.test_job(attacker)), ("honest", world.test_job(world.honest))])
     found = loot(ran.result("attack"))
     pids = found["pids"]["value"]
-    assert found["pids"]["ok"], "the attack found no worker process to attack"
-    # Among them the worker and its supervisor, which run as the attacker's own uid.
-    own_uid = world.uid if world.uid is not None else os.getuid()
-    assert found["uids"]["value"].count(own_uid) >= 2, found["uids"]
+    procs = found["procs"]["value"]
+    own_proc = found["own-proc"]["value"]
+    if NAMESPACES and LAUNCH == "native":
+        assert own_proc, "natively a job with namespaces gets a /proc of its own"
+    if NAMESPACES and own_proc:
+        # Its own PID namespace and /proc: neither the worker nor its supervisor (both of the
+        # attacker's own uid) is visible at all; the one process named task-worker is the
+        # job's own init (PID 1), which is attacked below all the same.
+        assert not [c for c in procs.values() if "--redis-url" in c], procs
+        assert pids == [1], procs
+        assert procs["1"].startswith("task-worker-sandbox"), procs
+    else:
+        # The worker's processes are visible (no namespaces, or the container's /proc): every
+        # attempt on them below must fail.
+        assert found["pids"]["ok"], "the attack found no worker process to attack"
+        # Among them the worker and its supervisor, which run as the attacker's own uid.
+        own_uid = world.uid if world.uid is not None else os.getuid()
+        assert found["uids"]["value"].count(own_uid) >= 2, found["uids"]
     assert_blocked(found, *[f"{k}-{p}" for p in pids for k in
                             ("environ", "mem", "maps", "fds", "ptrace", "kill")])
-    assert_blocked(found, "home-credentials", "home-listing", "secret-file", "other-job-roots",
-                   "proc-1-environ", "shm", "sysv-shm")
+    assert_blocked(found, "home-credentials", "home-listing", "secret-file",
+                   "proc-1-environ", "sysv-shm")
+    # WORK_DIR is below /tmp here: with namespaces the job's own root is bound again at its
+    # path inside the job's private /tmp, so WORK_DIR there holds that root alone.
+    if NAMESPACES and found["other-job-roots"]["ok"]:
+        assert found["other-job-roots"]["value"] == repr([found["own-root"]["value"]]), found
+    else:
+        assert_blocked(found, "other-job-roots")
+    # /dev/shm is the job's own with namespaces (the honest job after it sees none of it),
+    # hidden without.
+    assert found["shm"]["ok"] is NAMESPACES, found["shm"]
+    assert not Path("/dev/shm/tw-persist").exists()
     env = found["own-env"]["value"]
     for name in SECRETS:
         assert name not in env
@@ -624,9 +721,30 @@ def test_writes_only_inside_the_job_and_nothing_persists(r, redis_server, world,
     ran = run_jobs(r, redis_server, world, api, worker_bin,
                    [("attack", world.test_job(attacker)), ("honest", world.test_job(world.honest))])
     found = loot(ran.result("attack"))
-    assert_blocked(found, "tmp", "work-dir", "worker-home-gitconfig", "fixture-dir",
-                   "runner-script", "etc", "system-site", "reference", "test-files",
-                   "big-outside")
+    # Every write out of the job's writable paths failed (all named at once when not).
+    written = [n for n in ("worker-home-gitconfig", "runner-script", "etc", "system-site",
+                           "test-files") if found[n]["ok"] is not False]
+    assert written == [], {n: found[n] for n in written}
+    # The runner script (a TEST_SANDBOX_READ path, shared by every job) is unchanged.
+    assert (world.bin / "runner.sh").read_text().endswith("solution.py\n"), \
+        (world.bin / "runner.sh").read_text()
+    # The fixture (WORK_DIR included) lives below /tmp here. With namespaces the job sees its
+    # own /tmp, where the paths it needs are bound again (their parents made for that are the
+    # job's own): a write there may succeed but lands in the job's private /tmp, never in the
+    # host's directories.
+    for name, host in (("work-dir", world.work / "evil"), ("fixture-dir", world.T / "evil")):
+        if NAMESPACES and str(host).startswith("/tmp/"):
+            assert not host.exists(), (name, found[name])
+        else:
+            assert_blocked(found, name)
+    # With namespaces /tmp and /var/tmp are the job's own (nothing reaches the host's, and
+    # the honest job after it sees none of it: assert_honest); without, out of reach.
+    for name in ("tmp", "big-outside"):
+        assert found[name]["ok"] is NAMESPACES, (name, found[name])
+    # The reference clone is the job's own and writable for the grader's own reference run
+    # (student code started through confine-student cannot reach it: tests/sandbox/test_grader.py).
+    assert found["reference"]["ok"] is True, found["reference"]
+    assert not Path("/var/tmp/tw-4g").exists()
     assert not Path("/tmp/tw-evil").exists() and not Path("/tmp/tw-hook-ran").exists()
     assert (world.home / ".gitconfig").read_text() == "[credential]\n\thelper = store\n"
     er = assert_honest(ran)
@@ -690,15 +808,34 @@ def test_no_process_outlives_its_job(r, redis_server, world, api, worker_bin, ho
         pids = loot(er)["pids"]["value"]
         assert len(pids) == 2
         # In a container the pids are the container's own; the uid scan below covers it.
-        for pid in pids if LAUNCH == "native" else []:
+        # So are they with a PID namespace of the job's own.
+        for pid in pids if LAUNCH == "native" and not NAMESPACES else []:
             assert not Path(f"/proc/{pid}").exists() or \
                 Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", pid
     # No process of the worker's uid is left but none at all (the worker has exited).
     if world.uid is not None:
         left = [d for d in os.listdir("/proc") if d.isdigit() and
-                _uid_of(d) == world.uid]
+                _uid_of(d) == world.uid and _of_this_test(d, world, worker_bin)]
         assert left == [], [Path(f"/proc/{d}/cmdline").read_bytes() for d in left]
     assert_honest(ran)
+
+
+def _of_this_test(pid, world, worker_bin):
+    """Whether a process belongs to this test (its worker or a job of it) and not to another
+    suite run by the same uid on this machine: its command line, working directory or
+    environment names this test's directories."""
+    marks = (str(world.T).encode(), str(worker_bin.parent).encode())
+    for what in ("cmdline", "environ"):
+        try:
+            data = Path(f"/proc/{pid}/{what}").read_bytes()
+        except OSError:
+            continue
+        if any(m in data for m in marks):
+            return True
+    try:
+        return any(os.readlink(f"/proc/{pid}/cwd").encode().startswith(m) for m in marks)
+    except OSError:
+        return False
 
 
 def _uid_of(pid):
@@ -863,14 +1000,13 @@ def test_sandbox_off_is_explicit_and_logged(r, redis_server, world, api, worker_
     ran = run_jobs(r, redis_server, world, api, worker_bin,
                    [("honest", world.test_job(world.honest))], env={"TEST_SANDBOX": "off"})
     assert "sandbox is OFF" in ran.output
-    assert_honest(ran)
+    assert_honest(ran, sandbox=False)
 
 
 def test_sandbox_check_reports_every_layer(world, worker_bin):
     uid, gid = run_as()
     if LAUNCH == "docker":
-        proc = subprocess.run(["docker", "run", "--rm", "--cap-drop", "ALL", "--security-opt",
-                               "no-new-privileges", IMAGE, "sandbox-check"],
+        proc = subprocess.run(["docker", "run", "--rm", *DOCKER_OPTS, IMAGE, "sandbox-check"],
                               capture_output=True, text=True, timeout=120)
     else:
         kw = {"user": uid, "group": gid, "extra_groups": []} if uid is not None else {}
@@ -881,8 +1017,14 @@ def test_sandbox_check_reports_every_layer(world, worker_bin):
     assert any("confined run" in l for l in lines), proc.stdout
     missing = [l for l in lines if l.startswith("MISSING")]
     assert proc.returncode == (1 if missing else 0), proc.stdout + proc.stderr
-    # This suite's other tests need every layer; a host without them fails them loudly.
+    # This suite's other tests need every layer; a host without them fails them loudly. The
+    # one exception: the per-job namespaces under Docker's default seccomp profile (the image
+    # suite without docker/seccomp/task-worker.json), where the check says what breaks.
+    if LAUNCH == "docker" and not SECCOMP_PROFILE.exists():
+        missing = [l for l in missing if "namespaces" not in l]
     assert not missing, proc.stdout
+    assert NAMESPACES == ("namespaces" in proc.stdout and not any(
+        "namespaces" in l for l in lines if l.startswith("MISSING"))), proc.stdout
 
 
 def test_sandbox_check_runs_in_a_fresh_private_directory(world, worker_bin):
