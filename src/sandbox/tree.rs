@@ -281,8 +281,26 @@ pub fn usage(procs: &[Proc]) -> Usage {
 pub fn proportional_bytes(root_pid: i32) -> u64 {
     descendants(root_pid)
         .iter()
-        .map(|p| pss_bytes(p.pid).unwrap_or(p.rss_bytes))
+        .map(|p| pss_bytes(p.pid).unwrap_or_else(|| rss_now(p.pid)))
         .sum()
+}
+
+/// The resident set of `pid` read again: 0 for a process that has ended since the tree was
+/// read (its memory is gone; counting its earlier RSS would charge a tree whose children all
+/// exit at once with memory nobody holds any more).
+fn rss_now(pid: i32) -> u64 {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    let state = text
+        .rfind(')')
+        .and_then(|i| text[i + 1..].split_whitespace().next());
+    if matches!(state, Some("Z") | Some("X") | None) {
+        return 0;
+    }
+    // SAFETY: sysconf has no preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    parse_stat(&text).map_or(0, |st| st.rss_pages * page)
 }
 
 /// `Pss:` of `/proc/<pid>/smaps_rollup` in bytes.

@@ -228,7 +228,7 @@ FACTORIALS = [1, 1, 2, 6, 24, 120]
                    [("thief", world.test_job(thief, reference=ref)), honest_job(world, ref)],
                    env=grader_env(world))
     er = assert_grade(ran, "thief", 0.5, 1)
-    found = er["result_json"]["tests"][0]["student"]["ANSWER"]
+    found = er["result_json"]["tests"][0]["properties"]["student"]["ANSWER"]
     for name in ("reference", "reference-listing", "test-files", "output", "artifacts", "tmp"):
         assert found[name]["ok"] is False, (name, found)
     assert found["grader"]["ok"], found
@@ -312,6 +312,6 @@ def test_student_code_cannot_forge_its_score(r, redis_server, world, api, worker
                    [("forger", world.test_job(forger, reference=ref)), honest_job(world, ref)],
                    env=grader_env(world))
     er = assert_grade(ran, "forger", 0.5, 1)
-    assert er["result_json"]["tests"][1]["student"] == {"FACTORIALS": [0]}, er
+    assert er["result_json"]["tests"][1]["properties"]["student"] == {"FACTORIALS": [0]}, er
     assert not Path("/tmp/tw-evil").exists()
     assert_grade(ran, "honest", 1.0, 2)

@@ -97,7 +97,7 @@ def test_fallocate_is_refused(r, redis_server, world, api, worker_bin):
                    [("grab", world.test_job(grab)), ("honest", world.test_job(world.honest))],
                    env={"TEST_SANDBOX_DISK_MB": "32"})
     er = ran.result("grab")
-    assert "loot" in er["result_json"], er
+    assert "loot" in er["result_json"].get("properties", {}), er
     found = loot(er)
     assert found["fallocate"]["ok"] is False, found
     assert "Operation not supported" in found["fallocate"]["error"], found

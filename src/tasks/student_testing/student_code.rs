@@ -57,7 +57,9 @@ pub fn prepare(
     }
     let config = StudentConfig {
         reference_dir: PathBuf::from(&layout.reference_dir),
-        student_dirs: vec![layout.student_clone()],
+        // The job's private /dev/shm (with namespaces; the runner's own rules keep the host's
+        // out otherwise): multiprocessing makes its semaphores there.
+        student_dirs: vec![layout.student_clone(), PathBuf::from("/dev/shm")],
         read: extra_read.to_vec(),
         exchange: vec![grader_tmp.clone()],
         home: scratch.join("home"),

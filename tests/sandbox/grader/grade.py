@@ -113,14 +113,16 @@ def main():
         entry_report = {"name": test["name"]}
         if want["status"] != "COMPLETED" or any(v not in want["variables"] for v in variables):
             entry_report["result"] = "skipped"
-            entry_report["reference_error"] = (want.get("errors"), want.get("stderr", "")[-500:])
+            entry_report["properties"] = {"reference_error": [want.get("errors"), want.get("stderr", "")[-500:]]}
         elif got["status"] == "COMPLETED" and all(
                 got["variables"].get(v, object()) == want["variables"][v] for v in variables):
             entry_report["result"] = "passed"
         else:
             entry_report["result"] = "failed"
-            entry_report["student"] = {v: got["variables"].get(v) for v in variables}
-            entry_report["student_error"] = (got.get("errors"), got.get("stderr", "")[-500:])
+            entry_report["properties"] = {
+                "student": {v: got["variables"].get(v) for v in variables},
+                "student_error": [got.get("errors"), got.get("stderr", "")[-500:]],
+            }
         report["summary"]["total"] += 1
         report["summary"][entry_report["result"]] += 1
         report["tests"].append(entry_report)
