@@ -30,7 +30,7 @@ pub fn kernel_abi() -> i32 {
     i32::try_from(r).unwrap_or(0).max(0)
 }
 
-fn abi_of(version: i32) -> ABI {
+pub(crate) fn abi_of(version: i32) -> ABI {
     match version {
         i32::MIN..=0 => ABI::Unsupported,
         1 => ABI::V1,
@@ -101,7 +101,7 @@ pub fn add_read(created: RulesetCreated, path: &Path) -> Result<RulesetCreated, 
 }
 
 /// One path rule; a path that does not exist is skipped, a file gets only file rights.
-fn add_path(
+pub(crate) fn add_path(
     created: RulesetCreated,
     path: &Path,
     access: BitFlags<AccessFs>,

@@ -25,12 +25,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use landlock::{
-    Access, AccessFs, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset, RulesetAttr,
-    RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+    Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr, RulesetCreated, RulesetStatus,
+    Scope, ABI,
 };
 use serde::{Deserialize, Serialize};
 
-use super::landlock_rules::kernel_abi;
+use super::landlock_rules::{abi_of, add_path, kernel_abi};
 use super::policy::SYSTEM_READ;
 use super::tree;
 
@@ -182,18 +182,6 @@ fn runs_in(dir: &Path) -> bool {
     cwd.starts_with(dir)
 }
 
-fn abi_of(version: i32) -> ABI {
-    match version {
-        i32::MIN..=0 => ABI::Unsupported,
-        1 => ABI::V1,
-        2 => ABI::V2,
-        3 => ABI::V3,
-        4 => ABI::V4,
-        5 => ABI::V5,
-        _ => ABI::V6,
-    }
-}
-
 /// The nested domain of student code.
 fn ruleset(cfg: &StudentConfig) -> Result<RulesetCreated, String> {
     let version = kernel_abi();
@@ -217,7 +205,7 @@ fn ruleset(cfg: &StudentConfig) -> Result<RulesetCreated, String> {
     let exchange = AccessFs::ReadFile | AccessFs::ReadDir | AccessFs::WriteFile | truncate(abi);
     let system = SYSTEM_READ.iter().map(PathBuf::from);
     for p in system.chain(cfg.read.iter().cloned()) {
-        created = add(created, &p, read, abi)?;
+        created = add_path(created, &p, read, abi)?;
     }
     let own = [
         cfg.home.clone(),
@@ -225,10 +213,10 @@ fn ruleset(cfg: &StudentConfig) -> Result<RulesetCreated, String> {
         PathBuf::from("/dev/null"),
     ];
     for p in cfg.student_dirs.iter().cloned().chain(own) {
-        created = add(created, &p, all, abi)?;
+        created = add_path(created, &p, all, abi)?;
     }
     for p in &cfg.exchange {
-        created = add(created, p, exchange, abi)?;
+        created = add_path(created, p, exchange, abi)?;
     }
     Ok(created)
 }
@@ -239,27 +227,6 @@ fn truncate(abi: ABI) -> landlock::BitFlags<AccessFs> {
     } else {
         landlock::BitFlags::empty()
     }
-}
-
-fn add(
-    created: RulesetCreated,
-    path: &Path,
-    access: landlock::BitFlags<AccessFs>,
-    abi: ABI,
-) -> Result<RulesetCreated, String> {
-    let fd = match PathFd::new(path) {
-        Ok(fd) => fd,
-        Err(_) if !path.exists() => return Ok(created),
-        Err(e) => return Err(format!("landlock path {}: {e}", path.display())),
-    };
-    let access = if path.is_dir() {
-        access
-    } else {
-        access & AccessFs::from_file(abi)
-    };
-    created
-        .add_rule(PathBeneath::new(fd, access))
-        .map_err(|e| format!("landlock rule for {}: {e}", path.display()))
 }
 
 fn cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {

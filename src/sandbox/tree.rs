@@ -23,6 +23,19 @@ pub struct Proc {
     pub start: u64,
 }
 
+impl Proc {
+    fn of(pid: i32, st: &Stat, page: u64) -> Proc {
+        Proc {
+            pid,
+            threads: st.threads,
+            rss_bytes: st.rss_pages * page,
+            cpu_ticks: st.cpu,
+            own_ticks: st.own,
+            start: st.start,
+        }
+    }
+}
+
 /// What one `/proc/<pid>/stat` line says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stat {
@@ -71,14 +84,7 @@ pub fn descendants(root_pid: i32) -> Vec<Proc> {
         let Some(st) = parse_stat(&text) else {
             continue;
         };
-        out.push(Proc {
-            pid,
-            threads: st.threads,
-            rss_bytes: st.rss_pages * page,
-            cpu_ticks: st.cpu,
-            own_ticks: st.own,
-            start: st.start,
-        });
+        out.push(Proc::of(pid, &st, page));
         if let Some(more) = children_of(pid) {
             stack.extend(more);
         }
@@ -125,14 +131,10 @@ fn descendants_by_scan(root_pid: i32, page: u64) -> Vec<Proc> {
             continue;
         };
         if let Some(st) = parse_stat(&text) {
-            children.entry(st.ppid).or_default().push(Proc {
-                pid,
-                threads: st.threads,
-                rss_bytes: st.rss_pages * page,
-                cpu_ticks: st.cpu,
-                own_ticks: st.own,
-                start: st.start,
-            });
+            children
+                .entry(st.ppid)
+                .or_default()
+                .push(Proc::of(pid, &st, page));
         }
     }
     let mut out = Vec::new();
