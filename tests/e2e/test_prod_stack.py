@@ -54,6 +54,22 @@ def test_rq_info_lists_every_replica(prod):
     assert check_rq_info_lists_every_replica(prod) == 5
 
 
+def test_sandbox_has_per_job_namespaces_in_the_stack(prod):
+    """(Before the tests that stop workers.) The compose file's seccomp profile
+    (docker/seccomp/task-worker.json) lets the sandbox give each job its own namespaces: sandbox-check in a running worker says every layer is
+    active, and the worker said so at start-up (no SANDBOX DEGRADED warning)."""
+    cid = prod.containers("task-worker-high")[0]
+    out = run(["docker", "exec", cid, "task-worker", "sandbox-check"], check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "active   per-job namespaces" in text, text
+    started = run(["docker", "logs", cid], check=False)
+    logs = started.stdout + started.stderr
+    assert "SANDBOX DEGRADED" not in logs
+    assert "gets its own user, mount, PID and IPC namespaces" in logs
+    report("prod: sandbox-check inside the worker: per-job namespaces active")
+
+
 def test_kill_replica_mid_job(prod):
     conn = prod.redis()
     q = Queue("default", connection=conn)
@@ -138,18 +154,3 @@ def test_compose_stop_hands_back_running_jobs(prod):
     assert services[worker_hosts(conn)[again.worker_name]] == "task-worker-default"
     report("prod: after start: the handed-back job is the first one a worker takes")
 
-
-def test_sandbox_has_per_job_namespaces_in_the_stack(prod):
-    """The compose file's seccomp profile (docker/seccomp/task-worker.json) lets the sandbox
-    give each job its own namespaces: sandbox-check in a running worker says every layer is
-    active, and the worker said so at start-up (no SANDBOX DEGRADED warning)."""
-    cid = prod.containers("task-worker-high")[0]
-    out = run(["docker", "exec", cid, "task-worker", "sandbox-check"], check=False)
-    text = out.stdout + out.stderr
-    assert out.returncode == 0, text
-    assert "active   per-job namespaces" in text, text
-    started = run(["docker", "logs", cid], check=False)
-    logs = started.stdout + started.stderr
-    assert "SANDBOX DEGRADED" not in logs
-    assert "gets its own user, mount, PID and IPC namespaces" in logs
-    report("prod: sandbox-check inside the worker: per-job namespaces active")
