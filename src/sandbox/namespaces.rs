@@ -210,18 +210,7 @@ pub fn create(iso: &Isolation) -> Result<(), String> {
 
 /// An `O_PATH` descriptor of a directory (never through a final link).
 fn open_path(dir: &Path) -> Result<RawFd, String> {
-    let c = c_path(dir)?;
-    // SAFETY: open with O_PATH of a NUL-terminated path we own.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(os_err(&format!("opening {}", dir.display())));
-    }
-    Ok(fd)
+    open_o_path(dir, libc::O_DIRECTORY | libc::O_NOFOLLOW)
 }
 
 /// Makes the bind mount at `target` read-only, keeping the flags the kernel locked on it
@@ -264,9 +253,14 @@ fn remount_read_only(target: &Path) -> Result<(), String> {
 
 /// An `O_PATH` descriptor of a file or directory.
 fn open_any(path: &Path) -> Result<RawFd, String> {
+    open_o_path(path, 0)
+}
+
+/// `open(path, O_PATH | O_CLOEXEC | extra)`.
+fn open_o_path(path: &Path, extra: i32) -> Result<RawFd, String> {
     let c = c_path(path)?;
     // SAFETY: open with O_PATH of a NUL-terminated path we own.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC | extra) };
     if fd < 0 {
         return Err(os_err(&format!("opening {}", path.display())));
     }

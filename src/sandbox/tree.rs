@@ -95,21 +95,27 @@ pub fn descendants(root_pid: i32) -> Vec<Proc> {
 /// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`); `None` when
 /// the kernel does not provide the lists.
 fn children_of(pid: i32) -> Option<Vec<i32>> {
+    // Whether the kernel has the lists at all, asked once: without them every tick would try
+    // first and scan anyway.
+    static LISTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let has_lists = LISTS.get_or_init(|| {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        std::path::Path::new(&format!("/proc/self/task/{tid}/children")).exists()
+    });
+    if !*has_lists {
+        return None;
+    }
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut out = Vec::new();
-    let mut any = false;
     for t in tasks.flatten() {
         let Ok(text) = std::fs::read_to_string(t.path().join("children")) else {
             continue;
         };
-        any = true;
         out.extend(
             text.split_whitespace()
                 .filter_map(|s| s.parse::<i32>().ok()),
         );
-    }
-    if !any && !std::path::Path::new(&format!("/proc/{pid}/task/{pid}/children")).exists() {
-        return None;
     }
     Some(out)
 }
