@@ -10,10 +10,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use tracing::warn;
+use tracing::{info, warn};
+
+use rq_worker::backoff::Backoff;
+use rq_worker::Shutdown;
 use url::Url;
 
-use crate::redact::redact_url;
+use rq_worker::redact::redact_url;
 
 /// Per-request timeout (§3.9).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,7 +37,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The wait after failed try number `attempt` (1-based): first, 2×first, 4×first, … ≤ 30 s.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        crate::backoff::Backoff::nth(self.first_backoff, MAX_BACKOFF, attempt)
+        rq_worker::backoff::Backoff::nth(self.first_backoff, MAX_BACKOFF, attempt)
     }
 }
 
@@ -307,6 +310,47 @@ fn excerpt(body: &str) -> String {
         .take(BODY_EXCERPT)
         .collect();
     one_line.trim().to_string()
+}
+
+/// Waits until `GET <api>/info` answers 200 (no auth, 5 s timeout, every 5 s). A 404 is accepted
+/// with a warning: the API answers it when its optional VSC_* settings are missing
+/// (docs/course-tasks.md). Returns false when shutdown was requested while waiting.
+pub async fn wait_for_api(api_url: String, shutdown: Shutdown) -> bool {
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            warn!("cannot build HTTP client for the API wait ({e}); skipping it");
+            return true;
+        }
+    };
+    let url = format!("{api_url}/info");
+    // The README's promise: retried every 5 s until it answers.
+    let mut backoff = Backoff::constant(Duration::from_secs(5));
+    loop {
+        let attempt = backoff.attempts() + 1;
+        match http.get(&url).send().await {
+            Ok(r) if r.status().is_success() => {
+                info!(api = %api_url, attempt, "backend API is up");
+                return true;
+            }
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                warn!(api = %api_url, "GET /info answered 404; treating the API as up");
+                return true;
+            }
+            Ok(r) => {
+                warn!(api = %api_url, attempt, status = r.status().as_u16(), "backend API not ready")
+            }
+            Err(e) => {
+                warn!(api = %api_url, attempt, "backend API not reachable: {}", e.without_url())
+            }
+        }
+        if shutdown.wait_timeout(backoff.next_delay()).await {
+            return false;
+        }
+    }
 }
 
 #[cfg(test)]

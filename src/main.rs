@@ -155,7 +155,7 @@ fn run(args: task_worker::cli::args::RunArgs) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("{}", task_worker::error_text(&e));
+            tracing::error!("{}", rq_worker::error_text(&e));
             ExitCode::FAILURE
         }
     }

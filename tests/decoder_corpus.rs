@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::PathBuf;
 
-use task_worker::rq::codec::{self, Limits, Serializer};
-use task_worker::rq::{json, pickle};
+use rq_protocol::codec::{self, Limits, Serializer};
+use rq_protocol::{json, pickle};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/decoder");

@@ -7,10 +7,10 @@ mod common;
 
 use common::{dump, RedisServer};
 use redis::Commands;
-use task_worker::rq::end_guard::{parse_reply, Counters, EndApplied, GuardedEnds, END_SCRIPT};
-use task_worker::rq::lifecycle::{self, Execution, JobEnd, RetryPlan};
-use task_worker::rq::time::now;
-use task_worker::rq::Keys;
+use rq_protocol::end_guard::{parse_reply, Counters, EndApplied, GuardedEnds, END_SCRIPT};
+use rq_protocol::lifecycle::{self, Execution, JobEnd, RetryPlan};
+use rq_protocol::time::now;
+use rq_protocol::Keys;
 
 fn started(con: &mut redis::Connection, keys: &Keys, job_id: &str) -> Execution {
     let exec = Execution {
@@ -369,7 +369,7 @@ fn a_batch_of_compact_successes_writes_what_its_commands_write() {
 /// job's own dependencies. Sent again it is skipped, and a start sent after it changes nothing.
 #[test]
 fn a_job_ended_before_its_start_was_written_leaves_what_start_and_end_leave() {
-    use task_worker::rq::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
+    use rq_protocol::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
     let server = RedisServer::start();
     let mut con = server.con();
     let keys = Keys::new("rq");
@@ -488,7 +488,7 @@ fn only_a_kept_success_can_be_written_with_its_start() {
 /// their worker-hash and finished-registry writes (issue 17), which must not show.
 #[test]
 fn a_batch_of_jobs_ended_before_their_starts_leaves_what_their_own_writes_leave() {
-    use task_worker::rq::start::{parse_failed, Starts, START_SCRIPT};
+    use rq_protocol::start::{parse_failed, Starts, START_SCRIPT};
     let server = RedisServer::start();
     let mut con = server.con();
     let keys = Keys::new("rq");

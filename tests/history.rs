@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::{temp_dir, worker_bin, PostgresServer, RedisServer};
+use rq_protocol::codec::{encode_data, Payload, Serializer};
+use rq_protocol::time::{format_datetime, now, parse_datetime};
+use rq_protocol::value::Value;
 use serde_json::{json, Value as Json};
 use task_worker::history::query::{fetch, ExecutionRecord, Filter};
-use task_worker::rq::codec::{encode_data, Payload, Serializer};
-use task_worker::rq::time::{format_datetime, now, parse_datetime};
 use task_worker::tasks::BACKEND_WRAPPER;
-use task_worker::value::Value;
 
 const QUEUE: &str = "default";
 
@@ -744,12 +744,12 @@ fn database_url_is_built_from_postgres_variables() {
 
 #[test]
 fn upserts_merge_out_of_order_and_repeated_writes() {
+    use rq_protocol::job::JobHash;
+    use rq_protocol::lifecycle::Execution;
+    use rq_worker::events::{EndKind, JobEnded, JobStarted};
     use std::collections::HashMap;
-    use task_worker::events::{EndKind, JobEnded, JobStarted};
     use task_worker::history::db;
     use task_worker::history::row::Row;
-    use task_worker::rq::job::JobHash;
-    use task_worker::rq::lifecycle::Execution;
 
     let pg = PostgresServer::start();
     let url = pg.url();

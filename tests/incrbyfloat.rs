@@ -7,8 +7,8 @@
 mod common;
 
 use common::RedisServer;
-use task_worker::rq::incrbyfloat::{incr_by_float, probe_matches, PROBE};
-use task_worker::rq::time::py_float_repr;
+use rq_protocol::incrbyfloat::{incr_by_float, probe_matches, PROBE};
+use rq_protocol::time::py_float_repr;
 
 /// xorshift64: a fixed, repeatable sequence.
 struct Rng(u64);

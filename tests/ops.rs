@@ -523,9 +523,9 @@ fn submit_enqueues_like_the_backend_and_waits() {
     assert!(con
         .sismember::<_, _, bool>("rq:queues", "rq:queue:high_priority")
         .unwrap());
-    let payload = task_worker::rq::codec::decode_data(
+    let payload = rq_protocol::codec::decode_data(
         &h["data"],
-        task_worker::rq::codec::Serializer::Pickle,
+        rq_protocol::codec::Serializer::Pickle,
         &Default::default(),
     )
     .unwrap();
@@ -801,17 +801,15 @@ fn metrics_after_a_known_workload() {
     ids.push(submit(&url, &["fail", "message=x"]));
     // One job that fails once and is retried (retries_left as `Retry(max=1)` writes it).
     let sub = task_worker::cli::submit::backend_job(
-        task_worker::tasks::Registry::builtin()
-            .lookup("fail")
-            .unwrap(),
+        task_worker::tasks::registry().lookup("fail").unwrap(),
         vec![],
         "default",
     );
     let job_key = format!("rq:job:{}", sub.job_id);
     let mut p = sub
         .pipeline(
-            &task_worker::rq::keys::Keys::new("rq"),
-            task_worker::rq::codec::Serializer::Pickle,
+            &rq_protocol::keys::Keys::new("rq"),
+            rq_protocol::codec::Serializer::Pickle,
         )
         .unwrap();
     // Same MULTI as the push, so no worker sees the job without these fields.

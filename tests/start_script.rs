@@ -7,11 +7,11 @@ mod common;
 
 use common::{dump, RedisServer};
 use redis::Commands;
-use task_worker::rq::dequeue::{join_hashes, parse_taken, Take, TakeReply, Taken, Unrunnable};
-use task_worker::rq::lifecycle::{self, Execution};
-use task_worker::rq::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
-use task_worker::rq::time::now;
-use task_worker::rq::Keys;
+use rq_protocol::dequeue::{join_hashes, parse_taken, Take, TakeReply, Taken, Unrunnable};
+use rq_protocol::lifecycle::{self, Execution};
+use rq_protocol::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
+use rq_protocol::time::now;
+use rq_protocol::Keys;
 
 fn seed(con: &mut redis::Connection, keys: &Keys, ids: &[&str]) {
     let _: () = redis::cmd("FLUSHALL").query(con).unwrap();

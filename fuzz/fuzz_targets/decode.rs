@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use task_worker::rq::codec::{self, Limits, Serializer};
-use task_worker::rq::{json, pickle};
+use rq_protocol::codec::{self, Limits, Serializer};
+use rq_protocol::{json, pickle};
 
 fuzz_target!(|data: &[u8]| {
     let tight = Limits {

@@ -1,5 +1,5 @@
 //! Command-line flags and environment variables, parsed and validated once into
-//! [`Config`](crate::config::Config) and the subcommands' arguments.
+//! [`RunConfig`](crate::config::RunConfig) and the subcommands' arguments.
 //!
 //! The flag and variable names are a contract: compose files and ops scripts use them.
 //! Validation errors become one line on stderr and exit code 2 (see `main.rs`).
@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, LogFormat, RedisTls};
-use crate::redact::redact_url;
-use crate::rq::codec::Serializer;
+use crate::config::{LogFormat, RunConfig};
 use crate::tasks::TaskSettings;
+use rq_protocol::codec::Serializer;
+use rq_worker::redact::redact_url;
+use rq_worker::RedisTls;
 
 /// The command line. `run` is the default subcommand: [`with_default_subcommand`] inserts it
 /// before parsing when no subcommand is named, so `run`'s options and environment variables
@@ -747,7 +748,7 @@ impl DatabaseArgs {
 }
 
 impl RunArgs {
-    pub fn validate(&self) -> Result<Config, String> {
+    pub fn validate(&self) -> Result<RunConfig, String> {
         let queues: Vec<String> = self
             .queues
             .split(',')
@@ -833,32 +834,35 @@ impl RunArgs {
         if self.history_buffer == 0 {
             return Err("invalid --history-buffer 0: must be at least 1".into());
         }
-        Ok(Config {
-            database_url: self.database.effective_url()?,
-            history_buffer: self.history_buffer,
-            history_retention_days: self.history_retention_days.filter(|d| *d > 0),
-            queues,
-            redis_url: self.redis.effective_url()?,
-            redis_tls: self.redis.tls()?,
-            key_prefix: self.redis.validated_prefix()?,
+        let tasks = self.tasks.validate()?;
+        let mut worker = rq_worker::Config::new(self.redis.effective_url()?);
+        worker.queues = queues;
+        worker.redis_tls = self.redis.tls()?;
+        worker.key_prefix = self.redis.validated_prefix()?;
+        worker.name = name;
+        worker.burst = self.burst;
+        worker.concurrency = self.concurrency;
+        worker.serializer = serializer;
+        worker.results_ttl = self.results_ttl;
+        worker.shutdown_timeout = Duration::from_secs(self.shutdown_timeout);
+        worker.heartbeat_interval = Duration::from_secs(self.heartbeat_interval);
+        worker.defer_start = Duration::from_millis(self.defer_start_ms);
+        worker.with_scheduler = self.with_scheduler;
+        worker.requeue_on_shutdown = self.requeue_on_shutdown;
+        worker.maintenance_interval = Duration::from_secs(self.maintenance_interval.max(1));
+        worker.work_dir = tasks.work_dir.clone();
+        Ok(RunConfig {
+            worker,
+            runtime_threads: self.runtime_threads,
+            log_format: self.log_format,
             api_url,
             api_user: self.api_user.clone().filter(|s| !s.is_empty()),
             api_password: self.api_password.clone().filter(|s| !s.is_empty()),
-            name,
-            burst: self.burst,
-            concurrency: self.concurrency,
-            runtime_threads: self.runtime_threads,
-            serializer,
-            results_ttl: self.results_ttl,
-            log_format: self.log_format,
-            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
-            heartbeat_interval: Duration::from_secs(self.heartbeat_interval),
-            defer_start: Duration::from_millis(self.defer_start_ms),
             metrics_addr,
-            with_scheduler: self.with_scheduler,
-            requeue_on_shutdown: self.requeue_on_shutdown,
-            maintenance_interval: Duration::from_secs(self.maintenance_interval.max(1)),
-            tasks: self.tasks.validate()?,
+            database_url: self.database.effective_url()?,
+            history_buffer: self.history_buffer,
+            history_retention_days: self.history_retention_days.filter(|d| *d > 0),
+            tasks,
         })
     }
 }
@@ -1054,7 +1058,7 @@ pub struct RequeueArgs {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Config, String> {
+    fn parse(args: &[&str]) -> Result<RunConfig, String> {
         let argv = std::iter::once("task-worker")
             .chain(args.iter().copied())
             .map(std::ffi::OsString::from)
@@ -1079,12 +1083,12 @@ mod tests {
             "redis://h:1/0",
         ])
         .unwrap();
-        assert_eq!(c.queues, vec!["a", "b"]);
-        assert_eq!(c.concurrency, 4);
-        assert_eq!(c.serializer, Serializer::Json);
-        assert_eq!(c.name.len(), 32);
+        assert_eq!(c.worker.queues, vec!["a", "b"]);
+        assert_eq!(c.worker.concurrency, 4);
+        assert_eq!(c.worker.serializer, Serializer::Json);
+        assert_eq!(c.worker.name.len(), 32);
         let c = parse(&["run", "-q", "x", "--burst"]).unwrap();
-        assert!(c.burst);
+        assert!(c.worker.burst);
     }
 
     #[test]

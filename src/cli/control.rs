@@ -9,11 +9,11 @@ use redis::aio::MultiplexedConnection;
 
 use super::{queue_names, CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::cli::args::{RequeueArgs, ResumeArgs, SuspendArgs};
-use crate::rq::codec::zlib_compress;
-use crate::rq::job::DEFAULT_JOB_TIMEOUT;
-use crate::rq::keys::Keys;
-use crate::rq::requeue::REQUEUE_FAILED_SCRIPT;
-use crate::rq::time::{format_datetime, now};
+use rq_protocol::codec::zlib_compress;
+use rq_protocol::job::DEFAULT_JOB_TIMEOUT;
+use rq_protocol::keys::Keys;
+use rq_protocol::requeue::REQUEUE_FAILED_SCRIPT;
+use rq_protocol::time::{format_datetime, now};
 
 async fn connect(target: &Target) -> anyhow::Result<MultiplexedConnection> {
     target
@@ -169,7 +169,7 @@ async fn requeue_one(
         .arg(format_datetime(at))
         .arg(empty_exc)
         .arg(DEFAULT_JOB_TIMEOUT)
-        .arg(crate::rq::time::unix_seconds(at))
+        .arg(rq_protocol::time::unix_seconds(at))
         .invoke_async(con)
         .await
 }

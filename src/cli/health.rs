@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use super::{CliError, CliResult, Target};
 use crate::cli::args::HealthArgs;
-use crate::rq::keys::Keys;
-use crate::rq::time::{now, parse_datetime};
+use rq_protocol::keys::Keys;
+use rq_protocol::time::{now, parse_datetime};
 
 /// The verdict: one line either way.
 #[derive(Debug, PartialEq)]
@@ -64,7 +64,7 @@ async fn probe(target: &Target, args: &HealthArgs, limit: Duration) -> Verdict {
     let backstop = limit + Duration::from_secs(1);
     let mut con = match target.connect(backstop, Some(backstop)).await {
         Ok(c) => c,
-        Err(e) => return Verdict::Unhealthy(crate::error_text(&e)),
+        Err(e) => return Verdict::Unhealthy(rq_worker::error_text(&e)),
     };
     match redis::cmd("PING").query_async::<String>(&mut con).await {
         Ok(pong) if pong == "PONG" => {}
@@ -234,7 +234,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rq::time::format_datetime;
+    use rq_protocol::time::format_datetime;
 
     fn seen(name: &str, age_s: i64, pid: &str) -> WorkerSeen {
         WorkerSeen {

@@ -22,16 +22,15 @@ use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
 
 use crate::cli::args::{RedisArgs, TasksArgs};
-use crate::config::RedisTls;
-use crate::redact::redact_url;
-use crate::rq::keys::Keys;
-use crate::tasks::Registry;
+use rq_protocol::keys::Keys;
+use rq_worker::redact::redact_url;
+use rq_worker::RedisTls;
 
 /// A [`Config`] from a command line with the options of `task-worker run` (and their
 /// environment variables, `*_FILE` secrets included), so that a program built on this crate
 /// is configured like the `task-worker` binary
-/// ([`crate::worker`] shows it in use). `args[0]` is the program name.
-pub fn run_config<I, T>(args: I) -> Result<crate::config::Config, String>
+/// ([`rq_worker::worker`] shows it in use). `args[0]` is the program name.
+pub fn run_config<I, T>(args: I) -> Result<crate::config::RunConfig, String>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -52,11 +51,11 @@ where
 
 /// `task-worker tasks`: the registered tasks, their defaults and their parameters.
 pub fn print_tasks(args: &TasksArgs) -> ExitCode {
-    let timeout_of = |t: &crate::tasks::TaskSpec| {
+    let timeout_of = |t: &rq_worker::tasks::TaskSpec| {
         t.default_timeout
-            .unwrap_or(crate::rq::job::DEFAULT_JOB_TIMEOUT)
+            .unwrap_or(rq_protocol::job::DEFAULT_JOB_TIMEOUT)
     };
-    let registry = Registry::builtin();
+    let registry = crate::tasks::registry();
     if args.json {
         let tasks: Vec<serde_json::Value> = registry
             .iter()
@@ -79,7 +78,7 @@ pub fn print_tasks(args: &TasksArgs) -> ExitCode {
                     "summary": t.summary,
                     "timeout": timeout_of(t),
                     "retries": t.default_retries,
-                    "any_parameters": matches!(t.params, crate::tasks::Parameters::Any),
+                    "any_parameters": matches!(t.params, rq_worker::tasks::Parameters::Any),
                     "parameters": params,
                 })
             })
@@ -99,7 +98,7 @@ pub fn print_tasks(args: &TasksArgs) -> ExitCode {
             t.default_retries,
             t.summary
         ));
-        if let crate::tasks::Parameters::Any = t.params {
+        if let rq_worker::tasks::Parameters::Any = t.params {
             out.push_str("    (any arguments, ignored)\n");
         }
         for p in t.named_params() {
@@ -156,7 +155,7 @@ where
             ExitCode::from(2)
         }
         Err(CliError::Failed(e)) => {
-            eprintln!("error: {}", crate::error_text(&e));
+            eprintln!("error: {}", rq_worker::error_text(&e));
             ExitCode::FAILURE
         }
     }

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::{print_out, queue_names, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::cli::args::StatusArgs;
-use crate::rq::keys::Keys;
-use crate::rq::time::{now, parse_datetime};
+use rq_protocol::keys::Keys;
+use rq_protocol::time::{now, parse_datetime};
 
 /// The backend's queues (ctutor-tasks.md §1), always listed first, as its `worker status` does.
 pub const BACKEND_QUEUES: [&str; 3] = ["high_priority", "default", "low_priority"];
@@ -76,7 +76,7 @@ pub async fn run(args: StatusArgs) -> CliResult {
     let status = match collect(&target, &args.queues).await {
         Ok(s) => s,
         Err(e) => {
-            let error = crate::error_text(&e);
+            let error = rq_worker::error_text(&e);
             if args.json {
                 let doc = serde_json::json!({
                     "redis": {"ok": false, "url": target.shown_url(), "version": null, "error": error},
@@ -235,7 +235,7 @@ fn worker_info(
     name: String,
     h: &HashMap<String, String>,
     executions: &[String],
-    at: crate::rq::time::Timestamp,
+    at: rq_protocol::time::Timestamp,
 ) -> WorkerInfo {
     let text = |f: &str| h.get(f).filter(|v| !v.is_empty()).cloned();
     let count = |f: &str| {

@@ -18,13 +18,14 @@ use redis::streams::StreamReadReply;
 
 use super::{CliError, CliResult, Target, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::cli::args::SubmitArgs;
-use crate::rq::codec::{self, Limits, Payload, Serializer};
-use crate::rq::enqueue::{call_string, NewJob};
-use crate::rq::job::{status, DEFAULT_JOB_TIMEOUT};
-use crate::rq::keys::Keys;
-use crate::rq::lifecycle::result_type;
-use crate::tasks::{self, Registry, BACKEND_WRAPPER};
-use crate::value::Value;
+use crate::tasks::{self, BACKEND_WRAPPER};
+use rq_protocol::codec::{self, Limits, Payload, Serializer};
+use rq_protocol::enqueue::{call_string, NewJob};
+use rq_protocol::job::{status, DEFAULT_JOB_TIMEOUT};
+use rq_protocol::keys::Keys;
+use rq_protocol::lifecycle::result_type;
+use rq_protocol::value::Value;
+use rq_worker::tasks::TaskSpec;
 
 /// The queue the backend picks for a priority (ctutor-tasks.md §1).
 pub fn queue_for_priority(priority: i64) -> &'static str {
@@ -77,7 +78,7 @@ pub fn build_params(json: Option<&str>, pairs: &[String]) -> Result<Vec<(String,
 }
 
 /// Every given name is a parameter of `task`, and every required one is given.
-pub fn check_params(task: &tasks::TaskSpec, params: &[(String, Value)]) -> Result<(), String> {
+pub fn check_params(task: &TaskSpec, params: &[(String, Value)]) -> Result<(), String> {
     for (name, _) in params {
         task.check_param(name)?;
     }
@@ -100,7 +101,7 @@ pub fn check_params(task: &tasks::TaskSpec, params: &[(String, Value)]) -> Resul
 
 /// What `submit` enqueues: the backend's envelope for `task` with `params` (ctutor-tasks.md §1
 /// table), as the backend's `Queue.enqueue` call would write it.
-pub fn backend_job(task: &tasks::TaskSpec, params: Vec<(String, Value)>, queue: &str) -> NewJob {
+pub fn backend_job(task: &TaskSpec, params: Vec<(String, Value)>, queue: &str) -> NewJob {
     let args = vec![
         Value::Str(task.name.to_string()),
         Value::Dict(
@@ -140,7 +141,7 @@ pub async fn run(args: SubmitArgs) -> CliResult {
             args.serializer
         ))
     })?;
-    let registry = Registry::builtin();
+    let registry = tasks::registry();
     let Some(task) = registry.lookup(&args.task) else {
         let names = registry.names();
         return Err(CliError::Usage(format!(
@@ -353,7 +354,7 @@ mod tests {
 
     #[test]
     fn description_is_python_call_string() {
-        let registry = tasks::Registry::builtin();
+        let registry = tasks::registry();
         let task = registry.lookup("example_long_running").unwrap();
         let s = backend_job(task, vec![("duration".into(), Value::Int(10))], "default");
         assert_eq!(

@@ -25,8 +25,12 @@ const STATEMENT_TIMEOUT: &str = "30s";
 /// Connection options for `url`; statement logging is off (a slow or down database must not
 /// produce a log line per row).
 pub fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
-    let opts = PgConnectOptions::from_str(url)
-        .with_context(|| format!("invalid database URL {}", crate::redact::redact_url(url)))?;
+    let opts = PgConnectOptions::from_str(url).with_context(|| {
+        format!(
+            "invalid database URL {}",
+            rq_worker::redact::redact_url(url)
+        )
+    })?;
     Ok(opts
         .application_name("task-worker")
         .options([("statement_timeout", STATEMENT_TIMEOUT)])

@@ -29,11 +29,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use crate::config::Config;
-use crate::events::{JobEnded, JobStarted, Observer};
-use crate::redact::redact_url;
+use crate::config::RunConfig;
 use buffer::Buffer;
 use row::Row;
+use rq_worker::events::{JobEnded, JobStarted, Observer};
+use rq_worker::redact::redact_url;
 
 /// The history sink; cheap to share (`Arc`).
 pub struct History {
@@ -48,7 +48,7 @@ impl History {
     /// Starts the history sink when a database is configured; logs once when it is off.
     /// Does not wait for PostgreSQL: the writer connects (and applies the schema) in the
     /// background, retrying while it is down.
-    pub fn from_config(cfg: &Config) -> anyhow::Result<Option<Arc<History>>> {
+    pub fn from_config(cfg: &RunConfig) -> anyhow::Result<Option<Arc<History>>> {
         let Some(url) = &cfg.database_url else {
             info!("task history: off (no database configured)");
             return Ok(None);
@@ -124,7 +124,7 @@ impl Drop for History {
 }
 
 impl Observer for History {
-    fn stop(&self, deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+    fn stop(&self, deadline: tokio::time::Instant) -> rq_worker::events::StopFuture<'_> {
         Box::pin(async move {
             self.flush(deadline).await;
         })

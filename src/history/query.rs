@@ -47,7 +47,7 @@ pub async fn fetch(url: &str, filter: &Filter) -> anyhow::Result<Vec<ExecutionRe
     let mut conn = PgConnection::connect_with(&opts).await.with_context(|| {
         format!(
             "connecting to PostgreSQL at {}",
-            crate::redact::redact_url(url)
+            rq_worker::redact::redact_url(url)
         )
     })?;
     let mut q = QueryBuilder::new(

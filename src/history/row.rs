@@ -4,10 +4,10 @@
 
 use serde_json::Value as Json;
 
-use crate::events::{EndKind, JobEnded, JobStarted};
-use crate::rq::time::{parse_datetime, Timestamp};
 use crate::tasks::BACKEND_WRAPPER;
-use crate::value::Value;
+use rq_protocol::time::{parse_datetime, Timestamp};
+use rq_protocol::value::Value;
+use rq_worker::events::{EndKind, JobEnded, JobStarted};
 
 /// What replaces the value of a secret-looking dict key in args/kwargs.
 pub const REDACTED: &str = "[redacted]";

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
-use crate::backoff::Backoff;
+use rq_worker::backoff::Backoff;
 
 use super::buffer::Buffer;
 use super::db;
@@ -85,7 +85,7 @@ impl Writer {
                 Err(e) => {
                     health.failed(
                         "applying the schema",
-                        &crate::error_text(&e),
+                        &rq_worker::error_text(&e),
                         self.buffer.pending(),
                     );
                     backoff.wait().await;

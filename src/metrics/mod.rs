@@ -22,8 +22,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
-use crate::events::{EndKind, JobEnded, JobStarted, Observer};
-use crate::rq::time::parse_datetime;
+use rq_protocol::time::parse_datetime;
+use rq_worker::events::{EndKind, JobEnded, JobStarted, Observer};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct JobLabels {
@@ -297,7 +297,7 @@ fn job_labels(queue: &str, task: Option<&str>) -> JobLabels {
 
 impl Observer for Metrics {
     /// Starts the queue-depth sampler.
-    fn worker_started(self: std::sync::Arc<Self>, worker: &crate::events::WorkerInfo) {
+    fn worker_started(self: std::sync::Arc<Self>, worker: &rq_worker::events::WorkerInfo) {
         let handle = sampler::spawn(
             self.clone(),
             worker.con.clone(),
@@ -313,7 +313,7 @@ impl Observer for Metrics {
         }
     }
 
-    fn stop(&self, _deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+    fn stop(&self, _deadline: tokio::time::Instant) -> rq_worker::events::StopFuture<'_> {
         if let Some(s) = self.sampler.lock().ok().and_then(|mut s| s.take()) {
             s.abort();
         }

@@ -11,8 +11,8 @@ use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::{redis_error, Metrics, QueueLabels};
-use crate::rq::keys::Keys;
-use crate::rq::stats;
+use rq_protocol::keys::Keys;
+use rq_protocol::stats;
 
 /// Default sampling interval.
 pub const INTERVAL: Duration = Duration::from_secs(5);

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::policy::{Policy, Report};
 use super::SUPERVISE_ARG;
-use crate::process::{read_capped, Captured};
+use rq_worker::process::{read_capped, Captured};
 
 /// A confined run that ended (whatever way).
 #[derive(Debug)]

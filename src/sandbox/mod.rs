@@ -22,10 +22,10 @@
 //! [`student`] (`confine-student`: student code confined further than the grader).
 
 pub mod beneath;
+// The job root is walked and removed by descriptor with the worker library's tree helpers.
+pub use rq_worker::fs::{cleanup, dirfd};
 pub mod check;
-pub mod cleanup;
 pub mod confine;
-pub mod dirfd;
 pub mod disk;
 pub mod exec;
 pub mod landlock_rules;

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use super::kit::Params;
+use rq_worker::tasks::kit::Params;
 use std::borrow::Cow;
 
-use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
-use crate::value::Value;
+use rq_protocol::value::Value;
+use rq_worker::tasks::{
+    Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
+};
 
 /// `echo(value)`: returns its one argument unchanged, whatever its type.
 pub const ECHO: TaskSpec = TaskSpec {

@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::kit::{json_result, Params};
+use rq_worker::tasks::kit::{json_result, Params};
 use std::borrow::Cow;
 
-use super::kit::task_iso;
-use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
-use crate::value::Value;
 use chrono::Utc;
+use rq_protocol::value::Value;
+use rq_worker::tasks::kit::task_iso;
+use rq_worker::tasks::{
+    Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
+};
 
 pub const LONG_RUNNING: TaskSpec = TaskSpec {
     name: Cow::Borrowed("example_long_running"),

@@ -11,7 +11,7 @@
 //! The first form found wins, in that order. Nothing here trusts the input: a malformed header
 //! is ignored (the job then starts a new trace), never an error.
 
-use crate::value::Value;
+use rq_protocol::value::Value;
 
 /// The remote parent a job's span continues.
 #[derive(Debug, Clone, PartialEq, Eq)]

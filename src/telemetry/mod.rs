@@ -33,10 +33,10 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 
-use crate::events::{EndKind, JobEnded, JobStarted, Observer};
-use crate::rq::codec::{self, Serializer};
-use crate::value::Limits;
 use carrier::Parent;
+use rq_protocol::codec::{self, Serializer};
+use rq_protocol::value::Limits;
+use rq_worker::events::{EndKind, JobEnded, JobStarted, Observer};
 
 /// `messaging.system` of every span.
 pub const MESSAGING_SYSTEM: &str = "rq";
@@ -153,7 +153,7 @@ pub fn error_type(exc_string: &str) -> String {
 
 impl Observer for Traces {
     /// Exports the last spans; the SDK bounds it by its export timeout.
-    fn stop(&self, _deadline: tokio::time::Instant) -> crate::events::StopFuture<'_> {
+    fn stop(&self, _deadline: tokio::time::Instant) -> rq_worker::events::StopFuture<'_> {
         let provider = self.provider.clone();
         Box::pin(async move {
             let _ = tokio::task::spawn_blocking(move || {

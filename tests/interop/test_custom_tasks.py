@@ -1,5 +1,5 @@
-"""The public builder API (issue 15): `examples/custom_tasks.rs` registers its own tasks on the
-`task_worker` crate, without editing it, and real Python RQ enqueues them and reads them back.
+"""The public builder API (issue 15): `crates/rq-worker/examples/custom_tasks.rs` registers its own tasks on the
+`rq-worker` library alone, and real Python RQ enqueues them and reads them back.
 Its test-only tasks (EXAMPLE_TEST_TASKS=1) show that a panicking handler fails only its job and
 that a handler blocking its thread cannot keep the worker from exiting. Runs against RQ 2.0.0,
 2.12.0 and 3.0.0."""
@@ -21,7 +21,7 @@ TEST_TASKS = {"EXAMPLE_TEST_TASKS": "1"}
 
 @pytest.fixture(autouse=True)
 def example_built():
-    assert EXAMPLE.exists(), f"build the examples first (cargo build --examples): {EXAMPLE}"
+    assert EXAMPLE.exists(), f"build the examples first (cargo build --workspace --examples): {EXAMPLE}"
 
 
 def burst(redis_server, *args, env=None):

@@ -9,7 +9,7 @@ use tokio::process::Command;
 
 use crate::sandbox::namespaces::{Isolation, Kept};
 use crate::sandbox::{self, Limits, Network, Policy, Report};
-use crate::tasks::process::{self, describe_status, Captured, ProcessLimits, RunError};
+use rq_worker::process::{self, describe_status, Captured, ProcessLimits, RunError};
 
 /// What to run and what it may touch.
 #[derive(Debug, Clone)]

@@ -14,8 +14,8 @@ use url::Url;
 
 use super::confined::{self, End, Spec};
 use super::models::Repository;
-use crate::redact::redact_url;
 use crate::sandbox::{self, Network};
+use rq_worker::redact::redact_url;
 
 /// Bytes of git's output kept for the log.
 const GIT_OUTPUT_CAP: usize = 16 * 1024;

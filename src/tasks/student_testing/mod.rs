@@ -23,13 +23,15 @@ use std::path::Path;
 use serde_json::{json, Map, Value as Json};
 use tracing::{info, warn};
 
-use super::kit::{json_result, task_iso, Params};
+use rq_worker::tasks::kit::{json_result, task_iso, Params};
 use std::borrow::Cow;
 
-use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec};
-use crate::value::Value;
 use commit::Target;
 use models::TestJob;
+use rq_protocol::value::Value;
+use rq_worker::tasks::{
+    Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
+};
 use runner::RunnerEnd;
 use workspace::Layout;
 

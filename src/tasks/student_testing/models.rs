@@ -2,8 +2,8 @@
 //! models do, plus our stricter rules. Errors become one `ValidationError` whose text names every
 //! failing field; input values are never echoed (the payload holds git tokens).
 
-use crate::tasks::TaskError;
-use crate::value::Value;
+use rq_protocol::value::Value;
+use rq_worker::tasks::TaskError;
 
 /// A git repository to clone. `None` user/token/path/commit are normalised to `""` (§3.2 [ours]).
 #[derive(Clone, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct Repository {
 impl std::fmt::Debug for Repository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repository")
-            .field("url", &crate::redact::redact_url(&self.url))
+            .field("url", &rq_worker::redact::redact_url(&self.url))
             .field("user", &self.user)
             .field("token", &if self.token.is_empty() { "" } else { "***" })
             .field("path", &self.path)

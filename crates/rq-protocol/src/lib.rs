@@ -27,6 +27,8 @@ pub mod start;
 pub mod stats;
 pub mod time;
 
+pub mod value;
+
 pub use keys::Keys;
 
 /// The RQ protocol version this worker speaks; written as the worker's `version`.

@@ -1,4 +1,4 @@
-//! Connections to Redis and the backend API at start-up: wait with backoff, log each attempt.
+//! Connections to Redis at start-up: wait with backoff, log each attempt.
 
 use std::time::Duration;
 
@@ -76,50 +76,9 @@ pub async fn check_server_version(con: &mut ConnectionManager) -> anyhow::Result
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if (major, minor) < (6, 2) {
-        bail!("Redis {version} is too old: task-worker needs Redis 6.2 or newer (LMOVE/BLMOVE)");
+        bail!("Redis {version} is too old: the worker needs Redis 6.2 or newer (LMOVE/BLMOVE)");
     }
     Ok(version)
-}
-
-/// Waits until `GET <api>/info` answers 200 (no auth, 5 s timeout, every 5 s). A 404 is accepted
-/// with a warning: the API answers it when its optional VSC_* settings are missing
-/// (ctutor-tasks.md §4). Returns false when shutdown was requested while waiting.
-pub async fn wait_for_api(api_url: &str, shutdown: &Shutdown) -> bool {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            warn!("cannot build HTTP client for the API wait ({e}); skipping it");
-            return true;
-        }
-    };
-    let url = format!("{api_url}/info");
-    // The README's promise: retried every 5 s until it answers.
-    let mut backoff = Backoff::constant(Duration::from_secs(5));
-    loop {
-        let attempt = backoff.attempts() + 1;
-        match http.get(&url).send().await {
-            Ok(r) if r.status().is_success() => {
-                info!(api = %api_url, attempt, "backend API is up");
-                return true;
-            }
-            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
-                warn!(api = %api_url, "GET /info answered 404; treating the API as up");
-                return true;
-            }
-            Ok(r) => {
-                warn!(api = %api_url, attempt, status = r.status().as_u16(), "backend API not ready")
-            }
-            Err(e) => {
-                warn!(api = %api_url, attempt, "backend API not reachable: {}", e.without_url())
-            }
-        }
-        if shutdown.wait_timeout(backoff.next_delay()).await {
-            return false;
-        }
-    }
 }
 
 /// Our connection's `addr` as Redis sees it (RQ's `ip_address`), or `unknown`.

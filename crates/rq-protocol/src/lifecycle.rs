@@ -930,10 +930,10 @@ mod tests {
             job_id: "j1".into(),
             execution_id: "x1".into(),
             queue: "default".into(),
-            started_at: crate::rq::time::now(),
+            started_at: crate::time::now(),
         };
         let mut p = redis::pipe();
-        requeue_unfinished(&mut p, &keys, &e, crate::rq::time::now());
+        requeue_unfinished(&mut p, &keys, &e, crate::time::now());
         let cmds = commands(&p);
         let has = |want: &[&str]| {
             cmds.iter()

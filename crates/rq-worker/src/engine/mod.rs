@@ -124,6 +124,8 @@ pub struct Parts {
     pub data: DataMap,
     /// Sinks told about every job start and end; stopped ([`Observer::stop`]) at exit.
     pub observers: Vec<Arc<dyn Observer>>,
+    /// Run in order once Redis answers, before the first job ([`crate::StartupCheck`]).
+    pub startup_checks: Vec<crate::StartupCheck>,
 }
 
 /// Runs the worker until `shutdown` asks it to stop (or, in burst mode, until the queues are
@@ -133,15 +135,15 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         tasks,
         data,
         observers,
+        startup_checks,
     } = parts;
     info!(
         queues = %cfg.queues.join(","),
         redis = %redact_url(&cfg.redis_url),
-        api = %cfg.api_url.as_deref().map(redact_url).unwrap_or_else(|| "-".into()),
         concurrency = cfg.concurrency,
         serializer = cfg.serializer.name(),
         burst = cfg.burst,
-        "task-worker {} starting", env!("CARGO_PKG_VERSION")
+        "worker {} starting", cfg.name
     );
     let client = cfg.redis_tls.client(&cfg.redis_url)?;
     let Some(mut con) = connect::wait_for_redis(&client, &cfg.redis_url, &shutdown).await else {
@@ -150,13 +152,11 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     };
     let version = connect::check_server_version(&mut con).await?;
     info!(redis_version = %version, "Redis server version ok");
-    match &cfg.api_url {
-        Some(api) => {
-            if !connect::wait_for_api(api, &shutdown).await {
-                return Ok(ExitCode::SUCCESS);
-            }
+    for check in startup_checks {
+        if !check(shutdown.clone()).await {
+            info!("a start-up check ended the run before any job was taken");
+            return Ok(ExitCode::SUCCESS);
         }
-        None => info!("no backend API URL set; not waiting for the API"),
     }
     let names = tasks.names();
     info!("Registered {} task types: {:?}", names.len(), names);

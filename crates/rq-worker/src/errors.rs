@@ -1,9 +1,40 @@
-//! Error chains printed once.
+//! The library's errors ([`WorkerError`]), and error chains printed once ([`error_text`]).
 //!
 //! `{:#}` prints every cause of an `anyhow` chain after the message, but some errors already
 //! include their source in their own text (a Redis I/O error prints the `io::Error` it wraps,
 //! and then offers the same `io::Error` as its source), which gave
 //! `Connection refused (os error 111): Connection refused (os error 111)`.
+
+/// Why a worker could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// The configuration cannot work ([`crate::Config::validate`]).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The Redis URL or its TLS files are not usable.
+    #[error("invalid Redis URL or TLS files for {url}")]
+    RedisUrl {
+        /// The URL without its password.
+        url: String,
+        /// What the client said.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// No task is registered, two have the same name, or a resolver clashes with a task.
+    #[error("{0}")]
+    Tasks(String),
+    /// The worker stopped on an error it cannot wait out (an unsupported Redis server, a
+    /// registration Redis refused); its chain says why.
+    #[error(transparent)]
+    Run(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl From<anyhow::Error> for WorkerError {
+    fn from(e: anyhow::Error) -> Self {
+        WorkerError::Run(e.into())
+    }
+}
 
 /// `message: cause: cause…`, leaving out each cause whose text the line already holds.
 pub fn error_text(e: &anyhow::Error) -> String {

@@ -166,7 +166,7 @@ pub async fn run(mut cmd: Command, limits: ProcessLimits) -> Result<Finished, Ru
     }
 }
 
-pub(crate) async fn read_capped(
+pub async fn read_capped(
     pipe: Option<impl AsyncRead + Unpin>,
     cap: usize,
     mut done: watch::Receiver<bool>,

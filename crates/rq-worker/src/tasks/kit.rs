@@ -206,7 +206,7 @@ fn remove_dir(path: &Path, job_id: &str) {
     // after the handler is dropped, and until then they may still write: try a few times.
     let mut tries = 0;
     loop {
-        match crate::sandbox::cleanup::remove_tree(path) {
+        match crate::fs::remove_tree(path) {
             Ok(()) => return debug!(job_id, dir = %path.display(), "scratch directory removed"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
             Err(e) if tries >= 30 => {
@@ -407,7 +407,41 @@ pub fn json_result(v: serde_json::Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::examples;
+
+    /// Tasks shaped like an application's (the binding texts name their class).
+    mod examples {
+        use std::borrow::Cow;
+
+        use crate::tasks::{
+            Handler, Param, Parameters, TaskCall, TaskContext, TaskFuture, TaskSpec,
+        };
+        use crate::Value;
+
+        fn unused(_: TaskCall, _: TaskContext) -> TaskFuture {
+            Box::pin(async { Ok(Value::None) })
+        }
+
+        pub const LONG_RUNNING: TaskSpec = TaskSpec {
+            name: Cow::Borrowed("example_long_running"),
+            default_timeout: None,
+            default_retries: 0,
+            summary: Cow::Borrowed(""),
+            params: Parameters::Any,
+            handler: Handler::Fn(unused),
+        };
+
+        pub const DATA_PROCESSING: TaskSpec = TaskSpec {
+            name: Cow::Borrowed("example_data_processing"),
+            default_timeout: None,
+            default_retries: 0,
+            summary: Cow::Borrowed(""),
+            params: Parameters::named(&[
+                Param::required("data_source", "str", "what to process"),
+                Param::optional("processing_type", "str", "'basic'", "how"),
+            ]),
+            handler: Handler::Fn(unused),
+        };
+    }
 
     #[tokio::test]
     async fn scratch_dir_is_private_lazy_and_removed_by_the_guard() {

@@ -314,7 +314,7 @@ pub struct EndApplied {
 pub struct Counters<'a> {
     /// `successful_job_count`.
     pub successes: Option<u64>,
-    /// `total_working_time`, as Redis' text; only when [`crate::rq::incrbyfloat`] computes
+    /// `total_working_time`, as Redis' text; only when [`crate::incrbyfloat`] computes
     /// this server's sums.
     pub total: Option<&'a str>,
 }
@@ -532,7 +532,7 @@ mod tests {
             job_id: "j".into(),
             execution_id: "e".into(),
             queue: "q".into(),
-            started_at: crate::rq::time::now(),
+            started_at: crate::time::now(),
         };
         let mut p = redis::pipe();
         p.cmd("HSET").arg("rq:job:j").arg("status").arg("finished");

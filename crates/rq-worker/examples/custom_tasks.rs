@@ -1,7 +1,7 @@
-//! A worker with your own tasks, built on the `task_worker` crate without editing it.
+//! A worker with your own tasks, built on the `rq-worker` library alone.
 //!
 //! ```sh
-//! cargo run --example custom_tasks -- --queues default --redis-url redis://127.0.0.1:6379
+//! cargo run -p rq-worker --example custom_tasks -- --queues default --redis-url redis://127.0.0.1:6379
 //! ```
 //! and from Python:
 //! ```python
@@ -9,7 +9,9 @@
 //! job = q.enqueue("myapp.tasks.add", 1, b=2)        # -> 3
 //! job = q.enqueue("myapp.tasks.greet", "Ada")       # -> {"greeting": "Hello, Ada!", "count": 1}
 //! ```
-//! It takes every option of `task-worker run` (`--queues`, `REDIS_URL`, `--concurrency`, ...).
+//! Its few options are read by hand ([`options`]): `--redis-url URL` (or `REDIS_URL`),
+//! `-q/--queues a,b`, `--concurrency N`, `--shutdown-timeout SECONDS` and `--burst`; the
+//! library takes a [`Config`] and parses no command line.
 //! With `EXAMPLE_TEST_TASKS=1` it also registers two tasks the test suite uses to check that
 //! a panicking or thread-blocking handler cannot hang the worker.
 
@@ -17,9 +19,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use rq_worker::{Config, Shutdown, TaskContext, TaskError, Worker};
 use serde::{Deserialize, Serialize};
-use task_worker::tasks::{TaskContext, TaskError};
-use task_worker::{Shutdown, Worker};
 
 /// `add(a, b=0)`: positional arguments bind to the fields in order, keywords by name.
 #[derive(Deserialize)]
@@ -67,15 +68,40 @@ async fn greet(p: Greet, ctx: TaskContext) -> Result<Greeting, TaskError> {
     })
 }
 
+/// The worker's configuration from this example's command line.
+fn options(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let mut cfg = Config::new(url);
+    while let Some(flag) = args.next() {
+        if flag == "--burst" {
+            cfg.burst = true;
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v:?}: {e}"));
+        match flag.as_str() {
+            "--redis-url" => cfg.redis_url = value,
+            "-q" | "--queues" => cfg.queues = value.split(',').map(str::to_string).collect(),
+            "--concurrency" => cfg.concurrency = number(&value)? as usize,
+            "--shutdown-timeout" => {
+                cfg.shutdown_timeout = std::time::Duration::from_secs(number(&value)?)
+            }
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    cfg.validate().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
 fn main() -> ExitCode {
-    let cfg = match task_worker::cli::run_config(std::env::args_os()) {
+    let cfg = match options(std::env::args().skip(1)) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    task_worker::logging::init(cfg.log_format);
+    tracing_subscriber::fmt().with_target(false).init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -125,7 +151,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", task_worker::error_text(&e));
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -849,7 +849,7 @@ for line in sys.stdin:
         ));
         let input: String = values
             .iter()
-            .map(|v| hex(&crate::rq::pickle::encode(v)) + "\n")
+            .map(|v| hex(&crate::pickle::encode(v)) + "\n")
             .collect();
         let Some(out) = python(PY_DUMPS, &input) else {
             return;
@@ -967,7 +967,7 @@ for line in sys.stdin:
                     // Python's value comes back as a pickle, so both sides are
                     // rendered by our own py_repr (independent of Python's Unicode
                     // version).
-                    let theirs = crate::rq::pickle::decode(&unhex(pickled), &Limits::default());
+                    let theirs = crate::pickle::decode(&unhex(pickled), &Limits::default());
                     match (ours, theirs) {
                         (Ok(ours), Ok(theirs)) => assert_eq!(
                             ours.py_repr(),

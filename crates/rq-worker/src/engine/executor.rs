@@ -424,7 +424,7 @@ async fn run_handler_for(
     let (cancel_task, cancellation) = Cancellation::new();
     let ctx = TaskContext::new(target.job_id, target.queue, Some(Arc::new(progress)))
         .with_data(engine.data.clone())
-        .with_work_dir(engine.cfg.tasks.work_dir.clone())
+        .with_work_dir(engine.cfg.work_dir.clone())
         .with_cancellation(cancellation);
     // The handler in its layers (tasks::layer): panics are contained and the scratch directory
     // goes however it ends, also when it is dropped below.

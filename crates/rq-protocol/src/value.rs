@@ -2,11 +2,11 @@
 //!
 //! [`Value`] is the subset of Python's data model that RQ job payloads can carry
 //! without executing code: what `pickle` (restricted to plain data, see
-//! `crate::rq::pickle`) and `json` (see `crate::rq::json`) can express.
+//! `crate::pickle`) and `json` (see `crate::json`) can express.
 //!
 //! [`Limits`] (the decoding bounds shared by both codecs) is defined here, in the
-//! protocol-neutral module, and re-exported as `crate::rq::pickle::Limits` and
-//! `crate::rq::json::Limits`.
+//! protocol-neutral module, and re-exported as `crate::pickle::Limits` and
+//! `crate::json::Limits`.
 //!
 //! # Python rendering
 //!
@@ -19,7 +19,7 @@
 //!
 //! This is a *lossy, human/API-oriented* view (for logs, HTTP APIs, result
 //! inspection). It is NOT RQ's `JSONSerializer` wire format: that lives in
-//! `crate::rq::json`, which follows `json.dumps` exactly and refuses what JSON
+//! `crate::json`, which follows `json.dumps` exactly and refuses what JSON
 //! cannot express.
 //!
 //! | Python value (`Value`)                   | `serde_json::Value`                                     |
@@ -914,7 +914,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::{hex, python, random_value, unhex, Rng};
     use super::*;
-    use crate::rq::pickle;
+    use crate::pickle;
     use serde_json::json;
 
     fn s(text: &str) -> Value {

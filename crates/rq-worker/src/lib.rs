@@ -1,0 +1,74 @@
+//! rq-worker: a worker library for Python RQ (Redis Queue).
+//!
+//! Python enqueues with RQ (`q.enqueue('myapp.tasks.add', 1, b=2)`); a worker built with this
+//! crate takes the jobs from the `rq:queue:*` lists in strict priority order, runs them as
+//! plain async Rust handlers, many at once, and writes every state change back exactly as RQ's
+//! own worker does, so results, registries, `rq info` and rq-dashboard read it as one of theirs.
+//!
+//! ```no_run
+//! use rq_worker::{Config, Shutdown, TaskContext, TaskError, Worker};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Add {
+//!     a: i64,
+//!     b: i64,
+//! }
+//!
+//! async fn add(p: Add, _ctx: TaskContext) -> Result<i64, TaskError> {
+//!     Ok(p.a + p.b)
+//! }
+//!
+//! # async fn main_() -> Result<(), rq_worker::WorkerError> {
+//! let mut cfg = Config::new("redis://127.0.0.1:6379/0");
+//! cfg.queues = vec!["default".into()];
+//! Worker::builder(cfg)
+//!     .task("myapp.tasks.add", add)
+//!     .run(Shutdown::on_signals())
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Modules, from the wire up:
+//! * [`rq`] (the `rq-protocol` crate): RQ's keys, encodings, scripts and texts, no I/O;
+//! * the engine (private): dequeue, execution, heartbeats, commands, maintenance, and
+//!   [`Shutdown`];
+//! * [`tasks`]: plain async handlers that know nothing about Redis, wrapped in [`Layer`]s;
+//! * [`events`]: what [`Observer`]s (history, metrics, traces of an application) are told;
+//! * [`Worker`]: the builder that assembles tasks, shared data, layers, observers and hooks.
+//!
+//! One job's path, top-down:
+//! 1. `engine::dispatch` takes a batch of ids ([`rq::dequeue`]), reads their hashes
+//!    ([`rq::job`]) and starts them in one script call ([`rq::start`]);
+//! 2. `engine::executor` decodes the call ([`rq::codec`]), resolves it in the [`Registry`],
+//!    runs the handler in its layers, tells the observers and decides the end: a result, or
+//!    RQ's exception text and retry rule ([`rq::failure`], [`rq::retry`]) as one
+//!    [`rq::lifecycle::JobEnd`];
+//! 3. `engine::writer` sends a batch of ends in one guarded script call ([`rq::end_guard`]).
+
+#![warn(missing_docs)]
+
+pub mod backoff;
+pub mod config;
+mod engine;
+pub mod errors;
+pub mod events;
+pub mod fs;
+pub mod process;
+pub mod redact;
+pub mod tasks;
+pub mod worker;
+
+/// RQ's protocol: the `rq-protocol` crate, which this library sends and reads.
+pub use rq_protocol as rq;
+/// A Python value as RQ's serializers carry it (arguments, results, `meta`).
+pub use rq_protocol::value::{self, Value};
+
+pub use config::{Config, RedisTls};
+pub use engine::shutdown::{Phase, Shutdown};
+pub use errors::{error_text, WorkerError};
+pub use events::{EndKind, JobEnded, JobStarted, Observer, WorkerInfo};
+pub use tasks::{
+    Cancellation, DataMap, Handler, Invocation, Layer, Param, Parameters, ProgressSink, Registry,
+    Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
+};
+pub use worker::{StartupCheck, Worker, WorkerBuilder};

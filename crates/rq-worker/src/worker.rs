@@ -1,0 +1,179 @@
+//! The public way to run a worker: [`Worker::builder`] with a [`Config`], your tasks, and
+//! optionally shared data, layers, observers, resolvers and start-up checks.
+//!
+//! A job names its task by the function name Python enqueued (`q.enqueue('myapp.tasks.add',
+//! ...)`, or the function object whose `module.name` it is). Shared state goes in with
+//! [`WorkerBuilder::data`] and comes out with `ctx.data::<T>()`; sinks that see every job with
+//! [`WorkerBuilder::observer`]; wrappers around every handler with [`WorkerBuilder::layer`].
+//!
+//! ```no_run
+//! use rq_worker::{Config, Shutdown, TaskContext, TaskError, Worker};
+//!
+//! /// Shared by every job: `ctx.data::<Greeting>()`.
+//! struct Greeting(String);
+//!
+//! async fn greet(name: String, ctx: TaskContext) -> Result<String, TaskError> {
+//!     let greeting = ctx.data::<Greeting>().map_or("Hello", |g| g.0.as_str());
+//!     Ok(format!("{greeting}, {name}!"))
+//! }
+//!
+//! # async fn main_() -> Result<(), rq_worker::WorkerError> {
+//! Worker::builder(Config::new("redis://127.0.0.1:6379/0"))
+//!     .task("myapp.tasks.greet", greet) // q.enqueue('myapp.tasks.greet', 'Ada')
+//!     .data(Greeting("Hi".into()))
+//!     .startup_check(|_shutdown| async { true }) // e.g. wait for a backend
+//!     .run(Shutdown::on_signals())
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::engine::{self, shutdown::Shutdown};
+use crate::events::Observer;
+use crate::tasks::{
+    typed, DataMap, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError, TaskSpec,
+};
+use crate::WorkerError;
+
+/// A check run once Redis answers and before the first job is taken (e.g. waiting for a
+/// service the tasks need). It gets the worker's [`Shutdown`] so that it can stop waiting when
+/// asked; `false` ends the run cleanly without taking a job.
+pub type StartupCheck =
+    Box<dyn FnOnce(Shutdown) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
+
+/// A worker, configured by [`Worker::builder`].
+pub struct Worker;
+
+impl Worker {
+    /// Starts describing a worker that runs with `config`.
+    pub fn builder(config: Config) -> WorkerBuilder {
+        WorkerBuilder {
+            config,
+            tasks: Vec::new(),
+            resolvers: Vec::new(),
+            layers: Vec::new(),
+            data: DataMap::default(),
+            observers: Vec::new(),
+            startup_checks: Vec::new(),
+        }
+    }
+}
+
+/// What a worker runs with. Nothing is checked or started before [`WorkerBuilder::run`].
+pub struct WorkerBuilder {
+    config: Config,
+    tasks: Vec<TaskSpec>,
+    resolvers: Vec<(String, crate::tasks::Resolver)>,
+    layers: Vec<Arc<dyn Layer>>,
+    data: DataMap,
+    observers: Vec<Arc<dyn Observer>>,
+    startup_checks: Vec<StartupCheck>,
+}
+
+impl WorkerBuilder {
+    /// Registers a typed handler under `name`: an `async fn(P, TaskContext) -> Result<R, E>`
+    /// (or a closure returning such a future), where `P: Deserialize` gets the job's arguments
+    /// ([`crate::tasks::typed`]), `R: Serialize` is the job's result and `E: Into<TaskError>`
+    /// (a [`TaskError`] or an `anyhow::Error`) its failure.
+    pub fn task<F, Fut, P, R, E>(mut self, name: impl Into<Cow<'static, str>>, handler: F) -> Self
+    where
+        F: Fn(P, TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        P: DeserializeOwned + Send + 'static,
+        R: Serialize,
+        E: Into<TaskError>,
+    {
+        self.tasks.push(typed::task(name, handler));
+        self
+    }
+
+    /// Registers a task described in full (raw handler, signature, default timeout); the
+    /// built-in tasks are registered this way.
+    pub fn task_spec(mut self, spec: TaskSpec) -> Self {
+        self.tasks.push(spec);
+        self
+    }
+
+    /// Registers several [`TaskSpec`]s, e.g. [`crate::tasks::builtin`].
+    pub fn tasks(mut self, specs: impl IntoIterator<Item = TaskSpec>) -> Self {
+        self.tasks.extend(specs);
+        self
+    }
+
+    /// Binds the calls of the dispatching function `func_name` (one whose arguments name the
+    /// task to run, such as an application's `run_task(task_name, parameters)`) with
+    /// `resolver`: it gets the call and the registered tasks, and returns the task and its
+    /// call, or the job's failure.
+    pub fn resolver<F>(mut self, func_name: impl Into<String>, resolver: F) -> Self
+    where
+        F: Fn(TaskCall, &Registry) -> Result<Invocation, TaskError> + Send + Sync + 'static,
+    {
+        self.resolvers.push((func_name.into(), Arc::new(resolver)));
+        self
+    }
+
+    /// Runs `check` once Redis answers and before the first job is taken; checks run in the
+    /// order added. A check that returns `false` ends the run cleanly (exit code 0).
+    pub fn startup_check<F, Fut>(mut self, check: F) -> Self
+    where
+        F: FnOnce(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.startup_checks
+            .push(Box::new(move |shutdown| Box::pin(check(shutdown))));
+        self
+    }
+
+    /// Shares `value` with every handler: `ctx.data::<T>()`. One value per type; a second one
+    /// of the same type replaces the first.
+    pub fn data<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.data.insert(value);
+        self
+    }
+
+    /// Adds a sink told about every job start and end (and stopped at exit).
+    pub fn observer<O: Observer + 'static>(mut self, observer: Arc<O>) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// Wraps every handler in `layer`, inside the standard layers (catch-panic, scratch
+    /// directory, tracing); the first layer added is the innermost.
+    pub fn layer(mut self, layer: impl Layer) -> Self {
+        self.layers.push(Arc::new(layer));
+        self
+    }
+
+    /// Runs until `shutdown` asks to stop (warm: running jobs may finish within
+    /// `--shutdown-timeout`; cold: they are cancelled), or in burst mode until the queues are
+    /// empty. Fails at once when two tasks have the same name or none is registered.
+    pub async fn run(self, shutdown: Shutdown) -> Result<ExitCode, WorkerError> {
+        self.config.validate()?;
+        if self.tasks.is_empty() {
+            return Err(WorkerError::Tasks(
+                "no task is registered: add one with Worker::builder(..).task(..)".into(),
+            ));
+        }
+        let mut tasks = Registry::new(self.tasks).map_err(WorkerError::Tasks)?;
+        for (name, resolver) in self.resolvers {
+            tasks = tasks
+                .with_resolver(&name, resolver)
+                .map_err(WorkerError::Tasks)?;
+        }
+        let parts = engine::Parts {
+            tasks: tasks.layered(&self.layers),
+            data: self.data,
+            observers: self.observers,
+            startup_checks: self.startup_checks,
+        };
+        Ok(engine::run(self.config, parts, shutdown).await?)
+    }
+}
