@@ -45,7 +45,6 @@
 //!    [`rq::lifecycle::JobEnd`];
 //! 3. `engine::writer` sends a batch of ends in one guarded script call ([`rq::end_guard`]).
 
-#![warn(missing_docs)]
 
 pub mod backoff;
 pub mod config;
