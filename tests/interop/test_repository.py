@@ -247,10 +247,19 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+# The crates of the workspace, top-down: each one's sources, and the crates it may use.
+CRATES = {
+    "task-worker": REPO / "src",
+    "rq-worker": REPO / "crates" / "rq-worker" / "src",
+    "rq-protocol": REPO / "crates" / "rq-protocol" / "src",
+}
+
+
 @pytest.mark.parametrize("depth", [1, 2])
-def test_src_has_no_import_cycle(depth):
-    edges = module_graph(REPO / "src", depth)
-    assert len(edges) > 5, "the graph was read"
+@pytest.mark.parametrize("crate", sorted(CRATES))
+def test_no_crate_has_an_import_cycle(crate, depth):
+    edges = module_graph(CRATES[crate], depth)
+    assert len(edges) > 3, "the graph was read"
     assert cycles(edges) == []
 
 
@@ -286,14 +295,16 @@ def job_path_modules(src: Path) -> tuple[set[str], set[str]]:
 
 
 def test_a_jobs_path_touches_at_most_five_modules():
-    layers, leaves = job_path_modules(REPO / "src")
-    # The engine runs it, the protocol layer builds every Redis write, the task layer runs the
-    # handler in its layers, and observers hear of it. No sink (metrics, history), no CLI.
-    assert layers == {"engine", "rq", "tasks", "events"}, (layers, leaves)
+    layers, leaves = job_path_modules(CRATES["rq-worker"])
+    # The engine runs it, the task layer runs the handler in its layers, and observers hear of
+    # it; every Redis write is built by the rq-protocol crate. No sink (metrics, history), no CLI:
+    # those are the application's.
+    assert layers == {"engine", "tasks"}, (layers, leaves)
+    assert "events" in leaves and not leaves & {"metrics", "history", "telemetry", "cli"}
     assert len(layers) <= 5
-    # The task layer knows nothing of Redis or of the engine.
-    top = module_graph(REPO / "src", 1)
-    assert not top["tasks"] & {"rq", "engine", "events"}, top["tasks"]
+    # The task layer knows nothing of the engine or of the observers.
+    top = module_graph(CRATES["rq-worker"], 1)
+    assert not top["tasks"] & {"engine", "events"}, top["tasks"]
 
 
 def test_the_job_path_check_sees_a_sink(tmp_path):
@@ -306,3 +317,55 @@ def test_the_job_path_check_sees_a_sink(tmp_path):
     (tmp_path / "value.rs").write_text("\n")
     (tmp_path / "backoff.rs").write_text("\n")
     assert job_path_modules(tmp_path) == ({"engine", "rq", "metrics"}, {"backoff"})
+
+
+# ---- The layers are crates; cargo enforces that the arrows point down. What each crate may
+# depend on is checked here, so that the library does not grow the application's dependencies.
+
+def dependencies(crate: str) -> set[str]:
+    """The normal (not dev-) dependencies in a crate's Cargo.toml."""
+    toml = (CRATES[crate].parent / "Cargo.toml").read_text()
+    section = re.search(r"^\[dependencies\]\n(.*?)(?=^\[|\Z)", toml, re.S | re.M).group(1)
+    return set(re.findall(r"^([A-Za-z0-9_-]+)\s*=", section, re.M))
+
+
+# What only the course application (the binary) may use: the database, the sandbox, HTTP
+# client and servers, the command line, metrics and traces.
+APPLICATION_ONLY = {"sqlx", "landlock", "seccompiler", "reqwest", "clap", "hyper", "hyper-util",
+                    "prometheus-client", "opentelemetry", "opentelemetry_sdk",
+                    "opentelemetry-otlp", "tracing-subscriber", "yaml-rust2", "mimalloc"}
+
+
+def test_the_crates_depend_only_downwards():
+    assert "rq-protocol" in dependencies("rq-worker")
+    assert {"rq-worker", "rq-protocol"} <= dependencies("task-worker")
+    assert not dependencies("rq-protocol") & {"rq-worker", "task-worker", "tokio"}
+    assert not dependencies("rq-worker") & {"task-worker"}
+    assert not dependencies("rq-worker") & APPLICATION_ONLY, dependencies("rq-worker")
+    assert not dependencies("rq-protocol") & APPLICATION_ONLY
+
+
+def code_only(text: str) -> str:
+    """Rust source without comments, string-free enough for a word search, and without its
+    `#[cfg(test)] mod tests` (test fixtures may carry real payloads of an application)."""
+    text = text.split("#[cfg(test)]\nmod tests")[0]
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return "\n".join(l.split("//")[0] for l in text.splitlines())
+
+
+COURSE_WORDS = re.compile(r"ctutor|student|_execute_task_wrapper|computor|sandbox", re.I)
+
+
+def test_the_libraries_know_nothing_of_the_course():
+    for crate in ("rq-worker", "rq-protocol"):
+        for path in CRATES[crate].rglob("*.rs"):
+            if path.name == "tests.rs" or "tests" in path.relative_to(CRATES[crate]).parts:
+                continue
+            for n, line in enumerate(code_only(path.read_text()).splitlines(), 1):
+                assert not COURSE_WORDS.search(line), f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+
+
+def test_the_course_check_sees_a_course_word(tmp_path):
+    assert COURSE_WORDS.search(code_only('const W: &str = "ctutor_backend.x";'))
+    assert not COURSE_WORDS.search(code_only("// a student in a comment\nfn f() {}"))
+    assert not COURSE_WORDS.search(code_only('fn f() {}\n#[cfg(test)]\nmod tests {\n "student"\n}'))

@@ -45,7 +45,6 @@
 //!    [`rq::lifecycle::JobEnd`];
 //! 3. `engine::writer` sends a batch of ends in one guarded script call ([`rq::end_guard`]).
 
-
 pub mod backoff;
 pub mod config;
 mod engine;
@@ -64,10 +63,11 @@ pub use rq_protocol::value::{self, Value};
 
 pub use config::{Config, RedisTls};
 pub use engine::shutdown::{Phase, Shutdown};
+pub use engine::StartupCheck;
 pub use errors::{error_text, WorkerError};
 pub use events::{EndKind, JobEnded, JobStarted, Observer, WorkerInfo};
 pub use tasks::{
     Cancellation, DataMap, Handler, Invocation, Layer, Param, Parameters, ProgressSink, Registry,
     Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
 };
-pub use worker::{StartupCheck, Worker, WorkerBuilder};
+pub use worker::{Worker, WorkerBuilder};

@@ -36,18 +36,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::engine::{self, shutdown::Shutdown};
+use crate::engine::{self, shutdown::Shutdown, StartupCheck};
 use crate::events::Observer;
 use crate::tasks::{
     typed, DataMap, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError, TaskSpec,
 };
 use crate::WorkerError;
-
-/// A check run once Redis answers and before the first job is taken (e.g. waiting for a
-/// service the tasks need). It gets the worker's [`Shutdown`] so that it can stop waiting when
-/// asked; `false` ends the run cleanly without taking a job.
-pub type StartupCheck =
-    Box<dyn FnOnce(Shutdown) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
 
 /// A worker, configured by [`Worker::builder`].
 pub struct Worker;
