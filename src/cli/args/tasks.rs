@@ -3,7 +3,7 @@
 //! in `validate`.
 use clap::Args;
 
-/// Settings of the built-in tasks (ctutor-tasks.md §3.3, §3.6, §3.9, §4 [ours]). Numbers and
+/// Settings of the built-in tasks (docs/course-tasks.md §3.3, §3.6, §3.9, §4). Numbers and
 /// the flag are read as text so that an empty variable (`VAR=` in a compose file) means "unset".
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
