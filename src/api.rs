@@ -1,5 +1,5 @@
-//! The backend API client (ctutor-tasks.md §3.9): one base URL whose path prefix is kept, HTTP
-//! Basic credentials, a 10 s timeout per request, and retries with exponential backoff on
+//! The backend API client (docs/course-tasks.md §3.9): one base URL whose path prefix is kept,
+//! HTTP Basic credentials, a 10 s timeout per request, and retries with exponential backoff on
 //! connection errors, timeouts and 5xx answers (never on other 4xx answers).
 //!
 //! Credentials never reach logs or error texts: `Debug` is written by hand, errors name the
@@ -314,7 +314,7 @@ fn excerpt(body: &str) -> String {
 
 /// Waits until `GET <api>/info` answers 200 (no auth, 5 s timeout, every 5 s). A 404 is accepted
 /// with a warning: the API answers it when its optional VSC_* settings are missing
-/// (docs/course-tasks.md). Returns false when shutdown was requested while waiting.
+/// (docs/course-tasks.md §4). Returns false when shutdown was requested while waiting.
 pub async fn wait_for_api(api_url: String, shutdown: Shutdown) -> bool {
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(5))

@@ -18,7 +18,8 @@ use crate::cli::args::StatusArgs;
 use rq_protocol::keys::Keys;
 use rq_protocol::time::{now, parse_datetime};
 
-/// The backend's queues (ctutor-tasks.md §1), always listed first, as its `worker status` does.
+/// The backend's queues (docs/course-tasks.md §1.2), always listed first, as its `worker status`
+/// does.
 pub const BACKEND_QUEUES: [&str; 3] = ["high_priority", "default", "low_priority"];
 
 #[derive(Debug, Serialize)]

@@ -1,11 +1,12 @@
 //! `task-worker submit TASK [key=value ...]`: enqueues a job exactly as the backend's
-//! `POST /tasks/submit` does (ctutor-tasks.md §1), so Python RQ reads it like any other:
+//! `POST /tasks/submit` does (docs/course-tasks.md §1.1), so Python RQ reads it like any other:
 //! `queue.enqueue(TaskExecutor._execute_task_wrapper, task_name, parameters,
 //! job_timeout=T, retry_limit=R, delay=None)`.
 //!
 //! The job hash is the one `Queue.enqueue` writes (rq-protocol.md §3.1, trace example), sent in
 //! one `MULTI` with `SADD rq:queues` and `RPUSH rq:queue:<q>`. `--wait` then follows the results
-//! stream the way `job.latest_result(timeout=…)` does (§5) until the job reaches a final status.
+//! stream the way `job.latest_result(timeout=…)` does (rq-protocol.md §5) until the job reaches
+//! a final status.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -27,7 +28,7 @@ use rq_protocol::lifecycle::result_type;
 use rq_protocol::value::Value;
 use rq_worker::tasks::TaskSpec;
 
-/// The queue the backend picks for a priority (ctutor-tasks.md §1).
+/// The queue the backend picks for a priority (docs/course-tasks.md §1.2).
 pub fn queue_for_priority(priority: i64) -> &'static str {
     if priority > 5 {
         "high_priority"
@@ -99,8 +100,8 @@ pub fn check_params(task: &TaskSpec, params: &[(String, Value)]) -> Result<(), S
     }
 }
 
-/// What `submit` enqueues: the backend's envelope for `task` with `params` (ctutor-tasks.md §1
-/// table), as the backend's `Queue.enqueue` call would write it.
+/// What `submit` enqueues: the backend's envelope for `task` with `params` (docs/course-tasks.md
+/// §1.1), as the backend's `Queue.enqueue` call would write it.
 pub fn backend_job(task: &TaskSpec, params: Vec<(String, Value)>, queue: &str) -> NewJob {
     let args = vec![
         Value::Str(task.name.to_string()),

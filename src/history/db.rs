@@ -108,7 +108,7 @@ ON CONFLICT (job_id, execution_id) DO UPDATE SET
 /// ids are joined as a set (`unnest`) and looked up through the primary key (sequential scans
 /// are off for this statement): a plan that scans the table costs the whole table per batch,
 /// which made PostgreSQL's CPU grow with the table (issue 8). Recomputed for
-/// the batch's jobs after every upsert, under [`WRITE_LOCK`], so it is exact even when an
+/// the batch's jobs after every upsert, under `WRITE_LOCK`, so it is exact even when an
 /// earlier attempt's row arrives late (e.g. from another replica that was buffering).
 pub const RENUMBER: &str = "\
 UPDATE task_executions t SET attempt = r.n

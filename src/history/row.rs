@@ -217,7 +217,7 @@ pub fn prepare_json(mut v: Json, redact: bool) -> Json {
 }
 
 /// True for dict keys whose values are secrets: the backend's student-test jobs carry git
-/// tokens in `test_job_data.module.token` and `.reference.token` (ctutor-tasks.md).
+/// tokens in `test_job_data.module.token` and `.reference.token` (docs/course-tasks.md §0).
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     ["token", "password", "secret"]

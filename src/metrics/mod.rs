@@ -43,7 +43,7 @@ pub struct OpLabels {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
-/// Job run times: from 10 ms to an hour (tasks run up to the 3600 s timeout of ctutor-tasks.md §1).
+/// Job run times: from 10 ms to an hour (the longest job timeout of docs/course-tasks.md §1.3).
 const DURATION_BUCKETS: [f64; 15] = [
     0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0,
 ];

@@ -1,6 +1,7 @@
 //! The backend's dispatch function: the course backend enqueues every task as
 //! `ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper(task_name, parameters)`
-//! (docs/tasks.md); [`resolve`] binds that call as Python would and finds the named task.
+//! (docs/course-tasks.md §1); [`resolve`] binds that call as Python would and finds the named
+//! task.
 
 use rq_protocol::value::Value;
 use rq_worker::tasks::{kit, Invocation, Registry, TaskCall, TaskError};

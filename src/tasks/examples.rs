@@ -1,4 +1,4 @@
-//! The backend's three example tasks, exactly as ctutor-tasks.md §2 describes them
+//! The backend's three example tasks, exactly as docs/course-tasks.md §2 describes them
 //! (parameters, validation, result shapes, progress in `meta`).
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The course application's built-in tasks (docs/tasks.md), and the backend's wrapper that
+//! The course application's built-in tasks (docs/course-tasks.md), and the backend's wrapper that
 //! names them ([`backend_wrapper`]).
 //!
 //! * [`basic`]: `echo`, `noop`, `sleep`, `fail` (checks and benchmarks);

@@ -56,7 +56,7 @@ CRD_KINDS = {
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
 }
-# Variables set in the manifests that are not worker options (src/cli/args.rs): TZ for the
+# Variables set in the manifests that are not worker options (src/cli/args/): TZ for the
 # process, RUST_LOG for the log filter, REDIS_ADDRESS for KEDA's redis scaler (addressFromEnv), and the scale-in option
 # being added in parallel (issue 14 point 4).
 NON_WORKER_ENV = {"TZ", "RUST_LOG", "REDIS_ADDRESS", "TASK_REQUEUE_ON_SHUTDOWN"}
@@ -302,8 +302,9 @@ def effective_env(name: str, dep: dict) -> dict:
 
 
 def worker_env_names() -> set:
-    """Every environment variable the worker reads (clap `env = "..."` in src/cli/args.rs)."""
-    names = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', (ROOT / "src" / "cli" / "args.rs").read_text()))
+    """Every environment variable the worker reads (clap `env = "..."` in src/cli/args/)."""
+    text = "".join(p.read_text() for p in sorted((ROOT / "src" / "cli" / "args").glob("*.rs")))
+    names = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', text))
     assert {"TASK_QUEUES", "REDIS_URL", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "WORK_DIR"} <= names
     return names
 

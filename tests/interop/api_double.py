@@ -1,4 +1,4 @@
-"""A test double of the backend API's result endpoints (ctutor-tasks.md §6).
+"""A test double of the backend API's result endpoints (docs/course-tasks.md §6.1).
 
 Standard library only: a threaded http.server on 127.0.0.1 (free port) with an in-memory
 store of result rows, fault knobs and a request log. Tests run it in their own process and

@@ -1,10 +1,10 @@
-"""student_test_execution end to end (ctutor-tasks.md §3, §6).
+"""student_test_execution end to end (docs/course-tasks.md §3, §6).
 
 Python RQ enqueues the job the way the backend does (its wrapper function name, `retry_limit`
 and `delay` kwargs, job_timeout 1800, queue high_priority); a burst task-worker clones local
 `file://` fixture repositories made with git, runs a small shell test runner, grades its
-testSummary.json and writes the result to the API double (api_double.py). Every row of the
-spec's "Expected outcomes" table has a test here.
+testSummary.json and writes the result to the API double (api_double.py). Every row of its
+"Expected outcomes" table (§6.4) has a test here.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Backend API outage at start-up (issue 9): with EXECUTION_BACKEND_API_URL set, the worker waits
-for `GET /info` (ctutor-tasks.md §4); an API that is down is waited out, not a reason to exit.
+for `GET /info` (docs/course-tasks.md §4); an API that is down is waited out, not a reason to exit.
 (Outages during a job are retried per request by the API client: unit tests in src/api.rs.)
 """
 import threading

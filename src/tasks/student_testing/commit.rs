@@ -1,4 +1,4 @@
-//! Writing the result to the backend API (ctutor-tasks.md §3.9): find the result row
+//! Writing the result to the backend API (docs/course-tasks.md §3.9): find the result row
 //! (`GET /results?…`, exactly one row), then `PATCH /results/{id}`. One try is lookup + update;
 //! tries repeat under the client's policy (`COMMIT_MAX_ATTEMPTS`, backoff 1, 2, 4, … ≤ 30 s).
 

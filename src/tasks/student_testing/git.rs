@@ -1,4 +1,4 @@
-//! Repository URLs and cloning (ctutor-tasks.md §3.2 `url`, §3.3 "Clone" and "Auth URL").
+//! Repository URLs and cloning (docs/course-tasks.md §3.2 `url`, §3.3 "Clone" and "Credentials").
 //!
 //! The token never goes into git's argument vector, a URL, a log line or an error text: git
 //! gets it as an HTTP header through `GIT_CONFIG_*` variables (see [`clone_source`]), and
@@ -21,7 +21,7 @@ use rq_worker::redact::redact_url;
 const GIT_OUTPUT_CAP: usize = 16 * 1024;
 
 /// What git is given for one repository: a URL without credentials, and the credentials as
-/// an HTTP header scoped to that URL's origin (§3.3 "Auth URL" [ours]: the backend puts the
+/// an HTTP header scoped to that URL's origin (§3.3 "Credentials", ours: the backend puts the
 /// token into the URL; here it never reaches git's argument vector, where any local process
 /// could read it, nor the clone's `.git/config`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,10 @@
-//! `student_test_execution` (ctutor-tasks.md §3): clone the reference and the student's
+//! `student_test_execution` (docs/course-tasks.md §3): clone the reference and the student's
 //! repository, lay out the job directory, run the course's test runner, grade its
 //! `testSummary.json`, and write the result to the backend API.
 //!
-//! Every problem after validation ends in one of the outcomes R1–R6 (§3.8), which is committed
-//! like a normal result; the job itself fails only on bad parameters (`TypeError`,
-//! `ValidationError`) and when the commit fails (`RuntimeError`).
+//! Every problem after validation ends in one of the outcomes of §3.8 (R1–R8, or every test
+//! skipped), which is committed like a normal result; the job itself fails only on bad
+//! parameters (`TypeError`, `ValidationError`) and when the commit fails (`RuntimeError`).
 
 pub mod commit;
 pub mod confined;
@@ -46,7 +46,7 @@ pub const STUDENT_TEST_EXECUTION: TaskSpec = TaskSpec {
         Param::required(
             "test_job_data",
             "dict",
-            "the submission: repository, reference, course ids (ctutor-tasks.md §3.2)",
+            "the submission: repository, reference, course ids (docs/course-tasks.md §3.2)",
         ),
         Param::optional(
             "execution_backend_callable",
@@ -92,13 +92,13 @@ enum Outcome {
     RunnerTimedOut(u64),
     /// R5, with a reason that may be shown (a limit or a rule the report broke).
     SummaryInvalid(Option<String>),
-    /// [ours] every test was skipped: the testing environment failed, not the student.
+    /// Every test was skipped (ours): the testing environment failed, not the student.
     AllSkipped,
     /// R6, with a Python exception type name.
     Other(&'static str),
-    /// R7 [ours]: a sandbox limit was exceeded; the limit's name (`memory`, `disk`, ...).
+    /// R7 (ours): a sandbox limit was exceeded; the limit's name (`memory`, `disk`, ...).
     LimitExceeded(String),
-    /// R8 [ours]: the submission (or reference) was refused; why, with no path of the host.
+    /// R8 (ours): the submission (or reference) was refused; why, with no path of the host.
     Refused(String),
 }
 
@@ -335,7 +335,7 @@ async fn run_tests(ctx: &TaskContext, job: &TestJob) -> Outcome {
             Err(git::CloneFailed::Sandbox(_)) => return Outcome::RunnerUnavailable,
         }
     }
-    // §3.3 step 4 [ours]: the two directories must be real directories inside their clones;
+    // §3.3 step 4 (ours): the two directories must be real directories inside their clones;
     // a submission that is a symbolic link (into the reference solution, say) is refused.
     for (clone_dir, rel, what) in [
         (&source, reference.path.as_str(), "the reference directory"),

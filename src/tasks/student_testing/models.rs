@@ -1,17 +1,17 @@
-//! `TestJob` and `Repository` (ctutor-tasks.md §3.2), validated the way the backend's pydantic
-//! models do, plus our stricter rules. Errors become one `ValidationError` whose text names every
-//! failing field; input values are never echoed (the payload holds git tokens).
+//! `TestJob` and `Repository` (docs/course-tasks.md §3.2), validated the way the backend's
+//! pydantic models do, plus our stricter rules. Errors become one `ValidationError` whose text
+//! names every failing field; input values are never echoed (the payload holds git tokens).
 
 use rq_protocol::value::Value;
 use rq_worker::tasks::TaskError;
 
-/// A git repository to clone. `None` user/token/path/commit are normalised to `""` (§3.2 [ours]).
+/// A git repository to clone. `None` user/token/path/commit are normalised to `""` (§3.2, ours).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Repository {
     pub url: String,
     pub user: String,
     pub token: String,
-    /// Validated but unused: the clone gets the remote HEAD (§3.3).
+    /// Validated but unused: the clone gets the remote HEAD (§3.2).
     pub branch: String,
     pub path: String,
     pub commit: String,

@@ -3,8 +3,9 @@
 /// The backend's URL rule, Python `re.match` of
 /// `(?:git|ssh|https?|git@[-\w.]+):(//)?(.*?)(\.git)(/?|#[-\d\w._]+?)$`: a known scheme (or
 /// `git@host:`), then anything ending in `.git`, `.git/` or `.git#<ref>`. `file://` URLs pass
-/// only when `allow_file` is set (§3.2 [ours]). Control characters are refused outright (Python's
-/// `$` would let one trailing newline through; git could not use it).
+/// only when `allow_file` is set (docs/course-tasks.md §3.2, ours). Control characters are
+/// refused outright (Python's `$` would let one trailing newline through; git could not use
+/// it).
 pub fn url_is_valid(url: &str, allow_file: bool) -> bool {
     if url.chars().any(char::is_control) {
         return false;

@@ -1,4 +1,4 @@
-//! The test runner (ctutor-tasks.md §3.6 [ours]): `TEST_RUNNER_COMMAND` run as
+//! The test runner (docs/course-tasks.md §3.6, ours): `TEST_RUNNER_COMMAND` run as
 //! `/bin/sh -c <cmd>` in the job directory, confined by the sandbox (src/sandbox), with the
 //! `CTUTOR_*` variables, a per-job `HOME` and `TMPDIR`, and nothing of the worker's own
 //! environment but `PATH` and the locale, under `TEST_RUNNER_TIMEOUT`.

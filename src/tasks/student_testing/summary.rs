@@ -1,4 +1,4 @@
-//! `testSummary.json` (ctutor-tasks.md §3.7) and the grade computed from it (§3.8).
+//! `testSummary.json` (docs/course-tasks.md §3.7) and the grade computed from it (§3.8).
 //!
 //! Nothing a job hands back can hurt the worker: the report is opened beneath `output/`, its
 //! size is checked on the open descriptor and at most `limit + 1` bytes are read, parsed as a
@@ -45,7 +45,7 @@ pub enum Invalid {
     TooLarge(u64),
     /// Over the value or depth budget.
     OverBudget(String),
-    /// Not JSON (or NaN/Infinity, §3.7 [ours]), or not a JSON object.
+    /// Not JSON (or NaN/Infinity, §3.7, ours), or not a JSON object.
     NotJson(String),
     /// A documented key of the wrong type, or not an object.
     Shape(String),

@@ -1,4 +1,4 @@
-//! The job directory (ctutor-tasks.md §3.4): its layout, `specification.yaml`, and the test
+//! The job directory (docs/course-tasks.md §3.4): its layout, `specification.yaml`, and the test
 //! files named in the reference's `meta.yaml` (§3.5).
 
 use std::io;
@@ -136,7 +136,7 @@ impl Layout {
     }
 
     /// `CTUTOR_LANGUAGE`: the assignment's language from the reference's `meta.yaml`
-    /// ([`language_of_meta`]); empty, and logged, when it names none.
+    /// ([`execution_backend_slug`], [`language_of_slug`]); empty, and logged, when it names none.
     pub fn language(&self) -> String {
         let meta_path = format!("{}/meta.yaml", self.reference_dir);
         let found = load_meta(Path::new(&self.reference_dir)).map(|doc| {

@@ -1,0 +1,634 @@
+//! Validation: the parsed flags ([`RunArgs`], [`TaskArgs`], [`SandboxArgs`], [`RedisArgs`],
+//! [`DatabaseArgs`]) checked and turned into the validated configuration
+//! ([`RunConfig`], [`TaskSettings`], [`crate::sandbox::Settings`], the Redis URL, TLS and key
+//! prefix). Every error is one line naming the flag, as `main.rs` prints it.
+use std::time::Duration;
+
+use super::{DatabaseArgs, RedisArgs, RunArgs, SandboxArgs, TaskArgs};
+use crate::config::RunConfig;
+use crate::tasks::TaskSettings;
+use rq_protocol::codec::Serializer;
+use rq_worker::redact::redact_url;
+use rq_worker::RedisTls;
+
+impl SandboxArgs {
+    pub fn validate(&self) -> Result<crate::sandbox::Settings, String> {
+        const MIB: u64 = 1024 * 1024;
+        let enabled = match self.mode.trim().to_ascii_lowercase().as_str() {
+            "" | "on" | "true" | "1" | "yes" => true,
+            "off" | "false" | "0" | "no" => false,
+            other => return Err(format!("invalid --sandbox {other:?}: use on or off")),
+        };
+        let namespaces = match self.sandbox_namespaces.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => crate::sandbox::NamespaceMode::Auto,
+            "on" | "true" | "1" | "yes" => crate::sandbox::NamespaceMode::On,
+            "off" | "false" | "0" | "no" => crate::sandbox::NamespaceMode::Off,
+            other => {
+                return Err(format!(
+                    "invalid --sandbox-namespaces {other:?} [possible values: auto, on, off]"
+                ))
+            }
+        };
+        let positive = |text: &str, flag: &str, default: u64| -> Result<u64, String> {
+            let n: u64 = number_or(text, flag, default)?;
+            if n == 0 {
+                return Err(format!("invalid --{flag} 0: must be at least 1"));
+            }
+            Ok(n)
+        };
+        let d = crate::sandbox::Limits::default();
+        let limits = crate::sandbox::Limits {
+            processes: positive(
+                &self.sandbox_max_processes,
+                "sandbox-max-processes",
+                d.processes,
+            )?,
+            memory_bytes: positive(
+                &self.sandbox_memory_mb,
+                "sandbox-memory-mb",
+                d.memory_bytes / MIB,
+            )?
+            .saturating_mul(MIB),
+            cpu_seconds: positive(
+                &self.sandbox_cpu_seconds,
+                "sandbox-cpu-seconds",
+                d.cpu_seconds,
+            )?,
+            file_size_bytes: positive(
+                &self.sandbox_file_size_mb,
+                "sandbox-file-size-mb",
+                d.file_size_bytes / MIB,
+            )?
+            .saturating_mul(MIB),
+            open_files: positive(&self.sandbox_open_files, "sandbox-open-files", d.open_files)?,
+            disk_bytes: positive(&self.sandbox_disk_mb, "sandbox-disk-mb", d.disk_bytes / MIB)?
+                .saturating_mul(MIB),
+            disk_entries: positive(
+                &self.sandbox_disk_files,
+                "sandbox-disk-files",
+                d.disk_entries,
+            )?,
+        };
+        let paths =
+            |text: &Option<String>, flag: &str| -> Result<Vec<std::path::PathBuf>, String> {
+                let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                    return Ok(Vec::new());
+                };
+                t.split(':')
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| {
+                        let p = std::path::Path::new(p.trim());
+                        if p.is_absolute() {
+                            Ok(p.to_path_buf())
+                        } else {
+                            Err(format!("invalid --{flag} {p:?}: paths must be absolute"))
+                        }
+                    })
+                    .collect()
+            };
+        let ports = match self.sandbox_allow_tcp.as_deref().map(str::trim) {
+            None | Some("") => Vec::new(),
+            Some(t) => t
+                .split(',')
+                .map(|p| {
+                    p.trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            format!("invalid --sandbox-allow-tcp port {p:?}: expected 1-65535")
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(crate::sandbox::Settings {
+            enabled,
+            limits,
+            extra_read: paths(&self.sandbox_read, "sandbox-read")?,
+            extra_write: paths(&self.sandbox_write, "sandbox-write")?,
+            allow_tcp_ports: ports,
+            namespaces,
+        })
+    }
+}
+
+impl RedisArgs {
+    /// The URL to connect with: the password goes into the URL when the URL has none.
+    pub fn effective_url(&self) -> Result<String, String> {
+        let mut url = url::Url::parse(&self.redis_url)
+            .map_err(|e| format!("invalid --redis-url {}: {e}", redact_url(&self.redis_url)))?;
+        match url.scheme() {
+            "redis" | "rediss" | "unix" | "redis+unix" => {}
+            other => {
+                return Err(format!(
+                    "invalid --redis-url: unsupported scheme '{other}' (use redis://, rediss:// or unix://)"
+                ))
+            }
+        }
+        if url.scheme().starts_with("redis") && url.host_str().is_none_or(str::is_empty) {
+            return Err("invalid --redis-url: no host".into());
+        }
+        if let Some(pw) = self.redis_password.as_deref().filter(|p| !p.is_empty()) {
+            if url.password().is_none() && url.scheme().starts_with("redis") {
+                url.set_password(Some(pw))
+                    .map_err(|_| "invalid --redis-url: cannot carry a password".to_string())?;
+            }
+        }
+        Ok(url.to_string())
+    }
+
+    /// Reads the `--redis-tls-*` files; they only make sense with `rediss://`.
+    pub fn tls(&self) -> Result<RedisTls, String> {
+        let files = [
+            &self.redis_tls_ca,
+            &self.redis_tls_cert,
+            &self.redis_tls_key,
+        ];
+        if files.iter().all(|f| f.is_none()) {
+            return Ok(RedisTls::default());
+        }
+        if self.redis_tls_cert.is_some() != self.redis_tls_key.is_some() {
+            return Err("--redis-tls-cert and --redis-tls-key go together: give both".into());
+        }
+        if !self.redis_url.starts_with("rediss://") {
+            return Err(
+                "--redis-tls-ca/--redis-tls-cert/--redis-tls-key need a rediss:// --redis-url"
+                    .into(),
+            );
+        }
+        let read = |flag: &str, path: &Option<std::path::PathBuf>| {
+            path.as_ref()
+                .map(|p| {
+                    std::fs::read(p)
+                        .map_err(|e| format!("invalid {flag}: cannot read {}: {e}", p.display()))
+                })
+                .transpose()
+        };
+        let ca = read("--redis-tls-ca", &self.redis_tls_ca)?;
+        let cert = read("--redis-tls-cert", &self.redis_tls_cert)?;
+        let key = read("--redis-tls-key", &self.redis_tls_key)?;
+        Ok(RedisTls::new(ca, cert.zip(key)))
+    }
+
+    pub fn validated_prefix(&self) -> Result<String, String> {
+        let ok = !self.key_prefix.is_empty()
+            && self
+                .key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:{}-".contains(c));
+        if ok {
+            Ok(self.key_prefix.clone())
+        } else {
+            Err(format!(
+                "invalid --key-prefix {:?}: only letters, digits and _ . : - {{ }} are allowed",
+                self.key_prefix
+            ))
+        }
+    }
+}
+
+impl DatabaseArgs {
+    /// The history database URL: `--database-url`/`POSTGRES_URL`, else one built from
+    /// `POSTGRES_HOST`, `POSTGRES_USER`, `POSTGRES_DB` (needed), `POSTGRES_PORT` (default 5432)
+    /// and `POSTGRES_PASSWORD` (optional); `None` when neither is configured.
+    pub fn effective_url(&self) -> Result<Option<String>, String> {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        if let Some(raw) = set(&self.database_url) {
+            let url = url::Url::parse(raw)
+                .map_err(|e| format!("invalid --database-url {}: {e}", redact_url(raw)))?;
+            if !matches!(url.scheme(), "postgres" | "postgresql") {
+                return Err(format!(
+                    "invalid --database-url: unsupported scheme '{}' (use postgres://)",
+                    url.scheme()
+                ));
+            }
+            return Ok(Some(raw.to_string()));
+        }
+        let (Some(host), Some(user), Some(db)) = (
+            set(&self.postgres_host),
+            set(&self.postgres_user),
+            set(&self.postgres_db),
+        ) else {
+            return Ok(None);
+        };
+        let port: u16 = match set(&self.postgres_port) {
+            None => 5432,
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("invalid POSTGRES_PORT {p:?}: expected a port number"))?,
+        };
+        let mut url = url::Url::parse("postgres://localhost/")
+            .map_err(|e| format!("cannot build the database URL: {e}"))?;
+        url.set_host(Some(host))
+            .map_err(|e| format!("invalid POSTGRES_HOST {host:?}: {e}"))?;
+        let _ = url.set_port(Some(port));
+        let _ = url.set_username(user);
+        if let Some(pw) = self.postgres_password.as_deref().filter(|p| !p.is_empty()) {
+            let _ = url.set_password(Some(pw));
+        }
+        url.set_path(db);
+        Ok(Some(url.to_string()))
+    }
+}
+
+impl RunArgs {
+    pub fn validate(&self) -> Result<RunConfig, String> {
+        let queues: Vec<String> = self
+            .queues
+            .split(',')
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty())
+            .collect();
+        if queues.is_empty() {
+            return Err("invalid --queues: the queue list is empty".into());
+        }
+        if let Some(q) = queues.iter().find(|q| q.chars().any(char::is_whitespace)) {
+            return Err(format!(
+                "invalid --queues: queue name {q:?} contains whitespace"
+            ));
+        }
+        let serializer = Serializer::parse(&self.serializer).ok_or_else(|| {
+            format!(
+                "invalid --serializer {:?}: use pickle or json",
+                self.serializer
+            )
+        })?;
+        if self.results_ttl < -1 {
+            return Err(format!(
+                "invalid --results-ttl {}: use -1 (keep forever), 0 (do not keep) or a number of seconds",
+                self.results_ttl
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err("invalid --concurrency 0: must be at least 1".into());
+        }
+        if self.concurrency > 10_000 {
+            return Err(format!(
+                "invalid --concurrency {}: at most 10000",
+                self.concurrency
+            ));
+        }
+        if !(1..=256).contains(&self.runtime_threads) {
+            return Err(format!(
+                "invalid --runtime-threads {}: must be 1..=256",
+                self.runtime_threads
+            ));
+        }
+        if self.defer_start_ms > 10_000 {
+            // An id in the intermediate list without an execution counts as stuck after 60 s.
+            return Err(format!(
+                "invalid --defer-start-ms {}: at most 10000 (maintenance takes an unstarted job for stuck after 60 s)",
+                self.defer_start_ms
+            ));
+        }
+        if self.heartbeat_interval == 0 || self.heartbeat_interval > 30 {
+            return Err("invalid --heartbeat-interval: must be 1..=30 seconds".into());
+        }
+        let api_url = match self
+            .api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            None => None,
+            Some(u) => {
+                let parsed =
+                    url::Url::parse(u).map_err(|e| format!("invalid --api-url {u:?}: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!("invalid --api-url {u:?}: use http:// or https://"));
+                }
+                Some(u.trim_end_matches('/').to_string())
+            }
+        };
+        let name = match &self.name {
+            Some(n) if n.trim().is_empty() || n.contains(char::is_whitespace) => {
+                return Err(format!(
+                    "invalid --name {n:?}: must be non-empty without whitespace"
+                ))
+            }
+            Some(n) => n.clone(),
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let metrics_addr = match self.metrics_addr.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) => Some(
+                parse_socket_addr(a).map_err(|e| format!("invalid --metrics-addr {a:?}: {e}"))?,
+            ),
+        };
+        if self.history_buffer == 0 {
+            return Err("invalid --history-buffer 0: must be at least 1".into());
+        }
+        let tasks = self.tasks.validate()?;
+        let mut worker = rq_worker::Config::new(self.redis.effective_url()?);
+        worker.queues = queues;
+        worker.redis_tls = self.redis.tls()?;
+        worker.key_prefix = self.redis.validated_prefix()?;
+        worker.name = name;
+        worker.burst = self.burst;
+        worker.concurrency = self.concurrency;
+        worker.serializer = serializer;
+        worker.results_ttl = self.results_ttl;
+        worker.shutdown_timeout = Duration::from_secs(self.shutdown_timeout);
+        worker.heartbeat_interval = Duration::from_secs(self.heartbeat_interval);
+        worker.defer_start = Duration::from_millis(self.defer_start_ms);
+        worker.with_scheduler = self.with_scheduler;
+        worker.requeue_on_shutdown = self.requeue_on_shutdown;
+        worker.maintenance_interval = Duration::from_secs(self.maintenance_interval.max(1));
+        worker.work_dir = tasks.work_dir.clone();
+        Ok(RunConfig {
+            worker,
+            runtime_threads: self.runtime_threads,
+            log_format: self.log_format,
+            api_url,
+            api_user: self.api_user.clone().filter(|s| !s.is_empty()),
+            api_password: self.api_password.clone().filter(|s| !s.is_empty()),
+            metrics_addr,
+            database_url: self.database.effective_url()?,
+            history_buffer: self.history_buffer,
+            history_retention_days: self.history_retention_days.filter(|d| *d > 0),
+            tasks,
+        })
+    }
+}
+
+/// A number option; empty text gives `default`.
+fn number_or<T: std::str::FromStr>(text: &str, flag: &str, default: T) -> Result<T, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(default);
+    }
+    t.parse()
+        .map_err(|_| format!("invalid --{flag} {text:?}: expected a whole number"))
+}
+
+/// A boolean option: true/1/yes/on or false/0/no/off; unset or empty is false.
+fn flag_value(text: Option<&str>, flag: &str) -> Result<bool, String> {
+    match text.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(format!("invalid --{flag} {other:?}: use true or false")),
+    }
+}
+
+impl TaskArgs {
+    pub fn validate(&self) -> Result<TaskSettings, String> {
+        let test_runner_timeout: u64 =
+            number_or(&self.test_runner_timeout, "test-runner-timeout", 600)?;
+        let git_timeout: u64 = number_or(&self.git_timeout, "git-timeout", 300)?;
+        let commit_max_attempts: u32 =
+            number_or(&self.commit_max_attempts, "commit-max-attempts", 5)?;
+        let commit_backoff_ms: u64 = number_or(&self.commit_backoff_ms, "commit-backoff-ms", 1000)?;
+        if test_runner_timeout == 0 {
+            return Err("invalid --test-runner-timeout 0: must be at least 1 second".into());
+        }
+        if git_timeout == 0 {
+            return Err("invalid --git-timeout 0: must be at least 1 second".into());
+        }
+        if commit_max_attempts == 0 {
+            return Err("invalid --commit-max-attempts 0: must be at least 1".into());
+        }
+        let report_max_mb: u64 = number_or(
+            &self.test_report_max_mb,
+            "test-report-max-mb",
+            crate::tasks::student_testing::summary::DEFAULT_MAX_REPORT_MB,
+        )?;
+        if !(1..=64).contains(&report_max_mb) {
+            return Err(format!(
+                "invalid --test-report-max-mb {report_max_mb}: must be 1 to 64"
+            ));
+        }
+        let work_dir = match self.work_dir.as_deref().map(str::trim) {
+            Some(d) if !d.is_empty() => {
+                Some(std::path::absolute(d).map_err(|e| format!("invalid --work-dir {d:?}: {e}"))?)
+            }
+            _ => None,
+        };
+        Ok(TaskSettings {
+            test_runner_command: self
+                .test_runner_command
+                .clone()
+                .filter(|c| !c.trim().is_empty()),
+            test_runner_timeout: Duration::from_secs(test_runner_timeout),
+            git_timeout: Duration::from_secs(git_timeout),
+            commit_max_attempts,
+            commit_backoff: Duration::from_millis(commit_backoff_ms),
+            allow_file_git_urls: flag_value(
+                self.allow_file_git_urls.as_deref(),
+                "allow-file-git-urls",
+            )?,
+            work_dir,
+            report_max_bytes: report_max_mb * 1024 * 1024,
+            sandbox: self.sandbox.validate()?,
+        })
+    }
+}
+
+/// `HOST:PORT` with an IP or a host name (resolved once, first address).
+fn parse_socket_addr(raw: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = raw.parse() {
+        return Ok(a);
+    }
+    raw.to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "resolves to no address".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::{with_default_subcommand, Cli, Command};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<RunConfig, String> {
+        let argv = std::iter::once("task-worker")
+            .chain(args.iter().copied())
+            .map(std::ffi::OsString::from)
+            .collect();
+        let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
+        match cli.into_command() {
+            Command::Run(r) => r.validate(),
+            other => Err(format!("not run: {other:?}")),
+        }
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = parse(&[
+            "--queues",
+            "a, b",
+            "-c",
+            "4",
+            "-S",
+            "json",
+            "--redis-url",
+            "redis://h:1/0",
+        ])
+        .unwrap();
+        assert_eq!(c.worker.queues, vec!["a", "b"]);
+        assert_eq!(c.worker.concurrency, 4);
+        assert_eq!(c.worker.serializer, Serializer::Json);
+        assert_eq!(c.worker.name.len(), 32);
+        let c = parse(&["run", "-q", "x", "--burst"]).unwrap();
+        assert!(c.worker.burst);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["-q", " , "]).unwrap_err().contains("empty"));
+        assert!(parse(&["-c", "0"]).unwrap_err().contains("concurrency"));
+        assert!(parse(&["-S", "yaml"]).unwrap_err().contains("serializer"));
+        assert!(parse(&["--redis-url", "http://x"])
+            .unwrap_err()
+            .contains("scheme"));
+        assert!(parse(&["--redis-url", "not a url"])
+            .unwrap_err()
+            .contains("redis-url"));
+    }
+
+    #[test]
+    fn task_settings() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.tasks.test_runner_timeout, Duration::from_secs(600));
+        let c = parse(&[
+            "--test-runner-timeout",
+            "",
+            "--commit-max-attempts",
+            "2",
+            "--allow-file-git-urls",
+            "--test-runner-command",
+            " ",
+            "--work-dir",
+            "rel",
+        ])
+        .unwrap();
+        assert_eq!(c.tasks.test_runner_timeout, Duration::from_secs(600));
+        assert_eq!(c.tasks.commit_max_attempts, 2);
+        assert!(c.tasks.allow_file_git_urls);
+        assert_eq!(c.tasks.test_runner_command, None);
+        assert!(c.tasks.work_dir.unwrap().is_absolute());
+        let c = parse(&["--allow-file-git-urls=false"]).unwrap();
+        assert!(!c.tasks.allow_file_git_urls);
+        assert!(parse(&["--allow-file-git-urls=maybe"])
+            .unwrap_err()
+            .contains("allow-file-git-urls"));
+        assert!(parse(&["--git-timeout", "x"])
+            .unwrap_err()
+            .contains("git-timeout"));
+        assert!(parse(&["--commit-max-attempts", "0"])
+            .unwrap_err()
+            .contains("commit-max-attempts"));
+    }
+
+    #[test]
+    fn sandbox_settings() {
+        let s = parse(&[]).unwrap().tasks.sandbox;
+        assert_eq!(s, crate::sandbox::Settings::default());
+        assert!(s.enabled);
+        let s = parse(&[
+            "--sandbox",
+            "off",
+            "--sandbox-memory-mb",
+            "64",
+            "--sandbox-disk-mb",
+            "",
+            "--sandbox-read",
+            "/opt/a::/opt/b",
+            "--sandbox-allow-tcp",
+            "443, 8080",
+        ])
+        .unwrap()
+        .tasks
+        .sandbox;
+        assert!(!s.enabled);
+        assert_eq!(s.limits.memory_bytes, 64 << 20);
+        assert_eq!(
+            s.limits.disk_bytes,
+            crate::sandbox::Limits::default().disk_bytes
+        );
+        assert_eq!(
+            s.extra_read,
+            vec![std::path::PathBuf::from("/opt/a"), "/opt/b".into()]
+        );
+        assert_eq!(s.allow_tcp_ports, vec![443, 8080]);
+        for (args, needle) in [
+            (
+                &["--sandbox", "maybe"][..],
+                "--sandbox \"maybe\": use on or off",
+            ),
+            (
+                &["--sandbox-max-processes", "0"][..],
+                "sandbox-max-processes 0",
+            ),
+            (&["--sandbox-write", "rel/dir"][..], "must be absolute"),
+            (&["--sandbox-allow-tcp", "0"][..], "expected 1-65535"),
+            (&["--sandbox-allow-tcp", "http"][..], "expected 1-65535"),
+            (&["--sandbox-cpu-seconds=-1"][..], "sandbox-cpu-seconds"),
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn password_goes_into_url_and_is_redacted() {
+        let args = RedisArgs {
+            redis_url: "redis://127.0.0.1:6379/0".into(),
+            redis_password: Some("s3cret".into()),
+            key_prefix: "rq".into(),
+            redis_tls_ca: None,
+            redis_tls_cert: None,
+            redis_tls_key: None,
+        };
+        let url = args.effective_url().unwrap();
+        assert!(url.contains(":s3cret@"));
+        assert!(!redact_url(&url).contains("s3cret"));
+    }
+
+    #[test]
+    fn database_url_from_flag_or_postgres_variables() {
+        let none = DatabaseArgs::default();
+        assert_eq!(none.effective_url().unwrap(), None);
+        let parts = DatabaseArgs {
+            postgres_host: Some("postgres".into()),
+            postgres_port: Some("5433".into()),
+            postgres_user: Some("app".into()),
+            postgres_password: Some("p@ss/word".into()),
+            postgres_db: Some("codeability".into()),
+            ..Default::default()
+        };
+        let url = parts.effective_url().unwrap().unwrap();
+        assert_eq!(
+            url,
+            "postgres://app:p%40ss%2Fword@postgres:5433/codeability"
+        );
+        let flag = DatabaseArgs {
+            database_url: Some("postgresql://u@h/db".into()),
+            ..parts.clone()
+        };
+        assert_eq!(
+            flag.effective_url().unwrap().unwrap(),
+            "postgresql://u@h/db"
+        );
+        let bad = DatabaseArgs {
+            database_url: Some("mysql://h/db".into()),
+            ..Default::default()
+        };
+        assert!(bad.effective_url().unwrap_err().contains("scheme"));
+        let c = parse(&[
+            "--history-retention-days",
+            "0",
+            "--database-url",
+            "postgres://h/d",
+        ])
+        .unwrap();
+        assert_eq!(c.history_retention_days, None);
+        assert_eq!(c.history_buffer, 100_000);
+        assert!(parse(&["--history-buffer", "0"])
+            .unwrap_err()
+            .contains("history-buffer"));
+    }
+}
