@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use super::shutdown::Phase;
 use super::slots::Cancel;
-use super::Engine;
+use super::state::Engine;
 use crate::rq::commands::{self, Command};
 
 /// The slots' command channels.

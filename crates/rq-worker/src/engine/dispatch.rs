@@ -19,8 +19,8 @@ use tracing::{debug, error, info, warn};
 
 use super::executor::{self, StartedJob};
 use super::shutdown::{Phase, Shutdown};
+use super::state::Engine;
 use super::writer::Start;
-use super::Engine;
 use crate::backoff::Backoff;
 use crate::rq::dequeue::{
     drop_taken, join_hashes, parse_taken, peek_blocking, return_taken, Take, TakeReply, Taken,

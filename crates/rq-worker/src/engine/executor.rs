@@ -9,7 +9,7 @@ use tracing::{info, warn, Instrument};
 
 use super::progress::MetaProgress;
 use super::slots::Cancel;
-use super::Engine;
+use super::state::Engine;
 use crate::events::{EndKind, JobEnded, JobStarted};
 use crate::rq::codec;
 use crate::rq::failure;

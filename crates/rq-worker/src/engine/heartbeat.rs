@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
-use super::Engine;
+use super::state::Engine;
 use crate::backoff::Backoff;
 use crate::rq::job::heartbeat_ttl;
 use crate::rq::lifecycle::{self, worker_state, IDLE_WORKER_TTL};

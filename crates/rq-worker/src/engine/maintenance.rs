@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::Engine;
+use super::state::Engine;
 use crate::rq::dequeue::drop_taken;
 use crate::rq::job::{self, status, JobHash};
 use crate::rq::keys::Keys;

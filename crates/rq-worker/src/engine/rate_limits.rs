@@ -4,7 +4,7 @@
 
 use tracing::{info, warn};
 
-use super::Engine;
+use super::state::Engine;
 use crate::rq::rate_limit::{
     acquire_invocation, allowed_cmd, cleanup_invocation, concurrency_cmd, keys_cmd,
     parse_concurrency, release_invocation, release_stale_invocation, releases_slot, slot_leaked,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::Engine;
+use super::state::Engine;
 use crate::rq::dependents::{
     deferred_ids, rescue_invocation, RescueMode, RESCUE_AFTER_END, RESCUE_CHUNK, RESCUE_SCRIPT,
 };

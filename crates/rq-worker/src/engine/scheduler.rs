@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracing::{debug, info, warn};
 
-use super::Engine;
+use super::state::Engine;
 use crate::rq::scheduler::{
     self as rq_scheduler, SchedulerRecord, ACQUIRE_OR_REFRESH_LOCK, MOVE_DUE_JOBS, RELEASE_LOCK,
 };
