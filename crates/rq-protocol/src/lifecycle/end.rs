@@ -375,6 +375,10 @@ pub fn fail(
     release_execution(p, keys, e, ended_at);
 }
 
+/// KEYS `[job key]`, ARGV `[ended_at, worker_name]`: marks the hash `failed` only when the key
+/// exists and is a hash.
+const MARK_FAILED_IF_HASH: &str = include_str!("../scripts/mark_failed_if_hash.lua");
+
 /// Ends an id that cannot be run as a job at all: its id is not UTF-8, or its `rq:job:` key is
 /// not a hash (WRONGTYPE). There is no job hash to carry the usual failure, so this drops the id
 /// from the intermediate list, marks the hash `failed` where it is one, and records the reason as
@@ -401,11 +405,7 @@ pub fn reject_unreadable(
     let job_key = keys.raw_key("job", raw_id);
     // Only touch a key that exists and is a hash; never create or retype someone else's key.
     p.cmd("EVAL")
-        .arg(
-            "if redis.call('TYPE', KEYS[1]).ok == 'hash' then \
-             redis.call('HSET', KEYS[1], 'status', 'failed', 'ended_at', ARGV[1], \
-             'worker_name', ARGV[2]) end return 0",
-        )
+        .arg(MARK_FAILED_IF_HASH)
         .arg(1)
         .arg(&job_key)
         .arg(&ended)
