@@ -32,6 +32,7 @@ pub struct Take {
 }
 
 impl Take {
+    /// The take for `queues`, highest priority first.
     pub fn new(keys: &super::Keys, queues: &[String]) -> Self {
         let mut k = vec![keys.suspended()];
         k.extend(queues.iter().map(|q| keys.queue(q)));
@@ -84,7 +85,9 @@ pub enum TakeReply {
     Complete(Value),
     /// Send `reads`, then give its replies to [`join_hashes`].
     NeedHashes {
+        /// The script's `[queue_index, job_id, …]` pairs.
         ids: Vec<Value>,
+        /// One `HGETALL` per id, in order.
         reads: redis::Pipeline,
     },
 }
@@ -149,11 +152,15 @@ pub enum Taken {
 /// A taken id that cannot be run as a job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unreadable {
+    /// The index of the id's queue in the take's queues.
     pub queue: usize,
+    /// The id as Redis holds it.
     pub id: Vec<u8>,
+    /// Why it cannot be run.
     pub why: Unrunnable,
 }
 
+/// Why a taken id cannot be run as a job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unrunnable {
     /// RQ job ids are text; Python itself could not load this one.

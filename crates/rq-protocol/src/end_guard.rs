@@ -94,6 +94,7 @@ pub struct Counters<'a> {
 }
 
 impl GuardedEnds {
+    /// An empty call for the keys of `keys`.
     pub fn new(keys: &Keys) -> Self {
         GuardedEnds {
             args: vec![keys.prefix().as_bytes().to_vec()],
@@ -235,10 +236,12 @@ impl GuardedEnds {
         self.jobs += 1;
     }
 
+    /// The number of jobs pushed.
     pub fn len(&self) -> usize {
         self.jobs
     }
 
+    /// No job pushed yet.
     pub fn is_empty(&self) -> bool {
         self.jobs == 0
     }

@@ -29,7 +29,7 @@ use super::keys::Keys;
 /// queue_key_prefix, job_key_prefix]`. Returns the promoted ids.
 pub const ACQUIRE_AND_ENQUEUE: &str = include_str!("scripts/rl_acquire_and_enqueue.lua");
 
-/// `RELEASE_AND_ENQUEUE_SCRIPT`: remove the completed job (ARGV[6]) from `allowed`, then acquire.
+/// `RELEASE_AND_ENQUEUE_SCRIPT`: remove the completed job (`ARGV[6]`) from `allowed`, then acquire.
 pub const RELEASE_AND_ENQUEUE: &str = concat!(
     include_str!("scripts/rl_release.lua"),
     include_str!("scripts/rl_acquire_and_enqueue.lua"),
@@ -50,7 +50,9 @@ pub const CLEANUP_REGISTRY: &str = include_str!("scripts/rl_cleanup_registry.lua
 /// A job's limit, from its hash (`Job.has_rate_limit`: a key and a concurrency ≥ 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
+    /// The limit key (`rate_limit_key`) that jobs sharing a limit have in common.
     pub key: String,
+    /// How many jobs of the key may be queued or running at once.
     pub concurrency: i64,
 }
 

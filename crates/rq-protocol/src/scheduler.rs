@@ -37,9 +37,13 @@ pub const MOVE_DUE_JOBS: &str = concat!(
 /// What a scheduler writes of itself (RQ 2.10+'s `rq:scheduler:<name>` hash, refreshed every
 /// tick with the locks' TTL).
 pub struct SchedulerRecord<'a> {
+    /// The scheduler's name (the value of the locks it holds).
     pub name: &'a str,
+    /// The host it runs on.
     pub hostname: &'a str,
+    /// Its process id.
     pub pid: u32,
+    /// The queues it schedules for.
     pub queues: &'a [String],
 }
 

@@ -39,6 +39,7 @@ pub struct Starts {
 }
 
 impl Starts {
+    /// An empty batch of starts at instant `at`.
     pub fn new(keys: &Keys, at: super::time::Timestamp) -> Self {
         Starts {
             args: vec![
@@ -66,6 +67,7 @@ impl Starts {
         self.jobs += 1;
     }
 
+    /// No job added yet.
     pub fn is_empty(&self) -> bool {
         self.jobs == 0
     }

@@ -40,10 +40,20 @@ pub use encode::encode;
 pub enum JsonError {
     /// Not valid JSON for Python's `json.loads`; `msg` follows Python's wording.
     #[error("invalid JSON at byte offset {offset}: {msg}")]
-    Syntax { offset: usize, msg: String },
+    Syntax {
+        /// Where in the input.
+        offset: usize,
+        /// What is wrong there.
+        msg: String,
+    },
     /// A [`Limits`] bound was exceeded while decoding.
     #[error("JSON exceeds a limit at byte offset {offset}: {msg}")]
-    Limit { offset: usize, msg: String },
+    Limit {
+        /// Where in the input.
+        offset: usize,
+        /// Which bound, and by how much.
+        msg: String,
+    },
     /// `json.dumps` would raise `TypeError` with exactly this message.
     #[error("{0}")]
     TypeError(String),

@@ -10,9 +10,11 @@ use crate::time::{format_datetime, unix_seconds, Timestamp};
 
 /// An `rq:wip` member whose score has passed: its worker stopped heartbeating.
 pub struct Abandoned<'a> {
+    /// The queue whose `rq:wip` holds it.
     pub queue: &'a str,
     /// `<job_id>:<execution_id>`
     pub member: &'a str,
+    /// The job of the execution.
     pub job_id: &'a str,
 }
 

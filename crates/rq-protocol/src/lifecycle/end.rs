@@ -14,8 +14,11 @@ use crate::time::{format_datetime, py_float_repr, unix_float, unix_seconds, Time
 /// it, and [`JobEnd::write`] turns it into RQ's transaction.
 #[derive(Debug, Clone)]
 pub enum JobEnd {
+    /// The job returned.
     Success {
+        /// Seconds the result and the job are kept (0: nothing, -1: forever).
         result_ttl: i64,
+        /// The `return_value` field (base64), `None` for a Python `None`.
         return_value: Option<String>,
         /// Set when the job repeats (§7.6).
         repeat: Option<Repeat>,
@@ -24,14 +27,20 @@ pub enum JobEnd {
         /// in the compact end (`rq::end_guard`).
         has_dependencies: bool,
     },
+    /// The job raised (or was stopped) and will not be retried.
     Failure {
         /// `failed`, or `stopped` for stop-job.
         status: &'static str,
+        /// The job's `failure_ttl` as its hash gives it (`None`: unset, one year).
         failure_ttl: Option<i64>,
+        /// The exception text (a traceback), encoded as RQ does when written.
         exc_string: String,
     },
+    /// The job raised and has retries left.
     Retry {
+        /// `retries_left` once this retry is used.
         retries_left_after: i64,
+        /// Back onto the queue now, or scheduled for later.
         plan: RetryPlan,
         /// The failure that caused the retry (not written to Redis: RQ writes no result).
         exc_string: String,

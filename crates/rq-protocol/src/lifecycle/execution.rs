@@ -16,15 +16,21 @@ pub fn drop_job_stub(p: &mut Pipeline, keys: &Keys, job_id: &str) {
 /// One execution of one job by one worker slot.
 #[derive(Debug, Clone)]
 pub struct Execution {
+    /// The worker slot's name.
     pub worker: String,
+    /// The job.
     pub job_id: String,
+    /// A fresh id per run of the job (RQ 2.x+ executions).
     pub execution_id: String,
+    /// The queue whose `rq:wip` registry holds the execution.
     pub queue: String,
     /// When the execution was created (job start).
     pub started_at: Timestamp,
 }
 
 impl Execution {
+    /// `<job_id>:<execution_id>`: the execution's member in `rq:wip` and in the worker's
+    /// execution set.
     pub fn composite(&self) -> String {
         format!("{}:{}", self.job_id, self.execution_id)
     }

@@ -32,8 +32,11 @@ pub const RESULTS_MAXLEN: usize = 10;
 
 /// Worker `state` values (`rq.worker.WorkerStatus`).
 pub mod worker_state {
+    /// Registered, not yet taking jobs.
     pub const STARTED: &str = "started";
+    /// Waiting for a job.
     pub const IDLE: &str = "idle";
+    /// Running a job (`current_job`).
     pub const BUSY: &str = "busy";
     /// Shown while `rq:suspended` is set, by every slot without a job (§6.3).
     pub const SUSPENDED: &str = "suspended";
@@ -41,6 +44,8 @@ pub mod worker_state {
 
 /// Result entry types (`rq.results.Result.Type`).
 pub mod result_type {
+    /// The job returned (`return_value`).
     pub const SUCCESSFUL: i64 = 1;
+    /// The job failed (`exc_string`).
     pub const FAILED: i64 = 2;
 }

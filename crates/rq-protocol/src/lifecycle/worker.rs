@@ -11,12 +11,19 @@ use crate::time::{format_datetime, Timestamp};
 /// What RQ's `Worker.serialize()` writes at birth (§6.1).
 #[derive(Debug, Clone)]
 pub struct WorkerRecord {
+    /// The worker (slot) name, unique among live workers.
     pub name: String,
+    /// The queues it listens on, highest priority first.
     pub queues: Vec<String>,
+    /// The host it runs on.
     pub hostname: String,
+    /// Its process id.
     pub pid: u32,
+    /// Its address as Redis sees its connection.
     pub ip_address: String,
+    /// The RQ version it is compatible with (see [`crate::RQ_COMPAT_VERSION`]).
     pub version: String,
+    /// What RQ shows as its Python version (`sys.version` for a Python worker).
     pub python_version: String,
 }
 
@@ -124,7 +131,8 @@ pub struct HeartbeatReplies {
     pub busy: Vec<(bool, bool)>,
 }
 
-/// Reads the replies of `idle` [`worker_heartbeat`]s followed by [`execution_heartbeat`]s.
+/// Reads the replies of `idle` [`worker_heartbeat`]s followed by
+/// [`execution_heartbeat`](super::execution_heartbeat)s.
 pub fn heartbeat_replies(replies: &[i64], idle: usize) -> HeartbeatReplies {
     let (idle_replies, busy_replies) = replies.split_at(idle.min(replies.len()));
     HeartbeatReplies {

@@ -69,18 +69,31 @@ pub use repr::str_repr;
 /// (without code execution) and JSON can express.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `None`.
     None,
+    /// `bool`.
     Bool(bool),
+    /// `int` within i64.
     Int(i64),
-    BigInt(num_bigint::BigInt), // only for values outside i64; constructors must normalise
+    /// `int` beyond i64; only for values outside i64: constructors must normalise (see
+    /// [`Value::from_bigint`]), so that equal ints compare equal.
+    BigInt(num_bigint::BigInt),
+    /// `float`.
     Float(f64),
+    /// `str`.
     Str(String),
-    Bytes(Vec<u8>), // Python bytes (bytearray decodes to Bytes too)
+    /// `bytes` (a `bytearray` decodes to `Bytes` too).
+    Bytes(Vec<u8>),
+    /// `list`.
     List(Vec<Value>),
+    /// `tuple`.
     Tuple(Vec<Value>),
+    /// `set`, in the order the pickle lists its elements.
     Set(Vec<Value>),
+    /// `frozenset`, likewise.
     FrozenSet(Vec<Value>),
-    Dict(Vec<(Value, Value)>), // insertion order preserved, like a Python dict
+    /// `dict`, insertion order preserved like a Python dict.
+    Dict(Vec<(Value, Value)>),
 }
 
 /// Bounds applied while decoding untrusted payloads (pickle and JSON alike).
