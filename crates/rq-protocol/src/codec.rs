@@ -34,6 +34,8 @@ pub enum Serializer {
 }
 
 impl Serializer {
+    /// The serializer named `pickle` or `json` (the `--serializer` value); `None` for any other
+    /// name.
     pub fn parse(s: &str) -> Option<Serializer> {
         match s {
             "pickle" => Some(Serializer::Pickle),
@@ -42,6 +44,7 @@ impl Serializer {
         }
     }
 
+    /// The name [`Serializer::parse`] reads.
     pub fn name(self) -> &'static str {
         match self {
             Serializer::Pickle => "pickle",
@@ -49,6 +52,7 @@ impl Serializer {
         }
     }
 
+    /// Deserializes bytes within `limits`; never runs code (see [`crate::pickle`]).
     pub fn loads(self, bytes: &[u8], limits: &Limits) -> Result<Value, CodecError> {
         match self {
             Serializer::Pickle => {
@@ -69,29 +73,39 @@ impl Serializer {
     }
 }
 
+/// Why a payload, a result or a meta field could not be encoded or decoded.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CodecError {
+    /// `data` or `exc_string` is not a valid zlib stream.
     #[error("job data is not valid zlib: {0}")]
     Zlib(String),
+    /// The inflated data would exceed this many bytes.
     #[error("job data is larger than the {0}-byte limit once decompressed")]
     TooLarge(usize),
+    /// The serializer (or base64) refused the bytes.
     #[error("cannot deserialize job data: {0}")]
     Decode(String),
+    /// The serializer cannot express the value (JSON: bytes, sets, ...).
     #[error("cannot serialize value: {0}")]
     Encode(String),
+    /// The value decoded, but is not the `(func_name, instance, args, kwargs)` RQ writes.
     #[error("job data has an unexpected shape: {0}")]
     Shape(String),
     #[error(
         "job calls a method on a Python object (instance is not None); task-worker runs only registered functions"
     )]
+    /// The job calls a method of a pickled object, which this worker never runs.
     Instance,
 }
 
 /// A decoded `data` field: which function to call with which arguments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Payload {
+    /// The function's dotted name (`module.function`), as the enqueuer wrote it.
     pub func_name: String,
+    /// Positional arguments.
     pub args: Vec<Value>,
+    /// Keyword arguments, in the order Python wrote them.
     pub kwargs: Vec<(String, Value)>,
 }
 
@@ -137,6 +151,7 @@ pub fn zlib_decompress(raw: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
     })
 }
 
+/// `zlib.compress(raw)` at the default level, as RQ compresses `data` and `exc_string`.
 pub fn zlib_compress(raw: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut enc = ZlibEncoder::new(
@@ -259,6 +274,7 @@ pub fn encode_return_value(v: &Value, ser: Serializer) -> Option<String> {
     Some(B64.encode(bytes.unwrap_or_default()))
 }
 
+/// Decodes a result entry's `return_value` field (base64 of the serialized value).
 pub fn decode_return_value(
     b64: &str,
     ser: Serializer,
@@ -275,6 +291,8 @@ pub fn encode_exc_string(text: &str) -> String {
     B64.encode(zlib_compress(text.as_bytes()))
 }
 
+/// Decodes an `exc_string` field (`base64(zlib(utf8))`) to its text; invalid UTF-8 is
+/// replaced, as the text is only shown.
 pub fn decode_exc_string(b64: &str) -> Result<String, CodecError> {
     let raw = B64
         .decode(b64.trim())

@@ -14,7 +14,9 @@ pub enum Command {
     /// `stop-job` (no execution) or `stop-execution` (RQ 3.0, one execution): stop the job,
     /// which ends `stopped`.
     Stop {
+        /// The job to stop.
         job_id: String,
+        /// The execution to stop (`stop-execution`); `None` for any execution of the job.
         execution_id: Option<String>,
     },
     /// A command this worker does not know (logged and ignored, as RQ does).

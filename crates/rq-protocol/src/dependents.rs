@@ -1,9 +1,10 @@
 //! Releasing dependents after a parent job ends (rq-protocol.md §7.3).
 //!
 //! RQ does this under `WATCH`; a multiplexed connection cannot hold a `WATCH`, so the dependents
-//! are checked and enqueued by Lua (`release_lua!`), atomic by itself: inside the job-end
-//! script for a job the worker ran (`rq::end_guard`), by [`RELEASE_SCRIPT`] for one failed as
-//! abandoned. The rules are RQ's `Job.dependencies_are_met` and `Queue.enqueue_dependents`:
+//! are checked and enqueued by Lua (`scripts/lib/dependents.lua`), atomic by itself: inside the
+//! job-end script for a job the worker ran (`rq::end_guard`), by [`RELEASE_SCRIPT`] for one
+//! failed as abandoned. The rules are RQ's `Job.dependencies_are_met` and
+//! `Queue.enqueue_dependents`:
 //! * a canceled or stopped parent never releases; a failed one only with `allow_dependency_failures`;
 //! * every other dependency must be `finished` (or `failed` when failures are allowed); a
 //!   dependency whose hash is gone counts as met, as in RQ;
@@ -12,87 +13,14 @@
 //! Unlike RQ, a dependent that is no longer `deferred` (already enqueued by someone else) is not
 //! pushed a second time.
 
-use super::rate_limit::rl_lua;
-
-/// Lua functions that release dependents, shared by [`RELEASE_SCRIPT`] and the job-end script
-/// (`rq::end_guard`), which releases a job's dependents in the same atomic step as its end.
-/// Needs `rl_lua!()` before it.
-///
-/// `enqueue_dependent(p, dep, origin, ttl, at_front, now, now_unix)` moves a deferred job whose
-/// dependencies are met onto its queue (or through the limiter): out of `rq:deferred:<q>`, its
-/// own `ttl` applied again, `queued` with a fresh `enqueued_at`.
-/// `release_dependent(p, dep, parent, parent_status, now, now_unix)` returns true when it
-/// enqueued `dep`. A dependent with an RQ 3.0 concurrency limit goes through the limiter instead
-/// of straight onto its queue (`Queue._enqueue_rate_limited_job`, see `rq::rate_limit`).
-/// `release_dependents(p, parent, parent_status, deps, now, now_unix)` does it for each id of
-/// `deps` (the parent's dependents set, read by the caller) and returns the ids enqueued.
-macro_rules! release_lua {
-    () => {
-        r#"
-local function enqueue_dependent(p, dep, origin, ttl, front, now, ts)
-  local job = p .. ':job:' .. dep
-  redis.call('ZREM', p .. ':deferred:' .. origin, dep)
-  local t = tonumber(ttl)
-  if t and t > 0 then redis.call('EXPIRE', job, t) end
-  redis.call('SADD', p .. ':queues', p .. ':queue:' .. origin)
-  local rl_key, rl_conc = rl_of(job)
-  if rl_key then
-    rl_enqueue(p, dep, rl_key, rl_conc, false, ts, now)
-  else
-    redis.call('HSET', job, 'status', 'queued', 'enqueued_at', now)
-    if front then
-      redis.call('LPUSH', p .. ':queue:' .. origin, dep)
-    else
-      redis.call('RPUSH', p .. ':queue:' .. origin, dep)
-    end
-  end
-end
-local function release_dependent(p, dep, parent, pst, now, ts)
-  local job = p .. ':job:' .. dep
-  local parent_dependents = p .. ':job:' .. parent .. ':dependents'
-  local h = redis.call('HMGET', job, 'status', 'allow_dependency_failures', 'origin', 'ttl', 'enqueue_at_front')
-  local st, allow, origin, ttl, front = h[1], h[2] == '1', h[3], h[4], h[5] == '1'
-  if not st or st ~= 'deferred' or not origin then
-    redis.call('SREM', parent_dependents, dep)
-    return false
-  end
-  if pst == 'canceled' or pst == 'stopped' then return false end
-  if pst == 'failed' and not allow then return false end
-  local deps = redis.call('SMEMBERS', p .. ':job::' .. dep .. ':dependencies')
-  for _, d in ipairs(deps) do
-    if d ~= parent then
-      local s = redis.call('HGET', p .. ':job:' .. d, 'status')
-      if s and not (s == 'finished' or (allow and s == 'failed')) then return false end
-    end
-  end
-  enqueue_dependent(p, dep, origin, ttl, front, now, ts)
-  redis.call('SREM', parent_dependents, dep)
-  return true
-end
-local function release_dependents(p, parent, pst, deps, now, ts)
-  local out = {}
-  for _, dep in ipairs(deps) do
-    if release_dependent(p, dep, parent, pst, now, ts) then out[#out + 1] = dep end
-  end
-  return out
-end
-"#
-    };
-}
-pub(crate) use release_lua;
-
 /// Releases every dependent of a parent that ended outside the job-end script (a job failed as
 /// abandoned by maintenance).
 ///
 /// ARGV: `[prefix, parent_id, parent_status, now, now_unix]`. Returns the ids enqueued.
 pub const RELEASE_SCRIPT: &str = concat!(
-    rl_lua!(),
-    release_lua!(),
-    r#"
-local p, parent = ARGV[1], ARGV[2]
-local deps = redis.call('SMEMBERS', p .. ':job:' .. parent .. ':dependents')
-return release_dependents(p, parent, ARGV[3], deps, ARGV[4], tonumber(ARGV[5]))
-"#
+    include_str!("scripts/lib/rate_limit.lua"),
+    include_str!("scripts/lib/dependents.lua"),
+    include_str!("scripts/release_dependents.lua"),
 );
 
 /// The call of [`RELEASE_SCRIPT`] for one parent that ended with `parent_status`.
@@ -132,39 +60,9 @@ pub fn release_invocation<'a>(
 /// members of `rq:deferred:<q>`) or `parents` (the ids are jobs that ended; their dependents sets
 /// are swept). Returns the ids enqueued.
 pub const RESCUE_SCRIPT: &str = concat!(
-    rl_lua!(),
-    release_lua!(),
-    r#"
-local p, now, ts, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local out = {}
-local function rescue(dep)
-  local job = p .. ':job:' .. dep
-  local h = redis.call('HMGET', job, 'status', 'allow_dependency_failures', 'origin', 'ttl', 'enqueue_at_front')
-  local st, allow, origin, ttl, front = h[1], h[2] == '1', h[3], h[4], h[5] == '1'
-  if st ~= 'deferred' or not origin then return end
-  local deps = redis.call('SMEMBERS', p .. ':job::' .. dep .. ':dependencies')
-  if #deps == 0 then return end
-  for _, d in ipairs(deps) do
-    local s = redis.call('HGET', p .. ':job:' .. d, 'status')
-    if s and not (s == 'finished' or (allow and s == 'failed')) then return end
-  end
-  enqueue_dependent(p, dep, origin, ttl, front, now, ts)
-  for _, d in ipairs(deps) do
-    redis.call('SREM', p .. ':job:' .. d .. ':dependents', dep)
-  end
-  out[#out + 1] = dep
-end
-for i = 5, #ARGV do
-  if mode == 'parents' then
-    for _, dep in ipairs(redis.call('SMEMBERS', p .. ':job:' .. ARGV[i] .. ':dependents')) do
-      rescue(dep)
-    end
-  else
-    rescue(ARGV[i])
-  end
-end
-return out
-"#
+    include_str!("scripts/lib/rate_limit.lua"),
+    include_str!("scripts/lib/dependents.lua"),
+    include_str!("scripts/rescue_dependents.lua"),
 );
 
 /// What [`RESCUE_SCRIPT`] is given.

@@ -22,47 +22,7 @@ use redis::Value;
 /// `[queue_index, job_id, hash]`, `hash` being the `HGETALL` reply of `<prefix>:job:<id>` (empty
 /// when it is gone) or the error text (a string, not an array) when that key cannot be read as a
 /// hash (WRONGTYPE); for several, pairs `[queue_index, job_id, …]` (at most `n`), an even length.
-pub const TAKE_SCRIPT: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'S'} end
-local n = tonumber(ARGV[1])
-local job = ARGV[2] .. ':job:'
-local k = (#KEYS - 1) / 2
-local out = {}
-local got = 0
-for i = 1, k do
-  local want = n - got
-  if want <= 0 then break end
-  local ids
-  if want == 1 then
-    local id = redis.call('LMOVE', KEYS[1 + i], KEYS[1 + k + i], 'LEFT', 'RIGHT')
-    ids = id and {id} or {}
-  else
-    -- A batch moves as one LRANGE, LTRIM and RPUSH: the same lists as `want` LMOVEs leave, in
-    -- the same order, for three commands instead of one per id (issue 17).
-    ids = redis.call('LRANGE', KEYS[1 + i], 0, want - 1)
-    if #ids > 0 then
-      redis.call('LTRIM', KEYS[1 + i], #ids, -1)
-      for s = 1, #ids, 1000 do
-        redis.call('RPUSH', KEYS[1 + k + i], unpack(ids, s, math.min(s + 999, #ids)))
-      end
-    end
-  end
-  -- One string per queue: Redis formats a Lua number for each conversion.
-  local qi = tostring(i - 1)
-  for _, id in ipairs(ids) do
-    out[#out + 1] = qi
-    out[#out + 1] = id
-    got = got + 1
-  end
-end
-if got == 1 then
-  -- pcall: a key of the wrong type must fail that id alone (issue 9).
-  local h = redis.pcall('HGETALL', job .. out[2])
-  if h.err then h = h.err end
-  out[3] = h
-end
-return out
-"#;
+pub const TAKE_SCRIPT: &str = include_str!("scripts/take.lua");
 
 /// [`TAKE_SCRIPT`] for one set of queues, its keys built once.
 pub struct Take {
@@ -72,6 +32,7 @@ pub struct Take {
 }
 
 impl Take {
+    /// The take for `queues`, highest priority first.
     pub fn new(keys: &super::Keys, queues: &[String]) -> Self {
         let mut k = vec![keys.suspended()];
         k.extend(queues.iter().map(|q| keys.queue(q)));
@@ -124,7 +85,9 @@ pub enum TakeReply {
     Complete(Value),
     /// Send `reads`, then give its replies to [`join_hashes`].
     NeedHashes {
+        /// The script's `[queue_index, job_id, …]` pairs.
         ids: Vec<Value>,
+        /// One `HGETALL` per id, in order.
         reads: redis::Pipeline,
     },
 }
@@ -189,11 +152,15 @@ pub enum Taken {
 /// A taken id that cannot be run as a job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unreadable {
+    /// The index of the id's queue in the take's queues.
     pub queue: usize,
+    /// The id as Redis holds it.
     pub id: Vec<u8>,
+    /// Why it cannot be run.
     pub why: Unrunnable,
 }
 
+/// Why a taken id cannot be run as a job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unrunnable {
     /// RQ job ids are text; Python itself could not load this one.

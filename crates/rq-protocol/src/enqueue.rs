@@ -31,9 +31,13 @@ pub fn call_string(func: &str, args: &[Value], kwargs: &[(String, Value)]) -> St
 /// A job to enqueue: what `Queue.enqueue(func, *args, **kwargs)` is given.
 #[derive(Debug, Clone)]
 pub struct NewJob {
+    /// The new job's id.
     pub job_id: String,
+    /// The queue it goes onto (its `origin`).
     pub queue: String,
+    /// The function and its arguments, written as the `data` field.
     pub payload: Payload,
+    /// The job's `description` (RQ's `get_call_string`, see [`call_string`]).
     pub description: String,
     /// Seconds (`job_timeout`).
     pub timeout: i64,

@@ -14,14 +14,23 @@ pub const DEFAULT_FAILURE_TTL: i64 = 31_536_000;
 
 /// Job status values (§9.1), including RQ 3.0's additions.
 pub mod status {
+    /// Saved but not enqueued (RQ 3.0).
     pub const CREATED: &str = "created";
+    /// On its queue, waiting for a worker.
     pub const QUEUED: &str = "queued";
+    /// Running on a worker.
     pub const STARTED: &str = "started";
+    /// Waiting for its dependencies (`rq:deferred:<q>`).
     pub const DEFERRED: &str = "deferred";
+    /// Waiting for its time (`rq:scheduled:<q>`).
     pub const SCHEDULED: &str = "scheduled";
+    /// Ended with a result.
     pub const FINISHED: &str = "finished";
+    /// Ended with an exception, retries used up.
     pub const FAILED: &str = "failed";
+    /// Stopped by a stop-job command.
     pub const STOPPED: &str = "stopped";
+    /// Canceled (`job.cancel()`); never runs, never releases its dependents.
     pub const CANCELED: &str = "canceled";
 }
 
@@ -43,6 +52,7 @@ pub fn save_meta(job_key: &str, meta: Vec<u8>) -> redis::Cmd {
 /// A job hash read with `HGETALL`.
 #[derive(Debug, Clone, Default)]
 pub struct JobHash {
+    /// The job id (the `<id>` of `rq:job:<id>`).
     pub id: String,
     fields: HashMap<String, Vec<u8>>,
 }
@@ -51,12 +61,16 @@ pub struct JobHash {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("job hash field '{field}' has an invalid value {value:?}: {why}")]
 pub struct FieldError {
+    /// The field name.
     pub field: &'static str,
+    /// Its value, as text.
     pub value: String,
+    /// What RQ writes there instead.
     pub why: &'static str,
 }
 
 impl JobHash {
+    /// The hash of job `id` from its `HGETALL` fields.
     pub fn new(id: &str, fields: HashMap<String, Vec<u8>>) -> Self {
         JobHash {
             id: id.to_string(),
@@ -69,6 +83,7 @@ impl JobHash {
         !self.fields.is_empty()
     }
 
+    /// A field's bytes as Redis holds them.
     pub fn raw(&self, field: &str) -> Option<&[u8]> {
         self.fields.get(field).map(|v| v.as_slice())
     }
@@ -83,10 +98,12 @@ impl JobHash {
         self.text(field).filter(|s| !s.is_empty())
     }
 
+    /// The `data` field: the compressed, serialized call (see [`crate::codec`]).
     pub fn data(&self) -> Option<&[u8]> {
         self.raw("data")
     }
 
+    /// The `meta` field (serialized, not compressed); `None` when absent or empty.
     pub fn meta(&self) -> Option<&[u8]> {
         self.raw("meta").filter(|m| !m.is_empty())
     }
@@ -96,18 +113,22 @@ impl JobHash {
         self.nonempty_text("origin")
     }
 
+    /// The `status` field (see [`status`]).
     pub fn status(&self) -> Option<String> {
         self.nonempty_text("status")
     }
 
+    /// The `description` field (the call string).
     pub fn description(&self) -> Option<String> {
         self.text("description")
     }
 
+    /// The `enqueued_at` field, RQ datetime text.
     pub fn enqueued_at(&self) -> Option<String> {
         self.nonempty_text("enqueued_at")
     }
 
+    /// The `created_at` field, RQ datetime text.
     pub fn created_at(&self) -> Option<String> {
         self.nonempty_text("created_at")
     }
@@ -136,22 +157,28 @@ impl JobHash {
         }
     }
 
+    /// Seconds a success keeps its result and the job (0: nothing, -1: forever).
     pub fn result_ttl(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("result_ttl")
     }
 
+    /// Seconds a failure keeps the job and its result (`None`: one year).
     pub fn failure_ttl(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("failure_ttl")
     }
 
+    /// The job's own `ttl`: seconds its key lives while it waits to run (applied again
+    /// when it is enqueued).
     pub fn ttl(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("ttl")
     }
 
+    /// Retries left (`Retry(max=…)`), `None` when the job does not retry.
     pub fn retries_left(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("retries_left")
     }
 
+    /// Repeats left (`Repeat(times=…)`), `None` when the job does not repeat.
     pub fn repeats_left(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("repeats_left")
     }
@@ -169,14 +196,18 @@ impl JobHash {
         }
     }
 
+    /// Seconds to wait before each retry (`Retry(interval=…)`).
     pub fn retry_intervals(&self) -> Result<Option<Vec<i64>>, FieldError> {
         self.int_list("retry_intervals")
     }
 
+    /// Seconds to wait before each repeat (`Repeat(interval=…)`).
     pub fn repeat_intervals(&self) -> Result<Option<Vec<i64>>, FieldError> {
         self.int_list("repeat_intervals")
     }
 
+    /// The ids of the jobs this one depends on: `dependency_ids` (a JSON list), or the single
+    /// `dependency_id` older RQ versions write.
     pub fn dependency_ids(&self) -> Result<Vec<String>, FieldError> {
         match self.nonempty_text("dependency_ids") {
             None => Ok(self.nonempty_text("dependency_id").into_iter().collect()),
@@ -195,14 +226,17 @@ impl JobHash {
         )
     }
 
+    /// A retried job goes to the front of its queue.
     pub fn enqueue_at_front_on_retry(&self) -> bool {
         self.flag("enqueue_at_front_on_retry")
     }
 
+    /// The job was enqueued at the front of its queue (and goes there again).
     pub fn enqueue_at_front(&self) -> bool {
         self.flag("enqueue_at_front")
     }
 
+    /// The job runs even when a dependency failed.
     pub fn allow_dependency_failures(&self) -> bool {
         self.flag("allow_dependency_failures")
     }
@@ -260,12 +294,16 @@ pub const CALLBACK_TIMEOUT: i64 = 60;
 /// The three callbacks of a job (`Queue.enqueue(on_success=…, on_failure=…, on_stopped=…)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallbackKind {
+    /// `on_success`.
     Success,
+    /// `on_failure`.
     Failure,
+    /// `on_stopped`.
     Stopped,
 }
 
 impl CallbackKind {
+    /// The three kinds.
     pub const ALL: [CallbackKind; 3] = [
         CallbackKind::Success,
         CallbackKind::Failure,
@@ -294,6 +332,7 @@ impl CallbackKind {
 /// One callback as the job hash names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackSpec {
+    /// Which of the three it is.
     pub kind: CallbackKind,
     /// The function's dotted name (`Callback.name`), e.g. `app.hooks.notify` or `noop`.
     pub name: String,
@@ -304,11 +343,17 @@ pub struct CallbackSpec {
 /// Per-job settings after validation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobSettings {
+    /// Seconds; `-1` no limit, `None` the default (see [`JobSettings::effective_timeout`]).
     pub timeout: Option<i64>,
+    /// See [`JobHash::result_ttl`].
     pub result_ttl: Option<i64>,
+    /// See [`JobHash::failure_ttl`].
     pub failure_ttl: Option<i64>,
+    /// See [`JobHash::ttl`].
     pub ttl: Option<i64>,
+    /// See [`JobHash::retries_left`].
     pub retries_left: Option<i64>,
+    /// See [`JobHash::retry_intervals`].
     pub retry_intervals: Option<Vec<i64>>,
 }
 

@@ -10,12 +10,14 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// Keys under `prefix` (`rq` for RQ 2.x).
     pub fn new(prefix: &str) -> Self {
         Keys {
             prefix: prefix.to_string(),
         }
     }
 
+    /// The prefix, which scripts get as an argument to build keys themselves.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -30,6 +32,7 @@ impl Keys {
         format!("{}:queue:", self.prefix)
     }
 
+    /// `rq:queue:<q>`: the list of job ids waiting on queue `q`.
     pub fn queue(&self, q: &str) -> String {
         format!("{}:queue:{q}", self.prefix)
     }
@@ -39,10 +42,13 @@ impl Keys {
         format!("{}:queue:{q}:intermediate", self.prefix)
     }
 
+    /// When maintenance first saw an id in the intermediate list without an execution (RQ's
+    /// mark, to requeue it once it has been stuck long enough, §7.2).
     pub fn intermediate_first_seen(&self, q: &str, job_id: &str) -> String {
         format!("{}:queue:{q}:intermediate:first_seen:{job_id}", self.prefix)
     }
 
+    /// `rq:job:<id>`: the job hash.
     pub fn job(&self, id: &str) -> String {
         format!("{}:job:{id}", self.prefix)
     }
@@ -55,6 +61,7 @@ impl Keys {
         k
     }
 
+    /// `rq:job:<id>:dependents`: the set of jobs waiting for this one.
     pub fn dependents(&self, id: &str) -> String {
         format!("{}:job:{id}:dependents", self.prefix)
     }
@@ -64,6 +71,7 @@ impl Keys {
         format!("{}:job::{id}:dependencies", self.prefix)
     }
 
+    /// `rq:results:<id>`: the stream of the job's results (§6.7).
     pub fn results(&self, id: &str) -> String {
         format!("{}:results:{id}", self.prefix)
     }
@@ -73,42 +81,52 @@ impl Keys {
         format!("{}:wip:{q}", self.prefix)
     }
 
+    /// FinishedJobRegistry of queue `q`, scored by expiry.
     pub fn finished(&self, q: &str) -> String {
         format!("{}:finished:{q}", self.prefix)
     }
 
+    /// FailedJobRegistry of queue `q`, scored by expiry.
     pub fn failed(&self, q: &str) -> String {
         format!("{}:failed:{q}", self.prefix)
     }
 
+    /// DeferredJobRegistry of queue `q`: jobs waiting for their dependencies.
     pub fn deferred(&self, q: &str) -> String {
         format!("{}:deferred:{q}", self.prefix)
     }
 
+    /// ScheduledJobRegistry of queue `q`, scored by the time a job is due.
     pub fn scheduled(&self, q: &str) -> String {
         format!("{}:scheduled:{q}", self.prefix)
     }
 
+    /// CanceledJobRegistry of queue `q`.
     pub fn canceled(&self, q: &str) -> String {
         format!("{}:canceled:{q}", self.prefix)
     }
 
+    /// The hash of one execution of a job (RQ 2.x+, §6.4).
     pub fn execution(&self, job_id: &str, execution_id: &str) -> String {
         format!("{}:execution:{job_id}:{execution_id}", self.prefix)
     }
 
+    /// The job's executions, scored by when each stops being alive.
     pub fn executions(&self, job_id: &str) -> String {
         format!("{}:executions:{job_id}", self.prefix)
     }
 
+    /// `rq:workers`: the set of every registered worker key.
     pub fn workers(&self) -> String {
         format!("{}:workers", self.prefix)
     }
 
+    /// The workers listening on queue `q`.
     pub fn workers_of(&self, q: &str) -> String {
         format!("{}:workers:{q}", self.prefix)
     }
 
+    /// `rq:worker:<name>`: the worker's hash.
     pub fn worker(&self, name: &str) -> String {
         format!("{}:worker:{name}", self.prefix)
     }
@@ -123,22 +141,27 @@ impl Keys {
         format!("{}:task-worker:incrbyfloat-probe:{tag}", self.prefix)
     }
 
+    /// The pub/sub channel of a worker's commands (see [`crate::commands`]).
     pub fn pubsub(&self, worker_name: &str) -> String {
         format!("{}:pubsub:{worker_name}", self.prefix)
     }
 
+    /// `rq:suspended`: while it exists, workers take no job (`rq suspend`).
     pub fn suspended(&self) -> String {
         format!("{}:suspended", self.prefix)
     }
 
+    /// The lock of queue `q`'s registry maintenance (see [`crate::maintenance`]).
     pub fn clean_registries_lock(&self, q: &str) -> String {
         format!("{}:clean_registries:{q}", self.prefix)
     }
 
+    /// The lock of the scheduler that moves queue `q`'s due jobs (see [`crate::scheduler`]).
     pub fn scheduler_lock(&self, q: &str) -> String {
         format!("{}:scheduler-lock:{q}", self.prefix)
     }
 
+    /// `rq:scheduler:<name>`: a scheduler's own hash (RQ 2.10+).
     pub fn scheduler(&self, name: &str) -> String {
         format!("{}:scheduler:{name}", self.prefix)
     }

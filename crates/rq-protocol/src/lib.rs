@@ -4,6 +4,7 @@
 //! command and script, every exception text and retry rule of RQ lives here, as builders
 //! (functions that fill a `redis::Pipeline` or return a `redis::Cmd` or script call, and parse
 //! the reply); a job's end is one type, [`lifecycle::JobEnd`].
+#![deny(missing_docs)]
 
 pub mod codec;
 pub mod commands;

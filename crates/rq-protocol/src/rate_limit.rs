@@ -13,144 +13,46 @@
 //!   for a delayed retry or repeat, which goes through the limiter again when it is due) and the
 //!   next waiters are promoted, all in RQ's release script;
 //! * a due scheduled job, or a dependent whose dependencies are met, is enqueued through the
-//!   limiter (`Queue._enqueue_rate_limited_job`, [`RL_LUA`]);
+//!   limiter (`Queue._enqueue_rate_limited_job`, `rl_enqueue` of `scripts/lib/rate_limit.lua`);
 //! * maintenance frees slots whose job is no longer queued or started (RQ's release-stale
 //!   script), fills free slots and drops a key whose sets are empty (`RateLimitRegistry.cleanup`).
 //!
-//! The scripts are RQ 3.0's own text, so a fleet of Python 3.0 workers and task-workers shares
-//! one limit.
+//! The scripts are RQ 3.0's own code (verbatim below the comment at the top of each `.lua` file),
+//! so a fleet of Python 3.0 workers and task-workers shares one limit.
 
 use redis::{Script, ScriptInvocation};
 
 use super::keys::Keys;
 
-/// `ACQUIRE_AND_ENQUEUE_SCRIPT` of `rq/rate_limit.py` (3.0.0), verbatim.
+/// `ACQUIRE_AND_ENQUEUE_SCRIPT` of `rq/rate_limit.py` (3.0.0), verbatim after its header comment.
 /// KEYS: `[allowed, rate_limited]`; ARGV: `[concurrency, timestamp, enqueued_at,
 /// queue_key_prefix, job_key_prefix]`. Returns the promoted ids.
-macro_rules! acquire_and_enqueue {
-    () => {
-        r#"
-local concurrency = tonumber(ARGV[1])
-local timestamp = tonumber(ARGV[2])
-local enqueued_at = ARGV[3]
-local queue_key_prefix = ARGV[4]
-local job_key_prefix = ARGV[5]
-local promoted = {}
+pub const ACQUIRE_AND_ENQUEUE: &str = include_str!("scripts/rl_acquire_and_enqueue.lua");
 
-while redis.call('ZCARD', KEYS[1]) < concurrency do
-    local result = redis.call('ZPOPMIN', KEYS[2])
-    if #result == 0 then
-        break
-    end
-    local job_id = result[1]
-    local job_key = job_key_prefix .. job_id
-    local fields = redis.call('HMGET', job_key, 'origin', 'status', 'enqueue_at_front')
-    local origin, status, enqueue_at_front = fields[1], fields[2], fields[3]
-    -- Drop stale entries (missing hash, no origin or not rate_limited); ZPOPMIN removed them.
-    if origin and status == 'rate_limited' then
-        redis.call('ZADD', KEYS[1], timestamp, job_id)
-        if enqueue_at_front == '1' then
-            redis.call('LPUSH', queue_key_prefix .. origin, job_id)
-        else
-            redis.call('RPUSH', queue_key_prefix .. origin, job_id)
-        end
-        redis.call('HSET', job_key, 'status', 'queued', 'enqueued_at', enqueued_at)
-        table.insert(promoted, job_id)
-    end
-end
-return promoted
-"#
-    };
-}
-
-pub const ACQUIRE_AND_ENQUEUE: &str = acquire_and_enqueue!();
-
-/// `RELEASE_AND_ENQUEUE_SCRIPT`: remove the completed job (ARGV[6]) from `allowed`, then acquire.
+/// `RELEASE_AND_ENQUEUE_SCRIPT`: remove the completed job (`ARGV[6]`) from `allowed`, then acquire.
 pub const RELEASE_AND_ENQUEUE: &str = concat!(
-    "redis.call('ZREM', KEYS[1], ARGV[6])\n",
-    acquire_and_enqueue!()
+    include_str!("scripts/rl_release.lua"),
+    include_str!("scripts/rl_acquire_and_enqueue.lua"),
 );
 
 /// `RELEASE_STALE_AND_ENQUEUE_SCRIPT`: for callers that do not own the job's outcome
 /// (maintenance): keep the slot of a job that is queued or started or has a live execution.
 /// KEYS: `[allowed, rate_limited, job_key, executions_key]`; ARGV as [`RELEASE_AND_ENQUEUE`].
 pub const RELEASE_STALE_AND_ENQUEUE: &str = concat!(
-    r#"
-local status = redis.call('HGET', KEYS[3], 'status')
-if status == 'queued' or status == 'started' then
-    return {}
-end
-if redis.call('ZCOUNT', KEYS[4], '(' .. ARGV[2], '+inf') > 0 then
-    return {}
-end
-if redis.call('ZREM', KEYS[1], ARGV[6]) == 0 then
-    return {}
-end
-"#,
-    acquire_and_enqueue!()
+    include_str!("scripts/rl_release_stale.lua"),
+    include_str!("scripts/rl_acquire_and_enqueue.lua"),
 );
 
 /// `CLEANUP_REGISTRY_SCRIPT`: drop a key whose sets are both empty.
 /// KEYS: `[allowed, rate_limited, config, rl_keys]`; ARGV: `[key]`.
-pub const CLEANUP_REGISTRY: &str = r#"
-if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-    redis.call('SREM', KEYS[4], ARGV[1])
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-    return 1
-end
-return 0
-"#;
-
-/// Lua functions for scripts that enqueue jobs themselves (dependents, the scheduler):
-/// `rl_enqueue(prefix, id, key, concurrency, at_front, timestamp, enqueued_at)` is
-/// `Queue._enqueue_rate_limited_job`: register the key and its concurrency, mark the job
-/// `rate_limited` (and `enqueue_at_front`), add it to the waiters, then acquire as
-/// [`ACQUIRE_AND_ENQUEUE`] does. `rl_of(job_key)` returns the job's key and concurrency when it
-/// has a limit (`Job.has_rate_limit`), else nil.
-macro_rules! rl_lua {
-    () => {
-        r#"
-local function rl_of(job_key)
-  local h = redis.call('HMGET', job_key, 'rate_limit_key', 'rate_limit_concurrency')
-  local c = tonumber(h[2])
-  if h[1] and h[1] ~= '' and c and c > 0 then return h[1], c end
-  return nil
-end
-local function rl_enqueue(p, id, key, concurrency, at_front, timestamp, enqueued_at)
-  local base = p .. ':rl:' .. key
-  redis.call('SADD', p .. ':rl-keys', key)
-  redis.call('HSET', base, 'concurrency', concurrency)
-  local job_key = p .. ':job:' .. id
-  redis.call('HSET', job_key, 'status', 'rate_limited')
-  if at_front then redis.call('HSET', job_key, 'enqueue_at_front', '1') end
-  redis.call('ZADD', base .. ':rate_limited', timestamp, id)
-  local allowed, waiting = base .. ':allowed', base .. ':rate_limited'
-  while redis.call('ZCARD', allowed) < concurrency do
-    local result = redis.call('ZPOPMIN', waiting)
-    if #result == 0 then break end
-    local job_id = result[1]
-    local jk = p .. ':job:' .. job_id
-    local fields = redis.call('HMGET', jk, 'origin', 'status', 'enqueue_at_front')
-    if fields[1] and fields[2] == 'rate_limited' then
-      redis.call('ZADD', allowed, timestamp, job_id)
-      if fields[3] == '1' then
-        redis.call('LPUSH', p .. ':queue:' .. fields[1], job_id)
-      else
-        redis.call('RPUSH', p .. ':queue:' .. fields[1], job_id)
-      end
-      redis.call('HSET', jk, 'status', 'queued', 'enqueued_at', enqueued_at)
-    end
-  end
-end
-"#
-    };
-}
-pub(crate) use rl_lua;
+pub const CLEANUP_REGISTRY: &str = include_str!("scripts/rl_cleanup_registry.lua");
 
 /// A job's limit, from its hash (`Job.has_rate_limit`: a key and a concurrency ≥ 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
+    /// The limit key (`rate_limit_key`) that jobs sharing a limit have in common.
     pub key: String,
+    /// How many jobs of the key may be queued or running at once.
     pub concurrency: i64,
 }
 
@@ -284,7 +186,12 @@ mod tests {
 
     #[test]
     fn scripts_are_rqs() {
-        assert!(RELEASE_AND_ENQUEUE.starts_with("redis.call('ZREM', KEYS[1], ARGV[6])\n"));
+        // RQ's text, after the comment lines at the top of each file.
+        let code = |s: &'static str| s.lines().find(|l| !l.starts_with("--"));
+        assert_eq!(
+            code(RELEASE_AND_ENQUEUE),
+            Some("redis.call('ZREM', KEYS[1], ARGV[6])")
+        );
         assert!(RELEASE_AND_ENQUEUE.ends_with(ACQUIRE_AND_ENQUEUE));
         assert!(RELEASE_STALE_AND_ENQUEUE.ends_with(ACQUIRE_AND_ENQUEUE));
         assert!(ACQUIRE_AND_ENQUEUE.contains("redis.call('ZPOPMIN', KEYS[2])"));

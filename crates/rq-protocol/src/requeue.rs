@@ -17,44 +17,13 @@
 /// and -2 when the hash has no origin; in those cases nothing changes (Python's `Job.fetch`
 /// fails before its `ZREM` too).
 pub const REQUEUE_FAILED_SCRIPT: &str = concat!(
-    super::rate_limit::rl_lua!(),
-    r#"
-if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-local origin = redis.call('HGET', KEYS[2], 'origin')
-if not origin or origin == '' then return -2 end
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'status', 'queued', 'started_at', '', 'ended_at', '',
-  'exc_info', ARGV[4], 'enqueued_at', ARGV[3])
-if redis.call('HEXISTS', KEYS[2], 'timeout') == 0 then
-  redis.call('HSET', KEYS[2], 'timeout', ARGV[5])
-end
-local ttl = tonumber(redis.call('HGET', KEYS[2], 'ttl') or '')
-if ttl and ttl > 0 then
-  redis.call('EXPIRE', KEYS[2], ttl)
-  redis.call('EXPIRE', ARGV[2] .. ':job:' .. ARGV[1] .. ':dependents', ttl)
-  redis.call('EXPIRE', ARGV[2] .. ':job::' .. ARGV[1] .. ':dependencies', ttl)
-end
-local rl_key, rl_conc = rl_of(KEYS[2])
-if rl_key then
-  redis.call('HSET', KEYS[2], 'enqueue_at_front', '0')
-  rl_enqueue(ARGV[2], ARGV[1], rl_key, rl_conc, false, tonumber(ARGV[6]), ARGV[3])
-  return 1
-end
-redis.call('RPUSH', ARGV[2] .. ':queue:' .. origin, ARGV[1])
-return 1
-"#
+    include_str!("scripts/lib/rate_limit.lua"),
+    include_str!("scripts/requeue_failed.lua"),
 );
 
 /// KEYS `[intermediate, queue, first_seen]`, ARGV `[id]`: move the id back to the queue front
 /// only if it is still in the intermediate list.
-pub const REQUEUE_STUCK_SCRIPT: &str = r#"
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], ARGV[1])
-  redis.call('DEL', KEYS[3])
-  return 1
-end
-return 0
-"#;
+pub const REQUEUE_STUCK_SCRIPT: &str = include_str!("scripts/requeue_stuck.lua");
 
 /// The call of [`REQUEUE_STUCK_SCRIPT`] for one id of `queue`'s intermediate list; reply 1 when
 /// it was moved.

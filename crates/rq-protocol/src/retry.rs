@@ -8,9 +8,15 @@ use super::job::{JobHash, JobSettings};
 #[derive(Debug, Clone, PartialEq)]
 pub enum RetryPlan {
     /// Interval 0: back onto its queue at once (front when `enqueue_at_front_on_retry`).
-    Requeue { at_front: bool },
+    Requeue {
+        /// To the front of the queue (`enqueue_at_front_on_retry`), else to its end.
+        at_front: bool,
+    },
     /// Interval > 0: into `rq:scheduled:<q>` at now + interval.
-    Schedule { interval: i64 },
+    Schedule {
+        /// Seconds from now.
+        interval: i64,
+    },
 }
 
 impl RetryPlan {
@@ -26,7 +32,9 @@ impl RetryPlan {
 /// A successful job with `repeats_left > 0` (§7.6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repeat {
+    /// `repeats_left` once this repeat is used.
     pub repeats_left_after: i64,
+    /// When the job runs again.
     pub plan: RetryPlan,
 }
 

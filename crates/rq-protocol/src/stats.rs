@@ -6,8 +6,11 @@ use super::keys::Keys;
 /// One queue's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
+    /// Jobs waiting on the queue (`LLEN`).
     pub queued: i64,
+    /// Jobs running (the started registry, `rq:wip:<q>`).
     pub started: i64,
+    /// Jobs in the failed registry.
     pub failed: i64,
 }
 

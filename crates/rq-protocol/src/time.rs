@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 /// An instant in UTC, as RQ records it.
 pub type Timestamp = DateTime<Utc>;
 
+/// The current instant.
 pub fn now() -> Timestamp {
     Utc::now()
 }

@@ -2,7 +2,7 @@
 //!
 //! RQ stores a job as `pickle.dumps((func_name, instance, args, kwargs))` and results
 //! as `pickle.dumps(return_value)`. [`decode`] reads what CPython 3.8–3.13 writes for
-//! plain data ([`Value`]) at protocols 0–5; [`encode`] writes protocol 5 that
+//! plain data ([`Value`](crate::value::Value)) at protocols 0–5; [`encode`] writes protocol 5 that
 //! `pickle.loads` turns back into the same Python types.
 //!
 //! # Safety model
@@ -55,32 +55,53 @@ pub enum PickleError {
     /// The input ended before the opcode at `offset` was complete.
     #[error("pickle data was truncated: {what} at byte offset {offset} needs {needed} more bytes, only {available} remain")]
     Truncated {
+        /// What was being read.
         what: &'static str,
+        /// The offset of the opcode.
         offset: usize,
+        /// The bytes it needs.
         needed: u64,
+        /// The bytes left.
         available: usize,
     },
     /// The input is not a well-formed pickle of plain data.
     #[error("invalid pickle at byte offset {offset}: {msg}")]
-    Invalid { offset: usize, msg: String },
+    Invalid {
+        /// The offset of the opcode.
+        offset: usize,
+        /// What is wrong.
+        msg: String,
+    },
     /// The pickle references a Python global that is not on the allowlist.
     #[error("refused: pickle references Python global '{module}.{name}' ({opcode}); only plain data is accepted (at byte offset {offset})")]
     RefusedGlobal {
+        /// The global's module.
         module: String,
+        /// The global's name in its module.
         name: String,
+        /// The opcode that named it (`GLOBAL`, `STACK_GLOBAL`, `INST`).
         opcode: &'static str,
+        /// The offset of the opcode.
         offset: usize,
     },
     /// The pickle uses an opcode that constructs or looks up arbitrary objects.
     #[error("refused: pickle opcode {opcode} at byte offset {offset} {why}; only plain data is accepted")]
     RefusedOpcode {
+        /// The opcode's name.
         opcode: &'static str,
+        /// Its offset.
         offset: usize,
+        /// What it would do.
         why: &'static str,
     },
     /// A [`Limits`] bound was exceeded.
     #[error("pickle exceeds a limit at byte offset {offset}: {msg}")]
-    Limit { offset: usize, msg: String },
+    Limit {
+        /// The offset of the opcode (or of the value being built).
+        offset: usize,
+        /// Which bound, and by how much.
+        msg: String,
+    },
 }
 
 type Result<T> = std::result::Result<T, PickleError>;
