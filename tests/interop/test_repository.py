@@ -133,11 +133,14 @@ def test_run_local_leaves_a_running_redis_alone(redis_server):
 
 def module_graph(src: Path, depth: int) -> dict[str, set[str]]:
     """Edges between modules cut at `depth` path segments (1: `engine`, 2: `engine::dispatch`),
-    from every `crate::a::b` path outside comments and `#[cfg(test)] mod tests`. A module's
-    own submodules do not count as its dependencies."""
+    from every `crate::a::b` path outside comments and tests (`#[cfg(test)] mod tests`, inline
+    or as `tests.rs`). A module's own submodules do not count as its dependencies."""
     files = {}
     for path in src.rglob("*.rs"):
         parts = list(path.relative_to(src).with_suffix("").parts)
+        # Test-only files (`#[cfg(test)] mod tests;` and its helpers) are not the structure.
+        if parts[-1] in ("tests", "test_support") or "tests" in parts[:-1]:
+            continue
         if parts[-1] == "mod":
             parts = parts[:-1]
         if parts in (["lib"], ["main"]):
