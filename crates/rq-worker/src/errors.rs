@@ -5,13 +5,16 @@
 //! and then offers the same `io::Error` as its source), which gave
 //! `Connection refused (os error 111): Connection refused (os error 111)`.
 
+use crate::config::ConfigError;
+use crate::tasks::RegistryError;
+
 /// Why a worker could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
-    /// The configuration cannot work ([`crate::Config::validate`]).
+    /// The configuration cannot work ([`Config::validate`](crate::Config::validate)).
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
     /// The Redis URL or its TLS files are not usable.
     #[error("invalid Redis URL or TLS files for {url}")]
     RedisUrl {
@@ -22,21 +25,35 @@ pub enum WorkerError {
         source: redis::RedisError,
     },
     /// No task is registered, two have the same name, or a resolver clashes with a task.
-    #[error("{0}")]
-    Tasks(String),
+    #[error(transparent)]
+    Tasks(#[from] RegistryError),
     /// The worker stopped on an error it cannot wait out (an unsupported Redis server, a
     /// registration Redis refused); its chain says why.
     #[error(transparent)]
     Run(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+impl From<ConfigError> for WorkerError {
+    fn from(e: ConfigError) -> Self {
+        WorkerError::Config(e)
+    }
+}
+
+/// An error of the engine, with its chain of causes.
 impl From<anyhow::Error> for WorkerError {
     fn from(e: anyhow::Error) -> Self {
         WorkerError::Run(e.into())
     }
 }
 
-/// `message: cause: cause…`, leaving out each cause whose text the line already holds.
+/// `message: cause: cause…`, leaving out each cause whose text the line already holds: an
+/// error chain on one line, for a log or a job's failure text.
+///
+/// ```
+/// let io = std::io::Error::other("connection refused");
+/// let e = anyhow::Error::new(io).context("cannot reach the service");
+/// assert_eq!(rq_worker::error_text(&e), "cannot reach the service: connection refused");
+/// ```
 pub fn error_text(e: &anyhow::Error) -> String {
     chain_text(e.chain().map(|c| c.to_string()))
 }
