@@ -128,8 +128,9 @@ pub struct Config {
     pub requeue_on_shutdown: bool,
     /// How often registries are cleaned of expired and orphaned jobs.
     pub maintenance_interval: Duration,
-    /// Parent of the jobs' scratch directories ([`TaskContext::scratch_dir`](crate::TaskContext::scratch_dir));
-    /// `None`: the system temp directory.
+    /// Parent of the jobs' scratch directories
+    /// ([`TaskContext::scratch_dir`](crate::TaskContext::scratch_dir)); `None`: the system
+    /// temp directory.
     pub work_dir: Option<PathBuf>,
 }
 

@@ -4,7 +4,11 @@ use crate::value::Value;
 
 /// A failed task, reported the way Python reports an exception: the last line of the job's
 /// `exc_string` is `<exc_type>: <message>` (or just `<exc_type>` when the message is empty).
+///
+/// Built with [`TaskError::new`] and its shorthands, or from an `anyhow::Error` (Python's
+/// plain `Exception`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TaskError {
     /// The Python exception's type name (`ValueError`, `TypeError`, …).
     pub exc_type: String,
