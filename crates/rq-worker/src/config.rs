@@ -4,34 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::errors::{ConfigError, WorkerError};
 use crate::redact::redact_url;
 use crate::rq::codec::Serializer;
-use crate::WorkerError;
-
-/// What makes a [`Config`] unusable ([`Config::validate`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// [`Config::queues`] is empty.
-    #[error("no queue to listen on")]
-    NoQueue,
-    /// A queue name is empty or only spaces (RQ would not accept it).
-    #[error("empty queue name {0:?}")]
-    EmptyQueueName(String),
-    /// [`Config::concurrency`] is 0.
-    #[error("concurrency must be at least 1")]
-    NoSlot,
-    /// [`Config::name`] is empty.
-    #[error("the worker needs a name")]
-    NoName,
-    /// [`Config::redis_url`] is not a `redis://`, `rediss://` or `unix://` URL (the URL is
-    /// given without its password).
-    #[error("not a Redis URL: {0} (redis://, rediss:// or unix://)")]
-    NotRedisUrl(String),
-    /// [`Config::heartbeat_interval`] is zero.
-    #[error("the heartbeat interval must be above 0")]
-    NoHeartbeat,
-}
 
 /// TLS material for `rediss://` connections, read once at validation. Empty means the system
 /// trust store and no client certificate.

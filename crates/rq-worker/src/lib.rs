@@ -73,12 +73,13 @@ pub use rq_protocol as rq;
 /// A Python value as RQ's serializers carry it (arguments, results, `meta`).
 pub use rq_protocol::value::{self, Value};
 
-pub use config::{Config, ConfigError, RedisTls};
+pub use config::{Config, RedisTls};
 pub use engine::shutdown::{Phase, Shutdown};
-pub use errors::{error_text, WorkerError};
+pub use engine::StartupCheck;
+pub use errors::{error_text, ConfigError, ParamError, RegistryError, WorkerError};
 pub use events::{EndKind, JobEnded, JobStarted, Observer, StopFuture, WorkerInfo};
 pub use tasks::{
-    Cancellation, DataMap, Handler, Invocation, Layer, Param, ParamError, Parameters, ProgressSink,
-    Registry, RegistryError, Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
+    Cancellation, DataMap, Handler, Invocation, Layer, Param, Parameters, ProgressSink, Registry,
+    Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
 };
-pub use worker::{StartupCheck, Worker, WorkerBuilder};
+pub use worker::{Worker, WorkerBuilder};

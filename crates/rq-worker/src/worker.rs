@@ -10,19 +10,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::engine::{self, shutdown::Shutdown};
+use crate::engine::{self, shutdown::Shutdown, StartupCheck};
+use crate::errors::{RegistryError, WorkerError};
 use crate::events::Observer;
 use crate::tasks::{
-    typed, DataMap, Invocation, Layer, Registry, RegistryError, TaskCall, TaskContext, TaskError,
-    TaskSpec,
+    typed, DataMap, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError, TaskSpec,
 };
-use crate::WorkerError;
-
-/// A check run once Redis answers and before the first job is taken (e.g. waiting for a
-/// service the tasks need). It gets the worker's [`Shutdown`] so that it can stop waiting when
-/// asked; `false` ends the run cleanly without taking a job.
-pub type StartupCheck =
-    Box<dyn FnOnce(Shutdown) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
 
 /// A worker, configured by [`Worker::builder`].
 pub struct Worker;
@@ -110,8 +103,8 @@ pub struct WorkerBuilder {
 impl WorkerBuilder {
     /// Registers a typed handler under `name`: an `async fn(P, TaskContext) -> Result<R, E>`
     /// (or a closure returning such a future), where `P: Deserialize` gets the job's arguments
-    /// ([`typed`](crate::tasks::typed)), `R: Serialize` is the job's result and `E: Into<TaskError>`
-    /// (a [`TaskError`] or an `anyhow::Error`) its failure.
+    /// ([`typed`](crate::tasks::typed)), `R: Serialize` is the job's result and
+    /// `E: Into<TaskError>` (a [`TaskError`] or an `anyhow::Error`) its failure.
     pub fn task<F, Fut, P, R, E>(mut self, name: impl Into<Cow<'static, str>>, handler: F) -> Self
     where
         F: Fn(P, TaskContext) -> Fut + Send + Sync + 'static,

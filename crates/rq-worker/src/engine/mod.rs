@@ -116,6 +116,14 @@ impl Engine {
     }
 }
 
+/// A check run once Redis answers and before the first job is taken (e.g. waiting for a
+/// service the tasks need). It gets the worker's [`Shutdown`] so that it can stop waiting when
+/// asked; `false` ends the run cleanly without taking a job.
+pub type StartupCheck = Box<
+    dyn FnOnce(Shutdown) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
+        + Send,
+>;
+
 /// What the worker runs with besides its configuration (assembled by
 /// [`crate::worker::WorkerBuilder`]).
 pub struct Parts {
@@ -124,8 +132,8 @@ pub struct Parts {
     pub data: DataMap,
     /// Sinks told about every job start and end; stopped ([`Observer::stop`]) at exit.
     pub observers: Vec<Arc<dyn Observer>>,
-    /// Run in order once Redis answers, before the first job ([`crate::StartupCheck`]).
-    pub startup_checks: Vec<crate::StartupCheck>,
+    /// Run in order once Redis answers, before the first job ([`StartupCheck`]).
+    pub startup_checks: Vec<StartupCheck>,
 }
 
 /// Runs the worker until `shutdown` asks it to stop (or, in burst mode, until the queues are

@@ -28,9 +28,10 @@ mod registry;
 mod spec;
 pub mod typed;
 
+pub use crate::errors::{ParamError, RegistryError};
 pub use context::{Cancellation, ProgressSink, ScratchGuard, TaskContext};
 pub use data::DataMap;
 pub use error::TaskError;
 pub use layer::Layer;
-pub use registry::{Invocation, Registry, RegistryError, Resolver};
-pub use spec::{Handler, Param, ParamError, Parameters, TaskCall, TaskFuture, TaskSpec};
+pub use registry::{Invocation, Registry, Resolver};
+pub use spec::{Handler, Param, Parameters, TaskCall, TaskFuture, TaskSpec};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::layer::{self, Layer};
 use super::{TaskCall, TaskError, TaskSpec};
+use crate::errors::RegistryError;
 use crate::value::Value;
 
 /// Binds the call of a dispatching function (one that names its task in its arguments) to a
@@ -32,28 +33,6 @@ pub struct Invocation {
     pub task: Arc<TaskSpec>,
     /// The arguments it runs with (a resolver may have taken some away, e.g. the task name).
     pub call: TaskCall,
-}
-
-/// Why a set of tasks and resolvers cannot be registered. Checked when the worker starts,
-/// before anything connects.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistryError {
-    /// The worker was given no task to run.
-    #[error("no task is registered: add one with Worker::builder(..).task(..)")]
-    NoTask,
-    /// A task has an empty name.
-    #[error("a task needs a name")]
-    Unnamed,
-    /// Two tasks have this name.
-    #[error("task {0:?} is registered twice")]
-    DuplicateTask(String),
-    /// A resolver is registered under the name of a task (a job could not say which it calls).
-    #[error("{0:?} is both a task and a resolver's function")]
-    ResolverShadowsTask(String),
-    /// Two resolvers are registered under this function name.
-    #[error("a resolver for {0:?} is registered twice")]
-    DuplicateResolver(String),
 }
 
 impl Registry {

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{TaskContext, TaskError};
+use crate::errors::ParamError;
 use crate::value::Value;
 
 /// The boxed future a handler returns: the job's return value, or its failure.
@@ -110,30 +111,6 @@ impl Param {
             about,
         }
     }
-}
-
-/// A name that is not a parameter of a task ([`TaskSpec::check_param`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ParamError {
-    /// The task declares no parameter at all.
-    #[error("task {task} takes no parameter, got {name:?}")]
-    NoParameters {
-        /// The task's name.
-        task: String,
-        /// The name given.
-        name: String,
-    },
-    /// The task has parameters, but not this one.
-    #[error("task {task} has no parameter {name:?}; it accepts: {}", .accepted.join(", "))]
-    Unknown {
-        /// The task's name.
-        task: String,
-        /// The name given.
-        name: String,
-        /// The task's parameters, in order.
-        accepted: Vec<String>,
-    },
 }
 
 impl TaskSpec {
