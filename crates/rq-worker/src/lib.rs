@@ -31,7 +31,9 @@
 //! The crate root holds what building a worker needs: [`Config`], [`Worker`] and its
 //! [`WorkerBuilder`], [`Shutdown`], the task types ([`TaskContext`], [`TaskError`],
 //! [`TaskSpec`], [`Layer`], [`DataMap`], …), the observer interface ([`Observer`] and its
-//! events) and the errors ([`WorkerError`], [`ConfigError`], [`RegistryError`]).
+//! events) and the errors ([`WorkerError`], [`ConfigError`], [`RegistryError`],
+//! [`ParamError`]). The modules that define the configuration, the builder and the errors are
+//! private: all of their items are here.
 //!
 //! Modules, from the wire up:
 //! * [`rq`] (the `rq-protocol` crate): RQ's keys, encodings, scripts and texts, no I/O;
