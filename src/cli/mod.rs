@@ -29,7 +29,7 @@ use rq_worker::RedisTls;
 /// A [`RunConfig`](crate::config::RunConfig) from a command line with the options of
 /// `task-worker run` (and their environment variables, `*_FILE` secrets included), so that a
 /// program built on this crate is configured like the `task-worker` binary
-/// ([`rq_worker::worker`] shows it in use). `args[0]` is the program name.
+/// ([`rq_worker::Worker`] shows it in use). `args[0]` is the program name.
 pub fn run_config<I, T>(args: I) -> Result<crate::config::RunConfig, String>
 where
     I: IntoIterator<Item = T>,

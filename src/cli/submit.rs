@@ -81,7 +81,7 @@ pub fn build_params(json: Option<&str>, pairs: &[String]) -> Result<Vec<(String,
 /// Every given name is a parameter of `task`, and every required one is given.
 pub fn check_params(task: &TaskSpec, params: &[(String, Value)]) -> Result<(), String> {
     for (name, _) in params {
-        task.check_param(name)?;
+        task.check_param(name).map_err(|e| e.to_string())?;
     }
     let missing: Vec<&str> = task
         .named_params()

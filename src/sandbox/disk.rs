@@ -129,7 +129,7 @@ mod tests {
             dir = dir.open_child(&c).unwrap();
         }
         assert!(measure(&root, u64::MAX, u64::MAX).too_deep);
-        super::super::cleanup::remove_tree(&root).unwrap();
+        rq_worker::fs::remove_tree(&root).unwrap();
         assert!(!root.exists());
     }
 }

@@ -18,12 +18,12 @@
 //! [`supervisor`] (the supervisor's loop), [`confine`] (what the child applies to itself:
 //! [`landlock_rules`], [`seccomp`], rlimits), [`tree`] (the descendants: list, kill, measure),
 //! [`namespaces`] (the run's own user, mount, PID and IPC namespaces), [`disk`] (job-root size), [`beneath`] (opening paths without leaving a tree),
-//! [`cleanup`] (removing a root whatever its permissions), [`check`] (`sandbox-check`),
+//! [`rq_worker::fs::remove_tree`] (removing a root whatever its permissions), [`check`] (`sandbox-check`),
 //! [`student`] (`confine-student`: student code confined further than the grader).
 
 pub mod beneath;
 // The job root is walked and removed by descriptor with the worker library's tree helpers.
-pub use rq_worker::fs::{cleanup, dirfd};
+pub use rq_worker::fs::dirfd;
 pub mod check;
 pub mod confine;
 pub mod disk;

@@ -1,6 +1,6 @@
 //! Exponential backoff for every retry loop: a first delay, doubled after each failure up to
-//! a cap. One type so that every loop that waits out an outage (Redis, PostgreSQL, the backend
-//! API) behaves the same and logs the same numbers.
+//! a cap. One type so that every loop that waits out an outage (Redis, a database, an HTTP
+//! service) behaves the same and logs the same numbers.
 
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// Delays from `first`, doubled after each one, up to `max`.
     pub const fn new(first: Duration, max: Duration) -> Backoff {
         Backoff {
             first,

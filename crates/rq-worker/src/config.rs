@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::errors::{ConfigError, WorkerError};
 use crate::redact::redact_url;
 use crate::rq::codec::Serializer;
-use crate::WorkerError;
 
 /// TLS material for `rediss://` connections, read once at validation. Empty means the system
 /// trust store and no client certificate.
@@ -32,7 +32,8 @@ impl RedisTls {
         RedisTls { ca, client }
     }
 
-    /// A client for `url` (already validated) with this TLS material.
+    /// A Redis client for `url` (already validated) with this TLS material; fails on a URL the
+    /// client cannot parse or certificates it cannot use.
     pub fn client(&self, url: &str) -> Result<redis::Client, WorkerError> {
         let result = if self.ca.is_none() && self.client.is_none() {
             redis::Client::open(url)
@@ -91,8 +92,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How often the worker and its jobs tell Redis they are alive.
     pub heartbeat_interval: Duration,
-    /// How long a job's start may wait to be written together with its end (0: every start is
-    /// written before its job runs). See `engine::writer`.
+    /// How long a job's start may wait to be written together with its end, so that a short
+    /// job costs one Redis round trip instead of two (0: every start is written before its job
+    /// runs, as RQ's worker does). A job that runs longer has its start written when this
+    /// time is up, and `rq info` sees it as started from then.
     pub defer_start: Duration,
     /// Also move scheduled and retried jobs whose time has come (RQ's `--with-scheduler`).
     pub with_scheduler: bool,
@@ -100,8 +103,9 @@ pub struct Config {
     pub requeue_on_shutdown: bool,
     /// How often registries are cleaned of expired and orphaned jobs.
     pub maintenance_interval: Duration,
-    /// Parent of the jobs' scratch directories ([`crate::TaskContext::scratch_dir`]);
-    /// `None`: the system temp directory.
+    /// Parent of the jobs' scratch directories
+    /// ([`TaskContext::scratch_dir`](crate::TaskContext::scratch_dir)); `None`: the system
+    /// temp directory.
     pub work_dir: Option<PathBuf>,
 }
 
@@ -131,32 +135,28 @@ impl Config {
 
     /// Checks what cannot work before anything connects: no queue, a queue name RQ would not
     /// accept, no slot, a URL that is not Redis'.
-    pub fn validate(&self) -> Result<(), WorkerError> {
-        let invalid = |reason: String| Err(WorkerError::Config(reason));
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.queues.is_empty() {
-            return invalid("no queue to listen on".into());
+            return Err(ConfigError::NoQueue);
         }
         if let Some(q) = self.queues.iter().find(|q| q.trim().is_empty()) {
-            return invalid(format!("empty queue name {q:?}"));
+            return Err(ConfigError::EmptyQueueName(q.clone()));
         }
         if self.concurrency == 0 {
-            return invalid("concurrency must be at least 1".into());
+            return Err(ConfigError::NoSlot);
         }
         if self.name.is_empty() {
-            return invalid("the worker needs a name".into());
+            return Err(ConfigError::NoName);
         }
         if !(self.redis_url.starts_with("redis://")
             || self.redis_url.starts_with("rediss://")
             || self.redis_url.starts_with("unix://")
             || self.redis_url.starts_with("redis+unix://"))
         {
-            return invalid(format!(
-                "not a Redis URL: {} (redis://, rediss:// or unix://)",
-                redact_url(&self.redis_url)
-            ));
+            return Err(ConfigError::NotRedisUrl(redact_url(&self.redis_url)));
         }
         if self.heartbeat_interval.is_zero() {
-            return invalid("the heartbeat interval must be above 0".into());
+            return Err(ConfigError::NoHeartbeat);
         }
         Ok(())
     }
@@ -170,6 +170,6 @@ impl Default for Config {
 }
 
 /// A random uuid4 in hex, as RQ names its workers.
-pub fn default_worker_name() -> String {
+fn default_worker_name() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }

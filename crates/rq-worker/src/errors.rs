@@ -1,4 +1,6 @@
-//! The library's errors ([`WorkerError`]), and error chains printed once ([`error_text`]).
+//! The library's errors: why a worker could not start or had to stop ([`WorkerError`]), and
+//! what it says about a configuration ([`ConfigError`]), a set of tasks ([`RegistryError`]) or
+//! a parameter name ([`ParamError`]); and error chains printed once ([`error_text`]).
 //!
 //! `{:#}` prints every cause of an `anyhow` chain after the message, but some errors already
 //! include their source in their own text (a Redis I/O error prints the `io::Error` it wraps,
@@ -9,9 +11,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
-    /// The configuration cannot work ([`crate::Config::validate`]).
+    /// The configuration cannot work ([`Config::validate`](crate::Config::validate)).
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
     /// The Redis URL or its TLS files are not usable.
     #[error("invalid Redis URL or TLS files for {url}")]
     RedisUrl {
@@ -22,21 +24,110 @@ pub enum WorkerError {
         source: redis::RedisError,
     },
     /// No task is registered, two have the same name, or a resolver clashes with a task.
-    #[error("{0}")]
-    Tasks(String),
+    #[error(transparent)]
+    Tasks(#[from] RegistryError),
     /// The worker stopped on an error it cannot wait out (an unsupported Redis server, a
     /// registration Redis refused); its chain says why.
     #[error(transparent)]
     Run(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// What makes a [`Config`] unusable ([`Config::validate`]).
+///
+/// [`Config`]: crate::Config
+/// [`Config::validate`]: crate::Config::validate
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// [`Config::queues`](crate::Config::queues) is empty.
+    #[error("no queue to listen on")]
+    NoQueue,
+    /// A queue name is empty or only spaces (RQ would not accept it).
+    #[error("empty queue name {0:?}")]
+    EmptyQueueName(String),
+    /// [`Config::concurrency`](crate::Config::concurrency) is 0.
+    #[error("concurrency must be at least 1")]
+    NoSlot,
+    /// [`Config::name`](crate::Config::name) is empty.
+    #[error("the worker needs a name")]
+    NoName,
+    /// [`Config::redis_url`](crate::Config::redis_url) is not a `redis://`, `rediss://` or
+    /// `unix://` URL (given here without its password).
+    #[error("not a Redis URL: {0} (redis://, rediss:// or unix://)")]
+    NotRedisUrl(String),
+    /// [`Config::heartbeat_interval`](crate::Config::heartbeat_interval) is zero.
+    #[error("the heartbeat interval must be above 0")]
+    NoHeartbeat,
+}
+
+/// Why a set of tasks and resolvers cannot be registered. Checked when the worker starts,
+/// before anything connects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The worker was given no task to run.
+    #[error("no task is registered: add one with Worker::builder(..).task(..)")]
+    NoTask,
+    /// A task has an empty name.
+    #[error("a task needs a name")]
+    Unnamed,
+    /// Two tasks have this name.
+    #[error("task {0:?} is registered twice")]
+    DuplicateTask(String),
+    /// A resolver is registered under the name of a task (a job could not say which it calls).
+    #[error("{0:?} is both a task and a resolver's function")]
+    ResolverShadowsTask(String),
+    /// Two resolvers are registered under this function name.
+    #[error("a resolver for {0:?} is registered twice")]
+    DuplicateResolver(String),
+}
+
+/// A name that is not a parameter of a task
+/// ([`TaskSpec::check_param`](crate::TaskSpec::check_param)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamError {
+    /// The task declares no parameter at all.
+    #[error("task {task} takes no parameter, got {name:?}")]
+    NoParameters {
+        /// The task's name.
+        task: String,
+        /// The name given.
+        name: String,
+    },
+    /// The task has parameters, but not this one.
+    #[error("task {task} has no parameter {name:?}; it accepts: {}", .accepted.join(", "))]
+    Unknown {
+        /// The task's name.
+        task: String,
+        /// The name given.
+        name: String,
+        /// The task's parameters, in order.
+        accepted: Vec<String>,
+    },
+}
+
+impl From<ConfigError> for WorkerError {
+    fn from(e: ConfigError) -> Self {
+        WorkerError::Config(e)
+    }
+}
+
+/// An error of the engine, with its chain of causes.
 impl From<anyhow::Error> for WorkerError {
     fn from(e: anyhow::Error) -> Self {
         WorkerError::Run(e.into())
     }
 }
 
-/// `message: cause: cause…`, leaving out each cause whose text the line already holds.
+/// `message: cause: cause…`, leaving out each cause whose text the line already holds: an
+/// error chain on one line, for a log or a job's failure text.
+///
+/// ```
+/// let io = std::io::Error::other("connection refused");
+/// let e = anyhow::Error::new(io).context("cannot reach the service");
+/// assert_eq!(rq_worker::error_text(&e), "cannot reach the service: connection refused");
+/// ```
 pub fn error_text(e: &anyhow::Error) -> String {
     chain_text(e.chain().map(|c| c.to_string()))
 }

@@ -28,13 +28,25 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The crate root holds what building a worker needs: [`Config`], [`Worker`] and its
+//! [`WorkerBuilder`], [`Shutdown`], the task types ([`TaskContext`], [`TaskError`],
+//! [`TaskSpec`], [`Layer`], [`DataMap`], …), the observer interface ([`Observer`] and its
+//! events) and the errors ([`WorkerError`], [`ConfigError`], [`RegistryError`],
+//! [`ParamError`]). The modules that define the configuration, the builder and the errors are
+//! private: all of their items are here.
+//!
 //! Modules, from the wire up:
 //! * [`rq`] (the `rq-protocol` crate): RQ's keys, encodings, scripts and texts, no I/O;
+//!   [`value`]: a Python value as RQ's serializers carry it;
 //! * the engine (private): dequeue, execution, heartbeats, commands, maintenance, and
 //!   [`Shutdown`];
-//! * [`tasks`]: plain async handlers that know nothing about Redis, wrapped in [`Layer`]s;
+//! * [`tasks`]: plain async handlers that know nothing about Redis, wrapped in [`Layer`]s,
+//!   with the [`tasks::typed`] binding and the raw handler's [`tasks::kit`];
 //! * [`events`]: what [`Observer`]s (history, metrics, traces of an application) are told;
-//! * [`Worker`]: the builder that assembles tasks, shared data, layers, observers and hooks.
+//! * [`Worker`]: the builder that assembles tasks, shared data, layers, observers and hooks;
+//! * utilities an application's handlers and sinks share with the engine: [`backoff`]
+//!   (retry delays), [`redact`] (passwords out of URLs), [`process`] (child processes in
+//!   their own group), [`fs`] (directory trees by descriptor).
 //!
 //! One job's path, top-down:
 //! 1. `engine::dispatch` takes a batch of ids ([`rq::dequeue`]), reads their hashes
@@ -45,16 +57,18 @@
 //!    [`rq::lifecycle::JobEnd`];
 //! 3. `engine::writer` sends a batch of ends in one guarded script call ([`rq::end_guard`]).
 
+#![deny(missing_docs)]
+
 pub mod backoff;
-pub mod config;
+mod config;
 mod engine;
-pub mod errors;
+mod errors;
 pub mod events;
 pub mod fs;
 pub mod process;
 pub mod redact;
 pub mod tasks;
-pub mod worker;
+mod worker;
 
 /// RQ's protocol: the `rq-protocol` crate, which this library sends and reads.
 pub use rq_protocol as rq;
@@ -64,8 +78,8 @@ pub use rq_protocol::value::{self, Value};
 pub use config::{Config, RedisTls};
 pub use engine::shutdown::{Phase, Shutdown};
 pub use engine::StartupCheck;
-pub use errors::{error_text, WorkerError};
-pub use events::{EndKind, JobEnded, JobStarted, Observer, WorkerInfo};
+pub use errors::{error_text, ConfigError, ParamError, RegistryError, WorkerError};
+pub use events::{EndKind, JobEnded, JobStarted, Observer, StopFuture, WorkerInfo};
 pub use tasks::{
     Cancellation, DataMap, Handler, Invocation, Layer, Param, Parameters, ProgressSink, Registry,
     Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,

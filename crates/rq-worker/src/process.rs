@@ -1,15 +1,13 @@
-//! Child processes in their own process group: used by tasks (the handler kit re-exports it as
-//! `tasks::process`) and by the sandbox.
+//! Child processes of a handler, in their own process group ([`run`]).
 //!
 //! Each child runs in its own process group with stdin from `/dev/null` and stdout/stderr
 //! captured up to a cap (the rest is read and dropped, so the child never blocks on a full
-//! pipe). Under its time limit it gets SIGTERM (to the whole group), a grace period, then
-//! SIGKILL (ctutor-tasks.md §3.6). After the child exits, whatever it left running in its group
-//! is killed too.
+//! pipe). At its time limit the whole group gets SIGTERM, then after a grace period SIGKILL.
+//! After the child exits, whatever it left running in its group is killed too.
 //!
 //! The engine cancels a job by dropping the handler future (job timeout, stop command,
-//! shutdown). A [`GroupGuard`] then kills the whole group at once, so nothing a task started
-//! outlives its job.
+//! shutdown). The future of [`run`] then kills the whole group at once, so nothing a task
+//! started outlives its job.
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -26,6 +24,7 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 /// Limits for one child process.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessLimits {
+    /// How long the child may run before its group gets SIGTERM.
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL after the timeout.
     pub grace: Duration,
@@ -36,6 +35,7 @@ pub struct ProcessLimits {
 /// Captured output of one stream, cut at the cap.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captured {
+    /// What was kept, up to the cap.
     pub bytes: Vec<u8>,
     /// Bytes read beyond the cap and dropped.
     pub dropped: u64,
@@ -62,35 +62,37 @@ impl Captured {
 /// A child that ran to its end (any exit status).
 #[derive(Debug)]
 pub struct Finished {
+    /// How it exited.
     pub status: ExitStatus,
+    /// Its standard output.
     pub stdout: Captured,
+    /// Its standard error.
     pub stderr: Captured,
 }
 
 /// Why a child did not run to its end.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// It could not be started (program missing, bad working directory, …).
+    #[error("could not start: {0}")]
     Spawn(io::Error),
-    /// It was killed at its time limit.
-    TimedOut { stdout: Captured, stderr: Captured },
+    /// It was killed at its time limit; what it wrote until then.
+    #[error("timed out")]
+    TimedOut {
+        /// Its standard output.
+        stdout: Captured,
+        /// Its standard error.
+        stderr: Captured,
+    },
     /// Waiting for it failed.
+    #[error("could not wait for it: {0}")]
     Wait(io::Error),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Spawn(e) => write!(f, "could not start: {e}"),
-            RunError::TimedOut { .. } => write!(f, "timed out"),
-            RunError::Wait(e) => write!(f, "could not wait for it: {e}"),
-        }
-    }
 }
 
 /// Signals a child's process group; kills it when dropped while armed.
 #[derive(Debug)]
-pub struct GroupGuard {
+struct GroupGuard {
     pgid: Option<i32>,
 }
 
@@ -166,6 +168,10 @@ pub async fn run(mut cmd: Command, limits: ProcessLimits) -> Result<Finished, Ru
     }
 }
 
+/// Reads `pipe` to its end, keeping the first `cap` bytes and dropping the rest (so the writer
+/// never blocks on a full pipe). Once `done` turns true (the child exited), reading goes on
+/// for two more seconds at most: a process that left the group could hold the pipe open for
+/// ever. `None` reads nothing.
 pub async fn read_capped(
     pipe: Option<impl AsyncRead + Unpin>,
     cap: usize,

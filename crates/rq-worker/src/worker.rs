@@ -1,31 +1,5 @@
-//! The public way to run a worker: [`Worker::builder`] with a [`Config`], your tasks, and
-//! optionally shared data, layers, observers, resolvers and start-up checks.
-//!
-//! A job names its task by the function name Python enqueued (`q.enqueue('myapp.tasks.add',
-//! ...)`, or the function object whose `module.name` it is). Shared state goes in with
-//! [`WorkerBuilder::data`] and comes out with `ctx.data::<T>()`; sinks that see every job with
-//! [`WorkerBuilder::observer`]; wrappers around every handler with [`WorkerBuilder::layer`].
-//!
-//! ```no_run
-//! use rq_worker::{Config, Shutdown, TaskContext, TaskError, Worker};
-//!
-//! /// Shared by every job: `ctx.data::<Greeting>()`.
-//! struct Greeting(String);
-//!
-//! async fn greet(name: String, ctx: TaskContext) -> Result<String, TaskError> {
-//!     let greeting = ctx.data::<Greeting>().map_or("Hello", |g| g.0.as_str());
-//!     Ok(format!("{greeting}, {name}!"))
-//! }
-//!
-//! # async fn main_() -> Result<(), rq_worker::WorkerError> {
-//! Worker::builder(Config::new("redis://127.0.0.1:6379/0"))
-//!     .task("myapp.tasks.greet", greet) // q.enqueue('myapp.tasks.greet', 'Ada')
-//!     .data(Greeting("Hi".into()))
-//!     .startup_check(|_shutdown| async { true }) // e.g. wait for a backend
-//!     .run(Shutdown::on_signals())
-//!     .await?;
-//! # Ok(()) }
-//! ```
+//! The builder that assembles a worker ([`Worker::builder`]): its [`Config`], tasks, shared
+//! data, layers, observers, resolvers and start-up checks; [`WorkerBuilder::run`] runs it.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -37,11 +11,11 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::{self, shutdown::Shutdown, StartupCheck};
+use crate::errors::{RegistryError, WorkerError};
 use crate::events::Observer;
 use crate::tasks::{
     typed, DataMap, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError, TaskSpec,
 };
-use crate::WorkerError;
 
 /// A worker, configured by [`Worker::builder`].
 pub struct Worker;
@@ -62,6 +36,60 @@ impl Worker {
 }
 
 /// What a worker runs with. Nothing is checked or started before [`WorkerBuilder::run`].
+///
+/// A job names its task by the function name Python enqueued (`q.enqueue('myapp.tasks.add',
+/// ...)`, or the function object whose `module.name` it is). Shared state goes in with
+/// [`WorkerBuilder::data`] and comes out with `ctx.data::<T>()`; sinks that see every job with
+/// [`WorkerBuilder::observer`]; wrappers around every handler with [`WorkerBuilder::layer`].
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use rq_worker::{Config, Handler, JobEnded, Layer, Observer, Shutdown, TaskContext};
+/// use rq_worker::{TaskError, TaskSpec, Worker};
+///
+/// // Shared by every job: `ctx.data::<Greeting>()`.
+/// struct Greeting(String);
+///
+/// async fn greet(name: (String,), ctx: TaskContext) -> Result<String, TaskError> {
+///     let greeting = ctx.data::<Greeting>().map_or("Hello", |g| g.0.as_str());
+///     Ok(format!("{greeting}, {}!", name.0))
+/// }
+///
+/// // Around every handler.
+/// struct Logged;
+/// impl Layer for Logged {
+///     fn wrap(&self, task: &TaskSpec, inner: Handler) -> Handler {
+///         let name = task.name.clone();
+///         Handler::new(move |call, ctx| {
+///             eprintln!("{name} starts job {}", ctx.job_id);
+///             inner.call(call, ctx)
+///         })
+///     }
+/// }
+///
+/// // Told about every job.
+/// struct Ends;
+/// impl Observer for Ends {
+///     fn job_ended(&self, ev: &JobEnded<'_>) {
+///         eprintln!("{} {}", ev.exec.job_id, ev.kind.as_str());
+///     }
+/// }
+///
+/// # async fn main_() -> Result<(), rq_worker::WorkerError> {
+/// let mut config = Config::new("redis://127.0.0.1:6379/0");
+/// config.queues = vec!["high".into(), "default".into()];
+/// config.concurrency = 8;
+/// Worker::builder(config)
+///     .task("myapp.tasks.greet", greet) // q.enqueue('myapp.tasks.greet', 'Ada')
+///     .data(Greeting("Hi".into()))
+///     .layer(Logged)
+///     .observer(Arc::new(Ends))
+///     .startup_check(|_shutdown| async { true }) // e.g. wait for a service the tasks need
+///     .run(Shutdown::on_signals())
+///     .await?;
+/// # Ok(()) }
+/// ```
 pub struct WorkerBuilder {
     config: Config,
     tasks: Vec<TaskSpec>,
@@ -75,8 +103,8 @@ pub struct WorkerBuilder {
 impl WorkerBuilder {
     /// Registers a typed handler under `name`: an `async fn(P, TaskContext) -> Result<R, E>`
     /// (or a closure returning such a future), where `P: Deserialize` gets the job's arguments
-    /// ([`crate::tasks::typed`]), `R: Serialize` is the job's result and `E: Into<TaskError>`
-    /// (a [`TaskError`] or an `anyhow::Error`) its failure.
+    /// ([`typed`](crate::tasks::typed)), `R: Serialize` is the job's result and
+    /// `E: Into<TaskError>` (a [`TaskError`] or an `anyhow::Error`) its failure.
     pub fn task<F, Fut, P, R, E>(mut self, name: impl Into<Cow<'static, str>>, handler: F) -> Self
     where
         F: Fn(P, TaskContext) -> Fut + Send + Sync + 'static,
@@ -89,14 +117,14 @@ impl WorkerBuilder {
         self
     }
 
-    /// Registers a task described in full (raw handler, signature, default timeout); the
-    /// built-in tasks are registered this way.
+    /// Registers a task described in full (raw handler, signature, default timeout), such as
+    /// a `const` [`TaskSpec`] or one from [`typed::task`] with a default timeout set.
     pub fn task_spec(mut self, spec: TaskSpec) -> Self {
         self.tasks.push(spec);
         self
     }
 
-    /// Registers several [`TaskSpec`]s, e.g. [`crate::tasks::builtin`].
+    /// Registers several [`TaskSpec`]s, e.g. an application's list of its tasks.
     pub fn tasks(mut self, specs: impl IntoIterator<Item = TaskSpec>) -> Self {
         self.tasks.extend(specs);
         self
@@ -147,20 +175,19 @@ impl WorkerBuilder {
     }
 
     /// Runs until `shutdown` asks to stop (warm: running jobs may finish within
-    /// `--shutdown-timeout`; cold: they are cancelled), or in burst mode until the queues are
-    /// empty. Fails at once when two tasks have the same name or none is registered.
+    /// [`Config::shutdown_timeout`]; cold: they are cancelled), or in burst mode until the
+    /// queues are empty. Fails at once, before connecting, on an invalid configuration
+    /// ([`WorkerError::Config`]) and when no task is registered or two have the same name
+    /// ([`WorkerError::Tasks`]); later, only on what cannot be waited out
+    /// ([`WorkerError::Run`]). Redis outages are waited out.
     pub async fn run(self, shutdown: Shutdown) -> Result<ExitCode, WorkerError> {
         self.config.validate()?;
         if self.tasks.is_empty() {
-            return Err(WorkerError::Tasks(
-                "no task is registered: add one with Worker::builder(..).task(..)".into(),
-            ));
+            return Err(RegistryError::NoTask.into());
         }
-        let mut tasks = Registry::new(self.tasks).map_err(WorkerError::Tasks)?;
+        let mut tasks = Registry::new(self.tasks)?;
         for (name, resolver) in self.resolvers {
-            tasks = tasks
-                .with_resolver(&name, resolver)
-                .map_err(WorkerError::Tasks)?;
+            tasks = tasks.with_resolver(&name, resolver)?;
         }
         let parts = engine::Parts {
             tasks: tasks.layered(&self.layers),

@@ -223,8 +223,8 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
 }
 
 /// Starts the freshly taken jobs whose hashes exist and spawns their executors. Their starts go
-/// to the writer, which writes them before the jobs run (`--defer-start-ms 0`) or defers them
-/// (see `engine::writer`).
+/// to the writer, which writes them before the jobs run (`Config::defer_start` zero) or
+/// defers them (see `engine::writer`).
 async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
     let keys = &engine.keys;
     let at = now();

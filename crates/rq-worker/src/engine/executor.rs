@@ -532,7 +532,7 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
 /// Turns an outcome into the job's end, applying RQ's retry rules (§6.8, `rq::retry`).
 fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> JobEnd {
     let settings = job.settings.clone().unwrap_or_default();
-    // A callback task-worker cannot run ends the job for good: another attempt would not help.
+    // A callback this worker cannot run ends the job for good: another attempt would not help.
     let retryable = !matches!(outcome, Outcome::RefusedCallback(_));
     let (exc, stopped) = match outcome {
         Outcome::Returned(v) => {

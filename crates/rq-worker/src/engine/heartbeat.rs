@@ -1,4 +1,4 @@
-//! Heartbeats (rq-protocol.md §6.3, §6.5, §12.1): every `--heartbeat-interval` seconds, one
+//! Heartbeats (rq-protocol.md §6.3, §6.5, §12.1): every `Config::heartbeat_interval`, one
 //! transaction refreshes every slot. Idle slots: `last_heartbeat` + worker TTL 480. Busy slots:
 //! the worker, the execution, the `rq:wip` score (now + T'), the executions zset and the job's
 //! `last_heartbeat`, so no `rq info` or Python maintenance ever sees a running job as abandoned.

@@ -1,5 +1,6 @@
-//! Maintenance, at start and every `--maintenance-interval` (rq-protocol.md §7.1, §7.2), per
-//! queue under RQ's `rq:clean_registries:<q>` lock so that one process (ours or Python's) does it:
+//! Maintenance, at start and every `Config::maintenance_interval` (rq-protocol.md §7.1, §7.2),
+//! per queue under RQ's `rq:clean_registries:<q>` lock so that one process (ours or Python's)
+//! does it:
 //! * expired entries leave the finished and failed registries;
 //! * abandoned jobs (an `rq:wip` score in the past: the worker died) are retried if they have
 //!   retries left, else failed with RQ's AbandonedJobError text; like RQ 3.0, only jobs whose
@@ -49,7 +50,7 @@ pub async fn run_once(engine: &Engine) {
     }
 }
 
-/// Every `--maintenance-interval` until shutdown.
+/// Every `Config::maintenance_interval` until shutdown.
 pub async fn run(engine: Arc<Engine>) {
     while !engine
         .shutdown

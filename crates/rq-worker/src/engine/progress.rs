@@ -1,6 +1,7 @@
 //! Progress reporting: a handler's progress goes into the job's `meta['progress']`, written the
 //! way Python's `job.save_meta()` does (`HSET meta <serializer.dumps(meta)>`, not compressed),
-//! keeping every other key of the existing meta (ctutor-tasks.md §2.1).
+//! keeping every other key of the existing meta, as Python's `job.meta['progress'] = …;
+//! job.save_meta()` does.
 
 use std::future::Future;
 use std::pin::Pin;

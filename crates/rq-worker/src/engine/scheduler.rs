@@ -1,7 +1,7 @@
-//! `--with-scheduler`: moves due jobs from `rq:scheduled:<q>` to their queues every second, for
-//! the queues whose scheduler lock this process holds (rq-protocol.md §7.5). Locks not held are
-//! tried again every minute; a lock lost to another scheduler is dropped. In burst mode the
-//! scheduler runs once at start, as RQ's does.
+//! `Config::with_scheduler` (RQ's `--with-scheduler`): moves due jobs from `rq:scheduled:<q>`
+//! to their queues every second, for the queues whose scheduler lock this process holds
+//! (rq-protocol.md §7.5). Locks not held are tried again every minute; a lock lost to another
+//! scheduler is dropped. In burst mode the scheduler runs once at start, as RQ's does.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

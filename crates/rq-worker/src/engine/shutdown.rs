@@ -1,7 +1,8 @@
 //! Shutdown state: warm (stop taking jobs, let running ones finish) and cold (cancel them).
 //!
 //! The first SIGTERM/SIGINT (or a pub/sub `shutdown` command) requests a warm shutdown; a second
-//! signal, or the end of `--shutdown-timeout`, makes it cold (§6.9).
+//! signal, or the end of [`Config::shutdown_timeout`](crate::Config::shutdown_timeout), makes it
+//! cold (rq-protocol.md §6.9).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,14 +10,20 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+/// Where a worker is on its way out; phases only move forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
+    /// No shutdown requested: jobs are taken.
     Running,
+    /// No new jobs; running ones may finish (within the shutdown timeout).
     Warm,
+    /// Running jobs are cancelled and ended now.
     Cold,
 }
 
-/// A cheap, cloneable handle on the shutdown phase.
+/// A cheap, cloneable handle on the shutdown phase: the application requests a shutdown
+/// through it (signals, a future, [`Shutdown::escalate`]), and the worker and its start-up
+/// checks watch it.
 #[derive(Clone)]
 pub struct Shutdown {
     tx: Arc<watch::Sender<Phase>>,
@@ -30,6 +37,7 @@ impl Default for Shutdown {
 }
 
 impl Shutdown {
+    /// A shutdown that only [`Self::escalate`] requests.
     pub fn new() -> Self {
         let (tx, rx) = watch::channel(Phase::Running);
         Shutdown {
@@ -38,10 +46,12 @@ impl Shutdown {
         }
     }
 
+    /// The phase now.
     pub fn phase(&self) -> Phase {
         *self.rx.borrow()
     }
 
+    /// Whether a shutdown (warm or cold) has been requested.
     pub fn requested(&self) -> bool {
         self.phase() >= Phase::Warm
     }

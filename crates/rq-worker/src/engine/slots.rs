@@ -20,7 +20,7 @@ pub enum Cancel {
     Kill,
     /// Cold shutdown of this worker: fails; retried if it has retries left.
     Shutdown,
-    /// Cold shutdown with `--requeue-on-shutdown`: back at the front of its queue, `queued`.
+    /// Cold shutdown with `Config::requeue_on_shutdown`: back at the front of its queue, `queued`.
     Requeue,
 }
 

@@ -6,7 +6,7 @@
 //! scripts skip a job whose write is already applied (the start is guarded by the id still
 //! being in its intermediate list, the end by the execution still being in `rq:wip`).
 //!
-//! **Deferred starts** (`--defer-start-ms`, issue 17). A start is written when its batch's
+//! **Deferred starts** (`Config::defer_start`). A start is written when its batch's
 //! delay has passed, not when the job is taken. A job that ends before that (a short job) is
 //! written once, as start and end together (`GuardedEnds::push_run`): what the start would
 //! create and the end delete (the execution hash and index, the `rq:wip` entry, the worker's

@@ -16,6 +16,8 @@ use super::dirfd::{self, Dir};
 /// Directories held open at once while removing.
 const MAX_HELD: usize = 64;
 
+/// Removes `root` and everything below it, however deep and whatever its modes; a link or a
+/// file at `root` is removed itself, never followed. A missing `root` is not an error.
 pub fn remove_tree(root: &Path) -> io::Result<()> {
     let top = match Dir::open(root) {
         Ok(d) => d,

@@ -49,7 +49,7 @@ impl Dir {
     }
 
     /// A second stream on the same directory, from its first entry.
-    pub fn reopen(&self) -> io::Result<Dir> {
+    pub(crate) fn reopen(&self) -> io::Result<Dir> {
         // SAFETY: openat of "." on our descriptor.
         let fd = unsafe { libc::openat(self.fd, c".".as_ptr(), DIR_FLAGS) };
         Dir::from_fd(fd)
@@ -70,6 +70,7 @@ impl Dir {
         Ok(Dir { stream, fd })
     }
 
+    /// The directory's descriptor (owned by this stream).
     pub fn fd(&self) -> RawFd {
         self.fd
     }
@@ -93,7 +94,7 @@ impl Dir {
     }
 
     /// Starts the stream again from the first entry.
-    pub fn rewind(&mut self) {
+    pub(crate) fn rewind(&mut self) {
         // SAFETY: rewinddir on our open stream.
         unsafe { libc::rewinddir(self.stream) };
     }
@@ -111,7 +112,7 @@ impl Dir {
     }
 
     /// `u+rwx` on this directory itself.
-    pub fn open_up(&self) -> io::Result<()> {
+    pub(crate) fn open_up(&self) -> io::Result<()> {
         // SAFETY: fstat/fchmod on our descriptor.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         if unsafe { libc::fstat(self.fd, &mut st) } != 0 {
@@ -159,7 +160,7 @@ impl Dir {
     }
 
     /// Removes the entry `name` (a directory with `dir`).
-    pub fn remove(&self, name: &CStr, dir: bool) -> io::Result<()> {
+    pub(crate) fn remove(&self, name: &CStr, dir: bool) -> io::Result<()> {
         let flags = if dir { libc::AT_REMOVEDIR } else { 0 };
         // SAFETY: unlinkat on our descriptor.
         if unsafe { libc::unlinkat(self.fd, name.as_ptr(), flags) } != 0 {

@@ -1,8 +1,9 @@
-//! Directory trees by descriptor: walk and remove what a job wrote, at any depth and whatever
-//! modes it left, without following a symlink it planted (the scratch directory's removal,
-//! and the sandbox's measurements in the binary).
+//! Directory trees by descriptor: walk ([`dirfd`]) and remove ([`remove_tree`]) what a job
+//! wrote, at any depth and whatever modes it left, without following a symlink it planted.
+//! The scratch directory's removal uses them, and so may an application that measures or
+//! cleans up what its jobs wrote.
 
-pub mod cleanup;
+mod cleanup;
 pub mod dirfd;
 
 pub use cleanup::remove_tree;

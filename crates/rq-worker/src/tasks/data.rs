@@ -1,13 +1,34 @@
 //! Shared state handed to handlers by type: `ctx.data::<ApiClient>()`.
 //!
-//! The worker's builder takes any number of values ([`crate::worker::WorkerBuilder::data`]),
-//! one per type; every job's [`super::TaskContext`] sees the same ones.
+//! The worker's builder takes any number of values
+//! ([`WorkerBuilder::data`](crate::WorkerBuilder::data)), one per type; every job's
+//! [`TaskContext`](super::TaskContext) sees the same ones.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Values by type. Cheap to clone (one `Arc`).
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use rq_worker::DataMap;
+///
+/// struct ApiClient {
+///     base_url: String,
+/// }
+///
+/// let mut data = DataMap::default();
+/// data.insert(ApiClient { base_url: "http://api.local".into() });
+/// data.insert(3u32); // one value per type: a second `u32` would replace this one
+///
+/// assert_eq!(data.get::<ApiClient>().map(|c| c.base_url.as_str()), Some("http://api.local"));
+/// // An `Arc` to move into spawned work:
+/// let client: Arc<ApiClient> = data.shared::<ApiClient>().ok_or("no client")?;
+/// assert_eq!(client.base_url, "http://api.local");
+/// # Ok::<(), &str>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct DataMap {
     values: Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
@@ -24,6 +45,7 @@ impl DataMap {
         Arc::make_mut(&mut self.values).insert(TypeId::of::<T>(), value);
     }
 
+    /// The value of type `T`, if there is one.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.values
             .get(&TypeId::of::<T>())

@@ -4,8 +4,8 @@
 //! `RuntimeError: task panicked: <message>` and frees its slot), [`Scratch`] (the job's scratch
 //! directory goes however the handler ends) and [`Traced`] (a `task` span with the handler's
 //! duration). The job's timeout, stop and shutdown cancellation are the engine's: it drops the
-//! layered future, which every layer tolerates. A user adds their own with
-//! [`crate::worker::WorkerBuilder::layer`]; they sit inside the standard ones.
+//! layered future, which every layer tolerates. An application adds its own with
+//! [`WorkerBuilder::layer`](crate::WorkerBuilder::layer); they sit inside the standard ones.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,19 +15,62 @@ use tracing::Instrument;
 
 use super::{Handler, TaskError, TaskSpec};
 
-/// Wraps a handler; `task` is the task it belongs to.
+/// A wrapper around every handler (timing, logging, authorisation, retries of a flaky
+/// dependency…), applied once per task when the worker starts, not once per job.
+///
+/// A layer that counts the jobs each task ran, wrapping a handler and calling it:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+///
+/// use rq_worker::tasks::typed;
+/// use rq_worker::{Handler, Layer, TaskCall, TaskContext, TaskError, TaskSpec, Value};
+///
+/// #[derive(Default)]
+/// struct Counted(Arc<AtomicU64>);
+///
+/// impl Layer for Counted {
+///     fn wrap(&self, _task: &TaskSpec, inner: Handler) -> Handler {
+///         let count = self.0.clone();
+///         Handler::new(move |call, ctx| {
+///             count.fetch_add(1, Ordering::Relaxed);
+///             inner.call(call, ctx) // the future the wrapped handler returns
+///         })
+///     }
+/// }
+///
+/// async fn double(x: (i64,), _ctx: TaskContext) -> Result<i64, TaskError> {
+///     Ok(2 * x.0)
+/// }
+///
+/// let layer = Counted::default();
+/// let task = typed::task("myapp.double", double);
+/// let handler = layer.wrap(&task, task.handler.clone());
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let call = TaskCall { args: vec![Value::Int(21)], kwargs: vec![] };
+/// let result = runtime.block_on(handler.call(call, TaskContext::new("job-1", "default", None)));
+/// assert_eq!(result, Ok(Value::Int(42)));
+/// assert_eq!(layer.0.load(Ordering::Relaxed), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// In a worker it goes to [`WorkerBuilder::layer`](crate::WorkerBuilder::layer).
 pub trait Layer: Send + Sync + 'static {
+    /// The handler that runs `inner` for the jobs of `task`, with this layer's work around
+    /// it. Called once per task when the worker starts.
     fn wrap(&self, task: &TaskSpec, inner: Handler) -> Handler;
 }
 
 /// The standard layers, innermost first.
-pub fn standard() -> Vec<Arc<dyn Layer>> {
+pub(crate) fn standard() -> Vec<Arc<dyn Layer>> {
     vec![Arc::new(Traced), Arc::new(Scratch), Arc::new(CatchPanic)]
 }
 
 /// Contains panics: one raised while the future is built or while it runs becomes the job's
 /// failure instead of unwinding out of the executor, which would leave the job `started`.
-pub struct CatchPanic;
+pub(crate) struct CatchPanic;
 
 impl Layer for CatchPanic {
     fn wrap(&self, _task: &TaskSpec, inner: Handler) -> Handler {
@@ -59,7 +102,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> TaskError {
 
 /// Removes the job's scratch directory ([`super::TaskContext::scratch_dir`]) when the handler
 /// ends, and also when its future is dropped (timeout, stop, shutdown).
-pub struct Scratch;
+pub(crate) struct Scratch;
 
 impl Layer for Scratch {
     fn wrap(&self, _task: &TaskSpec, inner: Handler) -> Handler {
@@ -76,7 +119,7 @@ impl Layer for Scratch {
 }
 
 /// A `task` span around the handler, and a debug line with how it ended and how long it took.
-pub struct Traced;
+pub(crate) struct Traced;
 
 impl Layer for Traced {
     fn wrap(&self, task: &TaskSpec, inner: Handler) -> Handler {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::layer::{self, Layer};
 use super::{TaskCall, TaskError, TaskSpec};
+use crate::errors::RegistryError;
 use crate::value::Value;
 
 /// Binds the call of a dispatching function (one that names its task in its arguments) to a
@@ -28,20 +29,23 @@ pub struct Registry {
 /// A job resolved to a handler and the call to make.
 #[derive(Debug, Clone)]
 pub struct Invocation {
+    /// The task whose handler runs.
     pub task: Arc<TaskSpec>,
+    /// The arguments it runs with (a resolver may have taken some away, e.g. the task name).
     pub call: TaskCall,
 }
 
 impl Registry {
     /// The tasks as given (no layers): for listing and checking parameters.
-    pub fn new(tasks: Vec<TaskSpec>) -> Result<Registry, String> {
+    /// Fails when a task has no name or two have the same one.
+    pub fn new(tasks: Vec<TaskSpec>) -> Result<Registry, RegistryError> {
         let mut seen = std::collections::HashSet::new();
         for t in &tasks {
             if t.name.is_empty() {
-                return Err("a task needs a name".into());
+                return Err(RegistryError::Unnamed);
             }
             if !seen.insert(t.name.clone()) {
-                return Err(format!("task {:?} is registered twice", t.name));
+                return Err(RegistryError::DuplicateTask(t.name.to_string()));
             }
         }
         Ok(Registry {
@@ -56,14 +60,12 @@ impl Registry {
         mut self,
         func_name: &str,
         resolver: Resolver,
-    ) -> Result<Registry, String> {
+    ) -> Result<Registry, RegistryError> {
         if self.lookup(func_name).is_some() {
-            return Err(format!(
-                "{func_name:?} is both a task and a resolver's function"
-            ));
+            return Err(RegistryError::ResolverShadowsTask(func_name.to_string()));
         }
         if self.resolvers.iter().any(|(n, _)| n == func_name) {
-            return Err(format!("a resolver for {func_name:?} is registered twice"));
+            return Err(RegistryError::DuplicateResolver(func_name.to_string()));
         }
         Arc::make_mut(&mut self.resolvers).push((func_name.to_string(), resolver));
         Ok(self)
@@ -72,7 +74,7 @@ impl Registry {
     /// The same tasks with every handler wrapped: `extra` layers innermost (in the order
     /// given, the first one closest to the handler), then the standard ones
     /// ([`layer::standard`]: tracing, scratch directory, catch-panic outermost).
-    pub fn layered(&self, extra: &[Arc<dyn Layer>]) -> Registry {
+    pub(crate) fn layered(&self, extra: &[Arc<dyn Layer>]) -> Registry {
         let standard = layer::standard();
         let tasks = self
             .tasks
@@ -91,19 +93,24 @@ impl Registry {
         }
     }
 
+    /// The tasks, in the order registered.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<TaskSpec>> {
         self.tasks.iter()
     }
 
+    /// The tasks' names, in the order registered.
     pub fn names(&self) -> Vec<&str> {
         self.tasks.iter().map(|t| t.name.as_ref()).collect()
     }
 
+    /// The task registered as `name` (tasks only, not resolvers' functions).
     pub fn lookup(&self, name: &str) -> Option<&Arc<TaskSpec>> {
         self.tasks.iter().find(|t| t.name == name)
     }
 
-    /// Resolves a job's function name and arguments to a registered handler.
+    /// Resolves a job's function name and arguments to a registered handler: through the
+    /// resolver registered under `func_name`, or to the task of that name. Anything else is
+    /// the job's `LookupError`: this worker runs no Python code.
     pub fn resolve(
         &self,
         func_name: &str,
@@ -130,7 +137,7 @@ impl Registry {
     }
 
     /// Resolves a job's callback (`on_success=`, `on_failure=`, `on_stopped=`) to a registered
-    /// task. Any other name is refused: task-worker runs no Python code, and a callback must
+    /// task. Any other name is refused: this worker runs no Python code, and a callback must
     /// never be dropped without a word, so the job fails before its function runs.
     pub fn resolve_callback(&self, argument: &str, name: &str) -> Result<Arc<TaskSpec>, TaskError> {
         self.lookup(name).cloned().ok_or_else(|| {

@@ -1,10 +1,31 @@
 //! Typed handlers: parameters from the job's `args`/`kwargs` by serde.
 //!
-//! ```ignore
+//! ```
+//! use rq_worker::tasks::typed;
+//! use rq_worker::{TaskCall, TaskContext, TaskError, Value};
+//!
 //! #[derive(serde::Deserialize)]
-//! struct Add { a: i64, #[serde(default)] b: i64 }
-//! async fn add(p: Add, _ctx: TaskContext) -> Result<i64, TaskError> { Ok(p.a + p.b) }
+//! struct Add {
+//!     a: i64,
+//!     #[serde(default)]
+//!     b: i64,
+//! }
+//!
+//! async fn add(p: Add, _ctx: TaskContext) -> Result<i64, TaskError> {
+//!     Ok(p.a + p.b)
+//! }
+//!
+//! let task = typed::task("add", add);
 //! // q.enqueue('add', 1, b=2) → 3
+//! let call = TaskCall { args: vec![Value::Int(1)], kwargs: vec![("b".into(), Value::Int(2))] };
+//! let ctx = TaskContext::new("job-1", "default", None);
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! assert_eq!(runtime.block_on(task.handler.call(call, ctx)), Ok(Value::Int(3)));
+//! // q.enqueue('add') → TypeError
+//! let ctx = TaskContext::new("job-2", "default", None);
+//! let e = runtime.block_on(task.handler.call(TaskCall::default(), ctx)).unwrap_err();
+//! assert_eq!(e.to_string(), "TypeError: add() missing 1 required positional argument: 'a'");
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //! Positional arguments bind to the struct's fields in declaration order and keyword arguments
 //! by name, as a Python signature `add(a, b=0)` would; the errors are Python's `TypeError`s
@@ -22,7 +43,11 @@ use serde::Serialize;
 use super::{Handler, Param, Parameters, TaskCall, TaskContext, TaskError, TaskSpec};
 use crate::value::Value;
 
-/// A task from a typed async function or closure.
+/// A task from a typed async function or closure, registered as `name`: what
+/// [`WorkerBuilder::task`](crate::WorkerBuilder::task) registers. Its parameters are the
+/// struct's fields (listed as type `any`), or [`Parameters::Any`] for other types; the
+/// [`TaskSpec`]'s other fields may be changed before it is registered with
+/// [`WorkerBuilder::task_spec`](crate::WorkerBuilder::task_spec) (a default timeout, a summary).
 pub fn task<F, Fut, P, R, E>(name: impl Into<Cow<'static, str>>, f: F) -> TaskSpec
 where
     F: Fn(P, TaskContext) -> Fut + Send + Sync + 'static,
