@@ -18,6 +18,11 @@ const PASSWORDS: &[(&str, &str, &str)] = &[
         "REDIS_PASSWORD or REDIS_PASSWORD_FILE",
     ),
     (
+        "redis_sentinel_password",
+        "--redis-sentinel-password",
+        "REDIS_SENTINEL_PASSWORD or REDIS_SENTINEL_PASSWORD_FILE",
+    ),
+    (
         "api_password",
         "--api-password",
         "EXECUTION_BACKEND_API_PASSWORD or EXECUTION_BACKEND_API_PASSWORD_FILE",

@@ -166,6 +166,8 @@ pub struct Target {
     pub url: String,
     pub tls: RedisTls,
     pub keys: Keys,
+    /// Find the master through these sentinels (the URL then gives its credentials only).
+    pub sentinel: Option<rq_worker::SentinelConfig>,
 }
 
 impl Target {
@@ -173,16 +175,30 @@ impl Target {
         let url = args.effective_url().map_err(CliError::Usage)?;
         let prefix = args.validated_prefix().map_err(CliError::Usage)?;
         let tls = args.tls().map_err(CliError::Usage)?;
+        let sentinel = args.sentinel().map_err(CliError::Usage)?;
         Ok(Target {
             url,
             tls,
             keys: Keys::new(&prefix),
+            sentinel,
         })
     }
 
-    /// The URL with its password hidden, for messages.
+    /// The URL with its password hidden, for messages (with Sentinel: the master's name and
+    /// the sentinels).
     pub fn shown_url(&self) -> String {
-        redact_url(&self.url)
+        match &self.sentinel {
+            None => redact_url(&self.url),
+            Some(s) => format!(
+                "master {:?} via sentinels {}",
+                s.master_name,
+                s.sentinels
+                    .iter()
+                    .map(|(h, p)| format!("{h}:{p}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
     }
 
     /// One multiplexed connection. `response_timeout` bounds every reply (`None` for blocking
@@ -192,7 +208,18 @@ impl Target {
         connect_timeout: Duration,
         response_timeout: Option<Duration>,
     ) -> anyhow::Result<MultiplexedConnection> {
-        let client = self.tls.client(&self.url)?;
+        let client = match &self.sentinel {
+            None => self.tls.client(&self.url)?,
+            Some(s) => tokio::time::timeout(
+                connect_timeout.max(Duration::from_secs(5)),
+                rq_worker::sentinel::master_client(s, &self.url, &self.tls),
+            )
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("no answer from the sentinels within {connect_timeout:?}")
+            })?
+            .with_context(|| format!("cannot find the Redis master ({})", self.shown_url()))?,
+        };
         let cfg = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect_timeout))
             .set_response_timeout(response_timeout);

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use rq_worker::RedisConnection;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
@@ -22,7 +22,7 @@ pub type FreeSlots = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub fn spawn(
     metrics: Arc<Metrics>,
-    con: ConnectionManager,
+    con: RedisConnection,
     keys: Keys,
     queues: Vec<String>,
     free_slots: FreeSlots,
@@ -59,7 +59,7 @@ pub fn spawn(
 
 async fn sample(
     metrics: &Metrics,
-    con: &mut ConnectionManager,
+    con: &mut RedisConnection,
     keys: &Keys,
     queues: &[String],
 ) -> redis::RedisResult<()> {

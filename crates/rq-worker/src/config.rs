@@ -35,11 +35,23 @@ impl RedisTls {
     /// A Redis client for `url` (already validated) with this TLS material; fails on a URL the
     /// client cannot parse or certificates it cannot use.
     pub fn client(&self, url: &str) -> Result<redis::Client, WorkerError> {
-        let result = if self.ca.is_none() && self.client.is_none() {
-            redis::Client::open(url)
+        self.client_for(url)
+            .map_err(|source| WorkerError::RedisUrl {
+                url: redact_url(url),
+                source,
+            })
+    }
+
+    /// A Redis client for `info` (a URL or connection details) with this TLS material.
+    pub(crate) fn client_for(
+        &self,
+        info: impl redis::IntoConnectionInfo,
+    ) -> redis::RedisResult<redis::Client> {
+        if self.ca.is_none() && self.client.is_none() {
+            redis::Client::open(info)
         } else {
             redis::Client::build_with_tls(
-                url,
+                info,
                 redis::TlsCertificates {
                     client_tls: self
                         .client
@@ -51,11 +63,81 @@ impl RedisTls {
                     root_cert: self.ca.clone(),
                 },
             )
-        };
-        result.map_err(|source| WorkerError::RedisUrl {
-            url: redact_url(url),
-            source,
-        })
+        }
+    }
+}
+
+/// Redis Sentinel: the worker asks these sentinels where the master named
+/// [`master_name`](Self::master_name) is, checks with `ROLE` that it is a master, and follows
+/// it through failovers (every connection moves to the new master). The master's credentials,
+/// database and TLS (`rediss://`) come from [`Config::redis_url`] and [`Config::redis_tls`];
+/// the URL's host and port are not used.
+///
+/// ```
+/// let mut cfg = rq_worker::Config::new("redis://:master-secret@ignored/0");
+/// cfg.sentinel = Some(rq_worker::SentinelConfig::new(
+///     vec![("10.0.0.1".into(), 26379), ("10.0.0.2".into(), 26379)],
+///     "mymaster",
+/// ));
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SentinelConfig {
+    /// The sentinels' addresses (host, port), asked in this order.
+    pub sentinels: Vec<(String, u16)>,
+    /// The name the sentinels monitor the master as (`sentinel monitor <name> ...`).
+    pub master_name: String,
+    /// The sentinels' own ACL user (`None`: the default user).
+    pub username: Option<String>,
+    /// The sentinels' own password (`requirepass` of the sentinels), if any.
+    pub password: Option<String>,
+    /// `Some`: the sentinels are reached over TLS with this material (a CA bundle and a client
+    /// certificate); `None`: plain TCP.
+    pub tls: Option<RedisTls>,
+}
+
+impl std::fmt::Debug for SentinelConfig {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentinelConfig")
+            .field("sentinels", &self.sentinels)
+            .field("master_name", &self.master_name)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl SentinelConfig {
+    /// Sentinels without credentials nor TLS, for the master `master_name`.
+    pub fn new(sentinels: Vec<(String, u16)>, master_name: impl Into<String>) -> Self {
+        SentinelConfig {
+            sentinels,
+            master_name: master_name.into(),
+            username: None,
+            password: None,
+            tls: None,
+        }
+    }
+
+    /// Checks what cannot work: no sentinel, no master name, an address without a host or port.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sentinels.is_empty() {
+            return Err(ConfigError::NoSentinel);
+        }
+        if self.master_name.trim().is_empty() {
+            return Err(ConfigError::NoSentinelMaster);
+        }
+        if let Some((host, port)) = self
+            .sentinels
+            .iter()
+            .find(|(host, port)| host.trim().is_empty() || *port == 0)
+        {
+            return Err(ConfigError::BadSentinelAddress(format!("{host}:{port}")));
+        }
+        Ok(())
     }
 }
 
@@ -76,6 +158,9 @@ pub struct Config {
     pub redis_url: String,
     /// Certificates for `rediss://` (default: the system trust store).
     pub redis_tls: RedisTls,
+    /// Find the master through Redis Sentinel and follow its failovers (`None`: connect to
+    /// [`redis_url`](Self::redis_url)'s address only).
+    pub sentinel: Option<SentinelConfig>,
     /// Prefix of every RQ key (`rq`, as RQ writes them).
     pub key_prefix: String,
     /// The worker's name in `rq:workers` (unique among live workers).
@@ -117,6 +202,7 @@ impl Config {
             queues: vec!["default".to_string()],
             redis_url: redis_url.into(),
             redis_tls: RedisTls::default(),
+            sentinel: None,
             key_prefix: "rq".to_string(),
             name: default_worker_name(),
             burst: false,
@@ -157,6 +243,13 @@ impl Config {
         }
         if self.heartbeat_interval.is_zero() {
             return Err(ConfigError::NoHeartbeat);
+        }
+        if let Some(sentinel) = &self.sentinel {
+            sentinel.validate()?;
+            if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://"))
+            {
+                return Err(ConfigError::SentinelUnixUrl(redact_url(&self.redis_url)));
+            }
         }
         Ok(())
     }

@@ -26,6 +26,15 @@ pub enum WorkerError {
     /// No task is registered, two have the same name, or a resolver clashes with a task.
     #[error(transparent)]
     Tasks(#[from] RegistryError),
+    /// No sentinel named a master that answers `ROLE` as a master (given without passwords:
+    /// what each sentinel said).
+    #[error("no Redis master found for {master:?} through the sentinels: {detail}")]
+    NoMaster {
+        /// The master's name ([`SentinelConfig::master_name`](crate::SentinelConfig::master_name)).
+        master: String,
+        /// What each sentinel answered, or why it could not be asked.
+        detail: String,
+    },
     /// The worker stopped on an error it cannot wait out (an unsupported Redis server, a
     /// registration Redis refused); its chain says why.
     #[error(transparent)]
@@ -58,6 +67,19 @@ pub enum ConfigError {
     /// [`Config::heartbeat_interval`](crate::Config::heartbeat_interval) is zero.
     #[error("the heartbeat interval must be above 0")]
     NoHeartbeat,
+    /// [`SentinelConfig::sentinels`](crate::SentinelConfig::sentinels) is empty.
+    #[error("no sentinel address: give at least one HOST:PORT")]
+    NoSentinel,
+    /// [`SentinelConfig::master_name`](crate::SentinelConfig::master_name) is empty.
+    #[error("no sentinel master name: give the name the sentinels monitor the master as")]
+    NoSentinelMaster,
+    /// A sentinel address has an empty host or port 0.
+    #[error("invalid sentinel address {0:?}: expected HOST:PORT with a port above 0")]
+    BadSentinelAddress(String),
+    /// With sentinels, [`Config::redis_url`](crate::Config::redis_url) gives the master's
+    /// credentials and database over TCP: a `unix://` URL cannot follow a master.
+    #[error("sentinels need a redis:// or rediss:// URL (for the master's credentials and database), not {0}")]
+    SentinelUnixUrl(String),
 }
 
 /// Why a set of tasks and resolvers cannot be registered. Checked when the worker starts,

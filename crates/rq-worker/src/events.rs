@@ -174,8 +174,9 @@ pub trait Observer: Send + Sync {
 /// What a sink may read of a running worker.
 #[derive(Clone)]
 pub struct WorkerInfo {
-    /// The worker's Redis connection (multiplexed; cheap to clone).
-    pub con: redis::aio::ConnectionManager,
+    /// The worker's Redis connection (multiplexed; cheap to clone; follows the master with
+    /// Sentinel).
+    pub con: crate::RedisConnection,
     /// The worker's RQ keys (with its key prefix).
     pub keys: Keys,
     /// The queues it listens on, in priority order.

@@ -61,12 +61,14 @@
 
 pub mod backoff;
 mod config;
+mod connection;
 mod engine;
 mod errors;
 pub mod events;
 pub mod fs;
 pub mod process;
 pub mod redact;
+pub mod sentinel;
 pub mod tasks;
 mod worker;
 
@@ -75,7 +77,8 @@ pub use rq_protocol as rq;
 /// A Python value as RQ's serializers carry it (arguments, results, `meta`).
 pub use rq_protocol::value::{self, Value};
 
-pub use config::{Config, RedisTls};
+pub use config::{Config, RedisTls, SentinelConfig};
+pub use connection::RedisConnection;
 pub use engine::shutdown::{Phase, Shutdown};
 pub use engine::StartupCheck;
 pub use errors::{error_text, ConfigError, ParamError, RegistryError, WorkerError};

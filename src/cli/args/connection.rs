@@ -30,6 +30,39 @@ pub struct RedisArgs {
     /// PEM private key of --redis-tls-cert.
     #[arg(long, env = "REDIS_TLS_KEY", value_name = "PEM", global = true)]
     pub redis_tls_key: Option<std::path::PathBuf>,
+    /// Redis Sentinel: the sentinels' addresses, HOST:PORT,HOST:PORT,... (with
+    /// --redis-sentinel-master). The master is found through them and followed through
+    /// failovers; --redis-url then gives only the master's password, database and TLS (its
+    /// host and port are not used). See docs/ha.md.
+    #[arg(
+        long,
+        env = "REDIS_SENTINELS",
+        value_name = "HOST:PORT,...",
+        global = true
+    )]
+    pub redis_sentinels: Option<String>,
+    /// The name the sentinels monitor the master as (`sentinel monitor <NAME> ...`).
+    #[arg(
+        long,
+        env = "REDIS_SENTINEL_MASTER",
+        value_name = "NAME",
+        global = true
+    )]
+    pub redis_sentinel_master: Option<String>,
+    /// The sentinels' own ACL user, if they require one.
+    #[arg(long, env = "REDIS_SENTINEL_USERNAME", global = true)]
+    pub redis_sentinel_username: Option<String>,
+    /// The sentinels' own password (their `requirepass`), if any.
+    #[arg(
+        long,
+        env = "REDIS_SENTINEL_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub redis_sentinel_password: Option<String>,
+    /// Reach the sentinels over TLS (with the --redis-tls-* files, if any).
+    #[arg(long, env = "REDIS_SENTINEL_TLS", global = true)]
+    pub redis_sentinel_tls: bool,
 }
 
 impl Default for RedisArgs {
@@ -41,6 +74,11 @@ impl Default for RedisArgs {
             redis_tls_ca: None,
             redis_tls_cert: None,
             redis_tls_key: None,
+            redis_sentinels: None,
+            redis_sentinel_master: None,
+            redis_sentinel_username: None,
+            redis_sentinel_password: None,
+            redis_sentinel_tls: false,
         }
     }
 }

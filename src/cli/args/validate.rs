@@ -112,6 +112,32 @@ impl SandboxArgs {
     }
 }
 
+/// One `HOST:PORT` of `--redis-sentinels` (`[v6]:PORT` for an IPv6 address).
+fn parse_sentinel_addr(a: &str) -> Result<(String, u16), String> {
+    if a.is_empty() {
+        return Err("an empty address (two commas, or a comma at an end)".into());
+    }
+    let Some((host, port)) = a.rsplit_once(':') else {
+        return Err(format!("{a:?} is not HOST:PORT"));
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("{a:?} has no host"));
+    }
+    if host.contains(':') && !a.starts_with('[') {
+        return Err(format!(
+            "{a:?}: write an IPv6 address in brackets, [ADDR]:PORT"
+        ));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok((host.to_string(), p)),
+        _ => Err(format!("{a:?} has no valid port (1-65535)")),
+    }
+}
+
 impl RedisArgs {
     /// The URL to connect with: the password goes into the URL when the URL has none.
     pub fn effective_url(&self) -> Result<String, String> {
@@ -150,9 +176,9 @@ impl RedisArgs {
         if self.redis_tls_cert.is_some() != self.redis_tls_key.is_some() {
             return Err("--redis-tls-cert and --redis-tls-key go together: give both".into());
         }
-        if !self.redis_url.starts_with("rediss://") {
+        if !self.redis_url.starts_with("rediss://") && !self.redis_sentinel_tls {
             return Err(
-                "--redis-tls-ca/--redis-tls-cert/--redis-tls-key need a rediss:// --redis-url"
+                "--redis-tls-ca/--redis-tls-cert/--redis-tls-key need a rediss:// --redis-url (or --redis-sentinel-tls)"
                     .into(),
             );
         }
@@ -168,6 +194,55 @@ impl RedisArgs {
         let cert = read("--redis-tls-cert", &self.redis_tls_cert)?;
         let key = read("--redis-tls-key", &self.redis_tls_key)?;
         Ok(RedisTls::new(ca, cert.zip(key)))
+    }
+
+    /// The Sentinel settings: `None` without `--redis-sentinels` and `--redis-sentinel-master`.
+    pub fn sentinel(&self) -> Result<Option<rq_worker::SentinelConfig>, String> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let list = set(&self.redis_sentinels);
+        let master = set(&self.redis_sentinel_master);
+        let (list, master) = match (list, master) {
+            (None, None) => {
+                if self.redis_sentinel_tls {
+                    return Err("--redis-sentinel-tls needs --redis-sentinels and --redis-sentinel-master".into());
+                }
+                return Ok(None);
+            }
+            (Some(_), None) => {
+                return Err("--redis-sentinels needs --redis-sentinel-master NAME (REDIS_SENTINEL_MASTER): the name the sentinels monitor the master as".into())
+            }
+            (None, Some(_)) => {
+                return Err("--redis-sentinel-master needs --redis-sentinels HOST:PORT,... (REDIS_SENTINELS)".into())
+            }
+            (Some(l), Some(m)) => (l, m),
+        };
+        let sentinels = list
+            .split(',')
+            .map(|a| {
+                parse_sentinel_addr(a.trim())
+                    .map_err(|e| format!("invalid --redis-sentinels {list:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+            return Err("--redis-sentinels needs a redis:// or rediss:// --redis-url (it gives the master's password, database and TLS)".into());
+        }
+        let mut cfg = rq_worker::SentinelConfig::new(sentinels, master);
+        cfg.username = set(&self.redis_sentinel_username);
+        cfg.password = self
+            .redis_sentinel_password
+            .clone()
+            .filter(|p| !p.is_empty());
+        if self.redis_sentinel_tls {
+            cfg.tls = Some(self.tls()?);
+        }
+        cfg.validate()
+            .map_err(|e| format!("invalid Sentinel settings: {e}"))?;
+        Ok(Some(cfg))
     }
 
     pub fn validated_prefix(&self) -> Result<String, String> {
@@ -324,6 +399,7 @@ impl RunArgs {
         let mut worker = rq_worker::Config::new(self.redis.effective_url()?);
         worker.queues = queues;
         worker.redis_tls = self.redis.tls()?;
+        worker.sentinel = self.redis.sentinel()?;
         worker.key_prefix = self.redis.validated_prefix()?;
         worker.name = name;
         worker.burst = self.burst;
@@ -582,6 +658,7 @@ mod tests {
             redis_tls_ca: None,
             redis_tls_cert: None,
             redis_tls_key: None,
+            ..RedisArgs::default()
         };
         let url = args.effective_url().unwrap();
         assert!(url.contains(":s3cret@"));

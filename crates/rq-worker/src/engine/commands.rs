@@ -28,7 +28,7 @@ fn channels(engine: &Engine) -> Vec<String> {
 /// registers: a command sent to a worker that is already listed in `rq:workers` then always
 /// arrives. (RQ subscribes after `register_birth`, and a `shutdown` sent in between is lost.)
 pub async fn subscribe(engine: &Engine) -> redis::RedisResult<PubSub> {
-    let mut ps = engine.client.get_async_pubsub().await?;
+    let mut ps = engine.redis.pubsub().await?;
     for ch in channels(engine) {
         ps.subscribe(&ch).await?;
     }
@@ -39,6 +39,8 @@ pub async fn subscribe(engine: &Engine) -> redis::RedisResult<PubSub> {
 /// a new subscription whenever the connection is lost.
 pub async fn listen(engine: Arc<Engine>, mut ready: Option<PubSub>) {
     let channels = channels(&engine);
+    let mut changes = engine.redis.changes();
+    let mut moved = false;
     loop {
         let subscribed = match ready.take() {
             Some(ps) => Ok(ps),
@@ -47,14 +49,31 @@ pub async fn listen(engine: Arc<Engine>, mut ready: Option<PubSub>) {
         match subscribed {
             Ok(mut ps) => {
                 let mut stream = ps.on_message();
-                while let Some(msg) = stream.next().await {
-                    let channel = msg.get_channel_name().to_string();
-                    let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
-                    if let Some(slot) = channels.iter().position(|c| *c == channel) {
-                        handle(&engine, slot, &payload);
+                loop {
+                    tokio::select! {
+                        msg = stream.next() => {
+                            let Some(msg) = msg else {
+                                warn!("pub/sub connection lost; resubscribing");
+                                break;
+                            };
+                            let channel = msg.get_channel_name().to_string();
+                            let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
+                            if let Some(slot) = channels.iter().position(|c| *c == channel) {
+                                handle(&engine, slot, &payload);
+                            }
+                        }
+                        () = changes.next() => {
+                            info!("the Redis master changed; subscribing on the new master");
+                            moved = true;
+                            break;
+                        }
                     }
                 }
-                warn!("pub/sub connection lost; resubscribing");
+                if moved {
+                    // The new master is known: subscribe there at once.
+                    moved = false;
+                    continue;
+                }
             }
             Err(e) => warn!("cannot subscribe to the workers' command channels: {e}"),
         }

@@ -3,48 +3,48 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tracing::{info, warn};
 
 use super::shutdown::Shutdown;
 use crate::backoff::Backoff;
+use crate::connection::{Redis, RedisConnection};
 use crate::redact::redact_url;
 
 /// Response timeout of ordinary commands; blocking commands use their own connections.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A self-reconnecting multiplexed connection.
+/// A self-reconnecting multiplexed connection (following the master with Sentinel).
 pub async fn manager(
-    client: &redis::Client,
+    redis: &Redis,
     response_timeout: Option<Duration>,
-) -> redis::RedisResult<ConnectionManager> {
-    let cfg = ConnectionManagerConfig::new()
-        .set_response_timeout(response_timeout)
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_secs(2));
-    ConnectionManager::new_with_config(client.clone(), cfg).await
+) -> redis::RedisResult<RedisConnection> {
+    redis.manager(response_timeout).await
 }
 
 /// Waits for Redis to answer PING, with exponential backoff (0.5 s … 10 s). Returns `None` when
 /// shutdown was requested while waiting.
 pub async fn wait_for_redis(
-    client: &redis::Client,
+    redis: &Redis,
     url: &str,
     shutdown: &Shutdown,
-) -> Option<ConnectionManager> {
+) -> Option<RedisConnection> {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
         let attempt = backoff.attempts() + 1;
         let result = async {
-            let mut con = manager(client, Some(COMMAND_TIMEOUT)).await?;
+            let mut con = manager(redis, Some(COMMAND_TIMEOUT)).await?;
             redis::cmd("PING").query_async::<String>(&mut con).await?;
             Ok::<_, redis::RedisError>(con)
         }
         .await;
         match result {
             Ok(con) => {
-                info!(redis = %redact_url(url), attempt, "connected to Redis");
+                match redis.master_addr() {
+                    Some(master) => {
+                        info!(master = %master, attempt, "connected to the Redis master")
+                    }
+                    None => info!(redis = %redact_url(url), attempt, "connected to Redis"),
+                }
                 return Some(con);
             }
             Err(e) => warn!(
@@ -61,7 +61,7 @@ pub async fn wait_for_redis(
 }
 
 /// Redis ≥ 6.2 is needed for `LMOVE`/`BLMOVE` (rq-protocol.md §10).
-pub async fn check_server_version(con: &mut ConnectionManager) -> anyhow::Result<String> {
+pub async fn check_server_version(con: &mut RedisConnection) -> anyhow::Result<String> {
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query_async(con)
@@ -82,7 +82,7 @@ pub async fn check_server_version(con: &mut ConnectionManager) -> anyhow::Result
 }
 
 /// Our connection's `addr` as Redis sees it (RQ's `ip_address`), or `unknown`.
-pub async fn own_address(con: &mut ConnectionManager) -> String {
+pub async fn own_address(con: &mut RedisConnection) -> String {
     let info: redis::RedisResult<String> = redis::cmd("CLIENT").arg("INFO").query_async(con).await;
     info.ok()
         .and_then(|s| {

@@ -344,10 +344,10 @@ impl Watchers {
         for q in &engine.cfg.queues {
             let peek = peek_blocking(&engine.keys, q, WATCH_BLOCK_SECS);
             let key = engine.keys.queue(q);
-            let client = engine.client.clone();
+            let redis = engine.redis.clone();
             let rx = hungry.subscribe();
             let arrived = arrived.clone();
-            tokio::spawn(watch_queue(client, key, peek, rx, arrived));
+            tokio::spawn(watch_queue(redis, key, peek, rx, arrived));
         }
         Watchers { hungry, arrived }
     }
@@ -368,7 +368,7 @@ impl Watchers {
 }
 
 async fn watch_queue(
-    client: redis::Client,
+    redis: crate::connection::Redis,
     key: String,
     peek: redis::Cmd,
     mut hungry: watch::Receiver<Hunger>,
@@ -383,7 +383,7 @@ async fn watch_queue(
         if con.is_none() {
             // Blocking commands get their own connection and a response timeout above the block.
             match super::connect::manager(
-                &client,
+                &redis,
                 Some(Duration::from_secs_f64(WATCH_BLOCK_SECS + 10.0)),
             )
             .await

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use redis::aio::ConnectionManager;
+use crate::connection::RedisConnection;
 use tokio::sync::Mutex;
 use tracing::warn;
 
@@ -15,7 +15,7 @@ use crate::tasks::ProgressSink;
 use crate::value::Value;
 
 pub struct MetaProgress {
-    con: ConnectionManager,
+    con: RedisConnection,
     job_key: String,
     serializer: Serializer,
     meta: Mutex<Value>,
@@ -24,7 +24,7 @@ pub struct MetaProgress {
 impl MetaProgress {
     /// `meta_raw` is the job's `meta` field at start (`{}` when absent or undecodable).
     pub fn new(
-        con: ConnectionManager,
+        con: RedisConnection,
         job_key: String,
         serializer: Serializer,
         meta_raw: Option<&[u8]>,

@@ -59,11 +59,14 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         burst = cfg.burst,
         "worker {} starting", cfg.name
     );
-    let client = cfg.redis_tls.client(&cfg.redis_url)?;
-    let Some(mut con) = connect::wait_for_redis(&client, &cfg.redis_url, &shutdown).await else {
+    let redis = crate::connection::Redis::new(&cfg)?;
+    let Some(mut con) = connect::wait_for_redis(&redis, &cfg.redis_url, &shutdown).await else {
         info!("shutdown requested before Redis was reachable");
         return Ok(ExitCode::SUCCESS);
     };
+    // From here on, with Sentinel, every connection follows the master through failovers.
+    redis.start();
+    let _following = StopFollowing(redis.clone());
     let version = connect::check_server_version(&mut con).await?;
     info!(redis_version = %version, "Redis server version ok");
     for check in startup_checks {
@@ -95,7 +98,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         writer: Writer::spawn(con.clone(), keys.clone(), observers.clone(), defer_start),
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         keys,
-        client,
+        redis,
         con,
         shutdown: shutdown.clone(),
         limits: Limits::default(),
@@ -340,5 +343,14 @@ async fn register_deaths(engine: &Engine) {
                 backoff.wait().await;
             }
         }
+    }
+}
+
+/// Stops following the master when the run ends, however it ends.
+struct StopFollowing(crate::connection::Redis);
+
+impl Drop for StopFollowing {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }

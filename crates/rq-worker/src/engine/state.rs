@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use tracing::{info, warn};
 
 use super::shutdown::Shutdown;
@@ -11,6 +10,7 @@ use super::slots::Slots;
 use super::writer::Writer;
 use super::{rate_limits, rescue};
 use crate::config::Config;
+use crate::connection::{Redis, RedisConnection};
 use crate::rq::codec::Limits;
 use crate::rq::keys::Keys;
 use crate::rq::lifecycle::WorkerRecord;
@@ -22,8 +22,9 @@ use crate::tasks::{DataMap, Registry};
 pub struct Engine {
     pub cfg: Config,
     pub keys: Keys,
-    pub client: redis::Client,
-    pub con: ConnectionManager,
+    /// Where connections go (one address, or the master Sentinel names).
+    pub redis: Redis,
+    pub con: RedisConnection,
     pub slots: Slots,
     pub writer: Writer,
     pub shutdown: Shutdown,

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::RedisConnection;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
@@ -85,7 +85,7 @@ impl Writer {
     /// `defer`: how long a start may wait to be written with its job's end. `observers` hear
     /// of every failed write (it is retried).
     pub fn spawn(
-        con: ConnectionManager,
+        con: RedisConnection,
         keys: Keys,
         observers: Vec<Arc<dyn Observer>>,
         defer: Duration,
@@ -154,7 +154,7 @@ enum Wake {
 }
 
 async fn run(
-    mut con: ConnectionManager,
+    mut con: RedisConnection,
     keys: Keys,
     observers: Vec<Arc<dyn Observer>>,
     mut rx: mpsc::UnboundedReceiver<Request>,
@@ -310,7 +310,7 @@ impl PendingStarts {
 /// scratch key (deleted in the same transaction) must reply what the module computes. Only
 /// then do slots set their `total_working_time` instead of incrementing it. (Redis run under
 /// valgrind fails it: valgrind does x87 arithmetic in double precision.)
-async fn probe_incrbyfloat(con: &mut ConnectionManager, keys: &Keys) -> bool {
+async fn probe_incrbyfloat(con: &mut RedisConnection, keys: &Keys) -> bool {
     let mut p = redis::pipe();
     let tag = uuid::Uuid::new_v4().simple().to_string();
     incrbyfloat::probe(&mut p, &keys.incrbyfloat_probe(&tag));
@@ -387,7 +387,7 @@ impl WorkerCounters {
 
 /// Writes one batch of starts (retried until Redis takes it).
 async fn write_starts(
-    con: &mut ConnectionManager,
+    con: &mut RedisConnection,
     keys: &Keys,
     observers: &[Arc<dyn Observer>],
     script: &redis::Script,
@@ -424,7 +424,7 @@ async fn write_starts(
 /// Writes one batch of `jobs` ends (retried until Redis takes it): what the script did with
 /// each, in order.
 async fn write_ends(
-    con: &mut ConnectionManager,
+    con: &mut RedisConnection,
     observers: &[Arc<dyn Observer>],
     script: &redis::Script,
     ends: GuardedEnds,
@@ -438,7 +438,7 @@ async fn write_ends(
 /// Calls a script until Redis takes the call (a write is never dropped; both scripts skip
 /// what an earlier attempt applied), telling observers of each failure.
 async fn invoke_until_taken<T: redis::FromRedisValue>(
-    con: &mut ConnectionManager,
+    con: &mut RedisConnection,
     observers: &[Arc<dyn Observer>],
     what: &'static str,
     jobs: usize,
