@@ -129,6 +129,7 @@ impl ConnectionLike for RedisConnection {
 
 /// Where the worker's connections go: one address, or the master Sentinel names.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // one per worker, cloned once per queue watcher
 pub(crate) enum Redis {
     Fixed(redis::Client),
     Sentinel(Arc<Follower>),

@@ -3,7 +3,7 @@
 //! The master is found by asking each sentinel in turn `SENTINEL get-master-addr-by-name` and
 //! checking on the address it gives that `ROLE` says `master` (a sentinel that has not seen a
 //! failover yet would send writes to a demoted replica). A running worker keeps one
-//! [`Follower`]: its connections ([`crate::RedisConnection`]) ask it for the current master
+//! follower: its connections ([`crate::RedisConnection`]) ask it for the current master
 //! whenever they send a command, and it looks again when a sentinel announces
 //! `+switch-master`, when a connection meets `READONLY` or loses its server, and every few
 //! seconds in any case. When the master's address changes, every connection drops its old
