@@ -650,6 +650,32 @@ mod tests {
     }
 
     #[test]
+    fn sentinel_addresses_and_settings() {
+        assert_eq!(
+            parse_sentinel_addr("10.0.0.1:26379"),
+            Ok(("10.0.0.1".to_string(), 26379))
+        );
+        assert_eq!(
+            parse_sentinel_addr("[::1]:26379"),
+            Ok(("::1".to_string(), 26379))
+        );
+        for bad in ["", "host", ":1", "h:0", "h:x", "h:70000", "::1:5"] {
+            assert!(parse_sentinel_addr(bad).is_err(), "{bad:?}");
+        }
+        let args = RedisArgs {
+            redis_sentinels: Some(" a:1 , b:2 ".into()),
+            redis_sentinel_master: Some("m".into()),
+            redis_sentinel_password: Some("pw".into()),
+            ..RedisArgs::default()
+        };
+        let cfg = args.sentinel().unwrap().unwrap();
+        assert_eq!(cfg.sentinels, [("a".to_string(), 1), ("b".to_string(), 2)]);
+        assert_eq!(cfg.master_name, "m");
+        assert!(!format!("{cfg:?}").contains("pw"));
+        assert!(RedisArgs::default().sentinel().unwrap().is_none());
+    }
+
+    #[test]
     fn password_goes_into_url_and_is_redacted() {
         let args = RedisArgs {
             redis_url: "redis://127.0.0.1:6379/0".into(),
