@@ -13,6 +13,8 @@ scripts/setup-python installs into .venv-deploy:
   generated from the projects' published CRDs; their JSON schema is made strict here (unknown
   fields rejected, no nulls) and checked with jsonschema;
 * PromQL queries of the Prometheus trigger example are parsed by promql-parser 0.11.0;
+* the Redis Sentinel overlay's settings are given to the worker binary itself (``TASK_WORKER_BIN``
+  or target/debug/task-worker), which must accept them;
 
 then the wiring between the objects is checked field by field (selectors, ports, Secret keys,
 queue names, probe timings, grace period against SHUTDOWN_TIMEOUT, security context).
@@ -45,6 +47,7 @@ KUSTOMIZATIONS = {
     "base": K8S / "base",
     "keda-prometheus": K8S / "overlays" / "keda-prometheus",
     "namespaces": K8S / "overlays" / "namespaces",
+    "sentinel": K8S / "overlays" / "sentinel",
 }
 # Deployment -> the queues it must consume (TASK_QUEUES), highest priority first.
 GROUPS = {
@@ -520,6 +523,17 @@ SCALER_PARAMS = {
          "enableTLS", "unsafeSsl", "databaseIndex"},
         {"listLength", "activationListLength", "databaseIndex"},
     ),
+    # KEDA's redis-sentinel scaler (docs "Redis Lists (supports Redis Sentinel)"): listName and
+    # listLength are required here because these manifests scale on lists (2.16 also takes
+    # keyName/keyValue instead).
+    "redis-sentinel": (
+        {"listName", "listLength"},
+        {"addresses", "addressesFromEnv", "hosts", "hostsFromEnv", "ports", "portsFromEnv",
+         "usernameFromEnv", "passwordFromEnv", "sentinelUsernameFromEnv",
+         "sentinelPasswordFromEnv", "sentinelMaster", "sentinelMasterFromEnv",
+         "activationListLength", "enableTLS", "unsafeSsl", "databaseIndex"},
+        {"listLength", "activationListLength", "databaseIndex"},
+    ),
     "prometheus": (
         {"serverAddress", "query", "threshold"},
         {"activationThreshold", "queryParameters", "namespace", "customHeaders",
@@ -529,18 +543,57 @@ SCALER_PARAMS = {
 }
 
 
+def trigger_problems(t: dict) -> list[str]:
+    """What is wrong with one trigger's type and metadata keys (empty list: nothing)."""
+    if t["type"] not in SCALER_PARAMS:
+        return [f"unknown trigger type {t['type']}"]
+    required, optional, numeric = SCALER_PARAMS[t["type"]]
+    keys = set(t["metadata"])
+    problems = [f"missing {k}" for k in sorted(required - keys)]
+    problems += [f"unknown parameter {k}" for k in sorted(keys - required - optional)]
+    for k in sorted(keys & numeric):
+        try:
+            float(t["metadata"][k])  # KEDA parses these as numbers
+        except (TypeError, ValueError):
+            problems.append(f"{k} is not a number: {t['metadata'][k]!r}")
+    if t["type"] == "redis":
+        if len(keys & {"address", "addressFromEnv", "host", "hostFromEnv"}) != 1:
+            problems.append("not exactly one of address/addressFromEnv/host/hostFromEnv")
+    if t["type"] == "redis-sentinel":
+        # The sentinels: addresses, or hosts with ports (each possibly from the pods' env).
+        addr = keys & {"addresses", "addressesFromEnv"}
+        hosts = keys & {"hosts", "hostsFromEnv"}
+        ports = keys & {"ports", "portsFromEnv"}
+        if not (len(addr) == 1 and not hosts | ports or not addr and len(hosts) == len(ports) == 1):
+            problems.append("sentinels: one of addresses/addressesFromEnv, or hosts with ports")
+        if len(keys & {"sentinelMaster", "sentinelMasterFromEnv"}) != 1:
+            problems.append("not exactly one of sentinelMaster/sentinelMasterFromEnv")
+    return problems
+
+
 @pytest.mark.parametrize("name", list(KUSTOMIZATIONS))
 def test_trigger_metadata_uses_known_scaler_parameters(name):
     for so in objs(name, "ScaledObject"):
         for t in so["spec"]["triggers"]:
-            required, optional, numeric = SCALER_PARAMS[t["type"]]
-            keys = set(t["metadata"])
-            assert required <= keys, (describe(so), required - keys)
-            assert keys <= required | optional, (describe(so), keys - required - optional)
-            for k in keys & numeric:
-                float(t["metadata"][k])  # KEDA parses these as numbers
-            if t["type"] == "redis":
-                assert len(keys & {"address", "addressFromEnv", "host", "hostFromEnv"}) == 1
+            assert trigger_problems(t) == [], (describe(so), t)
+
+
+@pytest.mark.parametrize("edit,expect", [
+    (lambda md: md.update(sentinelMasterFromENV=md.pop("sentinelMasterFromEnv")),
+     "unknown parameter sentinelMasterFromENV"),
+    (lambda md: md.pop("sentinelMasterFromEnv"), "sentinelMaster/sentinelMasterFromEnv"),
+    (lambda md: md.update(addresses="a:26379"), "one of addresses/addressesFromEnv"),
+    (lambda md: md.update(hosts="a,b"), "hosts with ports"),
+    (lambda md: md.pop("listName"), "missing listName"),
+    (lambda md: md.update(databaseIndex="zero"), "databaseIndex is not a number"),
+    (lambda md: md.update(password="hunter2"), "unknown parameter password"),
+])
+def test_trigger_check_rejects_broken_sentinel_triggers(edit, expect):
+    """The metadata check is not vacuous: the CRD's schema takes any string map there."""
+    t = copy.deepcopy(objs("sentinel", "ScaledObject")[0]["spec"]["triggers"][0])
+    assert trigger_problems(t) == []
+    edit(t["metadata"])
+    assert any(expect in p for p in trigger_problems(t)), trigger_problems(t)
 
 
 def test_redis_triggers_follow_the_queues():
@@ -627,13 +680,187 @@ def test_prometheus_overlay_scales_on_waiting_plus_running():
 
 
 # --------------------------------------------------------------------------------------------
+# Redis Sentinel (overlays/sentinel)
+
+
+WORKER = Path(os.environ.get("TASK_WORKER_BIN", ROOT / "target" / "debug" / "task-worker"))
+SECRET_VAR = re.compile(r"PASSWORD|SECRET|TOKEN")
+
+
+def sentinel_list(value: str) -> list[tuple[str, int]]:
+    """REDIS_SENTINELS (or KEDA's `addresses`): HOST:PORT,... as (host, port) pairs."""
+    out = []
+    for entry in value.split(","):
+        m = re.fullmatch(r"\s*(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d+)\s*", entry)
+        assert m, f"not HOST:PORT: {entry!r}"
+        assert 0 < int(m[2]) < 65536, entry
+        out.append((m[1], int(m[2])))
+    return out
+
+
+def redis_db(url: str) -> int:
+    """The database of a credential-free redis:// or rediss:// URL (0 without a path)."""
+    m = re.fullmatch(r"rediss?://([^@/]*)(?:/(\d+))?/?", url)
+    assert m, f"REDIS_URL {url!r}: no credentials, at most a database in the path"
+    return int(m[2] or 0)
+
+
+def _env_value(env: dict, md: dict, key: str):
+    """A trigger parameter given either literally (`key`) or as a variable (`keyFromEnv`)."""
+    if f"{key}FromEnv" in md:
+        var = md[f"{key}FromEnv"]
+        assert isinstance(env.get(var), str) and env[var], f"{var} is not set in the pods"
+        return env[var]
+    return md[key]
+
+
+@pytest.mark.parametrize("name", list(KUSTOMIZATIONS))
+def test_no_plain_text_secrets(name):
+    """No password in a ConfigMap, an env value, an argument or a URL; secrets by reference."""
+    keys = secret_keys()
+    for d in render(name):
+        if d["kind"] == "ConfigMap":
+            for k, v in d.get("data", {}).items():
+                assert not SECRET_VAR.search(k), f"{name}: {k} in ConfigMap {d['metadata']['name']}"
+                assert not re.search(r"://[^/@\s]*@", v), f"{name}: credentials in {k}={v}"
+        if d["kind"] != "Deployment":
+            continue
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            assert not any(re.search(r"password|secret|token", a, re.I) for a in c.get("args", []))
+            for e in c.get("env", []):
+                if SECRET_VAR.search(e["name"]):
+                    ref = e.get("valueFrom", {}).get("secretKeyRef")
+                    assert ref and "value" not in e, f"{name}: {e['name']} must come from the Secret"
+                    assert ref["name"] == "task-worker" and ref["key"] in keys, (name, e)
+                if "value" in e:
+                    assert not re.search(r"://[^/@\s]*@", e["value"]), (name, e["name"])
+    for so in objs(name, "ScaledObject"):
+        for t in so["spec"]["triggers"]:
+            assert not {"password", "sentinelPassword", "username"} & set(t["metadata"]), t
+
+
+@pytest.mark.parametrize("dep_name", list(GROUPS))
+def test_sentinel_overlay_workers_find_the_master_through_the_sentinels(dep_name):
+    dep = one("sentinel", "Deployment", dep_name)
+    env = effective_env("sentinel", dep)
+    # Every variable is one the binary reads (src/cli/args/), the Sentinel ones included.
+    assert {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD"} <= worker_env_names()
+    unknown = set(env) - worker_env_names() - NON_WORKER_ENV
+    assert not unknown, f"variables the worker does not read (typo?): {unknown}"
+    # The sentinels and the master's name: plain settings from the ConfigMap.
+    sentinels = sentinel_list(env["REDIS_SENTINELS"])
+    assert len(sentinels) == len(set(sentinels)) >= 3, "the example lists each of three sentinels"
+    for host, _ in sentinels:
+        # KEDA reads the same variable and connects from its own namespace.
+        assert host.endswith(".svc.cluster.local"), f"{host}: give the full service name"
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", env["REDIS_SENTINEL_MASTER"])
+    # No address of a single Redis left over from the base.
+    assert "REDIS_ADDRESS" not in env
+    redis_db(env["REDIS_URL"])
+    # The passwords: the master's (base) and the sentinels' own, from the Secret, both required.
+    secret_refs = {k: v["secretKeyRef"] for k, v in env.items() if isinstance(v, dict)}
+    base_refs = {k: v["secretKeyRef"] for k, v in
+                 effective_env("base", one("base", "Deployment", dep_name)).items()
+                 if isinstance(v, dict)}
+    assert secret_refs == {**base_refs, "REDIS_SENTINEL_PASSWORD":
+                           {"name": "task-worker", "key": "REDIS_SENTINEL_PASSWORD"}}
+    assert "REDIS_SENTINEL_PASSWORD" in secret_keys()
+    assert not any(ref.get("optional", False) for ref in secret_refs.values())
+    # The probes run the same binary with the same environment: `health` follows the sentinels.
+    c = container(dep)
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert c[kind]["exec"]["command"][1] == "health"
+
+
+@pytest.mark.parametrize("dep_name", list(GROUPS))
+def test_sentinel_overlay_changes_nothing_but_redis(dep_name):
+    cm_name = lambda n: re.sub(r"-[a-z0-9]{10}$", "", n)  # noqa: E731 (the content hash)
+    dep = copy.deepcopy(one("sentinel", "Deployment", dep_name))
+    base = copy.deepcopy(one("base", "Deployment", dep_name))
+    for d in (dep, base):
+        for src in container(d)["envFrom"]:
+            src["configMapRef"]["name"] = cm_name(src["configMapRef"]["name"])
+    env = container(dep)["env"]
+    assert env[-1]["name"] == "REDIS_SENTINEL_PASSWORD"
+    del env[-1]
+    assert dep == base
+    (cm,) = objs("sentinel", "ConfigMap")
+    (base_cm,) = objs("base", "ConfigMap")
+    changed = {k for k in cm["data"].keys() | base_cm["data"].keys()
+               if cm["data"].get(k) != base_cm["data"].get(k)}
+    assert changed == {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_URL", "REDIS_ADDRESS"}
+    # The ConfigMap is renamed with its content, so applying the overlay rolls the workers.
+    assert cm["metadata"]["name"] != base_cm["metadata"]["name"]
+    assert cm_name(cm["metadata"]["name"]) == cm_name(base_cm["metadata"]["name"])
+
+
+def test_sentinel_triggers_follow_the_queues_and_the_master():
+    auths = {a["metadata"]["name"]: a for a in objs("sentinel", "TriggerAuthentication")}
+    base = scaled_objects("base")
+    for dep_name, so in scaled_objects("sentinel").items():
+        env = effective_env("sentinel", one("sentinel", "Deployment", dep_name))
+        prefix = env["RQ_KEY_PREFIX"]
+        triggers = so["spec"]["triggers"]
+        assert {t["type"] for t in triggers} == {"redis-sentinel"}
+        # One trigger per queue the Deployment consumes, on RQ's list of that queue.
+        lists = [t["metadata"]["listName"] for t in triggers]
+        assert lists == [f"{prefix}:queue:{q}" for q in env["TASK_QUEUES"].split(",")]
+        for t in triggers:
+            md = t["metadata"]
+            assert md["listLength"] == "10" and int(md["activationListLength"]) >= 0
+            # The sentinels and the master the workers use (from their env, or the same values).
+            assert sentinel_list(_env_value(env, md, "addresses")) == sentinel_list(env["REDIS_SENTINELS"])
+            assert _env_value(env, md, "sentinelMaster") == env["REDIS_SENTINEL_MASTER"]
+            # The workers' database.
+            assert int(md.get("databaseIndex", "0")) == redis_db(env["REDIS_URL"])
+            # KEDA has one TLS switch for sentinels and master: both TLS or neither.
+            master_tls = env["REDIS_URL"].startswith("rediss://")
+            sentinel_tls = str(env.get("REDIS_SENTINEL_TLS", "false")).lower() in ("true", "1", "yes", "on")
+            assert master_tls == sentinel_tls == (md.get("enableTLS", "false") == "true")
+            # Both passwords from the keys the workers read, nothing in the metadata.
+            auth = auths[t["authenticationRef"]["name"]]
+            refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+            assert set(refs) == {"password", "sentinelPassword"}
+            for param, var in (("password", "REDIS_PASSWORD"),
+                               ("sentinelPassword", "REDIS_SENTINEL_PASSWORD")):
+                assert env[var]["secretKeyRef"] == {"name": refs[param]["name"], "key": refs[param]["key"]}
+        # Everything else is the base's ScaledObject unchanged.
+        rest = {k: v for k, v in so["spec"].items() if k != "triggers"}
+        assert rest == {k: v for k, v in base[dep_name]["spec"].items() if k != "triggers"}
+
+
+@pytest.mark.parametrize("dep_name", list(GROUPS))
+def test_worker_accepts_the_sentinel_settings(dep_name):
+    """The binary, given exactly the overlay's environment (placeholders for the Secret's
+    values), accepts it (exit 2 would be a configuration error) and looks for the master
+    through the configured sentinels; the passwords do not appear in what it prints."""
+    if not WORKER.is_file():
+        pytest.fail(f"no worker binary at {WORKER} (cargo build, or set TASK_WORKER_BIN)")
+    env = effective_env("sentinel", one("sentinel", "Deployment", dep_name))
+    placeholders = {k: f"placeholder-{k.lower().replace('_', '-')}-4f1c"
+                    for k, v in env.items() if isinstance(v, dict)}
+    run_env = {**{k: v for k, v in env.items() if isinstance(v, str)}, **placeholders}
+    run_env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    out = subprocess.run([str(WORKER), "health", "--redis-only", "--timeout", "2"],
+                         env=run_env, capture_output=True, text=True, timeout=60)
+    said = out.stdout + out.stderr
+    # No sentinel is reachable here: unhealthy (1), not a configuration error (2).
+    assert out.returncode == 1, said
+    assert f'"{env["REDIS_SENTINEL_MASTER"]}"' in said and "sentinel" in said, said
+    for host, port in sentinel_list(env["REDIS_SENTINELS"]):
+        assert f"{host}:{port}" in said, said
+    for secret in placeholders.values():
+        assert secret not in said, "a password was printed"
+
+
+# --------------------------------------------------------------------------------------------
 # docs
 
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
-@pytest.mark.parametrize("doc", ["docs/kubernetes.md", "README.md"])
+@pytest.mark.parametrize("doc", ["docs/kubernetes.md", "docs/ha.md", "README.md"])
 def test_doc_links_resolve_inside_the_repository(doc):
     path = ROOT / doc
     links = [l for l in LINK.findall(path.read_text()) if not re.match(r"[a-z]+:", l)]
