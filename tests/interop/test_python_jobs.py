@@ -5,6 +5,7 @@ pyjobs/jobs.py. Where RQ's own worker can run the same job in this process (ever
 timeouts, dying processes and control commands), the test compares what task-worker writes with
 what `rq.SimpleWorker(...).work(burst=True)` writes for the same job."""
 import operator
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,15 @@ def python_args(*extra):
 def last_line(job):
     text = job.latest_result().exc_string
     return text.rstrip("\n").splitlines()[-1]
+
+
+def without_workers_frame(text):
+    """RQ's text without the frame of RQ's worker (`perform_job`), which task-worker has not."""
+    return re.sub(r'  File "[^"]*", line \d+, in perform_job\n(    .*\n)*', "", text)
+
+
+def result_field(r, job):
+    return r.xrevrange(f"rq:results:{job.id}", count=1)[0][1].get(b"return_value")
 
 
 def status(job):
@@ -71,9 +81,13 @@ def test_python_jobs_match_rqs_own_worker(r, run_burst):
         assert status(job) == status(ref), (name, status(job), status(ref))
         if status(ref) == JobStatus.FINISHED:
             assert job.return_value() == ref.return_value(), name
+            # Stored byte for byte as RQ stores it (`Unserializable return value` included).
+            assert result_field(r, job) == result_field(r, ref), name
             assert job.latest_result().type == ref.latest_result().type, name
         else:
             assert last_line(job) == last_line(ref), (name, job.latest_result().exc_string)
+            # The whole traceback is RQ's, but for the frame of RQ's own worker.
+            assert job.latest_result().exc_string == without_workers_frame(ref.latest_result().exc_string), name
             assert job.latest_result().exc_string.startswith("Traceback (most recent call last):\n")
     assert pairs["int"][0].return_value() == 3
     assert pairs["custom_class_result"][0].return_value() == jobs.Point(1, 2)

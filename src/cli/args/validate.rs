@@ -606,6 +606,31 @@ mod tests {
     }
 
     #[test]
+    fn python_settings() {
+        assert_eq!(parse(&["-q", "x"]).unwrap().python, None);
+        let c = parse(&["--python", "/venv/bin/python", "-P", "/a:/b", "-P", "/c"]).unwrap();
+        let p = c.python.unwrap();
+        assert_eq!(p.interpreter, std::path::PathBuf::from("/venv/bin/python"));
+        assert_eq!(p.path, vec!["/a", "/b", "/c"]);
+        assert_eq!(p.mode, PythonMode::Reuse);
+        let p = parse(&[
+            "--python",
+            "python3",
+            "--python-preload",
+            "app.tasks,app.models",
+        ])
+        .unwrap()
+        .python
+        .unwrap();
+        assert_eq!(p.path, vec!["."]);
+        assert_eq!(p.preload, vec!["app.tasks", "app.models"]);
+        let fork = parse(&["--python", "python3", "--python-mode", "fork"]).unwrap_err();
+        assert!(fork.contains("not implemented yet"), "{fork}");
+        let prefix = parse(&["--python", "python3", "--key-prefix", "other"]);
+        assert!(prefix.unwrap_err().contains("key prefix"));
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         assert!(parse(&["-q", " , "]).unwrap_err().contains("empty"));
         assert!(parse(&["-c", "0"]).unwrap_err().contains("concurrency"));
