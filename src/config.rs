@@ -39,4 +39,6 @@ pub struct RunConfig {
     pub history_retention_days: Option<u32>,
     /// Settings of the student test task.
     pub tasks: TaskSettings,
+    /// Python jobs (`--python`); `None`: jobs no task claims fail with `LookupError`.
+    pub python: Option<crate::python::PythonSettings>,
 }

@@ -8,6 +8,8 @@
 //! * [`cli`], [`config`]: the command line and the `run` configuration (`cli::run` assembles
 //!   the worker with `rq_worker::Worker::builder`);
 //! * [`tasks`]: the built-in tasks and the backend's wrapper that names them;
+//! * [`python`]: Python jobs (`--python`): the pool of Python processes that runs the jobs no
+//!   built-in task claims, through the worker library's fallback hook;
 //! * [`sandbox`]: confinement of what the student test task starts (docs/security.md);
 //! * [`api`]: the backend API client;
 //! * [`history`], [`metrics`], [`telemetry`]: observers of every job (PostgreSQL rows,
@@ -20,6 +22,7 @@ pub mod config;
 pub mod history;
 pub mod logging;
 pub mod metrics;
+pub mod python;
 pub mod sandbox;
 pub mod secret_files;
 pub mod tasks;

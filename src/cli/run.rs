@@ -42,6 +42,22 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<ExitCode> {
         }
         None => info!("no backend API URL set; not waiting for the API"),
     }
+    if let Some(settings) = cfg.python.clone() {
+        let (pool, ready) = crate::python::PythonPool::start(
+            settings.clone(),
+            &cfg.worker.redis_url,
+            cfg.worker.serializer,
+        )
+        .await?;
+        info!(
+            python = %settings.interpreter.display(),
+            rq = %ready.rq,
+            python_version = %ready.python,
+            mode = "reuse",
+            "Python jobs on: functions that are not built-in tasks run in Python processes"
+        );
+        worker = worker.fallback(Arc::new(pool));
+    }
     if let Some(history) = crate::history::History::from_config(&cfg)? {
         worker = worker.observer(history);
     }

@@ -274,6 +274,84 @@ pub fn encode_return_value(v: &Value, ser: Serializer) -> Option<String> {
     Some(B64.encode(bytes.unwrap_or_default()))
 }
 
+/// `return_value` field of a result entry from bytes already serialized by the job's
+/// serializer (`serializer.dumps(value)`, e.g. by Python): stored as RQ's `Result.serialize`
+/// stores them, base64; `None` (Python's `None`, left out) stays `None`.
+pub fn encode_serialized_return_value(serialized: Option<&[u8]>) -> Option<String> {
+    serialized.map(|b| B64.encode(b))
+}
+
+/// The function name of a job's `data` field, read without decoding the rest: for a payload
+/// the full decoder refuses (objects outside its allowlist, a method's `instance`) but whose
+/// function may still be run elsewhere. Pickle: the first string of the tuple, from the first
+/// 64 KiB once inflated; JSON: the first item of the decoded list. `None` when it cannot be
+/// read.
+pub fn peek_func_name(raw: &[u8], ser: Serializer, limits: &Limits) -> Option<String> {
+    match ser {
+        Serializer::Pickle => {
+            let head;
+            let bytes = if looks_like_zlib(raw) {
+                use std::io::Read;
+                let mut out = Vec::new();
+                flate2::read::ZlibDecoder::new(raw)
+                    .take(64 << 10)
+                    .read_to_end(&mut out)
+                    .ok()?;
+                head = out;
+                &head[..]
+            } else {
+                raw
+            };
+            pickle_first_str(bytes)
+        }
+        Serializer::Json => {
+            let inflated;
+            let bytes = if looks_like_zlib(raw) {
+                inflated = zlib_decompress(raw, limits.max_bytes).ok()?;
+                &inflated[..]
+            } else {
+                raw
+            };
+            match json::decode(bytes, limits).ok()? {
+                Value::List(items) | Value::Tuple(items) => match items.into_iter().next() {
+                    Some(Value::Str(s)) => Some(s),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The first item of a pickled tuple when it is a str: after `PROTO`, an optional `FRAME` and
+/// an optional `MARK`, a `SHORT_BINUNICODE`, `BINUNICODE` or `BINUNICODE8`.
+fn pickle_first_str(b: &[u8]) -> Option<String> {
+    let mut i = 0usize;
+    if *b.first()? == 0x80 {
+        i = 2;
+    }
+    if *b.get(i)? == 0x95 {
+        i += 9;
+    }
+    if *b.get(i)? == b'(' {
+        i += 1;
+    }
+    let (len, start) = match *b.get(i)? {
+        0x8c => (usize::from(*b.get(i + 1)?), i + 2),
+        b'X' => {
+            let n: [u8; 4] = b.get(i + 1..i + 5)?.try_into().ok()?;
+            (usize::try_from(u32::from_le_bytes(n)).ok()?, i + 5)
+        }
+        0x8d => {
+            let n: [u8; 8] = b.get(i + 1..i + 9)?.try_into().ok()?;
+            (usize::try_from(u64::from_le_bytes(n)).ok()?, i + 9)
+        }
+        _ => return None,
+    };
+    let text = b.get(start..start.checked_add(len)?)?;
+    String::from_utf8(text.to_vec()).ok()
+}
+
 /// Decodes a result entry's `return_value` field (base64 of the serialized value).
 pub fn decode_return_value(
     b64: &str,
@@ -316,6 +394,40 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+
+    /// `zlib.compress(pickle.dumps(('method', OrderedDict(a=1), (Counter('ab'),), {}),
+    /// protocol=5))`: a method job on an object; the function name is read all the same.
+    #[test]
+    fn peeks_the_function_name_of_any_payload() {
+        let limits = Limits::default();
+        let data = hex("789c6b609d1acd00011a3d6cb9a92519f929537ab893f3737252934b32f3f38a813cffa294d4a2d41497cce4922993a768064de9614c9ce2cd589cc1d8c3ee9c5f9a57925a0414af9da20111ef614c0292a5ad5382a6b402454ba6e80100eb80253b");
+        assert_eq!(
+            peek_func_name(&data, Serializer::Pickle, &limits).as_deref(),
+            Some("method")
+        );
+        // Protocol 4, a long name (BINUNICODE), not compressed.
+        let mut raw = hex("8004953a0100000000000028582c010000");
+        raw.extend(std::iter::repeat_n(b'x', 300));
+        raw.extend(hex("944e297d9474942e"));
+        assert_eq!(
+            peek_func_name(&raw, Serializer::Pickle, &limits),
+            Some("x".repeat(300))
+        );
+        let json = zlib_compress(br#"["app.f", null, [1], {}]"#);
+        assert_eq!(
+            peek_func_name(&json, Serializer::Json, &limits).as_deref(),
+            Some("app.f")
+        );
+        assert_eq!(
+            peek_func_name(b"\x80\x05K\x01.", Serializer::Pickle, &limits),
+            None
+        );
+        assert_eq!(peek_func_name(b"", Serializer::Pickle, &limits), None);
+        assert_eq!(
+            encode_serialized_return_value(Some(b"\x80\x05K\x05.")).as_deref(),
+            Some("gAVLBS4=")
+        );
     }
 
     /// `zlib.compress(pickle.dumps(('tasks.add', None, (2, 3), {}), protocol=5))`, from Python 3.11.

@@ -14,7 +14,8 @@ use crate::engine::{self, shutdown::Shutdown, StartupCheck};
 use crate::errors::{RegistryError, WorkerError};
 use crate::events::Observer;
 use crate::tasks::{
-    typed, DataMap, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError, TaskSpec,
+    typed, DataMap, Fallback, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError,
+    TaskSpec,
 };
 
 /// A worker, configured by [`Worker::builder`].
@@ -31,6 +32,7 @@ impl Worker {
             data: DataMap::default(),
             observers: Vec::new(),
             startup_checks: Vec::new(),
+            fallback: None,
         }
     }
 }
@@ -98,6 +100,7 @@ pub struct WorkerBuilder {
     data: DataMap,
     observers: Vec<Arc<dyn Observer>>,
     startup_checks: Vec<StartupCheck>,
+    fallback: Option<Arc<dyn Fallback>>,
 }
 
 impl WorkerBuilder {
@@ -142,6 +145,14 @@ impl WorkerBuilder {
         self
     }
 
+    /// Runs the jobs that no registered task or resolver claims with `fallback`, given their
+    /// data as stored (see [`tasks::fallback`](crate::tasks::fallback)); without one they fail
+    /// with `LookupError`. With a fallback, a worker may have no task at all.
+    pub fn fallback(mut self, fallback: Arc<dyn Fallback>) -> Self {
+        self.fallback = Some(fallback);
+        self
+    }
+
     /// Runs `check` once Redis answers and before the first job is taken; checks run in the
     /// order added. A check that returns `false` ends the run cleanly (exit code 0).
     pub fn startup_check<F, Fut>(mut self, check: F) -> Self
@@ -177,12 +188,12 @@ impl WorkerBuilder {
     /// Runs until `shutdown` asks to stop (warm: running jobs may finish within
     /// [`Config::shutdown_timeout`]; cold: they are cancelled), or in burst mode until the
     /// queues are empty. Fails at once, before connecting, on an invalid configuration
-    /// ([`WorkerError::Config`]) and when no task is registered or two have the same name
+    /// ([`WorkerError::Config`]) and when no task is registered (and no fallback is set) or two have the same name
     /// ([`WorkerError::Tasks`]); later, only on what cannot be waited out
     /// ([`WorkerError::Run`]). Redis outages are waited out.
     pub async fn run(self, shutdown: Shutdown) -> Result<ExitCode, WorkerError> {
         self.config.validate()?;
-        if self.tasks.is_empty() {
+        if self.tasks.is_empty() && self.fallback.is_none() {
             return Err(RegistryError::NoTask.into());
         }
         let mut tasks = Registry::new(self.tasks)?;
@@ -194,6 +205,7 @@ impl WorkerBuilder {
             data: self.data,
             observers: self.observers,
             startup_checks: self.startup_checks,
+            fallback: self.fallback,
         };
         Ok(engine::run(self.config, parts, shutdown).await?)
     }

@@ -5,6 +5,7 @@ use clap::Args;
 
 use super::{DatabaseArgs, RedisArgs, TaskArgs};
 use crate::config::LogFormat;
+use crate::python::PythonMode;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -126,6 +127,40 @@ pub struct RunArgs {
     /// Delete history rows older than this many days (0 or unset: keep them).
     #[arg(long, env = "HISTORY_RETENTION_DAYS", allow_negative_numbers = true)]
     pub history_retention_days: Option<u32>,
+    /// Python interpreter of the application's environment (with rq and the application
+    /// installed): jobs whose function is not a built-in task run in Python processes
+    /// (docs/python-jobs.md). Unset: such jobs fail with LookupError.
+    #[arg(long, env = "TASK_WORKER_PYTHON", value_name = "PATH")]
+    pub python: Option<String>,
+    /// Directories put first on the Python jobs' sys.path, as `rq worker -P`; repeatable or
+    /// colon-separated. Default: the current directory.
+    #[arg(
+        long = "python-path",
+        short = 'P',
+        env = "TASK_WORKER_PYTHON_PATH",
+        value_name = "DIR",
+        value_delimiter = ':'
+    )]
+    pub python_path: Vec<String>,
+    /// How Python jobs run: reuse (long-lived processes, as RQ's SimpleWorker) or fork (one
+    /// process per job, as RQ's Worker: not implemented yet).
+    #[arg(long, env = "TASK_WORKER_PYTHON_MODE", value_enum, default_value_t = PythonMode::Reuse)]
+    pub python_mode: PythonMode,
+    /// Modules a Python process imports when it starts; repeatable or comma-separated.
+    #[arg(
+        long = "python-preload",
+        env = "TASK_WORKER_PYTHON_PRELOAD",
+        value_name = "MODULE",
+        value_delimiter = ','
+    )]
+    pub python_preload: Vec<String>,
+    /// Jobs a Python process runs before it is replaced (reuse mode); 0: no limit.
+    #[arg(long, env = "TASK_WORKER_PYTHON_MAX_JOBS", default_value_t = 0)]
+    pub python_max_jobs: u64,
+    /// Resident memory (MiB) above which a Python process is replaced after its job (reuse
+    /// mode); 0: no limit.
+    #[arg(long, env = "TASK_WORKER_PYTHON_MAX_MEMORY_MB", default_value_t = 0)]
+    pub python_max_memory_mb: u64,
     #[command(flatten)]
     pub tasks: TaskArgs,
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{DatabaseArgs, RedisArgs, RunArgs, SandboxArgs, TaskArgs};
 use crate::config::RunConfig;
+use crate::python::{PythonMode, PythonSettings};
 use crate::tasks::TaskSettings;
 use rq_protocol::codec::Serializer;
 use rq_worker::redact::redact_url;
@@ -396,6 +397,7 @@ impl RunArgs {
             return Err("invalid --history-buffer 0: must be at least 1".into());
         }
         let tasks = self.tasks.validate()?;
+        let python = self.python_settings()?;
         let mut worker = rq_worker::Config::new(self.redis.effective_url()?);
         worker.queues = queues;
         worker.redis_tls = self.redis.tls()?;
@@ -425,7 +427,58 @@ impl RunArgs {
             history_buffer: self.history_buffer,
             history_retention_days: self.history_retention_days.filter(|d| *d > 0),
             tasks,
+            python,
         })
+    }
+
+    /// `--python` and its options; `None` when no interpreter is set.
+    fn python_settings(&self) -> Result<Option<PythonSettings>, String> {
+        let Some(interpreter) = self
+            .python
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        else {
+            return Ok(None);
+        };
+        if self.python_mode == PythonMode::Fork {
+            return Err(
+                "invalid --python-mode fork: not implemented yet (use reuse, the default)".into(),
+            );
+        }
+        if self.redis.sentinel()?.is_some() {
+            return Err(
+                "--python with --redis-sentinels is not supported yet: the Python processes connect with the Redis URL".into(),
+            );
+        }
+        if self.redis.validated_prefix()? != "rq" {
+            return Err(
+                "--python needs RQ's key prefix 'rq': the Python processes load jobs with RQ's own Job.fetch".into(),
+            );
+        }
+        let mut path: Vec<String> = self
+            .python_path
+            .iter()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if path.is_empty() {
+            path.push(".".into());
+        }
+        let preload = self
+            .python_preload
+            .iter()
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect();
+        Ok(Some(PythonSettings {
+            interpreter: interpreter.into(),
+            path,
+            preload,
+            mode: self.python_mode,
+            max_jobs: self.python_max_jobs,
+            max_memory_mb: self.python_max_memory_mb,
+        }))
     }
 }
 
@@ -550,6 +603,31 @@ mod tests {
         assert_eq!(c.worker.name.len(), 32);
         let c = parse(&["run", "-q", "x", "--burst"]).unwrap();
         assert!(c.worker.burst);
+    }
+
+    #[test]
+    fn python_settings() {
+        assert_eq!(parse(&["-q", "x"]).unwrap().python, None);
+        let c = parse(&["--python", "/venv/bin/python", "-P", "/a:/b", "-P", "/c"]).unwrap();
+        let p = c.python.unwrap();
+        assert_eq!(p.interpreter, std::path::PathBuf::from("/venv/bin/python"));
+        assert_eq!(p.path, vec!["/a", "/b", "/c"]);
+        assert_eq!(p.mode, PythonMode::Reuse);
+        let p = parse(&[
+            "--python",
+            "python3",
+            "--python-preload",
+            "app.tasks,app.models",
+        ])
+        .unwrap()
+        .python
+        .unwrap();
+        assert_eq!(p.path, vec!["."]);
+        assert_eq!(p.preload, vec!["app.tasks", "app.models"]);
+        let fork = parse(&["--python", "python3", "--python-mode", "fork"]).unwrap_err();
+        assert!(fork.contains("not implemented yet"), "{fork}");
+        let prefix = parse(&["--python", "python3", "--key-prefix", "other"]);
+        assert!(prefix.unwrap_err().contains("key prefix"));
     }
 
     #[test]

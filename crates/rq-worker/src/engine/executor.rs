@@ -42,10 +42,14 @@ struct Decoded {
 /// How the handler run ended, before retries are considered.
 enum Outcome {
     Returned(Value),
+    /// The fallback's value, already serialized (`None`: Python's `None`).
+    ReturnedRaw(Option<Vec<u8>>),
     Raised {
         error: TaskError,
         task: String,
     },
+    /// The fallback's failure: the full exception text, recorded as it is.
+    RaisedText(String),
     /// The job could not even be started (bad hash, bad data, unknown function).
     Refused(TaskError),
     /// A callback names no registered task: refused before the function runs, no callback runs.
@@ -74,6 +78,7 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         let func = decoded.func.clone().unwrap_or_else(|| "?".to_string());
         let return_value = match &outcome {
             Outcome::Returned(v) => Some(v.clone()),
+            Outcome::ReturnedRaw(raw) => Some(raw_value(&engine, raw.as_deref())),
             _ => None,
         };
         let ending = decide(&engine, &job, outcome, &func);
@@ -176,7 +181,10 @@ async fn perform(
         o.job_started(&ev);
     }
     let outcome = match prepared {
-        Ok(inv) => execute(engine, job, inv, cancel).await,
+        Ok(Prepared::Task(inv)) => execute(engine, job, inv, cancel).await,
+        Ok(Prepared::Fallback(fallback, raw)) => {
+            execute_fallback(engine, job, fallback.as_ref(), raw, cancel).await
+        }
         Err(e) => Outcome::Refused(e),
     };
     (outcome, decoded, callbacks)
@@ -246,11 +254,16 @@ async fn run_callbacks(
     cancel: watch::Receiver<Option<Cancel>>,
 ) -> Outcome {
     let connection = Value::Str(crate::redact::redact_url(&engine.cfg.redis_url));
-    if let (Outcome::Returned(v), Some((spec, task))) = (&outcome, &callbacks.success) {
+    let returned = match &outcome {
+        Outcome::Returned(v) => Some(v.clone()),
+        Outcome::ReturnedRaw(raw) => Some(raw_value(engine, raw.as_deref())),
+        _ => None,
+    };
+    if let (Some(v), Some((spec, task))) = (returned, &callbacks.success) {
         let args = vec![
             job_value(job, decoded, status::FINISHED),
             connection.clone(),
-            v.clone(),
+            v,
         ];
         let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
         if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
@@ -258,21 +271,23 @@ async fn run_callbacks(
         }
     }
     if let Some((spec, task)) = &callbacks.failure {
+        let func = || decoded.func.clone().unwrap_or_else(|| "?".into());
         let failed = match &outcome {
-            Outcome::Raised { error, task } => Some((error.clone(), task.clone())),
-            Outcome::Refused(error) => Some((
-                error.clone(),
-                decoded.func.clone().unwrap_or_else(|| "?".into()),
-            )),
+            Outcome::Raised { error, task } => Some((error.clone(), exc_string(task, error))),
+            Outcome::Refused(error) => Some((error.clone(), exc_string(&func(), error))),
+            Outcome::RaisedText(text) => {
+                let (exc_type, message) = tasks::fallback::last_line_parts(text);
+                Some((TaskError::new(&exc_type, message), text.clone()))
+            }
             _ => None,
         };
-        if let Some((error, where_)) = failed {
+        if let Some((error, text)) = failed {
             let args = vec![
                 job_value(job, decoded, status::FAILED),
                 connection.clone(),
                 Value::Str(error.exc_type.clone()),
                 Value::Str(error.message.clone()),
-                Value::Str(exc_string(&where_, &error)),
+                Value::Str(text),
             ];
             let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
             if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
@@ -327,12 +342,20 @@ async fn run_callback(
     end
 }
 
-/// Checks the hash, decodes the data and resolves the handler.
+/// What runs a job: a registered handler, or the application's fallback with the raw job.
+enum Prepared {
+    Task(tasks::Invocation),
+    Fallback(Arc<dyn tasks::Fallback>, tasks::RawJob),
+}
+
+/// Checks the hash, decodes the data and resolves the handler; a job no task claims goes to
+/// the fallback when there is one (`tasks::fallback`), also when its payload is one the
+/// allowlist decoder refuses.
 fn prepare(
     engine: &Engine,
     job: &StartedJob,
     decoded: &mut Decoded,
-) -> Result<tasks::Invocation, TaskError> {
+) -> Result<Prepared, TaskError> {
     if let Err(e) = &job.settings {
         return Err(TaskError::value_error(e.clone()));
     }
@@ -342,17 +365,112 @@ fn prepare(
             "the job hash has no 'data' field",
         ));
     };
-    let payload = codec::decode_data(data, engine.cfg.serializer, &engine.limits)
-        .map_err(|e| TaskError::new(failure::DESERIALIZATION, e.to_string()))?;
+    let payload = match codec::decode_data(data, engine.cfg.serializer, &engine.limits) {
+        Ok(payload) => payload,
+        Err(e) => {
+            if let Some(fallback) = &engine.fallback {
+                let func = codec::peek_func_name(data, engine.cfg.serializer, &engine.limits);
+                if !func.as_deref().is_some_and(|f| engine.tasks.claims(f)) {
+                    decoded.func = func.clone();
+                    return Ok(Prepared::Fallback(
+                        fallback.clone(),
+                        raw_job(engine, job, data, func),
+                    ));
+                }
+            }
+            return Err(TaskError::new(failure::DESERIALIZATION, e.to_string()));
+        }
+    };
     decoded.func = Some(payload.func_name.clone());
     decoded.args = payload.args.clone();
     decoded.kwargs = payload.kwargs.clone();
+    if let Some(fallback) = &engine.fallback {
+        if !engine.tasks.claims(&payload.func_name) {
+            let raw = raw_job(engine, job, data, Some(payload.func_name));
+            return Ok(Prepared::Fallback(fallback.clone(), raw));
+        }
+    }
     let inv = engine
         .tasks
         .resolve(&payload.func_name, payload.args, payload.kwargs)?;
     decoded.task = Some(inv.task.name.to_string());
     tracing::Span::current().record("task", inv.task.name.as_ref());
-    Ok(inv)
+    Ok(Prepared::Task(inv))
+}
+
+/// The job as a fallback gets it.
+fn raw_job(
+    engine: &Engine,
+    job: &StartedJob,
+    data: &[u8],
+    func_name: Option<String>,
+) -> tasks::RawJob {
+    tasks::RawJob {
+        job_id: job.exec.job_id.clone(),
+        queue: job.exec.queue.clone(),
+        worker: job.exec.worker.clone(),
+        execution_id: job.exec.execution_id.clone(),
+        func_name,
+        data: data.to_vec(),
+        serializer: engine.cfg.serializer,
+        timeout: job.timeout,
+    }
+}
+
+/// A fallback's serialized value read back for observers and Rust callbacks, by the allowlist
+/// decoder (never runs code); what it refuses reads as `None`.
+fn raw_value(engine: &Engine, raw: Option<&[u8]>) -> Value {
+    raw.and_then(|b| engine.cfg.serializer.loads(b, &engine.limits).ok())
+        .unwrap_or(Value::None)
+}
+
+/// Runs a job with the fallback under the job's timeout and cancellation; dropping its future
+/// (timeout, stop, kill, shutdown) is what stops it.
+async fn execute_fallback(
+    engine: &Engine,
+    job: &StartedJob,
+    fallback: &dyn tasks::Fallback,
+    raw: tasks::RawJob,
+    cancel: watch::Receiver<Option<Cancel>>,
+) -> Outcome {
+    let func = raw.func_name.clone().unwrap_or_else(|| "?".into());
+    info!(func = %func, "job started (fallback)");
+    let (cancel_task, cancellation) = Cancellation::new();
+    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, None)
+        .with_data(engine.data.clone())
+        .with_work_dir(engine.cfg.work_dir.clone())
+        .with_cancellation(cancellation);
+    let run = fallback.run(raw, ctx);
+    let end = tokio::select! {
+        end = run => match end {
+            tasks::RawOutcome::Returned(v) => Outcome::ReturnedRaw(v),
+            tasks::RawOutcome::Raised(text) => Outcome::RaisedText(text),
+        },
+        _ = time_limit(job.timeout) => Outcome::Raised {
+            error: timeout_error(job.timeout.unwrap_or(0)),
+            task: func,
+        },
+        why = cancelled(cancel) => Outcome::Cancelled(why),
+    };
+    let _ = cancel_task.send(true);
+    end
+}
+
+/// Sleeps `timeout` seconds; forever for `None`.
+async fn time_limit(timeout: Option<i64>) {
+    match timeout {
+        Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the job's cancellation (forever when the sender is gone).
+async fn cancelled(mut cancel: watch::Receiver<Option<Cancel>>) -> Cancel {
+    let why = cancel.wait_for(Option::is_some).await.map(|w| *w);
+    match why {
+        Ok(why) => why.unwrap_or(Cancel::Kill),
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// Runs the handler under the job's timeout and cancellation.
@@ -413,7 +531,7 @@ async fn run_handler_for(
     task: &tasks::TaskSpec,
     call: tasks::TaskCall,
     timeout: Option<i64>,
-    mut cancel: watch::Receiver<Option<Cancel>>,
+    cancel: watch::Receiver<Option<Cancel>>,
 ) -> HandlerEnd {
     let progress = MetaProgress::new(
         engine.con.clone(),
@@ -429,19 +547,6 @@ async fn run_handler_for(
     // The handler in its layers (tasks::layer): panics are contained and the scratch directory
     // goes however it ends, also when it is dropped below.
     let handler = task.handler.call(call, ctx);
-    let limit = async {
-        match timeout {
-            Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
-            None => std::future::pending().await,
-        }
-    };
-    let cancelled = async {
-        let why = cancel.wait_for(Option::is_some).await.map(|w| *w);
-        match why {
-            Ok(why) => why.unwrap_or(Cancel::Kill),
-            Err(_) => std::future::pending().await,
-        }
-    };
     // Dropping the handler future cancels it (and kills child processes it spawned with
     // `kill_on_drop`); the slot is free as soon as the end is written.
     let end = tokio::select! {
@@ -449,8 +554,8 @@ async fn run_handler_for(
             Ok(v) => HandlerEnd::Returned(v),
             Err(error) => HandlerEnd::Raised(error),
         },
-        _ = limit => HandlerEnd::Raised(timeout_error(timeout.unwrap_or(0))),
-        why = cancelled => HandlerEnd::Cancelled(why),
+        _ = time_limit(timeout) => HandlerEnd::Raised(timeout_error(timeout.unwrap_or(0))),
+        why = cancelled(cancel) => HandlerEnd::Cancelled(why),
     };
     // The handler future is gone: tell work it left behind.
     let _ = cancel_task.send(true);
@@ -544,7 +649,16 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Jo
                 has_dependencies: !matches!(job.hash.dependency_ids().as_deref(), Ok([])),
             };
         }
+        Outcome::ReturnedRaw(raw) => {
+            return JobEnd::Success {
+                result_ttl: settings.result_ttl_or(engine.cfg.results_ttl),
+                return_value: codec::encode_serialized_return_value(raw.as_deref()),
+                repeat: retry::after_success(&job.hash),
+                has_dependencies: !matches!(job.hash.dependency_ids().as_deref(), Ok([])),
+            };
+        }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),
+        Outcome::RaisedText(text) => (text, false),
         Outcome::Refused(error) | Outcome::RefusedCallback(error) => {
             (exc_string(func, &error), false)
         }

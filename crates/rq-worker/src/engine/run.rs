@@ -40,6 +40,8 @@ pub struct Parts {
     pub observers: Vec<Arc<dyn Observer>>,
     /// Run in order once Redis answers, before the first job ([`StartupCheck`]).
     pub startup_checks: Vec<StartupCheck>,
+    /// Runs the jobs no registered task claims ([`crate::tasks::fallback`]).
+    pub fallback: Option<Arc<dyn crate::tasks::Fallback>>,
 }
 
 /// Runs the worker until `shutdown` asks it to stop (or, in burst mode, until the queues are
@@ -50,6 +52,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         data,
         observers,
         startup_checks,
+        fallback,
     } = parts;
     info!(
         queues = %cfg.queues.join(","),
@@ -108,6 +111,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         rate_limits: rate_limits::RateLimits::default(),
         observers,
         tasks,
+        fallback,
         data,
         cfg,
     });

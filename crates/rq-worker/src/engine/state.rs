@@ -36,6 +36,8 @@ pub struct Engine {
     pub observers: Vec<Arc<dyn crate::events::Observer>>,
     /// The tasks, each handler already in its layers.
     pub tasks: Registry,
+    /// Runs the jobs no registered task claims; `None`: they fail with `LookupError`.
+    pub fallback: Option<Arc<dyn crate::tasks::Fallback>>,
     /// Shared values handlers find with `ctx.data::<T>()`.
     pub data: DataMap,
     pub(super) release_script: redis::Script,

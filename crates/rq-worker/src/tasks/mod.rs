@@ -22,6 +22,7 @@
 mod context;
 mod data;
 mod error;
+pub mod fallback;
 pub mod kit;
 mod layer;
 mod registry;
@@ -32,6 +33,7 @@ pub use crate::errors::{ParamError, RegistryError};
 pub use context::{Cancellation, ProgressSink, ScratchGuard, TaskContext};
 pub use data::DataMap;
 pub use error::TaskError;
+pub use fallback::{Fallback, RawFuture, RawJob, RawOutcome};
 pub use layer::Layer;
 pub use registry::{Invocation, Registry, Resolver};
 pub use spec::{Handler, Param, Parameters, TaskCall, TaskFuture, TaskSpec};

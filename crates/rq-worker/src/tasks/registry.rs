@@ -108,6 +108,13 @@ impl Registry {
         self.tasks.iter().find(|t| t.name == name)
     }
 
+    /// True when `func_name` is a registered task or a resolver's function: [`Registry::resolve`]
+    /// binds it (or fails with the task's own error), and a [`Fallback`](super::Fallback)
+    /// never sees it.
+    pub fn claims(&self, func_name: &str) -> bool {
+        self.lookup(func_name).is_some() || self.resolvers.iter().any(|(n, _)| n == func_name)
+    }
+
     /// Resolves a job's function name and arguments to a registered handler: through the
     /// resolver registered under `func_name`, or to the task of that name. Anything else is
     /// the job's `LookupError`: this worker runs no Python code.

@@ -1,0 +1,364 @@
+//! Python jobs (`--python`, docs/python-jobs.md): the jobs whose function is not a registered
+//! task run in Python processes of the application's environment, through the worker
+//! library's [`Fallback`] hook.
+//!
+//! Mode `reuse` (as RQ's `SimpleWorker`): a pool of long-lived runners, at most one per
+//! concurrency slot, started when a job needs one. A runner is `python -c <runner.py>`, in its
+//! own process group, told its configuration and then one job id at a time over its stdin,
+//! answering on its stdout with length-prefixed frames. It loads the job with RQ's own
+//! `Job.fetch` and runs `job.perform()`, so the pickle is decoded by Python in the
+//! application's process, never in the worker. The worker enforces timeouts, stop and kill
+//! commands and shutdown by dropping the run's future, which kills the runner's group; a runner
+//! that dies fails only its own job, with RQ's "Work-horse terminated unexpectedly" text, and
+//! the next job starts a new one. A runner is recycled after `--python-max-jobs` jobs or when
+//! its resident memory is above `--python-max-memory-mb`.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::ValueEnum;
+use rq_worker::rq::codec::Serializer;
+use rq_worker::rq::failure;
+use rq_worker::{Fallback, RawFuture, RawJob, RawOutcome, TaskContext};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tracing::{info, warn};
+
+/// The runner, run as `python -c`.
+pub const RUNNER: &str = include_str!("runner.py");
+
+/// How long a new runner may take to import RQ, the `--python-preload` modules and answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(300);
+/// The largest frame a runner may send (a return value): 1 GiB.
+const MAX_FRAME: usize = 1 << 30;
+
+/// How Python jobs are isolated (`--python-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PythonMode {
+    /// Long-lived processes, one job at a time each (RQ's `SimpleWorker`).
+    Reuse,
+    /// One process per job, forked from a warm parent (RQ's `Worker`): not implemented yet.
+    Fork,
+}
+
+/// Validated settings of Python jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonSettings {
+    /// The interpreter of the application's environment (`--python`).
+    pub interpreter: PathBuf,
+    /// Prepended to `sys.path`, in order (`--python-path`; `.` when none is given, as
+    /// `rq worker -P`).
+    pub path: Vec<String>,
+    /// Modules imported when a runner starts (`--python-preload`).
+    pub preload: Vec<String>,
+    pub mode: PythonMode,
+    /// Jobs a runner runs before it is replaced; 0 = no limit.
+    pub max_jobs: u64,
+    /// Resident memory (MiB) above which a runner is replaced after its job; 0 = no limit.
+    pub max_memory_mb: u64,
+}
+
+/// The pool of runners: the worker's [`Fallback`].
+#[derive(Clone)]
+pub struct PythonPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: PythonSettings,
+    /// The first frame every runner gets (holds the Redis URL: never logged, never in argv).
+    config_frame: Vec<u8>,
+    idle: Mutex<Vec<Runner>>,
+}
+
+/// What the first runner said when it was ready.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Ready {
+    /// RQ's version in the application's environment.
+    pub rq: String,
+    /// Python's version.
+    pub python: String,
+    pub pid: u32,
+}
+
+impl PythonPool {
+    /// Starts the first runner, so that a wrong interpreter or an environment without RQ is a
+    /// start-up error; it stays in the pool for the first job.
+    pub async fn start(
+        settings: PythonSettings,
+        redis_url: &str,
+        serializer: Serializer,
+    ) -> anyhow::Result<(PythonPool, Ready)> {
+        if settings.mode == PythonMode::Fork {
+            anyhow::bail!("--python-mode fork is not implemented yet: use reuse");
+        }
+        let config = serde_json::json!({
+            "redis_url": redis_url,
+            "serializer": match serializer {
+                Serializer::Pickle => "",
+                Serializer::Json => "rq.serializers.JSONSerializer",
+            },
+            "path": settings.path,
+            "preload": settings.preload,
+        });
+        let pool = PythonPool {
+            inner: Arc::new(Inner {
+                settings,
+                config_frame: config.to_string().into_bytes(),
+                idle: Mutex::new(Vec::new()),
+            }),
+        };
+        let (runner, ready) = pool.spawn().await.map_err(|e| {
+            anyhow::anyhow!(
+                "--python {}: cannot start a Python runner: {e}",
+                pool.inner.settings.interpreter.display()
+            )
+        })?;
+        pool.put_back(runner);
+        Ok((pool, ready))
+    }
+
+    /// Starts a runner and waits until it is ready.
+    async fn spawn(&self) -> Result<(Runner, Ready), String> {
+        let s = &self.inner.settings;
+        let mut cmd = Command::new(&s.interpreter);
+        cmd.arg("-c")
+            .arg(RUNNER)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .process_group(0);
+        // SAFETY: prctl only sets this process's parent-death signal (async-signal-safe): a
+        // runner does not outlive a worker killed with SIGKILL.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err("the runner's pipes are missing".into());
+        };
+        let mut runner = Runner {
+            pid: child.id().unwrap_or(0),
+            child,
+            stdin,
+            stdout,
+            jobs: 0,
+        };
+        let handshake = async {
+            runner.send(&self.inner.config_frame).await?;
+            runner.receive().await
+        };
+        let frame = match tokio::time::timeout(READY_TIMEOUT, handshake).await {
+            Ok(Ok(frame)) => frame,
+            Ok(Err(_)) => return Err(runner.death_text().await),
+            Err(_) => return Err(format!("not ready after {}s", READY_TIMEOUT.as_secs())),
+        };
+        match frame.split_first() {
+            Some((b'+', body)) => {
+                let ready: Ready = serde_json::from_slice(body)
+                    .map_err(|e| format!("unreadable ready message: {e}"))?;
+                Ok((runner, ready))
+            }
+            Some((b'!', body)) => Err(format!(
+                "the runner failed to start:\n{}",
+                String::from_utf8_lossy(body)
+            )),
+            _ => Err("the runner answered something else than ready".into()),
+        }
+    }
+
+    fn put_back(&self, runner: Runner) {
+        if let Ok(mut idle) = self.inner.idle.lock() {
+            idle.push(runner);
+        }
+    }
+
+    fn take_idle(&self) -> Option<Runner> {
+        self.inner.idle.lock().ok()?.pop()
+    }
+
+    /// Runs one job in an idle runner or a new one. Dropping the future kills the runner.
+    async fn run_job(self, job: RawJob) -> RawOutcome {
+        let mut runner = match self.take_idle() {
+            Some(r) => r,
+            None => match self.spawn().await {
+                Ok((r, ready)) => {
+                    info!(pid = ready.pid, "Python runner started");
+                    r
+                }
+                Err(e) => {
+                    warn!(job_id = %job.job_id, "cannot start a Python runner: {e}");
+                    return RawOutcome::Raised(failure::exc_string(
+                        "task-worker (Python runner)",
+                        &format!("RuntimeError: task-worker could not start a Python process for the job: {}", e.trim_end()),
+                    ));
+                }
+            },
+        };
+        let request = serde_json::json!({ "id": job.job_id }).to_string();
+        let reply = async {
+            runner.send(request.as_bytes()).await?;
+            runner.receive().await
+        }
+        .await;
+        let frame = match reply {
+            Ok(frame) => frame,
+            Err(_) => {
+                let text = runner.death_text().await;
+                warn!(job_id = %job.job_id, pid = runner.pid, "Python runner died during the job: {text}");
+                return RawOutcome::Raised(text);
+            }
+        };
+        let outcome = match frame.split_first() {
+            Some((b'R', body)) => RawOutcome::Returned(Some(body.to_vec())),
+            Some((b'N', _)) => RawOutcome::Returned(None),
+            Some((b'E', body)) => RawOutcome::Raised(String::from_utf8_lossy(body).into_owned()),
+            _ => {
+                // Not the protocol: the runner is not trusted with another job.
+                return RawOutcome::Raised(failure::exc_string(
+                    "task-worker (Python runner)",
+                    "RuntimeError: the Python runner sent an unexpected reply",
+                ));
+            }
+        };
+        runner.jobs += 1;
+        if self.keep(&runner) {
+            self.put_back(runner);
+        } else {
+            info!(
+                pid = runner.pid,
+                jobs = runner.jobs,
+                "Python runner recycled"
+            );
+        }
+        outcome
+    }
+
+    /// Whether a runner that just finished a job may run another.
+    fn keep(&self, runner: &Runner) -> bool {
+        let s = &self.inner.settings;
+        if s.max_jobs > 0 && runner.jobs >= s.max_jobs {
+            return false;
+        }
+        if s.max_memory_mb > 0 {
+            if let Some(kib) = resident_kib(runner.pid) {
+                if kib > s.max_memory_mb.saturating_mul(1024) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Fallback for PythonPool {
+    fn run(&self, job: RawJob, _ctx: TaskContext) -> RawFuture {
+        Box::pin(self.clone().run_job(job))
+    }
+}
+
+/// One runner process. Dropped (job done with it, timeout, stop, shutdown): its group is
+/// killed.
+struct Runner {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    pid: u32,
+    jobs: u64,
+}
+
+impl Runner {
+    async fn send(&mut self, body: &[u8]) -> std::io::Result<()> {
+        let len =
+            u32::try_from(body.len()).map_err(|_| std::io::Error::other("frame too large"))?;
+        let mut frame = Vec::with_capacity(body.len() + 4);
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(body);
+        self.stdin.write_all(&frame).await?;
+        self.stdin.flush().await
+    }
+
+    async fn receive(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut head = [0u8; 4];
+        self.stdout.read_exact(&mut head).await?;
+        let len = u32::from_be_bytes(head) as usize;
+        if len == 0 || len > MAX_FRAME {
+            return Err(std::io::Error::other(format!("bad frame length {len}")));
+        }
+        let mut body = vec![0u8; len];
+        self.stdout.read_exact(&mut body).await?;
+        Ok(body)
+    }
+
+    /// RQ's text for a work horse that died (`Work-horse terminated unexpectedly; waitpid
+    /// returned <status>[ (signal <n>)]; `), once the process has exited.
+    async fn death_text(&mut self) -> String {
+        let status = match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
+            Ok(Ok(status)) => status,
+            _ => {
+                // Its pipe broke but it runs on: kill it and report that.
+                let _ = self.child.start_kill();
+                match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
+                    Ok(Ok(status)) => status,
+                    _ => {
+                        return "Work-horse terminated unexpectedly; waitpid returned None; ".into()
+                    }
+                }
+            }
+        };
+        horse_died_text(status.into_raw(), status.signal())
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        // Still running (or not yet reaped): kill its whole group (what the job started too).
+        if let (Ok(None), Ok(pgid)) = (self.child.try_wait(), i32::try_from(self.pid)) {
+            if pgid > 0 {
+                // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH.
+                unsafe {
+                    libc::killpg(pgid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+/// RQ's text (`rq.worker` `monitor_work_horse`): `ret_val` is the raw `waitpid` status.
+pub fn horse_died_text(ret_val: i32, signal: Option<i32>) -> String {
+    let signal_msg = signal.map(|s| format!(" (signal {s})")).unwrap_or_default();
+    format!("Work-horse terminated unexpectedly; waitpid returned {ret_val}{signal_msg}; ")
+}
+
+/// VmRSS of a process, in KiB (Linux).
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn horse_died_text_is_rqs() {
+        assert_eq!(
+            horse_died_text(768, None),
+            "Work-horse terminated unexpectedly; waitpid returned 768; "
+        );
+        assert_eq!(horse_died_text(9, Some(9)), failure::KILLED_TEXT);
+    }
+
+    #[test]
+    fn own_memory_is_readable() {
+        assert!(resident_kib(std::process::id()).is_some_and(|k| k > 0));
+    }
+}

@@ -1,0 +1,103 @@
+"""Python jobs for tests/interop/test_python_jobs.py: run by task-worker's Python runner
+(`--python`) and, for comparison, by RQ's own SimpleWorker in the test process."""
+import operator
+import os
+import threading
+import time
+
+from rq import get_current_job
+
+
+def add(a, b):
+    return a + b
+
+
+def echo(value):
+    return value
+
+
+def kwargs(a, b=2, *, c=3):
+    return {"a": a, "b": b, "c": c}
+
+
+def returns(kind):
+    return {
+        "int": 42,
+        "float": 1.5,
+        "str": "héllo",
+        "bytes": b"\x00\xff",
+        "none": None,
+        "dict": {"a": [1, 2], "b": {"c": None}},
+        "list": [1, "two", 3.0, None],
+        "point": Point(1, 2),
+    }[kind]
+
+
+def fail(message):
+    raise ValueError(message)
+
+
+def nested_fail():
+    try:
+        {}["missing"]
+    except KeyError as e:
+        raise RuntimeError("wrapped") from e
+
+
+def unpicklable():
+    return threading.Lock()
+
+
+def use_meta():
+    job = get_current_job()
+    job.meta["seen_by"] = job.id
+    job.meta["double"] = job.meta.get("given", 0) * 2
+    job.save_meta()
+    return job.meta["double"]
+
+
+def sleep(seconds):
+    time.sleep(seconds)
+    return "slept"
+
+
+def die(code):
+    os._exit(code)
+
+
+def pid():
+    return os.getpid()
+
+
+def count_then_fail(key):
+    get_current_job().connection.incr(key)
+    raise ValueError("fails every time")
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __eq__(self, other):
+        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
+
+    def __repr__(self):
+        return f"Point({self.x}, {self.y})"
+
+    def norm2(self):
+        return self.x * self.x + self.y * self.y
+
+    def moved(self, dx, dy=0):
+        return Point(self.x + dx, self.y + dy)
+
+    @classmethod
+    def origin(cls):
+        return cls(0, 0)
+
+    @staticmethod
+    def double(v):
+        return 2 * v
+
+
+plus = operator.add

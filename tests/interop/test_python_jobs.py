@@ -1,0 +1,191 @@
+"""Python jobs (issue 28, `--python`, docs/python-jobs.md): jobs whose function is not a built-in
+task run in Python processes of the application's environment (here: the venv running the
+tests, i.e. RQ 2.0, 2.12 or 3.0), loaded and performed by RQ itself. The jobs are in
+pyjobs/jobs.py. Where RQ's own worker can run the same job in this process (everything but
+timeouts, dying processes and control commands), the test compares what task-worker writes with
+what `rq.SimpleWorker(...).work(burst=True)` writes for the same job."""
+import operator
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rq import Queue, Retry, SimpleWorker
+from rq.command import send_stop_job_command
+from rq.job import Job, JobStatus
+
+from conftest import WORKER, wait_until
+from pyjobs import jobs
+
+HERE = Path(__file__).resolve().parent
+
+
+def python_args(*extra):
+    return ["--python", sys.executable, "--python-path", str(HERE), *extra]
+
+
+def last_line(job):
+    text = job.latest_result().exc_string
+    return text.rstrip("\n").splitlines()[-1]
+
+
+def without_workers_frame(text):
+    """RQ's text without the frame of RQ's worker (`perform_job`), which task-worker has not."""
+    return re.sub(r'  File "[^"]*", line \d+, in perform_job\n(    .*\n)*', "", text)
+
+
+def result_field(r, job):
+    return r.xrevrange(f"rq:results:{job.id}", count=1)[0][1].get(b"return_value")
+
+
+def status(job):
+    return job.get_status(refresh=True)
+
+
+# (function, args, kwargs): run by task-worker and by RQ's SimpleWorker, compared.
+CASES = {
+    "int": (jobs.add, (1, 2), {}),
+    "float": (jobs.returns, ("float",), {}),
+    "str": (jobs.returns, ("str",), {}),
+    "bytes": (jobs.returns, ("bytes",), {}),
+    "none": (jobs.returns, ("none",), {}),
+    "dict": (jobs.returns, ("dict",), {}),
+    "list": (jobs.returns, ("list",), {}),
+    "custom_class_result": (jobs.returns, ("point",), {}),
+    "custom_class_argument": (jobs.echo, (jobs.Point(3, 4),), {}),
+    "kwargs": (jobs.kwargs, (1,), {"c": 30}),
+    "by_name": ("pyjobs.jobs.add", (2, 3), {}),
+    "instance_method": (jobs.Point(3, 4).norm2, (), {}),
+    "instance_method_args": (jobs.Point(1, 1).moved, (2,), {"dy": 5}),
+    "class_method": (jobs.Point.origin, (), {}),
+    "static_method": (jobs.Point.double, (21,), {}),
+    "builtin": (len, ([1, 2, 3],), {}),
+    "operator": (operator.add, (40, 2), {}),
+    "exception": (jobs.fail, ("boom",), {}),
+    "chained_exception": (jobs.nested_fail, (), {}),
+    "unknown_function": ("pyjobs.jobs.no_such_function", (), {}),
+    "unknown_module": ("pyjobs.no_such_module.f", (), {}),
+    "unpicklable_result": (jobs.unpicklable, (), {}),
+}
+
+
+def test_python_jobs_match_rqs_own_worker(r, run_burst):
+    ours, theirs = Queue("py", connection=r), Queue("ref", connection=r)
+    pairs = {}
+    for name, (func, args, kwargs) in CASES.items():
+        pairs[name] = (ours.enqueue(func, *args, **kwargs), theirs.enqueue(func, *args, **kwargs))
+    run_burst("-q", "py", *python_args())
+    SimpleWorker([theirs], connection=r).work(burst=True)
+    for name, (job, ref) in pairs.items():
+        assert status(job) == status(ref), (name, status(job), status(ref))
+        if status(ref) == JobStatus.FINISHED:
+            assert job.return_value() == ref.return_value(), name
+            # Stored byte for byte as RQ stores it (`Unserializable return value` included).
+            assert result_field(r, job) == result_field(r, ref), name
+            assert job.latest_result().type == ref.latest_result().type, name
+        else:
+            assert last_line(job) == last_line(ref), (name, job.latest_result().exc_string)
+            # The whole traceback is RQ's, but for the frame of RQ's own worker.
+            assert job.latest_result().exc_string == without_workers_frame(ref.latest_result().exc_string), name
+            assert job.latest_result().exc_string.startswith("Traceback (most recent call last):\n")
+    assert pairs["int"][0].return_value() == 3
+    assert pairs["custom_class_result"][0].return_value() == jobs.Point(1, 2)
+    assert pairs["custom_class_argument"][0].return_value() == jobs.Point(3, 4)
+    assert pairs["instance_method_args"][0].return_value() == jobs.Point(3, 6)
+    assert pairs["static_method"][0].return_value() == 42
+    assert pairs["none"][0].return_value() is None
+    assert last_line(pairs["exception"][0]) == "ValueError: boom"
+    # The traceback goes down to the job's own frame, as RQ's does.
+    assert 'in fail\n    raise ValueError(message)' in pairs["exception"][0].latest_result().exc_string
+    assert "KeyError: 'missing'" in pairs["chained_exception"][0].latest_result().exc_string
+
+
+def test_meta_and_get_current_job(r, run_burst):
+    q = Queue("py", connection=r)
+    job = q.enqueue(jobs.use_meta, meta={"given": 21})
+    run_burst("-q", "py", *python_args())
+    assert status(job) == JobStatus.FINISHED
+    assert job.return_value() == 42
+    job.refresh()
+    assert job.meta == {"given": 21, "seen_by": job.id, "double": 42}
+
+
+def test_timeout_kills_the_job_and_the_worker_goes_on(r, run_burst):
+    q = Queue("py", connection=r)
+    slow = q.enqueue(jobs.sleep, 60, job_timeout=1)
+    after = q.enqueue(jobs.add, 2, 2)
+    run_burst("-q", "py", *python_args())
+    assert status(slow) == JobStatus.FAILED
+    assert last_line(slow) == "rq.timeouts.JobTimeoutException: Task exceeded maximum timeout value (1 seconds)"
+    assert status(after) == JobStatus.FINISHED and after.return_value() == 4
+
+
+def test_a_process_that_dies_fails_only_its_job(r, run_burst):
+    q = Queue("py", connection=r)
+    before = q.enqueue(jobs.pid)
+    dies = q.enqueue(jobs.die, 3)
+    after = q.enqueue(jobs.pid)
+    run_burst("-q", "py", *python_args())
+    assert status(before) == JobStatus.FINISHED
+    assert status(dies) == JobStatus.FAILED
+    # RQ's text: the raw waitpid status of exit code 3.
+    assert dies.latest_result().exc_string == "Work-horse terminated unexpectedly; waitpid returned 768; "
+    assert status(after) == JobStatus.FINISHED
+    assert after.return_value() != before.return_value()  # a new process
+
+
+def test_processes_are_reused_and_recycled(r, run_burst):
+    q = Queue("py", connection=r)
+    first = [q.enqueue(jobs.pid) for _ in range(3)]
+    run_burst("-q", "py", *python_args())
+    assert len({j.return_value() for j in first}) == 1
+    second = [q.enqueue(jobs.pid) for _ in range(3)]
+    run_burst("-q", "py", *python_args("--python-max-jobs", "1"))
+    assert len({j.return_value() for j in second}) == 3
+
+
+def test_retry_and_dependency(r, run_burst):
+    q = Queue("py", connection=r)
+    flaky = q.enqueue(jobs.count_then_fail, "runs", retry=Retry(max=1))
+    parent = q.enqueue(jobs.add, 1, 2)
+    child = q.enqueue(jobs.add, 3, 4, depends_on=parent)
+    run_burst("-q", "py", *python_args())
+    assert status(flaky) == JobStatus.FAILED
+    assert int(r.get("runs")) == 2
+    assert last_line(flaky) == "ValueError: fails every time"
+    assert status(parent) == JobStatus.FINISHED
+    assert status(child) == JobStatus.FINISHED and child.return_value() == 7
+
+
+def test_stop_job_kills_the_python_process(r, start_worker):
+    q = Queue("py", connection=r)
+    w = start_worker("-q", "py", *python_args())
+    slow = q.enqueue(jobs.sleep, 60)
+    wait_until(lambda: status(slow) == JobStatus.STARTED, what="job started")
+    send_stop_job_command(r, slow.id)
+    wait_until(lambda: status(slow) == JobStatus.STOPPED, what="job stopped")
+    after = q.enqueue(jobs.add, 5, 5)
+    wait_until(lambda: status(after) == JobStatus.FINISHED, what="next job finished")
+    assert after.return_value() == 10
+    w.stop()
+
+
+def test_without_python_unknown_functions_still_fail_with_lookup_error(r, run_burst):
+    q = Queue("py", connection=r)
+    job = q.enqueue(jobs.add, 1, 2)
+    run_burst("-q", "py")
+    assert status(job) == JobStatus.FAILED
+    assert last_line(job).startswith("LookupError: task-worker has no task named \"pyjobs.jobs.add\"")
+
+
+def test_a_bad_interpreter_is_a_start_up_error(redis_server, tmp_path):
+    for python in ["/nonexistent/python", str(tmp_path)]:
+        proc = subprocess.run([str(WORKER), "--redis-url", redis_server.url, "--burst", "-q", "py",
+                               "--python", python], capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0
+        assert "cannot start a Python runner" in proc.stderr, proc.stderr[-2000:]
+    proc = subprocess.run([str(WORKER), "--redis-url", redis_server.url, "--burst", "-q", "py",
+                           "--python", sys.executable, "--python-mode", "fork"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "not implemented yet" in proc.stderr
