@@ -40,7 +40,8 @@ const MAX_FRAME: usize = 1 << 30;
 pub enum PythonMode {
     /// Long-lived processes, one job at a time each (RQ's `SimpleWorker`).
     Reuse,
-    /// One process per job, forked from a warm parent (RQ's `Worker`): not implemented yet.
+    /// One process per job, forked from a warm parent that has imported `--python-preload`
+    /// (RQ's `Worker`).
     Fork,
 }
 
@@ -92,9 +93,6 @@ impl PythonPool {
         redis_url: &str,
         serializer: Serializer,
     ) -> anyhow::Result<(PythonPool, Ready)> {
-        if settings.mode == PythonMode::Fork {
-            anyhow::bail!("--python-mode fork is not implemented yet: use reuse");
-        }
         let config = serde_json::json!({
             "redis_url": redis_url,
             "serializer": match serializer {
@@ -103,6 +101,10 @@ impl PythonPool {
             },
             "path": settings.path,
             "preload": settings.preload,
+            "mode": match settings.mode {
+                PythonMode::Reuse => "reuse",
+                PythonMode::Fork => "fork",
+            },
         });
         let pool = PythonPool {
             inner: Arc::new(Inner {
@@ -220,6 +222,16 @@ impl PythonPool {
             Some((b'R', body)) => RawOutcome::Returned(Some(body.to_vec())),
             Some((b'N', _)) => RawOutcome::Returned(None),
             Some((b'E', body)) => RawOutcome::Raised(String::from_utf8_lossy(body).into_owned()),
+            // fork: the job's child died; its raw wait status, as RQ's forking Worker reports it.
+            Some((b'D', body)) => {
+                let raw: i32 = std::str::from_utf8(body)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let text = horse_died_text(raw, wait_signal(raw));
+                warn!(job_id = %job.job_id, "the job's Python process died: {text}");
+                RawOutcome::Raised(text)
+            }
             _ => {
                 // Not the protocol: the runner is not trusted with another job.
                 return RawOutcome::Raised(failure::exc_string(
@@ -337,6 +349,12 @@ pub fn horse_died_text(ret_val: i32, signal: Option<i32>) -> String {
     format!("Work-horse terminated unexpectedly; waitpid returned {ret_val}{signal_msg}; ")
 }
 
+/// The signal that ended a process, from its raw wait status (`os.WTERMSIG` if `WIFSIGNALED`).
+fn wait_signal(raw: i32) -> Option<i32> {
+    let sig = raw & 0x7f;
+    (sig != 0 && sig != 0x7f).then_some(sig)
+}
+
 /// VmRSS of a process, in KiB (Linux).
 fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -355,6 +373,14 @@ mod tests {
             "Work-horse terminated unexpectedly; waitpid returned 768; "
         );
         assert_eq!(horse_died_text(9, Some(9)), failure::KILLED_TEXT);
+    }
+
+    #[test]
+    fn wait_signal_is_wtermsig() {
+        assert_eq!(wait_signal(768), None);
+        assert_eq!(wait_signal(9), Some(9));
+        assert_eq!(wait_signal(11 | 0x80), Some(11));
+        assert_eq!(wait_signal(0x137f), None); // stopped
     }
 
     #[test]

@@ -43,11 +43,12 @@ def _write_frame(f, tag, body=b""):
     f.flush()
 
 
-def _format(exc_info, skip_own_frame=True):
-    """RQ's text (`''.join(traceback.format_exception(*exc_info))`), without this file's frame."""
+def _format(exc_info, skip_frames=0):
+    """RQ's text (`''.join(traceback.format_exception(*exc_info))`), without this file's frames."""
     etype, value, tb = exc_info
-    if skip_own_frame and tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
+    for _ in range(skip_frames):
+        if tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
     return "".join(traceback.format_exception(etype, value, tb))
 
 
@@ -81,33 +82,84 @@ def main():
         for module in cfg.get("preload") or []:
             importlib.import_module(module)
     except BaseException:
-        _write_frame(proto_out, b"!", _format(sys.exc_info(), False).encode("utf-8", "replace"))
+        _write_frame(proto_out, b"!", _format(sys.exc_info()).encode("utf-8", "replace"))
         return 1
     ready = {"rq": rq.__version__, "python": sys.version.split()[0], "pid": os.getpid()}
     _write_frame(proto_out, b"+", json.dumps(ready).encode())
+    fork = cfg.get("mode") == "fork"
     while True:
         frame = _read_frame(proto_in)
         if frame is None:
             return 0
         request = json.loads(frame)
-        try:
-            job = Job.fetch(request["id"], connection=connection, serializer=serializer)
-            value = job.perform()
-        except BaseException:  # noqa: as RQ's perform_job (`except:`)
-            text = _format(sys.exc_info())
-            _flush()
-            _write_frame(proto_out, b"E", text.encode("utf-8", "replace"))
+        if not fork:
+            tag, body = _perform(request, connection, serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+            _write_frame(proto_out, tag, body)
             continue
+        # fork (RQ's Worker): a child per job, in this process group (the worker kills the
+        # group); it sends its outcome over a private pipe and exits. What it sent is passed on
+        # only if it exited with 0; otherwise the worker gets its raw wait status.
         _flush()
-        if value is None:
-            _write_frame(proto_out, b"N")
-            continue
-        # As rq.results.Result.serialize: what cannot be serialized is stored as a text.
-        try:
-            data = serializer.dumps(value)
-        except BaseException:  # noqa: as RQ (`except:`)
-            data = serializer.dumps(UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
-        _write_frame(proto_out, b"R", data)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                _die_with_parent()
+                proto_in.close()
+                os.close(0)
+                out = os.fdopen(w, "wb")
+                child_connection = redis.Redis.from_url(cfg["redis_url"])
+                tag, body = _perform(request, child_connection, serializer, Job,
+                                     UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+                _write_frame(out, tag, body)
+                out.close()
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        os.close(w)
+        with os.fdopen(r, "rb") as pipe:
+            data = pipe.read()
+        _, wait_status = os.waitpid(pid, 0)
+        if wait_status == 0 and len(data) >= 5 and struct.unpack(">I", data[:4])[0] == len(data) - 4:
+            proto_out.write(data)
+            proto_out.flush()
+        else:
+            _write_frame(proto_out, b"D", str(wait_status).encode())
+
+
+def _perform(request, connection, serializer, Job, unserializable):
+    """Runs one job as RQ's work horse does; returns the frame's (tag, body)."""
+    try:
+        job = Job.fetch(request["id"], connection=connection, serializer=serializer)
+        value = job.perform()
+    except BaseException:  # noqa: as RQ's perform_job (`except:`)
+        text = _format(sys.exc_info(), skip_frames=1)
+        _flush()
+        return b"E", text.encode("utf-8", "replace")
+    _flush()
+    if value is None:
+        return b"N", b""
+    # As rq.results.Result.serialize: what cannot be serialized is stored as a text.
+    try:
+        data = serializer.dumps(value)
+    except BaseException:  # noqa: as RQ (`except:`)
+        data = serializer.dumps(unserializable)
+    return b"R", data
+
+
+def _die_with_parent():
+    """PR_SET_PDEATHSIG(SIGKILL): a job's child dies with its parent (killed with the worker)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _flush():

@@ -5,24 +5,76 @@ pyjobs/jobs.py. Where RQ's own worker can run the same job in this process (ever
 timeouts, dying processes and control commands), the test compares what task-worker writes with
 what `rq.SimpleWorker(...).work(burst=True)` writes for the same job."""
 import operator
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import rq
 from rq import Queue, Retry, SimpleWorker
-from rq.command import send_stop_job_command
+from rq.command import send_kill_horse_command, send_stop_job_command
 from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from conftest import WORKER, wait_until
 from pyjobs import jobs
 
 HERE = Path(__file__).resolve().parent
+RQ3 = rq.__version__.startswith("3.")
+MODES = ["reuse", "fork"]
 
 
-def python_args(*extra):
-    return ["--python", sys.executable, "--python-path", str(HERE), *extra]
+@pytest.fixture(params=MODES)
+def mode(request):
+    """Every test runs in both `--python-mode`s."""
+    return request.param
+
+
+@pytest.fixture
+def python_args(mode):
+    def args(*extra):
+        return ["--python", sys.executable, "--python-path", str(HERE), "--python-mode", mode, *extra]
+    return args
+
+
+def descendants(pid):
+    """The pids of the living descendants of `pid` (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def started_with_pid(job):
+    """Waits until the job (`jobs.sleep_with_pid`) runs and has written its pid; returns it."""
+    def pid():
+        job.refresh()
+        return job.get_status() == JobStatus.STARTED and job.meta.get("pid")
+    return wait_until(pid, timeout=60, what="the Python job to start")
 
 
 def last_line(job):
@@ -70,7 +122,7 @@ CASES = {
 }
 
 
-def test_python_jobs_match_rqs_own_worker(r, run_burst):
+def test_python_jobs_match_rqs_own_worker(r, run_burst, python_args):
     ours, theirs = Queue("py", connection=r), Queue("ref", connection=r)
     pairs = {}
     for name, (func, args, kwargs) in CASES.items():
@@ -101,7 +153,7 @@ def test_python_jobs_match_rqs_own_worker(r, run_burst):
     assert "KeyError: 'missing'" in pairs["chained_exception"][0].latest_result().exc_string
 
 
-def test_meta_and_get_current_job(r, run_burst):
+def test_meta_and_get_current_job(r, run_burst, python_args):
     q = Queue("py", connection=r)
     job = q.enqueue(jobs.use_meta, meta={"given": 21})
     run_burst("-q", "py", *python_args())
@@ -111,7 +163,7 @@ def test_meta_and_get_current_job(r, run_burst):
     assert job.meta == {"given": 21, "seen_by": job.id, "double": 42}
 
 
-def test_timeout_kills_the_job_and_the_worker_goes_on(r, run_burst):
+def test_timeout_kills_the_job_and_the_worker_goes_on(r, run_burst, python_args):
     q = Queue("py", connection=r)
     slow = q.enqueue(jobs.sleep, 60, job_timeout=1)
     after = q.enqueue(jobs.add, 2, 2)
@@ -121,7 +173,7 @@ def test_timeout_kills_the_job_and_the_worker_goes_on(r, run_burst):
     assert status(after) == JobStatus.FINISHED and after.return_value() == 4
 
 
-def test_a_process_that_dies_fails_only_its_job(r, run_burst):
+def test_a_process_that_dies_fails_only_its_job(r, run_burst, python_args):
     q = Queue("py", connection=r)
     before = q.enqueue(jobs.pid)
     dies = q.enqueue(jobs.die, 3)
@@ -135,17 +187,18 @@ def test_a_process_that_dies_fails_only_its_job(r, run_burst):
     assert after.return_value() != before.return_value()  # a new process
 
 
-def test_processes_are_reused_and_recycled(r, run_burst):
+def test_processes_are_reused_and_recycled(r, run_burst, python_args, mode):
     q = Queue("py", connection=r)
     first = [q.enqueue(jobs.pid) for _ in range(3)]
     run_burst("-q", "py", *python_args())
-    assert len({j.return_value() for j in first}) == 1
+    # reuse: one process runs them all; fork: a fresh child per job.
+    assert len({j.return_value() for j in first}) == (1 if mode == "reuse" else 3)
     second = [q.enqueue(jobs.pid) for _ in range(3)]
     run_burst("-q", "py", *python_args("--python-max-jobs", "1"))
     assert len({j.return_value() for j in second}) == 3
 
 
-def test_retry_and_dependency(r, run_burst):
+def test_retry_and_dependency(r, run_burst, python_args):
     q = Queue("py", connection=r)
     flaky = q.enqueue(jobs.count_then_fail, "runs", retry=Retry(max=1))
     parent = q.enqueue(jobs.add, 1, 2)
@@ -158,7 +211,7 @@ def test_retry_and_dependency(r, run_burst):
     assert status(child) == JobStatus.FINISHED and child.return_value() == 7
 
 
-def test_stop_job_kills_the_python_process(r, start_worker):
+def test_stop_job_kills_the_python_process(r, start_worker, python_args):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", *python_args())
     slow = q.enqueue(jobs.sleep, 60)
@@ -185,7 +238,80 @@ def test_a_bad_interpreter_is_a_start_up_error(redis_server, tmp_path):
                                "--python", python], capture_output=True, text=True, timeout=60)
         assert proc.returncode != 0
         assert "cannot start a Python runner" in proc.stderr, proc.stderr[-2000:]
-    proc = subprocess.run([str(WORKER), "--redis-url", redis_server.url, "--burst", "-q", "py",
-                           "--python", sys.executable, "--python-mode", "fork"],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode != 0 and "not implemented yet" in proc.stderr
+
+
+def test_kill_horse_kills_the_python_process(r, start_worker, python_args):
+    q = Queue("py", connection=r)
+    w = start_worker("-q", "py", "-n", "PYKILL", *python_args())
+    slow = q.enqueue(jobs.sleep_with_pid, 60)
+    pid = started_with_pid(slow)
+    assert pid in descendants(w.proc.pid)
+    send_kill_horse_command(r, "PYKILL")
+    wait_until(lambda: status(slow) == JobStatus.FAILED, what="job killed")
+    # RQ's text for a killed work horse.
+    assert slow.latest_result().exc_string == "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); "
+    wait_until(lambda: not alive(pid), what="the job's process to be gone")
+    after = q.enqueue(jobs.add, 5, 5)
+    wait_until(lambda: status(after) == JobStatus.FINISHED, timeout=60, what="next job finished")
+
+
+def test_stop_job_ends_the_python_process(r, start_worker, python_args):
+    q = Queue("py", connection=r)
+    start_worker("-q", "py", *python_args())
+    slow = q.enqueue(jobs.sleep_with_pid, 60)
+    pid = started_with_pid(slow)
+    send_stop_job_command(r, slow.id)
+    wait_until(lambda: status(slow) == JobStatus.STOPPED, what="job stopped")
+    assert slow.latest_result().exc_string == "Job stopped by user, work-horse terminated."
+    wait_until(lambda: not alive(pid), what="the job's process to be gone")
+
+
+@pytest.mark.skipif(not RQ3, reason="stop-execution is new in RQ 3.0")
+def test_stop_execution_ends_the_python_process(r, start_worker, python_args):
+    from rq.command import send_stop_execution_command
+    q = Queue("py", connection=r)
+    start_worker("-q", "py", *python_args())
+    slow = q.enqueue(jobs.sleep_with_pid, 60)
+    pid = started_with_pid(slow)
+    send_stop_execution_command(r, slow.id, slow.get_executions()[0].id)
+    wait_until(lambda: status(slow) == JobStatus.STOPPED, what="job stopped")
+    wait_until(lambda: not alive(pid), what="the job's process to be gone")
+
+
+def test_warm_shutdown_past_the_timeout_ends_the_python_job(r, start_worker, python_args):
+    q = Queue("py", connection=r)
+    w = start_worker("-q", "py", "-n", "PYWARM", "--shutdown-timeout", "1", *python_args())
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    pid = started_with_pid(slow)
+    python = descendants(w.proc.pid)
+    assert pid in python
+    w.signal(signal.SIGTERM)
+    assert w.wait(timeout=60) == 0, w.output()[-3000:]
+    # Ended as the worker ends any job at shutdown, with RQ's exception type.
+    assert status(slow) == JobStatus.FAILED
+    assert last_line(slow) == ("rq.exceptions.ShutDownImminentException: "
+                               "task-worker was shut down before the job finished")
+    assert slow.id in FailedJobRegistry(queue=q).get_job_ids()
+    assert StartedJobRegistry(queue=q).get_job_ids() == []
+    # No Python process is left behind.
+    wait_until(lambda: not any(alive(p) for p in python), what="the Python processes to be gone")
+
+
+def test_sigkill_of_the_worker_kills_the_python_processes(r, start_worker, run_burst, python_args):
+    q = Queue("py", connection=r)
+    w = start_worker("-q", "py", "-n", "PYVICTIM", *python_args())
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    pid = started_with_pid(slow)
+    python = descendants(w.proc.pid)
+    assert pid in python
+    w.signal(signal.SIGKILL)
+    w.wait()
+    # The parent-death signal: nothing of the worker's survives it.
+    wait_until(lambda: not any(alive(p) for p in python), what="the Python processes to die")
+    # The job is recovered as any abandoned job: its heartbeat lapses (made to happen now).
+    member = r.zrange("rq:wip:py", 0, -1)[0]
+    r.zadd("rq:wip:py", {member: 1000}, xx=True)
+    run_burst("-q", "py", "-n", "PYRESCUER", *python_args())
+    assert status(slow) == JobStatus.FAILED
+    assert "AbandonedJobError" in slow.latest_result().exc_string
+    assert r.zcard("rq:wip:py") == 0

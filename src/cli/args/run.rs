@@ -143,7 +143,7 @@ pub struct RunArgs {
     )]
     pub python_path: Vec<String>,
     /// How Python jobs run: reuse (long-lived processes, as RQ's SimpleWorker) or fork (one
-    /// process per job, as RQ's Worker: not implemented yet).
+    /// process per job, forked from a warm parent, as RQ's Worker).
     #[arg(long, env = "TASK_WORKER_PYTHON_MODE", value_enum, default_value_t = PythonMode::Reuse)]
     pub python_mode: PythonMode,
     /// Modules a Python process imports when it starts; repeatable or comma-separated.

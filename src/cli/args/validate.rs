@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{DatabaseArgs, RedisArgs, RunArgs, SandboxArgs, TaskArgs};
 use crate::config::RunConfig;
-use crate::python::{PythonMode, PythonSettings};
+use crate::python::PythonSettings;
 use crate::tasks::TaskSettings;
 use rq_protocol::codec::Serializer;
 use rq_worker::redact::redact_url;
@@ -441,11 +441,6 @@ impl RunArgs {
         else {
             return Ok(None);
         };
-        if self.python_mode == PythonMode::Fork {
-            return Err(
-                "invalid --python-mode fork: not implemented yet (use reuse, the default)".into(),
-            );
-        }
         if self.redis.sentinel()?.is_some() {
             return Err(
                 "--python with --redis-sentinels is not supported yet: the Python processes connect with the Redis URL".into(),
@@ -570,6 +565,7 @@ fn parse_socket_addr(raw: &str) -> Result<std::net::SocketAddr, String> {
 mod tests {
     use super::*;
     use crate::cli::args::{with_default_subcommand, Cli, Command};
+    use crate::python::PythonMode;
     use clap::Parser;
 
     fn parse(args: &[&str]) -> Result<RunConfig, String> {
@@ -624,8 +620,8 @@ mod tests {
         .unwrap();
         assert_eq!(p.path, vec!["."]);
         assert_eq!(p.preload, vec!["app.tasks", "app.models"]);
-        let fork = parse(&["--python", "python3", "--python-mode", "fork"]).unwrap_err();
-        assert!(fork.contains("not implemented yet"), "{fork}");
+        let fork = parse(&["--python", "python3", "--python-mode", "fork"]).unwrap();
+        assert_eq!(fork.python.unwrap().mode, PythonMode::Fork);
         let prefix = parse(&["--python", "python3", "--key-prefix", "other"]);
         assert!(prefix.unwrap_err().contains("key prefix"));
     }

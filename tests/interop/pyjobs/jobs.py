@@ -101,3 +101,12 @@ class Point:
 
 
 plus = operator.add
+
+
+def sleep_with_pid(seconds):
+    """Writes the pid of the process that runs it into its meta, then sleeps."""
+    job = get_current_job()
+    job.meta["pid"] = os.getpid()
+    job.save_meta()
+    time.sleep(seconds)
+    return "slept"
