@@ -152,6 +152,7 @@ impl PythonPool {
             stdin,
             stdout,
             jobs: 0,
+            stale: false,
         };
         let handshake = async {
             runner.send(&self.inner.config_frame).await?;
@@ -188,28 +189,65 @@ impl PythonPool {
 
     /// Runs one job in an idle runner or a new one. Dropping the future kills the runner.
     async fn run_job(self, job: RawJob) -> RawOutcome {
-        let mut runner = match self.take_idle() {
-            Some(r) => r,
-            None => match self.spawn().await {
-                Ok((r, ready)) => {
-                    info!(pid = ready.pid, "Python runner started");
-                    r
+        let runner = loop {
+            match self.take_idle() {
+                // fork: the parent of a killed child still owes its wait status.
+                Some(mut r) if r.stale => {
+                    let owed = tokio::time::timeout(Duration::from_secs(5), r.receive()).await;
+                    if let Ok(Ok(frame)) = owed {
+                        if frame.first() == Some(&b'D') {
+                            r.stale = false;
+                            break r;
+                        }
+                    }
+                    // Dropped: killed; try the next one.
                 }
-                Err(e) => {
-                    warn!(job_id = %job.job_id, "cannot start a Python runner: {e}");
-                    return RawOutcome::Raised(failure::exc_string(
-                        "task-worker (Python runner)",
-                        &format!("RuntimeError: task-worker could not start a Python process for the job: {}", e.trim_end()),
-                    ));
-                }
-            },
+                Some(r) => break r,
+                None => match self.spawn().await {
+                    Ok((r, ready)) => {
+                        info!(pid = ready.pid, "Python runner started");
+                        break r;
+                    }
+                    Err(e) => {
+                        warn!(job_id = %job.job_id, "cannot start a Python runner: {e}");
+                        return RawOutcome::Raised(failure::exc_string(
+                            "task-worker (Python runner)",
+                            &format!("RuntimeError: task-worker could not start a Python process for the job: {}", e.trim_end()),
+                        ));
+                    }
+                },
+            }
         };
         let request = serde_json::json!({ "id": job.job_id }).to_string();
+        let mut busy = Busy {
+            pool: self.clone(),
+            runner: Some(runner),
+            child: None,
+        };
         let reply = async {
+            let Busy { runner, child, .. } = &mut busy;
+            let Some(runner) = runner.as_mut() else {
+                return Err(std::io::Error::other("no runner"));
+            };
             runner.send(request.as_bytes()).await?;
-            runner.receive().await
+            loop {
+                let frame = runner.receive().await?;
+                match frame.split_first() {
+                    // fork: the job's child, killed (its group) if the run is dropped.
+                    Some((b'P', body)) => {
+                        *child = std::str::from_utf8(body).ok().and_then(|t| t.parse().ok());
+                    }
+                    _ => return Ok(frame),
+                }
+            }
         }
         .await;
+        let Some(mut runner) = busy.runner.take() else {
+            return RawOutcome::Raised(failure::exc_string(
+                "task-worker (Python runner)",
+                "RuntimeError: the Python runner is gone",
+            ));
+        };
         let frame = match reply {
             Ok(frame) => frame,
             Err(_) => {
@@ -276,6 +314,34 @@ impl Fallback for PythonPool {
     }
 }
 
+/// A runner during a job. Dropped before the job's answer (timeout, stop, kill, shutdown): in
+/// fork mode, with the child's pid known, only the child's group is killed and the warm parent
+/// goes back to the pool (owing the child's wait status); otherwise the runner is killed.
+struct Busy {
+    pool: PythonPool,
+    runner: Option<Runner>,
+    child: Option<i32>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let Some(mut runner) = self.runner.take() else {
+            return;
+        };
+        match self.child {
+            Some(child) if child > 0 => {
+                // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH.
+                unsafe {
+                    libc::killpg(child, libc::SIGKILL);
+                }
+                runner.stale = true;
+                self.pool.put_back(runner);
+            }
+            _ => drop(runner),
+        }
+    }
+}
+
 /// One runner process. Dropped (job done with it, timeout, stop, shutdown): its group is
 /// killed.
 struct Runner {
@@ -284,6 +350,8 @@ struct Runner {
     stdout: ChildStdout,
     pid: u32,
     jobs: u64,
+    /// fork: a child was killed; the parent's `D` frame for it is still to be read.
+    stale: bool,
 }
 
 impl Runner {

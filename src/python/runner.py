@@ -6,7 +6,9 @@
 #   worker -> runner: first a JSON config {"redis_url", "serializer", "path", "preload"},
 #                     then one JSON request {"id"} per job
 #   runner -> worker: b"+" + JSON {"rq", "python", "pid"} once ready, or b"!" + traceback;
-#                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback
+#                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback;
+#                     fork mode: first b"P" + the child's pid, and b"D" + its raw wait status
+#                     when it died without an answer
 #
 # The job is loaded and run by RQ itself (Job.fetch, job.perform), so the function is resolved,
 # the arguments decoded and get_current_job()/job.meta/save_meta() behave as under RQ's worker
@@ -96,14 +98,14 @@ def main():
             tag, body = _perform(request, connection, serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
             _write_frame(proto_out, tag, body)
             continue
-        # fork (RQ's Worker): a child per job, in this process group (the worker kills the
-        # group); it sends its outcome over a private pipe and exits. What it sent is passed on
+        # fork (RQ's Worker): a child per job, in its own process group; it sends its outcome over a private pipe and exits. What it sent is passed on
         # only if it exited with 0; otherwise the worker gets its raw wait status.
         _flush()
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
+                os.setpgid(0, 0)
                 os.close(r)
                 _die_with_parent()
                 proto_in.close()
@@ -118,6 +120,13 @@ def main():
                 os._exit(1)
             os._exit(0)
         os.close(w)
+        try:
+            os.setpgid(pid, pid)  # its own group (also set by the child: whichever runs first)
+        except OSError:
+            pass
+        # The worker kills the child's group on timeout, stop, kill-horse and shutdown; this
+        # parent stays warm and reports the child's wait status.
+        _write_frame(proto_out, b"P", str(pid).encode())
         with os.fdopen(r, "rb") as pipe:
             data = pipe.read()
         _, wait_status = os.waitpid(pid, 0)

@@ -240,12 +240,14 @@ def test_a_bad_interpreter_is_a_start_up_error(redis_server, tmp_path):
         assert "cannot start a Python runner" in proc.stderr, proc.stderr[-2000:]
 
 
-def test_kill_horse_kills_the_python_process(r, start_worker, python_args):
+def test_kill_horse_kills_the_python_process(r, start_worker, python_args, mode):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", "-n", "PYKILL", *python_args())
     slow = q.enqueue(jobs.sleep_with_pid, 60)
     pid = started_with_pid(slow)
-    assert pid in descendants(w.proc.pid)
+    python = descendants(w.proc.pid)
+    assert pid in python
+    parents = python - {pid} - descendants(pid)
     send_kill_horse_command(r, "PYKILL")
     wait_until(lambda: status(slow) == JobStatus.FAILED, what="job killed")
     # RQ's text for a killed work horse.
@@ -253,6 +255,10 @@ def test_kill_horse_kills_the_python_process(r, start_worker, python_args):
     wait_until(lambda: not alive(pid), what="the job's process to be gone")
     after = q.enqueue(jobs.add, 5, 5)
     wait_until(lambda: status(after) == JobStatus.FINISHED, timeout=60, what="next job finished")
+    if mode == "fork":
+        # Only the job's child was killed: the warm parent lives on and ran the next job.
+        assert parents and all(alive(p) for p in parents)
+        assert parents <= descendants(w.proc.pid)
 
 
 def test_stop_job_ends_the_python_process(r, start_worker, python_args):
