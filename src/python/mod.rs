@@ -2,7 +2,11 @@
 //! task run in Python processes of the application's environment, through the worker
 //! library's [`Fallback`] hook.
 //!
-//! Mode `reuse` (as RQ's `SimpleWorker`): a pool of long-lived runners, at most one per
+//! Mode `fork` (the default, as RQ's `Worker`): each runner is a warm parent that forks a
+//! child per job, in the child's own process group; the child runs the job as a `reuse` runner
+//! does, sends the outcome through its parent and exits; a timeout, stop, kill or shutdown
+//! kills the child's group only, and the parent reports how a child died (its raw wait
+//! status). Mode `reuse` (as RQ's `SimpleWorker`): a pool of long-lived runners, at most one per
 //! concurrency slot, started when a job needs one. A runner is `python -c <runner.py>`, in its
 //! own process group, told its configuration and then one job id at a time over its stdin,
 //! answering on its stdout with length-prefixed frames. It loads the job with RQ's own

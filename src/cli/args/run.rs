@@ -142,9 +142,9 @@ pub struct RunArgs {
         value_delimiter = ':'
     )]
     pub python_path: Vec<String>,
-    /// How Python jobs run: reuse (long-lived processes, as RQ's SimpleWorker) or fork (one
-    /// process per job, forked from a warm parent, as RQ's Worker).
-    #[arg(long, env = "TASK_WORKER_PYTHON_MODE", value_enum, default_value_t = PythonMode::Reuse)]
+    /// How Python jobs run: fork (default: one process per job, forked from a warm parent, as
+    /// RQ's Worker) or reuse (long-lived processes, as RQ's SimpleWorker).
+    #[arg(long, env = "TASK_WORKER_PYTHON_MODE", value_enum, default_value_t = PythonMode::Fork)]
     pub python_mode: PythonMode,
     /// Modules a Python process imports when it starts; repeatable or comma-separated.
     #[arg(

@@ -608,7 +608,7 @@ mod tests {
         let p = c.python.unwrap();
         assert_eq!(p.interpreter, std::path::PathBuf::from("/venv/bin/python"));
         assert_eq!(p.path, vec!["/a", "/b", "/c"]);
-        assert_eq!(p.mode, PythonMode::Reuse);
+        assert_eq!(p.mode, PythonMode::Fork);
         let p = parse(&[
             "--python",
             "python3",
@@ -620,8 +620,8 @@ mod tests {
         .unwrap();
         assert_eq!(p.path, vec!["."]);
         assert_eq!(p.preload, vec!["app.tasks", "app.models"]);
-        let fork = parse(&["--python", "python3", "--python-mode", "fork"]).unwrap();
-        assert_eq!(fork.python.unwrap().mode, PythonMode::Fork);
+        let reuse = parse(&["--python", "python3", "--python-mode", "reuse"]).unwrap();
+        assert_eq!(reuse.python.unwrap().mode, PythonMode::Reuse);
         let prefix = parse(&["--python", "python3", "--key-prefix", "other"]);
         assert!(prefix.unwrap_err().contains("key prefix"));
     }
