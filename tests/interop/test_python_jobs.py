@@ -87,6 +87,14 @@ def without_workers_frame(text):
     return re.sub(r'  File "[^"]*", line \d+, in perform_job\n(    .*\n)*', "", text)
 
 
+def reference_worker(queue):
+    """RQ's own SimpleWorker, without its command channel (no command is sent to it): its
+    pub/sub thread can make the burst's teardown wait up to a minute (redis-py's `join`)."""
+    worker = SimpleWorker([queue], connection=queue.connection)
+    worker.subscribe = lambda: None
+    return worker
+
+
 def result_field(r, job):
     return r.xrevrange(f"rq:results:{job.id}", count=1)[0][1].get(b"return_value")
 
@@ -128,7 +136,7 @@ def test_python_jobs_match_rqs_own_worker(r, run_burst, python_args):
     for name, (func, args, kwargs) in CASES.items():
         pairs[name] = (ours.enqueue(func, *args, **kwargs), theirs.enqueue(func, *args, **kwargs))
     run_burst("-q", "py", *python_args())
-    SimpleWorker([theirs], connection=r).work(burst=True)
+    reference_worker(theirs).work(burst=True)
     for name, (job, ref) in pairs.items():
         assert status(job) == status(ref), (name, status(job), status(ref))
         if status(ref) == JobStatus.FINISHED:
