@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-from api_double import ApiDouble  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+from harness.api_double import ApiDouble  # noqa: E402
 
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 

@@ -13,13 +13,10 @@ annotations, durations, unique names).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -27,28 +24,12 @@ import promql_parser
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness import ROOT, WORKER, free_port, wait_until
+
 MONITORING = ROOT / "deploy" / "monitoring"
 DASHBOARD = MONITORING / "grafana-dashboard.json"
 RULES = MONITORING / "alerts.yaml"
-WORKER = Path(os.environ.get("TASK_WORKER_BIN", ROOT / "target" / "debug" / "task-worker"))
 DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(pred, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def fetch(url: str) -> str | None:
@@ -77,12 +58,12 @@ def scraped_names() -> set[str]:
     try:
         wait_until(lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "ping"],
                                           capture_output=True, text=True).stdout.strip() == "PONG",
-                   what="redis-server")
+                   timeout=30, what="redis-server")
         worker = subprocess.Popen([str(WORKER), "--redis-url", url, "-q", "default", "-c", "2",
                                    "--metrics-addr", f"127.0.0.1:{metrics_port}"],
                                   stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{metrics_port}"
-        wait_until(lambda: fetch(base + "/healthz") is not None, what="the metrics endpoint")
+        wait_until(lambda: fetch(base + "/healthz") is not None, timeout=30, what="the metrics endpoint")
         for args, code in ((["echo", "value=1"], 0), (["sleep", "seconds=0.01"], 0),
                            (["fail", "message=on purpose"], 1)):
             done = subprocess.run([str(WORKER), "submit", *args, "--queue", "default", "--wait",
@@ -90,7 +71,7 @@ def scraped_names() -> set[str]:
                                   capture_output=True, text=True, timeout=60)
             assert done.returncode == code, done.stderr
         text = wait_until(lambda: (t := fetch(base + "/metrics")) and "jobs_failed_total" in t and t,
-                          what="a scrape with the jobs")
+                          timeout=30, what="a scrape with the jobs")
     finally:
         if worker is not None:
             worker.terminate()

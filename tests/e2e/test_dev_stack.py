@@ -7,7 +7,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
-from conftest import (
+from stacks import (
     START_PERIOD_S, WORKER_SERVICES, check_image, check_jobs_run_by_the_right_services,
     check_logs_plain, check_rq_info_lists_every_replica, health, hostname, inspect, report, run,
     wait_healthy, wait_until, worker_hosts,

@@ -13,7 +13,7 @@ from rq import Queue
 from rq.job import Dependency, JobStatus
 from rq.registry import DeferredJobRegistry
 
-from conftest import wait_until
+from harness import wait_until
 
 RQ3 = rq.__version__.startswith("3.")
 

@@ -17,7 +17,7 @@ import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from conftest import wait_until
+from harness import wait_until
 from test_core import raw_status_and_error
 
 QUEUE = "hostile"

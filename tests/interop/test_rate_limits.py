@@ -18,7 +18,7 @@ import rq
 from rq import Queue, Retry
 from rq.job import JobStatus
 
-from conftest import WORKER, wait_until
+from harness import WORKER, wait_until
 
 pytestmark = pytest.mark.skipif(not rq.__version__.startswith("3."), reason="concurrency limits are new in RQ 3.0")
 
@@ -147,11 +147,14 @@ def test_immediate_retry_keeps_the_slot_delayed_retry_gives_it_back(r, start_wor
     later = q.enqueue("fail", "later", retry=Retry(max=1, interval=2), rate_limit=lim)
     wait_until(lambda: later.get_status(refresh=True) == JobStatus.SCHEDULED, what="retry scheduled")
     nxt = q.enqueue("sleep", 0.1, rate_limit=lim)
-    wait_until(lambda: nxt.get_status(refresh=True) == JobStatus.FINISHED, timeout=1.5,
-               what="next job runs while the retry waits")
-    wait_until(lambda: later.get_status(refresh=True) == JobStatus.FAILED, timeout=10, what="retry ran")
+    wait_until(lambda: later.get_status(refresh=True) == JobStatus.FAILED, timeout=30, what="retry ran")
+    wait_until(lambda: nxt.get_status(refresh=True) == JobStatus.FINISHED, what="next job")
     later.refresh()
+    nxt.refresh()
     assert later.retries_left == 0
+    # The next job ran while the retry waited: it ended before the retry's attempt started (had
+    # the retry kept the slot, the next job would have started only after the retry ended).
+    assert nxt.ended_at <= later.started_at, (nxt.ended_at, later.started_at)
     assert r.zcard("rq:rl:k1:allowed") == 0
 
 

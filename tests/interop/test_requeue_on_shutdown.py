@@ -12,7 +12,7 @@ from rq import Queue, Retry
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from conftest import free_port, wait_until
+from harness import free_port, wait_until
 
 
 def started(job):

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rq import Queue, Retry
 
-from conftest import wait_until
+from harness import wait_until
 
 MEMORY = InMemorySpanExporter()
 
@@ -216,7 +216,7 @@ def test_nothing_is_exported_without_an_endpoint(r, receiver, run_burst):
 
 def test_unsupported_protocol_is_refused_clearly(redis_server, receiver):
     import subprocess
-    from conftest import WORKER
+    from harness import WORKER
     proc = subprocess.run([str(WORKER), "--redis-url", redis_server.url, "--burst"],
                           capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,

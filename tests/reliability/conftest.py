@@ -1,33 +1,22 @@
-"""Reliability suite harness (issue 9): faults injected into real redis-server and task-worker
-processes. Reuses the interop helpers (free_port, wait_until, Worker) and adds a Redis server
-that can be restarted with persistence on the same port and dir, or stalled with SIGSTOP.
+"""Reliability suite (issue 9): faults injected into real redis-server and task-worker
+processes. The shared harness (tests/harness) gives the worker process, wait_until and a Redis
+server that can be restarted with persistence on the same port and dir, or stalled with SIGSTOP;
+rel_helpers.py holds the suite's own helpers (report, statuses, rss_kb).
 
-Run once in CI with one RQ version (scripts/test uses .venv-rq3), with `-s` so that the counts
-each test prints end up in the log; they are also appended to $RELIABILITY_SUMMARY if set.
+Run once, with one RQ version (`scripts/test reliability` uses .venv-rq3), with `-s` so that the
+counts each test prints end up in the log; they are also appended to $RELIABILITY_SUMMARY if set.
 """
 import pytest
 
-from rel_helpers import WORKER, PersistentRedis, interop
+from harness import WORKER
+from harness.fixtures import start_worker  # noqa: F401
+from harness.servers import RedisServer
 
 
 @pytest.fixture
 def redis_server():
-    assert WORKER.exists(), f"build the worker first (cargo build): {WORKER}"
-    server = PersistentRedis()
+    """A private redis-server with AOF on (restart() keeps its data), one per test."""
+    assert WORKER.exists(), f"build the worker first (cargo build, or scripts/test reliability): {WORKER}"
+    server = RedisServer(persistent=True)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def start_worker(redis_server):
-    """start_worker('-q', 'default', ...) -> interop Worker; stopped (or killed) after the test."""
-    started = []
-
-    def start(*args, env=None):
-        w = interop.Worker(redis_server.url, *args, env=env)
-        started.append(w)
-        return w
-
-    yield start
-    for w in started:
-        w.stop()

@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rq import Queue
 
-from rel_helpers import free_port, report, wait_until
+from harness import free_port, wait_until
+from rel_helpers import report
 
 
 class InfoHandler(BaseHTTPRequestHandler):

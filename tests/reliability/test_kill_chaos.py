@@ -13,7 +13,8 @@ from rq import Queue, Retry
 from rq.job import Job
 from rq.results import Result
 
-from rel_helpers import report, statuses, wait_until
+from harness import wait_until
+from rel_helpers import report, statuses
 
 QUEUES = ["high", "default"]
 ROUNDS = 10

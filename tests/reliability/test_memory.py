@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rq import Queue
 
-from rel_helpers import WORKER, report, rss_kb, wait_until
+from harness import RELEASE_BIN, WORKER, wait_until
+from rel_helpers import report, rss_kb
 
 QUEUED = 1_000_000
 RUN = 100_000
@@ -33,8 +34,7 @@ return count
 def worker_binary():
     """$TASK_WORKER_RELEASE_BIN when set (a release build runs the 100,000 jobs much faster),
     else the binary under test."""
-    release = os.environ.get("TASK_WORKER_RELEASE_BIN")
-    return Path(release) if release else WORKER
+    return Path(RELEASE_BIN) if RELEASE_BIN else WORKER
 
 
 def test_million_queued_and_100k_in_a_row(redis_server):

@@ -12,7 +12,8 @@ from rq.command import send_shutdown_command
 from rq.job import Job
 from rq.results import Result
 
-from rel_helpers import report, statuses, wait_until
+from harness import wait_until
+from rel_helpers import report, statuses
 
 FLAGS = ["-q", "default", "--maintenance-interval", "1"]
 

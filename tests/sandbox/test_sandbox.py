@@ -24,7 +24,6 @@ hidden instead. Tests state what holds in each case.
 from __future__ import annotations
 
 import base64
-import glob
 import json
 import os
 import shutil
@@ -42,12 +41,11 @@ import pytest
 from rq import Queue
 from rq.job import Job
 
-from api_double import ApiDouble
 import redis as redis_py
 
-from conftest import WORKER, RedisServer, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from harness import ROOT, WORKER, free_port
+from harness.api_double import ApiDouble
+from harness.servers import Postgres, RedisServer, postgres_bin
 
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 PYTHON = "/usr/bin/python3"
@@ -311,12 +309,16 @@ def world():
 
 @pytest.fixture(scope="module")
 def worker_bin(tmp_path_factory):
-    """The worker binary where the unprivileged uid can run it."""
+    """The worker binary where the unprivileged uid can run it. With TW_SANDBOX_LAUNCH=docker
+    the worker is the image's, and no binary of the host is needed: the path is then only a
+    directory of this run's own (a mark of its processes, see _of_this_test)."""
     d = Path(tempfile.mkdtemp(prefix="tw-sandbox-bin-"))
     d.chmod(0o755)
     dst = d / "task-worker"
-    shutil.copy2(WORKER, dst)
-    dst.chmod(0o755)
+    if LAUNCH != "docker":
+        assert WORKER.exists(), f"build the worker first (cargo build, or scripts/test sandbox): {WORKER}"
+        shutil.copy2(WORKER, dst)
+        dst.chmod(0o755)
     yield dst
     shutil.rmtree(d, ignore_errors=True)
 
@@ -329,45 +331,14 @@ def redis_server():
     server.stop()
 
 
-class Postgres:
-    """A private PostgreSQL with password auth, run as the worker's uid (initdb refuses root)."""
-
-    def __init__(self, uid, gid, password):
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-        if not bins:
-            pytest.skip("PostgreSQL is not installed (scripts/install-deps installs it)")
-        self.bin, self.uid, self.gid = Path(bins[-1]), uid, gid
-        self.dir = Path(tempfile.mkdtemp(prefix="tw-sandbox-pg-"))
-        self.dir.chmod(0o755)
-        (self.dir / "pw").write_text(password)
-        if uid is not None:
-            os.chown(self.dir, uid, gid)
-            os.chown(self.dir / "pw", uid, gid)
-        self.port = free_port()
-        self.url = f"postgres://tw:{password}@127.0.0.1:{self.port}/postgres"
-        self._run("initdb", "-D", str(self.dir / "data"), "-U", "tw", "--pwfile",
-                  str(self.dir / "pw"), "-A", "scram-sha-256")
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
-
-    def _run(self, prog, *args):
-        kw = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid is not None else {}
-        subprocess.run([str(self.bin / prog), *args], check=True, capture_output=True,
-                       cwd=self.dir, timeout=120, **kw)
-
-    def stop(self):
-        try:
-            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def postgres():
     # Per test, not per module: it runs as the worker's uid, and other tests check that no
     # process of that uid is left.
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (scripts/install-deps installs it)")
     uid, gid = run_as()
-    pg = Postgres(uid, gid, SECRETS["POSTGRES_PASSWORD"])
+    pg = Postgres(SECRETS["POSTGRES_PASSWORD"], uid, gid)
     yield pg
     pg.stop()
 

@@ -1,0 +1,120 @@
+"""Private servers for the tests: each on a free port on 127.0.0.1, in a temp dir of its own;
+nothing touches a shared server or a default port."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from harness import free_port, wait_until
+
+
+class RedisServer:
+    """A private redis-server. `persistent=True` turns AOF on (fsync always), so that
+    restart() brings the data back on the same port and dir; stall() freezes it with SIGSTOP.
+    Extra arguments go to redis-server (e.g. "--requirepass", pw)."""
+
+    def __init__(self, *extra, persistent=False):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="tw-redis-")
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.extra = list(extra)
+        if persistent:
+            self.extra = ["--appendonly", "yes", "--appendfsync", "always", *self.extra]
+        else:
+            self.extra = ["--appendonly", "no", *self.extra]
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--dir", self.dir, *self.extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._ping, timeout=30, what="redis-server")
+
+    def _ping(self):
+        """Up once it answers at all: a NOAUTH reply (--requirepass servers) counts as up; one
+        still loading its AOF does not."""
+        try:
+            return redis.Redis(port=self.port).ping()
+        except redis.exceptions.BusyLoadingError:
+            return False
+        except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+            return True
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def client(self):
+        """A bytes connection (as RQ needs)."""
+        return redis.Redis(port=self.port)
+
+    def restart(self, down_for=2.0):
+        """Graceful stop (SIGTERM: the AOF is complete), `down_for` seconds down, start again."""
+        self.proc.terminate()
+        self.proc.wait(30)
+        time.sleep(down_for)
+        self.start()
+
+    def stall(self, seconds):
+        """SIGSTOP for `seconds`, then SIGCONT: the server keeps its sockets but answers nothing."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            self.proc.wait(30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def postgres_bin() -> Path | None:
+    """The newest PostgreSQL's bin directory (Debian's layout), or None when none is installed."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [
+        int(x) if x.isdigit() else x for x in Path(p).parent.name.split(".")])
+    return Path(bins[-1]) if bins else None
+
+
+class Postgres:
+    """A private PostgreSQL cluster with password auth (user `tw`, database `postgres`). With a
+    uid/gid it runs as that user (initdb refuses root; tests/sandbox runs it as the worker's
+    uid)."""
+
+    def __init__(self, password, uid=None, gid=None):
+        self.bin = postgres_bin()
+        assert self.bin, "PostgreSQL is not installed (scripts/install-deps installs it)"
+        self.uid, self.gid = uid, gid
+        self.dir = Path(tempfile.mkdtemp(prefix="tw-pg-"))
+        self.dir.chmod(0o755)
+        (self.dir / "pw").write_text(password)
+        if uid is not None:
+            os.chown(self.dir, uid, gid)
+            os.chown(self.dir / "pw", uid, gid)
+        self.port = free_port()
+        self.url = f"postgres://tw:{password}@127.0.0.1:{self.port}/postgres"
+        self._run("initdb", "-D", str(self.dir / "data"), "-U", "tw", "--pwfile",
+                  str(self.dir / "pw"), "-A", "scram-sha-256")
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
+
+    def _run(self, prog, *args):
+        kw = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid is not None else {}
+        subprocess.run([str(self.bin / prog), *args], check=True, capture_output=True,
+                       cwd=self.dir, timeout=120, **kw)
+
+    def stop(self):
+        try:
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
