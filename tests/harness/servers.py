@@ -22,35 +22,48 @@ class RedisServer:
     Extra arguments go to redis-server (e.g. "--requirepass", pw)."""
 
     def __init__(self, *extra, persistent=False):
-        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="tw-redis-")
-        self.url = f"redis://127.0.0.1:{self.port}"
         self.extra = list(extra)
+        self.password = None
+        if "--requirepass" in self.extra:
+            self.password = self.extra[self.extra.index("--requirepass") + 1]
         if persistent:
             self.extra = ["--appendonly", "yes", "--appendfsync", "always", *self.extra]
         else:
             self.extra = ["--appendonly", "no", *self.extra]
         self.proc = None
-        self.start()
+        # A free port can be taken by another process (a suite running alongside, an outgoing
+        # connection) before redis-server binds it: then it exits, and another port is tried.
+        for attempt in range(5):
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}"
+            if self.start(must=attempt == 4):
+                break
 
-    def start(self):
+    def start(self, must=True):
+        """Starts redis-server on self.port; True once it answers as this process. A server
+        that exits first (its port was taken) fails the test when `must`, else gives False."""
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--dir", self.dir, *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._ping, timeout=30, what="redis-server")
-
-    def _ping(self):
-        """Up once it answers at all: a NOAUTH reply (--requirepass servers) counts as up; one
-        still loading its AOF does not."""
-        try:
-            return redis.Redis(port=self.port).ping()
-        except redis.exceptions.BusyLoadingError:
-            return False
-        except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+        wait_until(lambda: self.proc.poll() is not None or self._ours(), timeout=30,
+                   what="redis-server")
+        if self.proc.poll() is None:
             return True
-        except redis.exceptions.ConnectionError:
+        assert not must, f"redis-server on port {self.port} exited with {self.proc.returncode}"
+        return False
+
+    def _ours(self):
+        """Up, and this process: the server on the port reports our pid (one still loading its
+        AOF answers LOADING, not yet up)."""
+        try:
+            info = redis.Redis(port=self.port, password=self.password,
+                               socket_timeout=5).info("server")
+        except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError,
+                redis.exceptions.TimeoutError):
             return False
+        return info.get("process_id") == self.proc.pid
 
     def client(self):
         """A bytes connection (as RQ needs)."""
