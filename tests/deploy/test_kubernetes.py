@@ -35,7 +35,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness import ROOT, WORKER
+
 K8S = ROOT / "deploy" / "kubernetes"
 K8S_VERSIONS = ("1.30.0", "1.37.0")
 NAMESPACE = "task-worker"
@@ -683,7 +684,6 @@ def test_prometheus_overlay_scales_on_waiting_plus_running():
 # Redis Sentinel (overlays/sentinel)
 
 
-WORKER = Path(os.environ.get("TASK_WORKER_BIN", ROOT / "target" / "debug" / "task-worker"))
 SECRET_VAR = re.compile(r"PASSWORD|SECRET|TOKEN")
 
 

@@ -19,7 +19,7 @@ from rq.command import send_kill_horse_command, send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from conftest import WORKER, wait_until
+from harness import WORKER, wait_until
 from pyjobs import jobs
 
 HERE = Path(__file__).resolve().parent
