@@ -14,7 +14,7 @@
 //! * [`api`]: the backend API client;
 //! * [`history`], [`metrics`], [`telemetry`]: observers of every job (PostgreSQL rows,
 //!   Prometheus metrics, OpenTelemetry spans); the engine does not import them
-//!   (`tests/interop/test_repository.py` checks it).
+//!   (`tests/repository/test_repository.py` checks it).
 
 pub mod api;
 pub mod cli;

@@ -15,6 +15,12 @@ import redis
 
 from harness import free_port, wait_until
 
+# The server binary every suite starts: Debian's redis-server, or another that speaks the same
+# protocol and takes the same options (scripts/test runs the interop core with Valkey's
+# `valkey-server` this way). With SERVER_KIND set, a server that reports another kind fails.
+SERVER_BIN = os.environ.get("TASK_WORKER_REDIS_SERVER", "redis-server")
+SERVER_KIND = os.environ.get("TASK_WORKER_REDIS_SERVER_KIND", "")
+
 
 class RedisServer:
     """A private redis-server. `persistent=True` turns AOF on (fsync always), so that
@@ -44,7 +50,7 @@ class RedisServer:
         """Starts redis-server on self.port; True once it answers as this process. A server
         that exits first (its port was taken) fails the test when `must`, else gives False."""
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [SERVER_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--dir", self.dir, *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: self.proc.poll() is not None or self._ours(), timeout=30,
@@ -63,7 +69,13 @@ class RedisServer:
         except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError,
                 redis.exceptions.TimeoutError):
             return False
-        return info.get("process_id") == self.proc.pid
+        if info.get("process_id") != self.proc.pid:
+            return False
+        # Valkey answers INFO with its own `valkey_version` beside the `redis_version` it is
+        # compatible with.
+        if SERVER_KIND == "valkey":
+            assert "valkey_version" in info, f"{SERVER_BIN} is not Valkey: {info.get('redis_version')}"
+        return True
 
     def client(self):
         """A bytes connection (as RQ needs)."""
