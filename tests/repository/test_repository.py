@@ -372,3 +372,15 @@ def test_the_course_check_sees_a_course_word(tmp_path):
     assert COURSE_WORDS.search(code_only('const W: &str = "ctutor_backend.x";'))
     assert not COURSE_WORDS.search(code_only("// a student in a comment\nfn f() {}"))
     assert not COURSE_WORDS.search(code_only('fn f() {}\n#[cfg(test)]\nmod tests {\n "student"\n}'))
+
+
+# ---- Small modules: no source file of the workspace grows past 800 lines (issue 27).
+
+def test_no_source_file_is_longer_than_800_lines():
+    long = []
+    for src in CRATES.values():
+        for path in src.rglob("*.rs"):
+            n = len(path.read_text().splitlines())
+            if n > 800:
+                long.append(f"{path.relative_to(REPO)}: {n} lines")
+    assert long == [], "split these along their seams: " + ", ".join(long)
