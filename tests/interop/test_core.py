@@ -11,6 +11,7 @@ import time
 import pytest
 import rq
 from rq import Queue, Worker
+from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 from rq.results import Result
@@ -217,7 +218,9 @@ def test_json_serializer(r, run_burst):
 def test_busy_worker_is_visible_and_rq_info_does_not_fail_it(r, redis_server, start_worker):
     q = Queue("interop", connection=r)
     worker = start_worker("-q", "interop", "-n", "BUSY")
-    job = q.enqueue("sleep", 3)
+    # Longer than any test run: the job is still running after the slow `rq info` below, on
+    # any machine, and is then stopped (no assumption about how long anything takes).
+    job = q.enqueue("sleep", 3600, job_timeout=7200)
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED, what="job start")
     w = Worker.find_by_key("rq:worker:BUSY", connection=r)
     assert w.get_state() == "busy"
@@ -232,7 +235,8 @@ def test_busy_worker_is_visible_and_rq_info_does_not_fail_it(r, redis_server, st
     assert info.returncode == 0, info.stderr
     assert "BUSY" in info.stdout
     assert job.get_status(refresh=True) == JobStatus.STARTED
-    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, what="job end")
+    send_stop_job_command(r, job.id)
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.STOPPED, what="job stopped")
     wait_until(lambda: Worker.find_by_key("rq:worker:BUSY", connection=r).get_state() == "idle", what="idle")
     assert Worker.find_by_key("rq:worker:BUSY", connection=r).get_current_job() is None
     worker.signal(signal.SIGTERM)
@@ -287,7 +291,9 @@ def test_a_slot_whose_job_start_is_not_written_yet_keeps_its_worker_alive(r, sta
     the heartbeat refreshes that slot's worker hash like an idle one's (its job's end will not:
     a job ended with its start leaves the worker hash's TTL alone)."""
     q = Queue("interop", connection=r)
-    job = q.enqueue("sleep", 4)
+    # Shorter than the 10 s start delay (so its start is never written), long enough that the
+    # status below is read while it runs on any machine (two Redis reads after the take).
+    job = q.enqueue("sleep", 8)
     worker = start_worker("-q", "interop", "-n", "HB", "--defer-start-ms", "10000",
                           "--heartbeat-interval", "1")
     wait_until(lambda: r.llen("rq:queue:interop:intermediate") == 1, what="the job taken")
@@ -319,7 +325,8 @@ def test_worker_registration(r, start_worker):
 
 def test_concurrency_runs_jobs_at_once(r, run_burst):
     q = Queue("interop", connection=r)
-    jobs = [q.enqueue("sleep", 1) for _ in range(4)]
+    # Each lasts long enough for all four to be taken at once, even on a loaded machine.
+    jobs = [q.enqueue("sleep", 4) for _ in range(4)]
     run_burst("-q", "interop", "-c", "4", "-n", "CC")
     for j in jobs:
         j.refresh()
@@ -334,14 +341,17 @@ def test_concurrency_runs_jobs_at_once(r, run_burst):
 def test_concurrent_busy_slots_each_report_their_job(r, start_worker):
     q = Queue("interop", connection=r)
     worker = start_worker("-q", "interop", "-c", "3", "-n", "MULTI")
-    jobs = [q.enqueue("sleep", 2) for _ in range(3)]
+    # They run until stopped below: all three are seen running however slow the machine.
+    jobs = [q.enqueue("sleep", 3600, job_timeout=7200) for _ in range(3)]
     wait_until(lambda: all(j.get_status(refresh=True) == JobStatus.STARTED for j in jobs), what="3 started")
     for j in jobs:
         j.refresh()
     current = {Worker.find_by_key(f"rq:worker:{j.worker_name}", connection=r).get_current_job().id
                for j in jobs}
     assert current == {j.id for j in jobs}
-    wait_until(lambda: all(j.get_status(refresh=True) == JobStatus.FINISHED for j in jobs), what="3 done")
+    for j in jobs:
+        send_stop_job_command(r, j.id)
+    wait_until(lambda: all(j.get_status(refresh=True) == JobStatus.STOPPED for j in jobs), what="3 stopped")
     worker.signal(signal.SIGTERM)
     assert worker.wait() == 0
 
@@ -354,7 +364,9 @@ def test_burst_exits_when_empty(r, run_burst):
 def test_sigterm_lets_running_job_finish(r, start_worker):
     q = Queue("interop", connection=r)
     worker = start_worker("-q", "interop", "-n", "WARM")
-    job = q.enqueue("sleep", 2)
+    # Long enough to be seen running (and signalled) on a loaded machine, well within the
+    # 25 s grace period.
+    job = q.enqueue("sleep", 6)
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED, what="job start")
     worker.signal(signal.SIGTERM)
     assert worker.wait() == 0

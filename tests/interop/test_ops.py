@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 from rq import Queue
+from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
@@ -84,7 +85,8 @@ def test_status_lists_python_and_rust_workers(redis_server, r, start_worker, pyt
     wait_until(lambda: {b"rq:worker:rustw", b"rq:worker:pyworker"} <= r.smembers("rq:workers"),
                what="both workers registered")
     # The Python worker runs a job importable anywhere; status names it as its current job.
-    job = Queue("pyq", connection=r).enqueue("time.sleep", 4)
+    # It runs until stopped at the end: every read below sees it running, however slow.
+    job = Queue("pyq", connection=r).enqueue("time.sleep", 3600, job_timeout=7200)
 
     def busy_status():
         doc = status_json(redis_server)
@@ -118,7 +120,8 @@ def test_status_lists_python_and_rust_workers(redis_server, r, start_worker, pyt
     # Both workers count as this host's for the health probe.
     assert tw(redis_server, "health").stdout.startswith("healthy:")
     # The job's work horse (a session of its own) is gone before the worker is killed.
-    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, what="the python job")
+    send_stop_job_command(r, job.id)
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.STOPPED, what="the python job stopped")
 
 
 def test_submit_is_read_by_python_rq(redis_server, r, start_worker):
