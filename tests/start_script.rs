@@ -1,6 +1,8 @@
 //! The compact start script (`rq::start`) leaves Redis exactly as the start transaction
 //! (`rq::lifecycle::start`, Python's two start transactions folded into one) does: same keys,
 //! types, fields, members, scores and TTLs; and a job whose start fails does not stop the others.
+//! Also what a start leaves for the heartbeats: the worker's execution set expires with the
+//! worker, and a heartbeat sent after its job ended leaves no execution behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
@@ -231,4 +233,95 @@ fn a_batch_take_moves_what_lmoves_move() {
         jobs[0].2.get("status").map(Vec::as_slice),
         Some(&b"queued"[..])
     );
+}
+
+/// RQ 3.0's worker heartbeat (`Worker.heartbeat`) sets one TTL on the worker hash and on its
+/// execution set, at the start of a job and while it runs: the set expires with the worker
+/// (found by tests/interop/test_python_differential.py).
+#[test]
+fn the_workers_execution_set_expires_with_the_worker() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let ttls = |con: &mut redis::Connection| -> (i64, i64) {
+        redis::pipe()
+            .atomic()
+            .ttl(keys.worker("w-1"))
+            .ttl(keys.worker_executions("w-1"))
+            .query(con)
+            .unwrap()
+    };
+    let exec = &execs(&["a"])[0];
+
+    seed(&mut con, &keys, &["a"]);
+    let script = redis::Script::new(START_SCRIPT);
+    let mut starts = Starts::new(&keys, exec.started_at);
+    starts.push(exec, 90, "default");
+    let failed: Vec<String> = starts.invocation(&script).invoke(&mut con).unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    let (worker, set) = ttls(&mut con);
+    assert!(worker > 60, "{worker}");
+    assert_eq!(set, worker);
+
+    seed(&mut con, &keys, &["a"]);
+    let mut p = redis::pipe();
+    p.atomic();
+    lifecycle::start(&mut p, &keys, exec, 90, Some("default"));
+    p.query::<()>(&mut con).unwrap();
+    let (worker, set) = ttls(&mut con);
+    assert_eq!(set, worker);
+
+    let mut p = redis::pipe();
+    p.atomic();
+    lifecycle::execution_heartbeat(&mut p, &keys, exec, 300, 1.5, now());
+    p.query::<()>(&mut con).unwrap();
+    let (worker, set) = ttls(&mut con);
+    assert!(worker > 200, "{worker}");
+    assert_eq!(set, worker);
+}
+
+/// The heartbeat takes its view of the busy slots, then the job ends and its end is written,
+/// then the heartbeat's transaction runs: it must not leave the ended execution behind (found
+/// by tests/interop/test_python_differential.py under load: a stub `rq:execution:<id>:<eid>`
+/// with only `last_heartbeat`, and `rq:executions:<id>` re-created).
+#[test]
+fn a_heartbeat_after_the_end_leaves_no_execution_behind() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let exec = &execs(&["a"])[0];
+    seed(&mut con, &keys, &["a"]);
+    let mut p = redis::pipe();
+    p.atomic();
+    lifecycle::start(&mut p, &keys, exec, 90, Some("default"));
+    p.query::<()>(&mut con).unwrap();
+
+    // While it runs, a heartbeat finds everything in place.
+    let beat = |con: &mut redis::Connection| {
+        let mut p = redis::pipe();
+        p.atomic();
+        lifecycle::execution_heartbeat(&mut p, &keys, exec, 90, 1.0, now());
+        let replies: Vec<i64> = p.query(con).unwrap();
+        lifecycle::heartbeat_replies(&replies, 0).busy
+    };
+    assert_eq!(beat(&mut con), vec![(false, false, false)]);
+
+    // The end's removals of the execution (end.lua), then the late beat.
+    let _: () = redis::pipe()
+        .atomic()
+        .del(keys.execution("a", &exec.execution_id))
+        .zrem(keys.executions("a"), &exec.execution_id)
+        .zrem(keys.wip("default"), exec.composite())
+        .srem(keys.worker_executions("w-1"), exec.composite())
+        .query(&mut con)
+        .unwrap();
+    let busy = beat(&mut con);
+    assert_eq!(busy, vec![(false, true, false)]);
+    let mut fix = redis::pipe();
+    lifecycle::drop_execution_stub(&mut fix, &keys, exec);
+    fix.query::<()>(&mut con).unwrap();
+    let left: Vec<String> = con.keys("rq:execution*").unwrap();
+    assert_eq!(left, Vec::<String>::new());
+    let wip: Vec<String> = con.zrange(keys.wip("default"), 0, -1).unwrap();
+    assert_eq!(wip, Vec::<String>::new());
 }

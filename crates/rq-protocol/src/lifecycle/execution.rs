@@ -85,9 +85,11 @@ pub fn start(
         .arg(keys.worker_executions(&e.worker))
         .arg(e.composite())
         .ignore();
+    // The worker's execution set expires with the worker hash: RQ 3.0's worker heartbeat
+    // (`Worker.heartbeat`, at the start and while the job runs) sets both.
     p.cmd("EXPIRE")
         .arg(keys.worker_executions(&e.worker))
-        .arg(ttl + 60)
+        .arg(ttl)
         .ignore();
     p.cmd("HSET")
         .arg(&worker_key)
@@ -123,8 +125,17 @@ pub fn start(
     p.cmd("PERSIST").arg(&job_key).ignore();
 }
 
+/// The execution ended between the heartbeat's view of the slots and its transaction: the
+/// heartbeat's `HSET` created a stub execution hash (only `last_heartbeat`); delete it.
+pub fn drop_execution_stub(p: &mut Pipeline, keys: &Keys, e: &Execution) {
+    p.cmd("DEL")
+        .arg(keys.execution(&e.job_id, &e.execution_id))
+        .ignore();
+}
+
 /// Heartbeat of a running job (§6.5). `elapsed` is the job's working time so far.
-/// Two replies are kept, in order: the worker `HSET last_heartbeat` and the job `HSET`.
+/// Three replies are kept, in order: the worker `HSET last_heartbeat`, the execution's `HSET`
+/// and the job's `HSET`.
 pub fn execution_heartbeat(
     p: &mut Pipeline,
     keys: &Keys,
@@ -147,15 +158,19 @@ pub fn execution_heartbeat(
         .arg(py_float_repr(elapsed))
         .ignore();
     p.cmd("EXPIRE").arg(&worker_key).arg(ttl).ignore();
+    // The worker's execution set expires with the worker hash: RQ 3.0's worker heartbeat
+    // (`Worker.heartbeat`, at the start and while the job runs) sets both.
     p.cmd("EXPIRE")
         .arg(keys.worker_executions(&e.worker))
-        .arg(ttl + 60)
+        .arg(ttl)
         .ignore();
+    // Reply 1 (kept): the execution had ended (its hash deleted by the job's end, written after
+    // the heartbeat looked at the slots) and this HSET created a stub; the caller deletes it
+    // ([`drop_execution_stub`]). The index below is only updated (`XX`), never re-created.
     p.cmd("HSET")
         .arg(&exec_key)
         .arg("last_heartbeat")
-        .arg(py_float_repr(unix_float(now)))
-        .ignore();
+        .arg(py_float_repr(unix_float(now)));
     p.cmd("EXPIRE").arg(&exec_key).arg(ttl).ignore();
     p.cmd("ZADD")
         .arg(keys.wip(&e.queue))
@@ -165,6 +180,7 @@ pub fn execution_heartbeat(
         .ignore();
     p.cmd("ZADD")
         .arg(keys.executions(&e.job_id))
+        .arg("XX")
         .arg(score + 60)
         .arg(&e.execution_id)
         .ignore();

@@ -127,8 +127,9 @@ pub fn worker_heartbeat(p: &mut Pipeline, keys: &Keys, name: &str, ttl: i64, now
 pub struct HeartbeatReplies {
     /// Per idle slot, in order: its hash had expired.
     pub idle_expired: Vec<bool>,
-    /// Per busy slot, in order: (its hash had expired, its job hash had been deleted).
-    pub busy: Vec<(bool, bool)>,
+    /// Per busy slot, in order: (its hash had expired, its execution had ended, its job hash
+    /// had been deleted).
+    pub busy: Vec<(bool, bool, bool)>,
 }
 
 /// Reads the replies of `idle` [`worker_heartbeat`]s followed by
@@ -138,8 +139,14 @@ pub fn heartbeat_replies(replies: &[i64], idle: usize) -> HeartbeatReplies {
     HeartbeatReplies {
         idle_expired: idle_replies.iter().map(|r| *r == 1).collect(),
         busy: busy_replies
-            .chunks(2)
-            .map(|pair| (pair.first() == Some(&1), pair.get(1) == Some(&1)))
+            .chunks(3)
+            .map(|r| {
+                (
+                    r.first() == Some(&1),
+                    r.get(1) == Some(&1),
+                    r.get(2) == Some(&1),
+                )
+            })
             .collect(),
     }
 }
@@ -173,10 +180,10 @@ mod tests {
 
     #[test]
     fn heartbeat_replies_in_order() {
-        // Two idle slots (the second had expired), then two busy ones (worker, job) pairs.
-        let r = heartbeat_replies(&[0, 1, 1, 0, 0, 1], 2);
+        // Two idle slots (the second had expired), then two busy ones (worker, execution, job).
+        let r = heartbeat_replies(&[0, 1, 1, 0, 0, 0, 1, 1], 2);
         assert_eq!(r.idle_expired, vec![false, true]);
-        assert_eq!(r.busy, vec![(true, false), (false, true)]);
+        assert_eq!(r.busy, vec![(true, false, false), (false, true, true)]);
         assert_eq!(heartbeat_replies(&[], 2), HeartbeatReplies::default());
     }
 }

@@ -24,7 +24,8 @@ local function start(id, eid, worker, q, from, ttl)
   redis.call('EXPIRE', executions, ttl + 60)
   redis.call('ZADD', p .. ':wip:' .. q, score, member)
   redis.call('SADD', worker_execs, member)
-  redis.call('EXPIRE', worker_execs, ttl + 60)
+  -- It expires with the worker hash (RQ 3.0's worker heartbeat sets both).
+  redis.call('EXPIRE', worker_execs, ttl)
   redis.call('HSET', worker_key, 'state', 'busy', 'current_job', id,
     'current_job_working_time', '0', 'last_heartbeat', ts)
   redis.call('EXPIRE', worker_key, ttl)

@@ -80,8 +80,13 @@ async fn beat(engine: &Engine) -> redis::RedisResult<()> {
             lifecycle::set_state(&mut fix, keys, name, worker_state::IDLE);
         }
     }
-    for (b, (expired, job_gone)) in busy.iter().zip(repairs.busy) {
-        if expired {
+    for (b, (expired, ended, job_gone)) in busy.iter().zip(repairs.busy) {
+        if ended {
+            // The job ended after the view of the slots was taken: its end is written, this
+            // beat was late. Nothing to re-register; drop what the beat re-created.
+            debug!(job = %b.exec.job_id, "heartbeat after the job's end; dropping its stub");
+            lifecycle::drop_execution_stub(&mut fix, keys, &b.exec);
+        } else if expired {
             info!(worker = %b.exec.worker, "worker hash had expired; registering again");
             lifecycle::reregister_busy(&mut fix, keys, &engine.record(&b.exec.worker), &b.exec, at);
         }
