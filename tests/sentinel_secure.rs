@@ -76,7 +76,9 @@ impl Certs {
                 "req",
                 "-x509",
                 "-newkey",
-                "rsa:2048",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
                 "-nodes",
                 "-days",
                 "2",
@@ -98,7 +100,9 @@ impl Certs {
             openssl(&[
                 "req",
                 "-newkey",
-                "rsa:2048",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
                 "-nodes",
                 "-subj",
                 &format!("/CN={name}"),
@@ -273,7 +277,7 @@ impl Cluster {
             certs: tls.then(Certs::make),
         };
         let data = format!(
-            "save \"\"\nappendonly no\nrequirepass {MASTER_PW}\nmasterauth {MASTER_PW}\n\
+            "save \"\"\nappendonly no\nrepl-diskless-sync-delay 0\nrequirepass {MASTER_PW}\nmasterauth {MASTER_PW}\n\
              user {TW_USER} on >{TW_PW} ~* &* +@all\n"
         );
         let master = setup.start("sentinel-master", &data, false);
@@ -287,12 +291,14 @@ impl Cluster {
             let info: String = redis::cmd("INFO").arg("replication").query(&mut c).ok()?;
             info.contains("master_link_status:up").then_some(())
         });
+        // Only forced failovers here: a master is not taken for dead after a short stall of a
+        // busy machine (the sentinels would fail over again, back).
         let conf = format!(
             "requirepass {SENT_PW}\nsentinel sentinel-pass {SENT_PW}\n\
              user {SENT_USER} on >{SENT_USER_PW} {SENT_ACL}\n\
              sentinel monitor {MASTER} 127.0.0.1 {} 2\n\
              sentinel auth-pass {MASTER} {MASTER_PW}\n\
-             sentinel down-after-milliseconds {MASTER} 1000\n\
+             sentinel down-after-milliseconds {MASTER} 10000\n\
              sentinel failover-timeout {MASTER} 4000\n",
             master.port
         );
