@@ -573,6 +573,15 @@ fn sentinels_and_master_with_passwords_and_acl_users() {
         c.env_remove("REDIS_SENTINEL_USERNAME")
             .env("REDIS_SENTINEL_PASSWORD", SENT_PW);
     }));
+    // The sentinels' password from a file (REDIS_SENTINEL_PASSWORD_FILE).
+    let dir = temp_dir("sentinel-secret");
+    let file = dir.join("sentinel-password");
+    std::fs::write(&file, format!("{SENT_USER_PW}\n")).unwrap();
+    succeeded(&cluster.cli(&["status"], |c| {
+        c.env_remove("REDIS_SENTINEL_PASSWORD")
+            .env("REDIS_SENTINEL_PASSWORD_FILE", &file);
+    }));
+    let _ = std::fs::remove_dir_all(&dir);
     // A wrong sentinel password: one line naming each sentinel and the refusal.
     let line = one_line_failure(&cluster.cli(&["status"], |c| {
         c.env("REDIS_SENTINEL_PASSWORD", "wrong-Sentinel-Pw");
