@@ -43,12 +43,7 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<ExitCode> {
         None => info!("no backend API URL set; not waiting for the API"),
     }
     if let Some(settings) = cfg.python.clone() {
-        let (pool, ready) = crate::python::PythonPool::start(
-            settings.clone(),
-            &cfg.worker.redis_url,
-            cfg.worker.serializer,
-        )
-        .await?;
+        let (pool, ready) = crate::python::PythonPool::start(settings.clone(), &cfg.worker).await?;
         info!(
             python = %settings.interpreter.display(),
             rq = %ready.rq,

@@ -31,6 +31,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tracing::{info, warn};
 
+mod connection;
+pub use connection::TlsFiles;
+
 /// The runner, run as `python -c`.
 pub const RUNNER: &str = include_str!("runner.py");
 
@@ -64,6 +67,8 @@ pub struct PythonSettings {
     pub max_jobs: u64,
     /// Resident memory (MiB) above which a runner is replaced after its job; 0 = no limit.
     pub max_memory_mb: u64,
+    /// The `--redis-tls-*` files, for the runners' own connections.
+    pub tls: TlsFiles,
 }
 
 /// The pool of runners: the worker's [`Fallback`].
@@ -92,23 +97,22 @@ pub struct Ready {
 impl PythonPool {
     /// Starts the first runner, so that a wrong interpreter or an environment without RQ is a
     /// start-up error; it stays in the pool for the first job.
+    /// The runners connect as `worker` does (its URL, Sentinel, TLS and key prefix:
+    /// [`connection`]).
     pub async fn start(
         settings: PythonSettings,
-        redis_url: &str,
-        serializer: Serializer,
+        worker: &rq_worker::Config,
     ) -> anyhow::Result<(PythonPool, Ready)> {
-        let config = serde_json::json!({
-            "redis_url": redis_url,
-            "serializer": match serializer {
-                Serializer::Pickle => "",
-                Serializer::Json => "rq.serializers.JSONSerializer",
-            },
-            "path": settings.path,
-            "preload": settings.preload,
-            "mode": match settings.mode {
-                PythonMode::Reuse => "reuse",
-                PythonMode::Fork => "fork",
-            },
+        let mut config = connection::connection_config(worker, &settings.tls);
+        config["serializer"] = serde_json::json!(match worker.serializer {
+            Serializer::Pickle => "",
+            Serializer::Json => "rq.serializers.JSONSerializer",
+        });
+        config["path"] = serde_json::json!(settings.path);
+        config["preload"] = serde_json::json!(settings.preload);
+        config["mode"] = serde_json::json!(match settings.mode {
+            PythonMode::Reuse => "reuse",
+            PythonMode::Fork => "fork",
         });
         let pool = PythonPool {
             inner: Arc::new(Inner {
@@ -173,10 +177,19 @@ impl PythonPool {
                     .map_err(|e| format!("unreadable ready message: {e}"))?;
                 Ok((runner, ready))
             }
-            Some((b'!', body)) => Err(format!(
-                "the runner failed to start:\n{}",
-                String::from_utf8_lossy(body)
-            )),
+            Some((b'!', body)) => {
+                // A traceback on lines of its own; a settings error on one line.
+                let text = String::from_utf8_lossy(body);
+                let sep = if text.trim_end().contains('\n') {
+                    "\n"
+                } else {
+                    " "
+                };
+                Err(format!(
+                    "the runner failed to start:{sep}{}",
+                    text.trim_end()
+                ))
+            }
             _ => Err("the runner answered something else than ready".into()),
         }
     }

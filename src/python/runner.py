@@ -3,8 +3,9 @@
 # time for the worker, which talks to it over its stdin/stdout with length-prefixed frames:
 #
 #   frame    = 4-byte big-endian length, then that many bytes
-#   worker -> runner: first a JSON config {"redis_url", "serializer", "path", "preload"},
-#                     then one JSON request {"id"} per job
+#   worker -> runner: first a JSON config {"redis_url", "key_prefix", "tls", "sentinel",
+#                     "serializer", "path", "preload", "mode"} (see _connector), then one
+#                     JSON request {"id"} per job
 #   runner -> worker: b"+" + JSON {"rq", "python", "pid"} once ready, or b"!" + traceback;
 #                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback;
 #                     fork mode: first b"P" + the child's pid, and b"D" + its raw wait status
@@ -73,16 +74,27 @@ def main():
     try:
         import importlib
 
+        # RQ 3.0 reads its key prefix from the environment when it is imported.
+        prefix = cfg.get("key_prefix") or "rq"
+        os.environ["RQ_KEY_PREFIX"] = prefix
         import redis
         import rq
         from rq.defaults import UNSERIALIZABLE_RETURN_VALUE_PAYLOAD
         from rq.job import Job
         from rq.serializers import resolve_serializer
 
-        connection = redis.Redis.from_url(cfg["redis_url"])
+        if Job.redis_job_namespace_prefix != prefix + ":job:":
+            raise _SettingsError(
+                f"--key-prefix {prefix}: RQ {rq.__version__} in this Python environment does not "
+                "use a key prefix other than 'rq' (RQ 3.0's RQ_KEY_PREFIX); use RQ 3.0 or the prefix 'rq'")
+        connect = _connector(cfg, redis)
+        connection = connect()
         serializer = resolve_serializer(cfg.get("serializer") or None)
         for module in cfg.get("preload") or []:
             importlib.import_module(module)
+    except _SettingsError as e:
+        _write_frame(proto_out, b"!", str(e).encode("utf-8", "replace"))
+        return 1
     except BaseException:
         _write_frame(proto_out, b"!", _format(sys.exc_info()).encode("utf-8", "replace"))
         return 1
@@ -95,7 +107,7 @@ def main():
             return 0
         request = json.loads(frame)
         if not fork:
-            tag, body = _perform(request, connection, serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+            tag, body = _perform(request, _current(connection), serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
             _write_frame(proto_out, tag, body)
             continue
         # fork (RQ's Worker): a child per job, in its own process group; it sends its outcome over a private pipe and exits. What it sent is passed on
@@ -111,7 +123,7 @@ def main():
                 proto_in.close()
                 os.close(0)
                 out = os.fdopen(w, "wb")
-                child_connection = redis.Redis.from_url(cfg["redis_url"])
+                child_connection = connect()
                 tag, body = _perform(request, child_connection, serializer, Job,
                                      UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
                 _write_frame(out, tag, body)
@@ -135,6 +147,66 @@ def main():
             proto_out.flush()
         else:
             _write_frame(proto_out, b"D", str(wait_status).encode())
+
+
+class _SettingsError(Exception):
+    """Settings this environment cannot use: reported as one line, without a traceback."""
+
+
+def _connector(cfg, redis):
+    """A function that makes a client connected as the worker is (src/python/connection.rs):
+    the URL's credentials, database and TLS; the --redis-tls-* files for rediss://; with
+    Sentinel, redis-py's Sentinel(...).master_for(NAME), which asks the sentinels for the
+    current master before each new connection and drops its connections when the master is
+    demoted (READONLY), so a runner follows a failover as RQ's worker does."""
+    tls = cfg.get("tls") or {}
+    ssl = {}
+    if tls.get("ca"):
+        ssl["ssl_ca_certs"] = tls["ca"]
+    if tls.get("cert"):
+        ssl["ssl_certfile"] = tls["cert"]
+        ssl["ssl_keyfile"] = tls.get("key")
+    url = cfg["redis_url"]
+    master_tls = url.startswith("rediss://")
+    sentinel = cfg.get("sentinel")
+    if not sentinel:
+        kwargs = ssl if master_tls else {}
+        return lambda: redis.Redis.from_url(url, **kwargs)
+    from redis.connection import parse_url
+    from redis.sentinel import Sentinel
+
+    parsed = parse_url(url)
+    master = {k: parsed[k] for k in ("username", "password", "db") if parsed.get(k) is not None}
+    if master_tls:
+        master.update(ssl=True, **ssl)
+    own = {"socket_timeout": 5, "socket_connect_timeout": 5}
+    if sentinel.get("username"):
+        own["username"] = sentinel["username"]
+    if sentinel.get("password"):
+        own["password"] = sentinel["password"]
+    if sentinel.get("tls"):
+        own.update(ssl=True, **ssl)
+    addresses = [(host, int(port)) for host, port in sentinel["sentinels"]]
+    name = sentinel["master"]
+
+    def connect():
+        return Sentinel(addresses, sentinel_kwargs=own).master_for(name, **master)
+
+    return connect
+
+
+def _current(connection):
+    """With Sentinel, asks the sentinels for the master before a job of a long-lived runner:
+    a connection kept from an earlier job may still point at a demoted master, which answers
+    reads (a replica's possibly older data) until a write meets READONLY. redis-py drops its
+    idle connections when the master's address changed. Without Sentinel: nothing."""
+    find = getattr(connection.connection_pool, "get_master_address", None)
+    if find is not None:
+        try:
+            find()
+        except Exception:
+            pass  # no sentinel answers now: the connection's own retries look again
+    return connection
 
 
 def _perform(request, connection, serializer, Job, unserializable):

@@ -8,6 +8,8 @@ tests/reliability, tests/deploy, tests/e2e).
                           tests/deploy's venv has no Redis client)
     harness.servers       RedisServer (a private redis-server on a free port; restartable with
                           persistence, stallable with SIGSTOP), Postgres (a private cluster)
+    harness.sentinel      test certificates (openssl) and SentinelCluster: a master, a replica
+                          and three sentinels with passwords, TLS on every link if asked
     harness.worker        Worker: a task-worker process under test, its log in a temp file
     harness.fixtures      pytest fixtures redis_server, r, start_worker, run_burst (a suite's
                           conftest imports the ones it wants, and may override redis_server)

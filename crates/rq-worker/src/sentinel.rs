@@ -116,18 +116,25 @@ impl Discovery {
     }
 
     /// The master's client for `host:port`, with the URL's credentials, database and TLS mode.
+    /// The TLS material is used only for a `rediss://` master: with `redis://` it may be there
+    /// for the sentinels alone (`--redis-sentinel-tls`).
     fn master_client(&self, host: &str, port: u16) -> redis::RedisResult<redis::Client> {
-        let addr = match self.master_info.addr() {
-            ConnectionAddr::TcpTls { insecure, .. } => ConnectionAddr::TcpTls {
-                host: host.to_string(),
-                port,
-                insecure: *insecure,
-                tls_params: None,
-            },
-            _ => ConnectionAddr::Tcp(host.to_string(), port),
-        };
-        self.master_tls
-            .client_for(self.master_info.clone().set_addr(addr))
+        match self.master_info.addr() {
+            ConnectionAddr::TcpTls { insecure, .. } => {
+                let addr = ConnectionAddr::TcpTls {
+                    host: host.to_string(),
+                    port,
+                    insecure: *insecure,
+                    tls_params: None,
+                };
+                self.master_tls
+                    .client_for(self.master_info.clone().set_addr(addr))
+            }
+            _ => {
+                let addr = ConnectionAddr::Tcp(host.to_string(), port);
+                redis::Client::open(self.master_info.clone().set_addr(addr))
+            }
+        }
     }
 
     /// Asks the sentinels in turn; returns the first address that `ROLE` confirms as a master,
@@ -359,4 +366,29 @@ pub(crate) fn failover_error(e: &redis::RedisError) -> bool {
     matches!(e.code(), Some("READONLY") | Some("UNBLOCKED"))
         || e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
         || e.to_string().contains("READONLY")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TLS material given for the sentinels does not make a `redis://` master a TLS one.
+    #[test]
+    fn sentinel_tls_with_a_plain_master() {
+        let cfg = SentinelConfig::new(vec![("127.0.0.1".into(), 26379)], "m");
+        // Not read for a plain master (it would not parse).
+        let tls = RedisTls::new(Some(b"not a certificate".to_vec()), None);
+        let d = Discovery::new(&cfg, "redis://:pw@ignored/0", &tls).unwrap();
+        let client = d.master_client("127.0.0.1", 6379).unwrap();
+        assert!(matches!(
+            client.get_connection_info().addr(),
+            ConnectionAddr::Tcp(_, 6379)
+        ));
+        let d = Discovery::new(&cfg, "rediss://:pw@ignored/0", &RedisTls::default()).unwrap();
+        let client = d.master_client("127.0.0.1", 6379).unwrap();
+        assert!(matches!(
+            client.get_connection_info().addr(),
+            ConnectionAddr::TcpTls { .. }
+        ));
+    }
 }

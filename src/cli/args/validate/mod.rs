@@ -441,16 +441,6 @@ impl RunArgs {
         else {
             return Ok(None);
         };
-        if self.redis.sentinel()?.is_some() {
-            return Err(
-                "--python with --redis-sentinels is not supported yet: the Python processes connect with the Redis URL".into(),
-            );
-        }
-        if self.redis.validated_prefix()? != "rq" {
-            return Err(
-                "--python needs RQ's key prefix 'rq': the Python processes load jobs with RQ's own Job.fetch".into(),
-            );
-        }
         let mut path: Vec<String> = self
             .python_path
             .iter()
@@ -473,6 +463,11 @@ impl RunArgs {
             mode: self.python_mode,
             max_jobs: self.python_max_jobs,
             max_memory_mb: self.python_max_memory_mb,
+            tls: crate::python::TlsFiles {
+                ca: self.redis.redis_tls_ca.clone(),
+                cert: self.redis.redis_tls_cert.clone(),
+                key: self.redis.redis_tls_key.clone(),
+            },
         }))
     }
 }

@@ -58,8 +58,20 @@ fn python_settings() {
     assert_eq!(p.preload, vec!["app.tasks", "app.models"]);
     let reuse = parse(&["--python", "python3", "--python-mode", "reuse"]).unwrap();
     assert_eq!(reuse.python.unwrap().mode, PythonMode::Reuse);
-    let prefix = parse(&["--python", "python3", "--key-prefix", "other"]);
-    assert!(prefix.unwrap_err().contains("key prefix"));
+    // The runners get the prefix, Sentinel and TLS (docs/python-jobs.md §5); the runner checks
+    // that the installed RQ uses the prefix.
+    let p = parse(&["--python", "python3", "--key-prefix", "other"]).unwrap();
+    assert_eq!(p.worker.key_prefix, "other");
+    let p = parse(&[
+        "--python",
+        "python3",
+        "--redis-sentinels",
+        "127.0.0.1:26379",
+        "--redis-sentinel-master",
+        "m",
+    ])
+    .unwrap();
+    assert!(p.worker.sentinel.is_some() && p.python.is_some());
 }
 
 #[test]
