@@ -30,6 +30,10 @@ pub struct TlsFiles {
     pub key: Option<PathBuf>,
 }
 
+/// The socket timeout RQ's worker gives its connection: `max(1, worker_ttl - 15) + 10` with RQ's
+/// default worker TTL (420 s).
+const RQ_CONNECTION_TIMEOUT_SECS: u64 = 415;
+
 /// The connection part of the config frame (JSON; holds passwords: never logged).
 pub fn connection_config(worker: &Config, tls: &TlsFiles) -> serde_json::Value {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
@@ -51,6 +55,10 @@ pub fn connection_config(worker: &Config, tls: &TlsFiles) -> serde_json::Value {
             "key": path(&tls.key),
         },
         "sentinel": sentinel,
+        // RQ's worker raises its connection's socket timeout to `dequeue_timeout + 10` s
+        // (`Worker._set_connection`; 415 s with the default worker TTL of 420 s) so that a job
+        // may block on Redis (BLPOP, XREAD BLOCK) past redis-py's default of 5 s.
+        "socket_timeout": RQ_CONNECTION_TIMEOUT_SECS,
     })
 }
 

@@ -87,7 +87,7 @@ def main():
             raise _SettingsError(
                 f"--key-prefix {prefix}: RQ {rq.__version__} in this Python environment does not "
                 "use a key prefix other than 'rq' (RQ 3.0's RQ_KEY_PREFIX); use RQ 3.0 or the prefix 'rq'")
-        connect = _connector(cfg, redis)
+        connect = _with_socket_timeout(_connector(cfg, redis), cfg.get("socket_timeout"))
         connection = connect()
         serializer = resolve_serializer(cfg.get("serializer") or None)
         for module in cfg.get("preload") or []:
@@ -193,6 +193,20 @@ def _connector(cfg, redis):
         return Sentinel(addresses, sentinel_kwargs=own).master_for(name, **master)
 
     return connect
+
+
+def _with_socket_timeout(connect, timeout):
+    """RQ's `Worker._set_connection`: a client whose socket timeout is unset or shorter than
+    the worker's connection timeout gets that timeout, so a job may block on Redis."""
+    def connect_with_timeout():
+        client = connect()
+        kwargs = client.connection_pool.connection_kwargs
+        current = kwargs.get("socket_timeout")
+        if timeout and (current is None or current < timeout):
+            kwargs["socket_timeout"] = timeout
+        return client
+
+    return connect_with_timeout
 
 
 def _current(connection):

@@ -471,15 +471,6 @@ def expected_of_task_worker(flat, mode):
                         or path[0].startswith("rq:wip:") and path[1].startswith(f"{job}:")
                         or path[0].startswith("rq:worker:") and path[1] == "<ttl>"):
                     out[path] = Rough(value.seconds - shift)
-    path = ("rq:results:socket-timeout", 0, "return_value")
-    if path in flat:
-        # A KNOWN BUG of task-worker, not a difference by design (to be fixed in src/python,
-        # then this expectation goes): RQ's worker gives the connection its jobs use a socket
-        # timeout of `dequeue_timeout + 10` s (`Worker._set_connection`: 415 s), task-worker's
-        # Python runner leaves redis-py's default (5 s with redis-py 8), so a job that blocks
-        # on Redis longer (BLPOP, XREAD BLOCK) fails with `redis.exceptions.TimeoutError`.
-        assert flat[path] == base64.b64encode(DefaultSerializer.dumps("415"))
-        out[path] = base64.b64encode(DefaultSerializer.dumps("None"))
     if RQ_VERSION < (3, 0):
         for name in NAMES.values():
             job = flat.get((f"rq:worker:{name}", "current_job"))

@@ -120,8 +120,7 @@ def die(code):
 
 def block():
     """Says it runs (`diff:inside`), then waits until the test lets it go (`diff:release`): the
-    test reads both servers while it runs. (BLPOPs of a second: under task-worker a job's
-    connection has redis-py's default 5 s socket timeout, see `socket_timeout`.)"""
+    test reads both servers while it runs."""
     job = get_current_job()
     job.connection.rpush("diff:inside", job.id)
     for _ in range(600):
