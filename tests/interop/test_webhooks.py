@@ -6,10 +6,12 @@ requests are compared: method, path, headers, and the JSON body field by field (
 checked against the job's own hash, key order and bytes as `json.dumps` writes them).
 RQ 2.0 has no webhooks: skipped there."""
 import json
+import re
 import signal
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -228,14 +230,26 @@ def test_webhooks_match_rqs_own_worker(r, run_burst, hooks):
     assert "timed out after 1 s" in proc.stderr
 
 
-def test_rust_tasks_send_webhooks_too(r, run_burst, hooks):
+def webhook_counts(port):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r'^task_worker_webhooks_total\{outcome="(\w+)"\} (\S+)$', text, re.M)}
+
+
+def test_rust_tasks_send_webhooks_too_and_are_counted(r, start_worker, hooks):
     q = Queue("rs", connection=r)
+    port = free_port()
+    start_worker("-q", "rs", "--metrics-addr", f"127.0.0.1:{port}")
     ok = q.enqueue("echo", "x", webhooks=[Webhook(hooks.url("/rs/ok"), "finished", method="POST")])
-    bad = q.enqueue("fail", "no", webhooks=[Webhook(hooks.url("/rs/bad"), "failed", method="POST")])
-    run_burst("-q", "rs")
+    bad = q.enqueue("fail", "no", webhooks=[
+        Webhook(hooks.url("/rs/bad"), "failed", method="POST"),
+        Webhook(hooks.url("/rs/error"), "failed"),
+    ])
     check_body(hooks.one("/rs/ok"), ok, "finished")
     body = check_body(hooks.one("/rs/bad"), bad, "failed")
     assert body["func_name"] == "fail" and body["exc_info"].endswith("Exception: no\n")
+    wait_until(lambda: webhook_counts(port) == {"sent": 2.0, "failed": 1.0, "dropped": 0.0},
+               what="the webhook counters")
 
 
 def test_a_job_field_rq_cannot_read_sends_nothing(r, run_burst, hooks):
