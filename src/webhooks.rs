@@ -122,11 +122,14 @@ impl WebhookSender for HttpSender {
         self.pending.send_modify(|n| *n += 1);
         if let Err(e) = self.tx.try_send(request) {
             self.pending.send_modify(|n| *n = n.saturating_sub(1));
-            let r = match e {
-                mpsc::error::TrySendError::Full(r) | mpsc::error::TrySendError::Closed(r) => r,
+            let (r, why) = match e {
+                mpsc::error::TrySendError::Full(r) => {
+                    (r, format!("{QUEUE} webhooks are waiting already"))
+                }
+                mpsc::error::TrySendError::Closed(r) => (r, "the sender has stopped".to_string()),
             };
             warn!(
-                "webhook to {} for job {} dropped: {QUEUE} webhooks are waiting already",
+                "webhook to {} for job {} dropped: {why}",
                 redact_url(&r.url),
                 r.job_id
             );
