@@ -14,7 +14,8 @@
 //! * [`api`]: the backend API client;
 //! * [`history`], [`metrics`], [`telemetry`]: observers of every job (PostgreSQL rows,
 //!   Prometheus metrics, OpenTelemetry spans); the engine does not import them
-//!   (`tests/repository/test_repository.py` checks it).
+//!   (`tests/repository/test_repository.py` checks it);
+//! * [`webhooks`]: RQ's webhooks sent over HTTP, the library's `WebhookSender`.
 
 pub mod api;
 pub mod cli;
@@ -27,3 +28,4 @@ pub mod sandbox;
 pub mod secret_files;
 pub mod tasks;
 pub mod telemetry;
+pub mod webhooks;

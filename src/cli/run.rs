@@ -69,6 +69,8 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<ExitCode> {
         server = Some(crate::metrics::http::serve(addr, metrics.clone()).await?.1);
         worker = worker.observer(metrics);
     }
+    // RQ's webhooks (`enqueue(webhooks=...)`): due as the engine decides, sent here.
+    worker = worker.webhook_sender(crate::webhooks::HttpSender::start()?);
     let result = worker.run(Shutdown::on_signals()).await;
     if let Some(s) = server {
         s.abort();

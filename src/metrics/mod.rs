@@ -64,6 +64,25 @@ static REDIS_ERRORS: LazyLock<Family<OpLabels, Counter>> = LazyLock::new(Family:
 static POSTGRES_ERRORS: LazyLock<Counter> = LazyLock::new(Counter::default);
 static HISTORY_BUFFER: LazyLock<Gauge> = LazyLock::new(Gauge::default);
 static ABANDONED: LazyLock<Family<QueueLabels, Counter>> = LazyLock::new(Family::default);
+static WEBHOOKS: LazyLock<Family<OutcomeLabels, Counter>> = LazyLock::new(Family::default);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+/// What becomes of a webhook request (`crate::webhooks`): answered 2xx, failed (error,
+/// timeout, another status), dropped (queue full).
+pub const WEBHOOK_OUTCOMES: [&str; 3] = ["sent", "failed", "dropped"];
+
+/// Counts a webhook request by what became of it (one of [`WEBHOOK_OUTCOMES`]).
+pub fn webhook(outcome: &str) {
+    WEBHOOKS
+        .get_or_create(&OutcomeLabels {
+            outcome: outcome.to_string(),
+        })
+        .inc();
+}
 
 /// Counts a job of a dead worker that maintenance recovered (retried or failed as abandoned).
 pub fn job_abandoned(queue: &str) {
@@ -251,6 +270,16 @@ impl Metrics {
             "Job records waiting in the history sink's buffer",
             HISTORY_BUFFER.clone(),
         );
+        registry.register(
+            "webhooks",
+            "Webhook requests of jobs (RQ's enqueue(webhooks=...)), by outcome: sent (2xx), failed, dropped",
+            WEBHOOKS.clone(),
+        );
+        for outcome in WEBHOOK_OUTCOMES {
+            let _ = WEBHOOKS.get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            });
+        }
         for op in REDIS_OPS {
             let _ = REDIS_ERRORS.get_or_create(&OpLabels { op: op.to_string() });
         }

@@ -29,6 +29,7 @@ pub mod stats;
 pub mod time;
 
 pub mod value;
+pub mod webhook;
 
 pub use keys::Keys;
 

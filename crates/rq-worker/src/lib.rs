@@ -43,6 +43,8 @@
 //! * [`tasks`]: plain async handlers that know nothing about Redis, wrapped in [`Layer`]s,
 //!   with the [`tasks::typed`] binding and the raw handler's [`tasks::kit`];
 //! * [`events`]: what [`Observer`]s (history, metrics, traces of an application) are told;
+//! * [`webhooks`]: RQ's webhooks, due as the engine decides, sent by the application's
+//!   [`WebhookSender`];
 //! * [`Worker`]: the builder that assembles tasks, shared data, layers, observers and hooks;
 //! * utilities an application's handlers and sinks share with the engine: [`backoff`]
 //!   (retry delays), [`redact`] (passwords out of URLs), [`process`] (child processes in
@@ -70,6 +72,7 @@ pub mod process;
 pub mod redact;
 pub mod sentinel;
 pub mod tasks;
+pub mod webhooks;
 mod worker;
 
 /// RQ's protocol: the `rq-protocol` crate, which this library sends and reads.
@@ -88,4 +91,5 @@ pub use tasks::{
     RawFuture, RawJob, RawOutcome, Registry, Resolver, TaskCall, TaskContext, TaskError,
     TaskFuture, TaskSpec,
 };
+pub use webhooks::{WebhookRequest, WebhookSender};
 pub use worker::{Worker, WorkerBuilder};

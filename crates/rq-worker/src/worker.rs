@@ -17,6 +17,7 @@ use crate::tasks::{
     typed, DataMap, Fallback, Invocation, Layer, Registry, TaskCall, TaskContext, TaskError,
     TaskSpec,
 };
+use crate::webhooks::WebhookSender;
 
 /// A worker, configured by [`Worker::builder`].
 pub struct Worker;
@@ -33,6 +34,7 @@ impl Worker {
             observers: Vec::new(),
             startup_checks: Vec::new(),
             fallback: None,
+            webhooks: None,
         }
     }
 }
@@ -101,6 +103,7 @@ pub struct WorkerBuilder {
     observers: Vec<Arc<dyn Observer>>,
     startup_checks: Vec<StartupCheck>,
     fallback: Option<Arc<dyn Fallback>>,
+    webhooks: Option<Arc<dyn WebhookSender>>,
 }
 
 impl WorkerBuilder {
@@ -150,6 +153,15 @@ impl WorkerBuilder {
     /// with `LookupError`. With a fallback, a worker may have no task at all.
     pub fn fallback(mut self, fallback: Arc<dyn Fallback>) -> Self {
         self.fallback = Some(fallback);
+        self
+    }
+
+    /// Sends the jobs' webhooks (RQ 2.12+ `enqueue(webhooks=...)`) with `sender`: the engine
+    /// decides when each is due and hands it over, the sender does the HTTP (see
+    /// [`webhooks`](crate::webhooks)). Without one, a job's webhooks are not sent (a warning
+    /// says so).
+    pub fn webhook_sender(mut self, sender: Arc<dyn WebhookSender>) -> Self {
+        self.webhooks = Some(sender);
         self
     }
 
@@ -206,6 +218,7 @@ impl WorkerBuilder {
             observers: self.observers,
             startup_checks: self.startup_checks,
             fallback: self.fallback,
+            webhooks: self.webhooks,
         };
         Ok(engine::run(self.config, parts, shutdown).await?)
     }

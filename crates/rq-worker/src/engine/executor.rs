@@ -100,6 +100,7 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         }
         // Dependents are released by the end's own script (`rq::end_guard`).
         let written = engine.writer.finish(job.exec.clone(), ending.clone(), ended_at).await;
+        super::webhooks::job_ended(&engine, &job.hash, decoded.func.as_deref(), &ending, ended_at, written.applied);
         let (kind, error) = match &ending {
             JobEnd::Success { .. } => (EndKind::Finished, None),
             JobEnd::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),

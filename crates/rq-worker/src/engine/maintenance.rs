@@ -147,6 +147,7 @@ async fn abandon(engine: &Engine, q: &str, member: &str) -> redis::RedisResult<(
     }
     lifecycle::fail_abandoned(&mut p, keys, &abandoned, settings.failure_ttl, at);
     p.query_async::<()>(&mut con).await?;
+    super::webhooks::abandoned(engine, &hash, at);
     engine.observers.iter().for_each(|o| o.job_abandoned(q));
     warn!(
         job_id,

@@ -23,6 +23,7 @@ pub mod scheduler;
 pub mod shutdown;
 pub mod slots;
 pub mod state;
+pub mod webhooks;
 pub mod writer;
 
 pub use run::{run, Parts, StartupCheck};

@@ -42,6 +42,8 @@ pub struct Parts {
     pub startup_checks: Vec<StartupCheck>,
     /// Runs the jobs no registered task claims ([`crate::tasks::fallback`]).
     pub fallback: Option<Arc<dyn crate::tasks::Fallback>>,
+    /// Sends the jobs' webhooks ([`crate::webhooks`]).
+    pub webhooks: Option<Arc<dyn crate::webhooks::WebhookSender>>,
 }
 
 /// Runs the worker until `shutdown` asks it to stop (or, in burst mode, until the queues are
@@ -53,6 +55,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         observers,
         startup_checks,
         fallback,
+        webhooks,
     } = parts;
     info!(
         queues = %cfg.queues.join(","),
@@ -109,6 +112,7 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
         release_script: redis::Script::new(crate::rq::dependents::RELEASE_SCRIPT),
         rescue: rescue::Rescue::default(),
         rate_limits: rate_limits::RateLimits::default(),
+        webhooks,
         observers,
         tasks,
         fallback,
@@ -188,9 +192,13 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     // timeout counted from the stop, with a little time to write even when the drain used it.
     let deadline = (stopping_since + engine.cfg.shutdown_timeout)
         .max(tokio::time::Instant::now() + Duration::from_secs(2));
-    for o in &engine.observers {
-        o.stop(deadline).await;
-    }
+    // Webhooks still in flight get a short grace (`webhooks::SHUTDOWN_GRACE`) meanwhile.
+    let observers = async {
+        for o in &engine.observers {
+            o.stop(deadline).await;
+        }
+    };
+    tokio::join!(observers, super::webhooks::stop(&engine, deadline));
     heartbeat.abort();
     commands.abort();
     register_deaths(&engine).await;

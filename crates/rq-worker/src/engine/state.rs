@@ -45,6 +45,8 @@ pub struct Engine {
     pub rescue: rescue::Rescue,
     /// RQ 3.0's concurrency limits (see [`rate_limits`]).
     pub rate_limits: rate_limits::RateLimits,
+    /// Sends the jobs' webhooks (see [`super::webhooks`]); `None`: they are not sent.
+    pub webhooks: Option<Arc<dyn crate::webhooks::WebhookSender>>,
 }
 
 impl Engine {
