@@ -41,4 +41,12 @@ pub struct RunConfig {
     pub tasks: TaskSettings,
     /// Python jobs (`--python`); `None`: jobs no task claims fail with `LookupError`.
     pub python: Option<crate::python::PythonSettings>,
+    /// The log level `worker` was given (RQ's `--logging_level`, `-v`, `-q`), as a tracing
+    /// filter (`debug`, `info`, `warn`, `error`); `None`: `RUST_LOG`, else `info`.
+    pub log_level: Option<String>,
+    /// Write the process id to this file at start-up (RQ's `--pid`).
+    pub pid_file: Option<std::path::PathBuf>,
+    /// One line each about options that were accepted but do not apply (`worker`), logged
+    /// once logging is up.
+    pub notes: Vec<String>,
 }

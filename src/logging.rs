@@ -1,5 +1,5 @@
 //! Logging setup: readable text for people or one JSON object per line for log shippers.
-//! The level comes from `RUST_LOG` (default `info`).
+//! The level comes from `RUST_LOG` (default `info`), or from `worker`'s `--logging_level`.
 //!
 //! Text logs carry ANSI colour only when the stream they go to (stderr) is a terminal: under
 //! `docker compose logs`, journald or a file they are plain text. `NO_COLOR` (any value) turns
@@ -18,7 +18,16 @@ pub fn use_ansi() -> bool {
 }
 
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with(format, None);
+}
+
+/// [`init`] with a level given on the command line (`worker`'s `--logging_level`, `-v`, `-q`),
+/// which wins over `RUST_LOG`.
+pub fn init_with(format: LogFormat, level: Option<&str>) {
+    let filter = match level {
+        Some(l) => EnvFilter::new(l),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -63,7 +63,8 @@ fn main() -> ExitCode {
         Command::Tasks(args) => cli::print_tasks(&args),
         Command::SandboxCheck => task_worker::sandbox::check::command(),
         Command::History(args) => cli::history::command(args),
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args.validate()),
+        Command::Worker(args) => run(args.validate()),
         Command::Health(args) => cli::execute(cli::health::run(args)),
         Command::Status(args) => cli::execute(cli::status::run(args)),
         Command::Submit(args) => cli::execute(cli::submit::run(args)),
@@ -119,15 +120,24 @@ fn one_line_usage_error(e: &clap::Error) -> String {
     line
 }
 
-fn run(args: task_worker::cli::args::RunArgs) -> ExitCode {
-    let cfg = match args.validate() {
+fn run(cfg: Result<task_worker::config::RunConfig, String>) -> ExitCode {
+    let cfg = match cfg {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("error: {msg}");
             return ExitCode::from(2);
         }
     };
-    logging::init(cfg.log_format);
+    logging::init_with(cfg.log_format, cfg.log_level.as_deref());
+    for note in &cfg.notes {
+        tracing::warn!("{note}");
+    }
+    if let Some(path) = &cfg.pid_file {
+        if let Err(e) = std::fs::write(path, std::process::id().to_string()) {
+            eprintln!("error: cannot write the --pid file {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     // Same-uid processes (a test runner with the sandbox off, say) must not read our
     // environment or memory through /proc.
     if let Err(e) = task_worker::sandbox::make_undumpable() {

@@ -12,6 +12,7 @@
 pub const SECRET_VARS: &[&str] = &[
     "REDIS_PASSWORD",
     "REDIS_URL",
+    "RQ_REDIS_URL",
     "REDIS_SENTINEL_PASSWORD",
     "POSTGRES_PASSWORD",
     "POSTGRES_URL",

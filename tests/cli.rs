@@ -49,6 +49,29 @@ fn bad_values_exit_2_with_one_line() {
             vec!["--redis-password", "pw"],
             "use REDIS_PASSWORD or REDIS_PASSWORD_FILE",
         ),
+        (
+            vec!["--dequeue-strategy", "fifo"],
+            "invalid --dequeue-strategy",
+        ),
+        (vec!["--max-jobs", "0"], "invalid --max-jobs 0"),
+        // `worker`: rq's command line; what cannot apply is refused in one line.
+        (vec!["worker", "-c", "app.settings"], "-c/--config"),
+        (
+            vec!["worker", "--exception-handler", "app.handler"],
+            "--exception-handler",
+        ),
+        (
+            vec!["worker", "-S", "app.serializers.MsgPack"],
+            "-S/--serializer",
+        ),
+        (
+            vec!["worker", "--sentry-dsn", "https://k@s/1"],
+            "--sentry-*",
+        ),
+        (vec!["worker", "--logging_level", "LOUD"], "--logging_level"),
+        (vec!["worker", "-ds", "fifo"], "invalid --dequeue-strategy"),
+        (vec!["worker", "-u", "redis://:pw@h:6379"], "RQ_REDIS_URL"),
+        (vec!["worker", "-u", "http://h"], "scheme"),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -296,4 +319,19 @@ fn submit_help_points_to_the_parameters() {
 fn help_and_version_exit_0() {
     assert_eq!(run(&["--help"]).0, 0);
     assert_eq!(run(&["--version"]).0, 0);
+    // `worker` takes rq worker's options; ours by their long names.
+    let (code, out, _) = run(&["worker", "--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--url",
+        "--worker-class",
+        "--max-jobs",
+        "--max-idle-time",
+        "--dequeue-strategy",
+        "--logging_level",
+        "--concurrency",
+        "--python-mode",
+    ] {
+        assert!(out.contains(flag), "{flag} missing from: {out}");
+    }
 }

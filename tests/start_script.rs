@@ -9,7 +9,9 @@ mod common;
 
 use common::{dump, RedisServer};
 use redis::Commands;
-use rq_protocol::dequeue::{join_hashes, parse_taken, Take, TakeReply, Taken, Unrunnable};
+use rq_protocol::dequeue::{
+    join_hashes, last_queue_index, parse_taken, ScanOrder, Take, TakeReply, Taken, Unrunnable,
+};
 use rq_protocol::lifecycle::{self, Execution};
 use rq_protocol::start::{parse_failed, Starts, NOT_TAKEN, START_SCRIPT};
 use rq_protocol::time::now;
@@ -324,4 +326,75 @@ fn a_heartbeat_after_the_end_leaves_no_execution_behind() {
     assert_eq!(left, Vec::<String>::new());
     let wip: Vec<String> = con.zrange(keys.wip("default"), 0, -1).unwrap();
     assert_eq!(wip, Vec::<String>::new());
+
+/// The take script's scan orders (RQ's dequeue strategies): a round-robin batch takes what that
+/// many RQ dequeues with `round_robin` take, one id per scan, each scan after the queue the
+/// previous id came from; per-id lists give each id its own order.
+#[test]
+fn the_take_follows_rqs_dequeue_strategies() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let keys = Keys::new("rq");
+    let queues: Vec<String> = ["q1", "q2", "q3"].iter().map(|q| q.to_string()).collect();
+    let seed = |con: &mut redis::Connection| {
+        let _: () = redis::cmd("FLUSHALL").query(con).unwrap();
+        for (q, ids) in [
+            ("q1", &["a1", "a2", "a3"][..]),
+            ("q2", &["b1", "b2"]),
+            ("q3", &["c1"]),
+        ] {
+            for id in ids {
+                let _: () = con.rpush(keys.queue(q), id).unwrap();
+                let _: () = con.hset(keys.job(id), "status", "queued").unwrap();
+            }
+        }
+    };
+    let take = Take::new(&keys, &queues);
+    let run = |con: &mut redis::Connection, n: usize, order: &ScanOrder| {
+        let reply = take.invocation_in(n, order).invoke(con).unwrap();
+        let reply = match take.after_script(reply) {
+            TakeReply::Complete(reply) => reply,
+            TakeReply::NeedHashes { ids, reads } => join_hashes(ids, reads.query(con).unwrap()),
+        };
+        let last = last_queue_index(&reply);
+        let Taken::Jobs(jobs, _) = parse_taken(reply, 3) else {
+            panic!("suspended?")
+        };
+        (
+            jobs.into_iter()
+                .map(|(q, id, _)| (q, id))
+                .collect::<Vec<_>>(),
+            last,
+        )
+    };
+    // A batch of 5 from the start, as 5 RQ dequeues: a1 b1 c1 a2 b2, each from its own queue.
+    seed(&mut con);
+    let (got, last) = run(&mut con, 5, &ScanOrder::RoundRobin { start: 0 });
+    let ids: Vec<&str> = got.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, ["a1", "b1", "c1", "a2", "b2"]);
+    assert_eq!(got[2].0, 2);
+    assert_eq!(last, Some(1));
+    // The same one id at a time, the start moved after the queue each came from.
+    seed(&mut con);
+    let mut start = 0;
+    let mut one_by_one = Vec::new();
+    loop {
+        let (got, last) = run(&mut con, 1, &ScanOrder::RoundRobin { start });
+        let Some(last) = last else { break };
+        one_by_one.push(got[0].1.clone());
+        start = (last + 1) % 3;
+    }
+    assert_eq!(one_by_one, ["a1", "b1", "c1", "a2", "b2", "a3"]);
+    // Per-id lists: q3 first, then q2 first, then (a malformed list) priority order.
+    seed(&mut con);
+    let (got, _) = run(
+        &mut con,
+        3,
+        &ScanOrder::Lists(vec![vec![2, 0, 1], vec![1, 2, 0], vec![0, 0, 0]]),
+    );
+    let ids: Vec<&str> = got.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, ["c1", "b1", "a1"]);
+    // Every id taken sits in its queue's intermediate list.
+    let moved: Vec<String> = con.lrange(keys.intermediate("q2"), 0, -1).unwrap();
+    assert_eq!(moved, ["b1"]);
 }

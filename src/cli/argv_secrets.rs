@@ -37,6 +37,11 @@ const PASSWORDS: &[(&str, &str, &str)] = &[
 /// URL options whose value must carry no password on the command line.
 const URLS: &[(&str, &str, &str)] = &[
     (
+        "url",
+        "-u/--url",
+        "RQ_REDIS_URL or REDIS_URL (or their *_FILE forms), which `worker` reads without -u, or REDIS_PASSWORD",
+    ),
+    (
         "redis_url",
         "--redis-url",
         "REDIS_PASSWORD or REDIS_PASSWORD_FILE (or the whole URL in REDIS_URL or REDIS_URL_FILE)",
@@ -149,6 +154,7 @@ mod tests {
                 "EXECUTION_BACKEND_API_PASSWORD",
             ),
             (&["--postgres-password", "pw"][..], "POSTGRES_PASSWORD_FILE"),
+            (&["worker", "-u", "redis://:pw@h:6379"][..], "RQ_REDIS_URL"),
         ] {
             let e = check(&argv(words)).unwrap_err();
             assert!(e.contains(names), "{words:?}: {e}");
@@ -164,6 +170,7 @@ mod tests {
             &["--redis-url", "redis://user@h:6379"][..],
             &["--database-url", "postgres://postgres@127.0.0.1:5432/db"][..],
             &["status", "--json"][..],
+            &["worker", "-u", "redis://h:6379", "q1"][..],
             &["--api-url", "http://h/api", "--api-user", "svc"][..],
             &["tasks"][..],
             // Left to the normal parse, which says what is wrong.

@@ -45,7 +45,8 @@ where
     let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     match cli.into_command() {
         Command::Run(args) => args.validate(),
-        _ => Err("only the options of `run` are accepted here".into()),
+        Command::Worker(args) => args.validate(),
+        _ => Err("only the options of `run` or `worker` are accepted here".into()),
     }
 }
 

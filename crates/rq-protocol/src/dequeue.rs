@@ -47,11 +47,40 @@ impl Take {
     /// The call that takes up to `n` ids, in priority order; its reply goes to
     /// [`Take::after_script`].
     pub fn invocation(&self, n: usize) -> redis::ScriptInvocation<'_> {
+        self.invocation_in(n, &ScanOrder::Priority)
+    }
+
+    /// The call that takes up to `n` ids scanning the queues in `order` (RQ's dequeue
+    /// strategies); its reply goes to [`Take::after_script`]. The queue indices in the reply are
+    /// those of the queues given to [`Take::new`], whatever the order.
+    pub fn invocation_in(&self, n: usize, order: &ScanOrder) -> redis::ScriptInvocation<'_> {
         let mut inv = self.script.prepare_invoke();
         for k in &self.keys {
             inv.key(k);
         }
         inv.arg(n).arg(&self.prefix);
+        match order {
+            ScanOrder::Priority => {}
+            ScanOrder::RoundRobin { start } => {
+                inv.arg("r").arg(*start);
+            }
+            ScanOrder::Lists(lists) => {
+                inv.arg("s");
+                let k = (self.keys.len() - 1) / 2;
+                // One list per id to take; a short or wrong list falls back to priority order.
+                for t in 0..n {
+                    let list = lists.get(t).filter(|l| is_permutation(l, k));
+                    match list {
+                        Some(l) => l.iter().for_each(|i| {
+                            inv.arg(*i);
+                        }),
+                        None => (0..k).for_each(|i| {
+                            inv.arg(i);
+                        }),
+                    }
+                }
+            }
+        }
         inv
     }
 
@@ -77,6 +106,82 @@ impl Take {
         }
         TakeReply::NeedHashes { ids: items, reads }
     }
+}
+
+/// The order a worker looks at its queues in, for each job it takes (RQ's `DequeueStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DequeueStrategy {
+    /// Strict priority: a queue is looked at only when every queue before it is empty.
+    #[default]
+    Default,
+    /// After a job is taken from a queue, that queue moves to the end of the order (RQ's
+    /// `round_robin`, `RoundRobinWorker`).
+    RoundRobin,
+    /// After each job the order is shuffled (RQ's `random`, `RandomWorker`).
+    Random,
+}
+
+impl DequeueStrategy {
+    /// RQ's name for it: `default`, `round_robin` or `random`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DequeueStrategy::Default => "default",
+            DequeueStrategy::RoundRobin => "round_robin",
+            DequeueStrategy::Random => "random",
+        }
+    }
+
+    /// The strategy RQ calls `name`; `None` for any other name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "default" => Some(DequeueStrategy::Default),
+            "round_robin" => Some(DequeueStrategy::RoundRobin),
+            "random" => Some(DequeueStrategy::Random),
+            _ => None,
+        }
+    }
+}
+
+/// The order in which one take scans the queues (RQ's `Worker._ordered_queues` and its dequeue
+/// strategies, `Worker.reorder_queues`). Queue indices are 0-based positions in the queues given
+/// to [`Take::new`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOrder {
+    /// Strict priority: the first queue until it is empty, then the next (RQ's `default`). A
+    /// batch takes as many ids from a queue as it has.
+    Priority,
+    /// RQ's `round_robin`: each id is taken from the first non-empty queue scanning cyclically
+    /// from `start`; the next scan begins after the queue it came from (one id per scan).
+    RoundRobin {
+        /// The queue the first scan begins with.
+        start: usize,
+    },
+    /// One scan order per id to take (RQ's `random`: a shuffle after every job): the i-th id
+    /// comes from the first non-empty queue of the i-th list. Each list names every queue once.
+    Lists(Vec<Vec<usize>>),
+}
+
+fn is_permutation(list: &[usize], k: usize) -> bool {
+    let mut seen = vec![false; k];
+    list.len() == k
+        && list
+            .iter()
+            .all(|&i| i < k && !std::mem::replace(&mut seen[i], true))
+}
+
+/// The queue index of the last id in a take script's reply (after [`join_hashes`]): where a
+/// round-robin scan continues from. `None` when nothing was taken.
+pub fn last_queue_index(reply: &Value) -> Option<usize> {
+    let Value::Array(items) = reply else {
+        return None;
+    };
+    if items.len() < 3 {
+        return None;
+    }
+    let idx = items.get(items.len() / 3 * 3 - 3)?;
+    bytes(idx.clone())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
 }
 
 /// See [`Take::after_script`].
@@ -301,6 +406,24 @@ mod tests {
             parse_taken(Value::Array(vec![]), 2),
             Taken::Jobs(vec![], vec![])
         );
+    }
+
+    #[test]
+    fn last_queue_index_reads_the_last_triple() {
+        let reply = Value::Array(vec![
+            b("0"),
+            b("a"),
+            Value::Array(vec![]),
+            b("1"),
+            b("b"),
+            Value::Array(vec![]),
+        ]);
+        assert_eq!(last_queue_index(&reply), Some(1));
+        assert_eq!(last_queue_index(&Value::Array(vec![])), None);
+        assert_eq!(last_queue_index(&Value::Array(vec![b("S")])), None);
+        assert!(is_permutation(&[2, 0, 1], 3));
+        assert!(!is_permutation(&[0, 0, 1], 3));
+        assert!(!is_permutation(&[0, 1], 3));
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub const END_SCRIPT: &str = concat!(
 pub struct GuardedEnds {
     args: Vec<Vec<u8>>,
     jobs: usize,
+    idle_worker_ttl: i64,
 }
 
 /// What the script did with one job's end.
@@ -99,7 +100,15 @@ impl GuardedEnds {
         GuardedEnds {
             args: vec![keys.prefix().as_bytes().to_vec()],
             jobs: 0,
+            idle_worker_ttl: IDLE_WORKER_TTL,
         }
+    }
+
+    /// The TTL (seconds) an end gives the worker's key, idle again: RQ's `worker_ttl + 60`
+    /// (default [`IDLE_WORKER_TTL`]).
+    pub fn with_idle_worker_ttl(mut self, ttl: i64) -> Self {
+        self.idle_worker_ttl = ttl;
+        self
     }
 
     /// Adds one job's end. The common one (success, result kept, no repeat) goes in compact
@@ -119,6 +128,13 @@ impl GuardedEnds {
         }
         let mut p = redis::pipe();
         end.write(&mut p, keys, exec, ended_at);
+        if self.idle_worker_ttl != IDLE_WORKER_TTL {
+            // After `release_execution`'s EXPIRE with the default.
+            p.cmd("EXPIRE")
+                .arg(keys.worker(&exec.worker))
+                .arg(self.idle_worker_ttl)
+                .ignore();
+        }
         self.push(keys, exec, end.releases_dependents(), &p);
     }
 
@@ -256,7 +272,7 @@ impl GuardedEnds {
         inv.arg(format_datetime(now))
             .arg(unix_seconds(now))
             .arg(RESULTS_MAXLEN)
-            .arg(IDLE_WORKER_TTL);
+            .arg(self.idle_worker_ttl);
         for a in args {
             inv.arg(a.as_slice());
         }

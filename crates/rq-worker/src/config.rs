@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::errors::{ConfigError, WorkerError};
 use crate::redact::redact_url;
 use crate::rq::codec::Serializer;
+pub use crate::rq::dequeue::DequeueStrategy;
 
 /// TLS material for `rediss://` connections, read once at validation. Empty means the system
 /// trust store and no client certificate.
@@ -175,7 +176,9 @@ pub struct Config {
     pub results_ttl: i64,
     /// How long running jobs may finish after a warm shutdown before they are ended.
     pub shutdown_timeout: Duration,
-    /// How often the worker and its jobs tell Redis they are alive.
+    /// How often the worker and its jobs tell Redis they are alive (RQ's
+    /// `--job-monitoring-interval`, 30 s there). A running job's registry entries are kept for
+    /// this interval (at least 30 s) plus 60 s, as RQ keeps them.
     pub heartbeat_interval: Duration,
     /// How long a job's start may wait to be written together with its end, so that a short
     /// job costs one Redis round trip instead of two (0: every start is written before its job
@@ -188,6 +191,18 @@ pub struct Config {
     pub requeue_on_shutdown: bool,
     /// How often registries are cleaned of expired and orphaned jobs.
     pub maintenance_interval: Duration,
+    /// The order the queues are looked at for each job (RQ's `--dequeue-strategy`; default:
+    /// strict priority).
+    pub dequeue_strategy: DequeueStrategy,
+    /// RQ's `worker_ttl` (default 420 s): an idle worker's key lives this long plus 60 s
+    /// between heartbeats, so a worker that died without a word leaves `rq:workers` that long
+    /// after its last heartbeat. Must exceed the heartbeat interval minus 60 s.
+    pub worker_ttl: Duration,
+    /// Stop taking jobs after this many, let them finish, and exit (RQ's `--max-jobs`).
+    pub max_jobs: Option<u64>,
+    /// Exit after this long without a job to run (RQ's `--max-idle-time`; not in burst mode,
+    /// which exits as soon as the queues are empty).
+    pub max_idle_time: Option<Duration>,
     /// Parent of the jobs' scratch directories
     /// ([`TaskContext::scratch_dir`](crate::TaskContext::scratch_dir)); `None`: the system
     /// temp directory.
@@ -215,6 +230,10 @@ impl Config {
             with_scheduler: false,
             requeue_on_shutdown: false,
             maintenance_interval: Duration::from_secs(600),
+            dequeue_strategy: DequeueStrategy::Default,
+            worker_ttl: Duration::from_secs(420),
+            max_jobs: None,
+            max_idle_time: None,
             work_dir: None,
         }
     }
@@ -243,6 +262,12 @@ impl Config {
         }
         if self.heartbeat_interval.is_zero() {
             return Err(ConfigError::NoHeartbeat);
+        }
+        if self.heartbeat_interval >= self.worker_ttl + Duration::from_secs(60) {
+            return Err(ConfigError::WorkerTtlBelowHeartbeat);
+        }
+        if self.max_jobs == Some(0) {
+            return Err(ConfigError::NoMaxJobs);
         }
         if let Some(sentinel) = &self.sentinel {
             sentinel.validate()?;

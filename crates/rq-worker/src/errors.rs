@@ -67,6 +67,13 @@ pub enum ConfigError {
     /// [`Config::heartbeat_interval`](crate::Config::heartbeat_interval) is zero.
     #[error("the heartbeat interval must be above 0")]
     NoHeartbeat,
+    /// The worker keys would expire between heartbeats: [`Config::worker_ttl`](crate::Config::worker_ttl)
+    /// + 60 s is not above [`Config::heartbeat_interval`](crate::Config::heartbeat_interval).
+    #[error("the worker TTL plus 60 s must exceed the heartbeat interval")]
+    WorkerTtlBelowHeartbeat,
+    /// [`Config::max_jobs`](crate::Config::max_jobs) is `Some(0)`.
+    #[error("max_jobs must be at least 1")]
+    NoMaxJobs,
     /// [`SentinelConfig::sentinels`](crate::SentinelConfig::sentinels) is empty.
     #[error("no sentinel address: give at least one HOST:PORT")]
     NoSentinel,

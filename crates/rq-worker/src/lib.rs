@@ -80,7 +80,7 @@ pub use rq_protocol as rq;
 /// A Python value as RQ's serializers carry it (arguments, results, `meta`).
 pub use rq_protocol::value::{self, Value};
 
-pub use config::{Config, RedisTls, SentinelConfig};
+pub use config::{Config, DequeueStrategy, RedisTls, SentinelConfig};
 pub use connection::RedisConnection;
 pub use engine::shutdown::{Phase, Shutdown};
 pub use engine::StartupCheck;

@@ -16,14 +16,16 @@ mod connection;
 mod run;
 mod tasks;
 mod validate;
+mod worker;
 
 pub use commands::{
     HealthArgs, HistoryArgs, RequeueArgs, ResumeArgs, StatusArgs, SubmitArgs, SuspendArgs,
     TasksArgs,
 };
 pub use connection::{DatabaseArgs, RedisArgs, DEFAULT_REDIS_URL};
-pub use run::RunArgs;
+pub use run::{CommonArgs, RunArgs};
 pub use tasks::{SandboxArgs, TaskArgs};
+pub use worker::WorkerArgs;
 
 /// The command line. `run` is the default subcommand: [`with_default_subcommand`] inserts it
 /// before parsing when no subcommand is named, so `run`'s options and environment variables
@@ -50,6 +52,10 @@ impl Cli {
         let mut command = self.command;
         match &mut command {
             Command::Run(a) => {
+                a.redis = self.redis;
+                a.database = self.database;
+            }
+            Command::Worker(a) => {
                 a.redis = self.redis;
                 a.database = self.database;
             }
@@ -123,6 +129,10 @@ pub fn with_default_subcommand(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::O
         }
     }
     if names_subcommand {
+        let mut argv = argv;
+        if let Some(at) = argv.iter().position(|w| w == "worker") {
+            worker::long_dequeue_strategy(&mut argv[at + 1..]);
+        }
         return argv;
     }
     let mut out = argv;
@@ -162,6 +172,9 @@ pub fn unset_empty_env_vars() {
 pub enum Command {
     /// Run the worker (the default).
     Run(RunArgs),
+    /// Run the worker with `rq worker`'s command line: `task-worker worker [OPTIONS] [QUEUES]...`
+    /// takes what `rq worker` takes (README: "Replacing `rq worker`").
+    Worker(WorkerArgs),
     /// List the registered tasks with their parameters and defaults.
     Tasks(TasksArgs),
     /// Container health probe: exit 0 when Redis answers and this host's worker is alive.
@@ -211,5 +224,16 @@ mod tests {
         );
         assert_eq!(words(&["tw", "--help"]), ["tw", "--help"]);
         assert_eq!(words(&["tw", "help", "run"])[1], "help");
+        assert_eq!(
+            words(&["tw", "worker", "-ds", "random", "-b", "-ds=round_robin"]),
+            [
+                "tw",
+                "worker",
+                "--dequeue-strategy",
+                "random",
+                "-b",
+                "--dequeue-strategy=round_robin"
+            ]
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! The dispatcher: takes job ids for free slots in strict priority order, hands their starts
-//! to the writer and each job to an executor task.
+//! The dispatcher: takes job ids for free slots in the configured queue order (strict priority
+//! by default, or RQ's round-robin and random strategies: [`QueueOrder`]), hands their starts to
+//! the writer and each job to an executor task. It stops taking jobs after
+//! `Config::max_jobs` and when idle for `Config::max_idle_time`, as RQ's `work()` loop does.
 //!
 //! Taking is the atomic take script (see `rq::dequeue`): ids move into the intermediate lists,
 //! never only into our memory. While every queue is empty the dispatcher sleeps on *watchers*:
@@ -23,8 +25,8 @@ use super::state::Engine;
 use super::writer::Start;
 use crate::backoff::Backoff;
 use crate::rq::dequeue::{
-    drop_taken, join_hashes, parse_taken, peek_blocking, return_taken, Take, TakeReply, Taken,
-    TakenJob,
+    drop_taken, join_hashes, last_queue_index, parse_taken, peek_blocking, return_taken,
+    DequeueStrategy, ScanOrder, Take, TakeReply, Taken, TakenJob,
 };
 use crate::rq::job::{heartbeat_ttl, JobHash, DEFAULT_JOB_TIMEOUT};
 use crate::rq::lifecycle::{self, worker_state, Execution};
@@ -42,11 +44,22 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
     // Slots whose hash says `suspended` while the queues are suspended.
     let mut shown_suspended: std::collections::HashSet<String> = Default::default();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+    let mut order = QueueOrder::new(engine.cfg.dequeue_strategy, engine.cfg.queues.len());
+    // Jobs started so far (for `max_jobs`), and since when nothing has run (`max_idle_time`).
+    let mut taken_total: u64 = 0;
+    let mut idle_since: Option<tokio::time::Instant> = None;
     // Python writes `started` at birth and `idle` once it waits for jobs (§6.2, §6.3).
     set_idle_state(&engine, worker_state::IDLE).await;
     info!(queues = %engine.cfg.queues.join(","), "listening");
     loop {
         if shutdown.requested() {
+            break;
+        }
+        if engine.cfg.max_jobs.is_some_and(|max| taken_total >= max) {
+            info!(
+                jobs = taken_total,
+                "max jobs reached: taking no more, exiting once the running jobs end"
+            );
             break;
         }
         let free = engine.slots.free_count();
@@ -65,7 +78,12 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
             tokio::task::yield_now().await;
             continue;
         }
-        let inv = take.invocation(free);
+        let want = match engine.cfg.max_jobs {
+            Some(max) => free.min(usize::try_from(max - taken_total).unwrap_or(usize::MAX)),
+            None => free,
+        };
+        let scan = order.scan(want);
+        let inv = take.invocation_in(want, &scan);
         let reply = match inv.invoke_async::<redis::Value>(&mut con).await {
             Ok(reply) => {
                 backoff.reset();
@@ -92,8 +110,11 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                 join_hashes(ids, hashes)
             }
         };
+        order.taken_last(last_queue_index(&reply));
         match parse_taken(reply, engine.cfg.queues.len()) {
             Taken::Suspended => {
+                // RQ's idle clock starts when it next dequeues, after the suspension.
+                idle_since = None;
                 if engine.cfg.burst {
                     info!("queues are suspended (rq:suspended); burst mode exits");
                     break;
@@ -133,13 +154,30 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
                     let why = bad.why.message(&String::from_utf8_lossy(&key));
                     reject(&engine, bad.queue, &bad.id, &why).await;
                 }
+                if took_any || engine.slots.active_count() > 0 {
+                    idle_since = None;
+                }
                 if !jobs.is_empty() {
-                    start_batch(&engine, jobs).await?;
+                    taken_total += start_batch(&engine, jobs).await? as u64;
                 } else if took_any {
                     continue;
                 } else if let Some(w) = &watchers {
+                    let mut wait = Duration::from_secs(1);
+                    if let (Some(max), 0) = (engine.cfg.max_idle_time, engine.slots.active_count())
+                    {
+                        let since = *idle_since.get_or_insert_with(tokio::time::Instant::now);
+                        let left = max.saturating_sub(since.elapsed());
+                        if left.is_zero() {
+                            info!(
+                                idle_s = max.as_secs_f64(),
+                                "idle for the max idle time: exiting"
+                            );
+                            break;
+                        }
+                        wait = wait.min(left);
+                    }
                     // At most 1 s, so an idle worker shows `rq suspend` within a second (§6.3).
-                    w.wait(Duration::from_secs(1), &shutdown).await;
+                    w.wait(wait, &shutdown).await;
                 } else if engine.slots.active_count() == 0 {
                     info!("burst mode: all queues are empty; exiting");
                     break;
@@ -154,6 +192,63 @@ pub async fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The scan order of the next take, as RQ's worker reorders its queues after each job it takes
+/// (`Worker.reorder_queues`): never for `default`; the queue a job came from moves to the end
+/// for `round_robin`; a fresh shuffle for `random`.
+struct QueueOrder {
+    strategy: DequeueStrategy,
+    queues: usize,
+    /// Round robin: where the next scan begins.
+    start: usize,
+    /// Random: the order the next take scans first (RQ's `_ordered_queues`, initially as given).
+    current: Vec<usize>,
+}
+
+impl QueueOrder {
+    fn new(strategy: DequeueStrategy, queues: usize) -> Self {
+        QueueOrder {
+            strategy,
+            queues,
+            start: 0,
+            current: (0..queues).collect(),
+        }
+    }
+
+    /// The scan order of a take of up to `n` ids.
+    fn scan(&self, n: usize) -> ScanOrder {
+        match self.strategy {
+            DequeueStrategy::Default => ScanOrder::Priority,
+            DequeueStrategy::RoundRobin => ScanOrder::RoundRobin { start: self.start },
+            DequeueStrategy::Random => ScanOrder::Lists(
+                std::iter::once(self.current.clone())
+                    .chain((1..n).map(|_| shuffled(self.queues)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// After a take: `last` is the queue of the last id taken (`None`: nothing was taken).
+    fn taken_last(&mut self, last: Option<usize>) {
+        let Some(last) = last else { return };
+        match self.strategy {
+            DequeueStrategy::Default => {}
+            DequeueStrategy::RoundRobin => self.start = (last + 1) % self.queues.max(1),
+            DequeueStrategy::Random => self.current = shuffled(self.queues),
+        }
+    }
+}
+
+/// `0..n` in a random order (Fisher-Yates on the random bits of uuid4s).
+fn shuffled(n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let r = uuid::Uuid::new_v4().as_u128();
+        let j = (r % (i as u128 + 1)) as usize;
+        v.swap(i, j);
+    }
+    v
 }
 
 /// Sets `state` on every slot that is not running a job.
@@ -224,8 +319,8 @@ async fn reject(engine: &Engine, qidx: usize, raw_id: &[u8], why: &str) {
 
 /// Starts the freshly taken jobs whose hashes exist and spawns their executors. Their starts go
 /// to the writer, which writes them before the jobs run (`Config::defer_start` zero) or
-/// defers them (see `engine::writer`).
-async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<()> {
+/// defers them (see `engine::writer`). Returns how many jobs it started.
+async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Result<usize> {
     let keys = &engine.keys;
     let at = now();
     let mut gone = redis::pipe();
@@ -270,7 +365,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
         let announced = Arc::new(AtomicBool::new(false));
         starts.push(Start {
             exec: exec.clone(),
-            ttl: heartbeat_ttl(timeout, 0.0, 30),
+            ttl: heartbeat_ttl(timeout, 0.0, engine.monitoring_interval()),
             popped_from: popped_from.clone(),
             announced: announced.clone(),
         });
@@ -286,8 +381,9 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
         }
     }
     if started.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
+    let count = started.len();
     let failed = if engine.writer.writes_starts_first() {
         // The writer retries until Redis takes the starts; a cold shutdown stops waiting (the
         // ids stay in their intermediate lists, for maintenance).
@@ -319,7 +415,7 @@ async fn start_batch(engine: &Arc<Engine>, jobs: Vec<TakenJob>) -> anyhow::Resul
         };
         tokio::spawn(executor::run(engine.clone(), job, cancel));
     }
-    Ok(())
+    Ok(count)
 }
 
 /// The dispatcher's wait state, as the watchers see it.
@@ -418,5 +514,46 @@ async fn watch_queue(
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_moves_the_taken_queue_last() {
+        let mut o = QueueOrder::new(DequeueStrategy::RoundRobin, 3);
+        assert_eq!(o.scan(1), ScanOrder::RoundRobin { start: 0 });
+        o.taken_last(Some(0));
+        assert_eq!(o.scan(1), ScanOrder::RoundRobin { start: 1 });
+        o.taken_last(None);
+        assert_eq!(o.scan(1), ScanOrder::RoundRobin { start: 1 });
+        o.taken_last(Some(2));
+        assert_eq!(o.scan(1), ScanOrder::RoundRobin { start: 0 });
+    }
+
+    #[test]
+    fn random_scans_the_current_order_first_then_shuffles() {
+        let mut o = QueueOrder::new(DequeueStrategy::Random, 4);
+        let ScanOrder::Lists(lists) = o.scan(3) else {
+            panic!("not lists")
+        };
+        assert_eq!(lists.len(), 3);
+        assert_eq!(lists[0], vec![0, 1, 2, 3]);
+        for l in &lists {
+            let mut sorted = l.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, vec![0, 1, 2, 3]);
+        }
+        o.taken_last(Some(1));
+        let ScanOrder::Lists(lists) = o.scan(1) else {
+            panic!("not lists")
+        };
+        assert_eq!(lists.len(), 1);
+        assert_eq!(
+            QueueOrder::new(DequeueStrategy::Default, 2).scan(5),
+            ScanOrder::Priority
+        );
     }
 }

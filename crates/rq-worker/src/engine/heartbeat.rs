@@ -1,5 +1,6 @@
 //! Heartbeats (rq-protocol.md §6.3, §6.5, §12.1): every `Config::heartbeat_interval`, one
-//! transaction refreshes every slot. Idle slots: `last_heartbeat` + worker TTL 480. Busy slots:
+//! transaction refreshes every slot. Idle slots: `last_heartbeat` + worker TTL (`worker_ttl` + 60,
+//! 480 s by default). Busy slots:
 //! the worker, the execution, the `rq:wip` score (now + T'), the executions zset and the job's
 //! `last_heartbeat`, so no `rq info` or Python maintenance ever sees a running job as abandoned.
 
@@ -11,7 +12,7 @@ use tracing::{debug, info, warn};
 use super::state::Engine;
 use crate::backoff::Backoff;
 use crate::rq::job::heartbeat_ttl;
-use crate::rq::lifecycle::{self, worker_state, IDLE_WORKER_TTL};
+use crate::rq::lifecycle::{self, worker_state};
 use crate::rq::time::now;
 
 pub async fn run(engine: Arc<Engine>) {
@@ -63,10 +64,10 @@ async fn beat(engine: &Engine) -> redis::RedisResult<()> {
     let mut p = redis::pipe();
     p.atomic();
     for name in &idle {
-        lifecycle::worker_heartbeat(&mut p, keys, name, IDLE_WORKER_TTL, at);
+        lifecycle::worker_heartbeat(&mut p, keys, name, engine.idle_worker_ttl(), at);
     }
     for b in &busy {
-        let ttl = heartbeat_ttl(b.timeout, b.elapsed, 30);
+        let ttl = heartbeat_ttl(b.timeout, b.elapsed, engine.monitoring_interval());
         lifecycle::execution_heartbeat(&mut p, keys, &b.exec, ttl, b.elapsed, at);
     }
     let mut con = engine.con.clone();
@@ -77,6 +78,10 @@ async fn beat(engine: &Engine) -> redis::RedisResult<()> {
         if expired {
             info!(worker = %name, "worker hash had expired; registering again");
             lifecycle::birth(&mut fix, keys, &engine.record(name), at);
+            fix.cmd("EXPIRE")
+                .arg(keys.worker(name))
+                .arg(engine.idle_worker_ttl())
+                .ignore();
             lifecycle::set_state(&mut fix, keys, name, worker_state::IDLE);
         }
     }

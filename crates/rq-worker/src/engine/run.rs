@@ -101,7 +101,13 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     let ip_address = connect::own_address(&mut con).await;
     let engine = Arc::new(Engine {
         slots: Slots::new(&cfg.name, cfg.concurrency),
-        writer: Writer::spawn(con.clone(), keys.clone(), observers.clone(), defer_start),
+        writer: Writer::spawn(
+            con.clone(),
+            keys.clone(),
+            observers.clone(),
+            defer_start,
+            idle_worker_ttl(&cfg),
+        ),
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         keys,
         redis,
@@ -206,6 +212,13 @@ pub async fn run(cfg: Config, parts: Parts, shutdown: Shutdown) -> anyhow::Resul
     dispatch_result.map(|()| ExitCode::SUCCESS)
 }
 
+/// RQ's `worker_ttl + 60`: how long an idle worker's key lives between heartbeats.
+pub(super) fn idle_worker_ttl(cfg: &Config) -> i64 {
+    i64::try_from(cfg.worker_ttl.as_secs())
+        .unwrap_or(i64::MAX / 2)
+        .saturating_add(60)
+}
+
 /// `register_birth` for every slot (§6.2). Like RQ, refuses a name whose worker is alive.
 async fn register_births(engine: &Engine) -> anyhow::Result<()> {
     let mut con = engine.con.clone();
@@ -225,6 +238,10 @@ async fn register_births(engine: &Engine) -> anyhow::Result<()> {
     let at = now();
     for name in engine.slots.names() {
         lifecycle::birth(&mut p, &engine.keys, &engine.record(name), at);
+        p.cmd("EXPIRE")
+            .arg(engine.keys.worker(name))
+            .arg(engine.idle_worker_ttl())
+            .ignore();
     }
     p.query_async::<()>(&mut con)
         .await

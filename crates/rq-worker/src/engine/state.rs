@@ -55,6 +55,20 @@ impl Engine {
         self.observers.iter().all(|o| o.accepting())
     }
 
+    /// RQ's job monitoring interval in seconds: a running job's registry entries live this
+    /// long plus 60 s between heartbeats (`heartbeat_ttl`). RQ's 30 s, or the heartbeat interval
+    /// when that is longer.
+    pub fn monitoring_interval(&self) -> i64 {
+        i64::try_from(self.cfg.heartbeat_interval.as_secs())
+            .unwrap_or(i64::MAX / 2)
+            .max(30)
+    }
+
+    /// RQ's `worker_ttl + 60` (480 s by default): the TTL of an idle worker's key.
+    pub fn idle_worker_ttl(&self) -> i64 {
+        super::run::idle_worker_ttl(&self.cfg)
+    }
+
     /// Tells the observers that a Redis operation failed (it is retried).
     pub fn redis_error(&self, op: &'static str) {
         self.observers.iter().for_each(|o| o.redis_error(op));

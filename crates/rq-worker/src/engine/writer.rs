@@ -84,14 +84,16 @@ pub struct Writer {
 impl Writer {
     /// `defer`: how long a start may wait to be written with its job's end. `observers` hear
     /// of every failed write (it is retried).
+    /// `idle_worker_ttl`: the TTL an end gives the worker's key (RQ's `worker_ttl + 60`).
     pub fn spawn(
         con: RedisConnection,
         keys: Keys,
         observers: Vec<Arc<dyn Observer>>,
         defer: Duration,
+        idle_worker_ttl: i64,
     ) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(con, keys, observers, rx));
+        tokio::spawn(run(con, keys, observers, rx, idle_worker_ttl));
         Writer { tx, defer }
     }
 
@@ -158,6 +160,7 @@ async fn run(
     keys: Keys,
     observers: Vec<Arc<dyn Observer>>,
     mut rx: mpsc::UnboundedReceiver<Request>,
+    idle_worker_ttl: i64,
 ) {
     let start_script = redis::Script::new(START_SCRIPT);
     let end_script = redis::Script::new(END_SCRIPT);
@@ -197,7 +200,7 @@ async fn run(
         }
         // Ends of jobs whose start is still pending: a common success becomes start and end in
         // one; any other end needs its start written first (its whole batch goes now).
-        let mut batch = GuardedEnds::new(&keys);
+        let mut batch = GuardedEnds::new(&keys).with_idle_worker_ttl(idle_worker_ttl);
         for e in &ends {
             let known = counters.get(&e.exec.worker);
             let ran = pending

@@ -346,23 +346,35 @@ impl RunArgs {
                 self.concurrency
             ));
         }
-        if !(1..=256).contains(&self.runtime_threads) {
+        if !(1..=256).contains(&self.common.runtime_threads) {
             return Err(format!(
                 "invalid --runtime-threads {}: must be 1..=256",
-                self.runtime_threads
+                self.common.runtime_threads
             ));
         }
-        if self.defer_start_ms > 10_000 {
+        if self.common.defer_start_ms > 10_000 {
             // An id in the intermediate list without an execution counts as stuck after 60 s.
             return Err(format!(
                 "invalid --defer-start-ms {}: at most 10000 (maintenance takes an unstarted job for stuck after 60 s)",
-                self.defer_start_ms
+                self.common.defer_start_ms
             ));
         }
-        if self.heartbeat_interval == 0 || self.heartbeat_interval > 30 {
-            return Err("invalid --heartbeat-interval: must be 1..=30 seconds".into());
+        if !(1..=86_400).contains(&self.common.worker_ttl) {
+            return Err(format!(
+                "invalid --worker-ttl {}: must be 1 to 86400 seconds",
+                self.common.worker_ttl
+            ));
+        }
+        let most = self.common.worker_ttl + 59;
+        if self.heartbeat_interval == 0
+            || i64::try_from(self.heartbeat_interval).unwrap_or(i64::MAX) > most
+        {
+            return Err(format!(
+                "invalid --heartbeat-interval: must be 1 to {most} seconds (below --worker-ttl + 60)"
+            ));
         }
         let api_url = match self
+            .common
             .api_url
             .as_deref()
             .map(str::trim)
@@ -387,16 +399,16 @@ impl RunArgs {
             Some(n) => n.clone(),
             None => uuid::Uuid::new_v4().simple().to_string(),
         };
-        let metrics_addr = match self.metrics_addr.as_deref().map(str::trim) {
+        let metrics_addr = match self.common.metrics_addr.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(a) => Some(
                 parse_socket_addr(a).map_err(|e| format!("invalid --metrics-addr {a:?}: {e}"))?,
             ),
         };
-        if self.history_buffer == 0 {
+        if self.common.history_buffer == 0 {
             return Err("invalid --history-buffer 0: must be at least 1".into());
         }
-        let tasks = self.tasks.validate()?;
+        let tasks = self.common.tasks.validate()?;
         let python = self.python_settings()?;
         let mut worker = rq_worker::Config::new(self.redis.effective_url()?);
         worker.queues = queues;
@@ -408,32 +420,54 @@ impl RunArgs {
         worker.concurrency = self.concurrency;
         worker.serializer = serializer;
         worker.results_ttl = self.results_ttl;
-        worker.shutdown_timeout = Duration::from_secs(self.shutdown_timeout);
+        worker.shutdown_timeout = Duration::from_secs(self.common.shutdown_timeout);
         worker.heartbeat_interval = Duration::from_secs(self.heartbeat_interval);
-        worker.defer_start = Duration::from_millis(self.defer_start_ms);
+        worker.defer_start = Duration::from_millis(self.common.defer_start_ms);
         worker.with_scheduler = self.with_scheduler;
-        worker.requeue_on_shutdown = self.requeue_on_shutdown;
+        worker.requeue_on_shutdown = self.common.requeue_on_shutdown;
         worker.maintenance_interval = Duration::from_secs(self.maintenance_interval.max(1));
         worker.work_dir = tasks.work_dir.clone();
+        worker.dequeue_strategy = rq_worker::DequeueStrategy::parse(
+            self.common.dequeue_strategy.trim(),
+        )
+        .ok_or_else(|| {
+            format!(
+                "invalid --dequeue-strategy {:?}: use default, round_robin or random",
+                self.common.dequeue_strategy
+            )
+        })?;
+        worker.worker_ttl = Duration::from_secs(self.common.worker_ttl.unsigned_abs());
+        worker.max_jobs = match self.common.max_jobs {
+            Some(0) => return Err("invalid --max-jobs 0: must be at least 1".into()),
+            n => n,
+        };
+        worker.max_idle_time = match self.common.max_idle_time {
+            Some(0) => return Err("invalid --max-idle-time 0: must be at least 1 second".into()),
+            n => n.map(Duration::from_secs),
+        };
         Ok(RunConfig {
             worker,
-            runtime_threads: self.runtime_threads,
+            runtime_threads: self.common.runtime_threads,
             log_format: self.log_format,
             api_url,
-            api_user: self.api_user.clone().filter(|s| !s.is_empty()),
-            api_password: self.api_password.clone().filter(|s| !s.is_empty()),
+            api_user: self.common.api_user.clone().filter(|s| !s.is_empty()),
+            api_password: self.common.api_password.clone().filter(|s| !s.is_empty()),
             metrics_addr,
             database_url: self.database.effective_url()?,
-            history_buffer: self.history_buffer,
-            history_retention_days: self.history_retention_days.filter(|d| *d > 0),
+            history_buffer: self.common.history_buffer,
+            history_retention_days: self.common.history_retention_days.filter(|d| *d > 0),
             tasks,
             python,
+            log_level: None,
+            pid_file: None,
+            notes: Vec::new(),
         })
     }
 
     /// `--python` and its options; `None` when no interpreter is set.
     fn python_settings(&self) -> Result<Option<PythonSettings>, String> {
         let Some(interpreter) = self
+            .common
             .python
             .as_deref()
             .map(str::trim)
@@ -451,6 +485,7 @@ impl RunArgs {
             path.push(".".into());
         }
         let preload = self
+            .common
             .python_preload
             .iter()
             .map(|m| m.trim().to_string())
@@ -460,9 +495,9 @@ impl RunArgs {
             interpreter: interpreter.into(),
             path,
             preload,
-            mode: self.python_mode,
-            max_jobs: self.python_max_jobs,
-            max_memory_mb: self.python_max_memory_mb,
+            mode: self.common.python_mode,
+            max_jobs: self.common.python_max_jobs,
+            max_memory_mb: self.common.python_max_memory_mb,
             tls: crate::python::TlsFiles {
                 ca: self.redis.redis_tls_ca.clone(),
                 cert: self.redis.redis_tls_cert.clone(),
@@ -558,3 +593,4 @@ fn parse_socket_addr(raw: &str) -> Result<std::net::SocketAddr, String> {
 
 #[cfg(test)]
 mod tests;
+mod worker;

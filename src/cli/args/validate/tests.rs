@@ -12,6 +12,7 @@ fn parse(args: &[&str]) -> Result<RunConfig, String> {
     let cli = Cli::try_parse_from(with_default_subcommand(argv)).map_err(|e| e.to_string())?;
     match cli.into_command() {
         Command::Run(r) => r.validate(),
+        Command::Worker(w) => w.validate(),
         other => Err(format!("not run: {other:?}")),
     }
 }
@@ -255,4 +256,190 @@ fn database_url_from_flag_or_postgres_variables() {
     assert!(parse(&["--history-buffer", "0"])
         .unwrap_err()
         .contains("history-buffer"));
+}
+
+#[test]
+fn run_takes_the_dequeue_strategy_max_jobs_and_max_idle_time() {
+    let c = parse(&[]).unwrap();
+    assert_eq!(
+        c.worker.dequeue_strategy,
+        rq_worker::DequeueStrategy::Default
+    );
+    assert_eq!(c.worker.max_jobs, None);
+    assert_eq!(c.worker.max_idle_time, None);
+    let c = parse(&[
+        "--dequeue-strategy",
+        "round_robin",
+        "--max-jobs",
+        "7",
+        "--max-idle-time",
+        "30",
+    ])
+    .unwrap();
+    assert_eq!(
+        c.worker.dequeue_strategy,
+        rq_worker::DequeueStrategy::RoundRobin
+    );
+    assert_eq!(c.worker.max_jobs, Some(7));
+    assert_eq!(c.worker.max_idle_time, Some(Duration::from_secs(30)));
+    for (args, needle) in [
+        (
+            &["--dequeue-strategy", "fifo"][..],
+            "use default, round_robin or random",
+        ),
+        (&["--max-jobs", "0"][..], "invalid --max-jobs 0"),
+        (&["--max-idle-time", "0"][..], "invalid --max-idle-time 0"),
+    ] {
+        let e = parse(args).unwrap_err();
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn worker_maps_rqs_command_line() {
+    let c = parse(&[
+        "worker",
+        "-u",
+        "redis://h:1/0",
+        "q1",
+        "q2",
+        "-b",
+        "-n",
+        "w1",
+        "--max-jobs",
+        "3",
+        "--max-idle-time",
+        "5",
+        "-ds",
+        "round_robin",
+        "-S",
+        "rq.serializers.JSONSerializer",
+        "-w",
+        "rq.SimpleWorker",
+        "--results-ttl",
+        "60",
+        "--job-monitoring-interval",
+        "45",
+        "--maintenance-interval",
+        "120",
+        "-s",
+        "-P",
+        "/x",
+        "--path",
+        "/y",
+        "--concurrency",
+        "2",
+        "--python",
+        "/usr/bin/python3",
+        "-v",
+        "--pid",
+        "/tmp/w.pid",
+    ])
+    .unwrap();
+    assert_eq!(c.worker.queues, vec!["q1", "q2"]);
+    assert!(c.worker.redis_url.starts_with("redis://h:1/0"));
+    assert!(c.worker.burst);
+    assert_eq!(c.worker.name, "w1");
+    assert_eq!(c.worker.max_jobs, Some(3));
+    assert_eq!(c.worker.max_idle_time, Some(Duration::from_secs(5)));
+    assert_eq!(
+        c.worker.dequeue_strategy,
+        rq_worker::DequeueStrategy::RoundRobin
+    );
+    assert_eq!(c.worker.serializer, Serializer::Json);
+    assert_eq!(c.worker.results_ttl, 60);
+    assert_eq!(c.worker.heartbeat_interval, Duration::from_secs(45));
+    assert_eq!(c.worker.maintenance_interval, Duration::from_secs(120));
+    assert!(c.worker.with_scheduler);
+    assert_eq!(c.worker.concurrency, 2);
+    let py = c.python.unwrap();
+    assert_eq!(py.mode, PythonMode::Reuse);
+    assert_eq!(py.path, vec!["/x", "/y"]);
+    assert_eq!(c.log_level.as_deref(), Some("debug"));
+    assert_eq!(c.pid_file, Some(std::path::PathBuf::from("/tmp/w.pid")));
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+
+    // RQ's defaults: the `default` queue, pickle, fork, one job at a time, strict priority.
+    let c = parse(&["worker", "--python", "/usr/bin/python3"]).unwrap();
+    assert_eq!(c.worker.queues, vec!["default"]);
+    assert_eq!(c.worker.serializer, Serializer::Pickle);
+    assert_eq!(c.worker.concurrency, 1);
+    assert_eq!(c.worker.results_ttl, 500);
+    assert_eq!(
+        c.worker.dequeue_strategy,
+        rq_worker::DequeueStrategy::Default
+    );
+    assert_eq!(c.python.unwrap().mode, PythonMode::Fork);
+    assert_eq!(c.log_level, None);
+
+    // -q is quiet (not --queues); the class's strategy; notes for what does not apply.
+    let c = parse(&[
+        "worker",
+        "-q",
+        "--python",
+        "/usr/bin/python3",
+        "-w",
+        "rq.worker.RandomWorker",
+        "-j",
+        "app.MyJob",
+        "--worker-ttl",
+        "100",
+        "--log-format",
+        "%(message)s",
+        "-d",
+    ])
+    .unwrap();
+    assert_eq!(c.log_level.as_deref(), Some("warn"));
+    assert_eq!(
+        c.worker.dequeue_strategy,
+        rq_worker::DequeueStrategy::Random
+    );
+    assert_eq!(c.worker.worker_ttl, Duration::from_secs(100));
+    assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
+    assert!(c.notes.iter().all(|n| !n.contains('\n')));
+}
+
+#[test]
+fn worker_refuses_what_cannot_apply() {
+    for (args, needle) in [
+        (&["worker", "-c", "settings"][..], "-c/--config"),
+        (
+            &["worker", "--exception-handler", "app.h"][..],
+            "--exception-handler",
+        ),
+        (&["worker", "-S", "app.MsgPack"][..], "-S/--serializer"),
+        (&["worker", "--sentry-dsn", "https://x"][..], "--sentry-*"),
+        (
+            &["worker", "--logging_level", "LOUD"][..],
+            "--logging_level",
+        ),
+        (&["worker", "q1,q2"][..], "without commas"),
+        (&["worker", "--max-jobs", "0"][..], "invalid --max-jobs 0"),
+        (
+            &["worker", "--dequeue-strategy", "fifo"][..],
+            "--dequeue-strategy",
+        ),
+        (
+            &["worker", "--job-monitoring-interval", "0"][..],
+            "--job-monitoring-interval",
+        ),
+        (
+            &[
+                "worker",
+                "--worker-ttl",
+                "10",
+                "--job-monitoring-interval",
+                "70",
+            ][..],
+            "must be 1 to 69 seconds",
+        ),
+        (
+            &["worker", "--worker-ttl", "0"][..],
+            "invalid --worker-ttl 0",
+        ),
+    ] {
+        let e = parse(args).unwrap_err();
+        assert!(e.contains(needle), "{args:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
 }
