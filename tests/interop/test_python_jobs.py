@@ -299,7 +299,7 @@ def test_stop_execution_ends_the_python_process(r, start_worker, python_args):
 def test_warm_shutdown_past_the_timeout_ends_the_python_job(r, start_worker, python_args):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", "-n", "PYWARM", "--shutdown-timeout", "1", *python_args())
-    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600, on_failure=Callback(jobs.record_failure))
     pid = started_with_pid(slow)
     python = descendants(w.proc.pid)
     assert pid in python
@@ -318,7 +318,7 @@ def test_warm_shutdown_past_the_timeout_ends_the_python_job(r, start_worker, pyt
 def test_sigkill_of_the_worker_kills_the_python_processes(r, start_worker, run_burst, python_args):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", "-n", "PYVICTIM", *python_args())
-    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600, on_failure=Callback(jobs.record_failure))
     pid = started_with_pid(slow)
     python = descendants(w.proc.pid)
     assert pid in python
@@ -333,6 +333,8 @@ def test_sigkill_of_the_worker_kills_the_python_processes(r, start_worker, run_b
     assert status(slow) == JobStatus.FAILED
     assert "AbandonedJobError" in slow.latest_result().exc_string
     assert r.zcard("rq:wip:py") == 0
+    # Its Python failure callback ran, as RQ's registry cleanup runs it.
+    assert recorded(r, slow) == ["failure:AbandonedJobError:"]
 
 
 def recorded(r, job):
