@@ -48,7 +48,10 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<ExitCode> {
             python = %settings.interpreter.display(),
             rq = %ready.rq,
             python_version = %ready.python,
-            mode = "reuse",
+            mode = match settings.mode {
+                crate::python::PythonMode::Fork => "fork",
+                crate::python::PythonMode::Reuse => "reuse",
+            },
             "Python jobs on: functions that are not built-in tasks run in Python processes"
         );
         worker = worker.fallback(Arc::new(pool));

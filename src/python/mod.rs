@@ -26,7 +26,10 @@ use std::time::Duration;
 use clap::ValueEnum;
 use rq_worker::rq::codec::Serializer;
 use rq_worker::rq::failure;
-use rq_worker::{Fallback, RawFuture, RawJob, RawOutcome, TaskContext};
+use rq_worker::tasks::fallback::CallbackKind;
+use rq_worker::{
+    Fallback, PhaseSignal, RawCallbackCall, RawFuture, RawJob, RawOutcome, RawRetry, TaskContext,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tracing::{info, warn};
@@ -204,13 +207,39 @@ impl PythonPool {
         self.inner.idle.lock().ok()?.pop()
     }
 
-    /// Runs one job in an idle runner or a new one. Dropping the future kills the runner.
+    /// Runs one job, with the callbacks the runner is to run, in an idle runner or a new one.
+    /// Dropping the future kills the runner (fork: the job's child).
     async fn run_job(self, job: RawJob) -> RawOutcome {
+        let callbacks: serde_json::Map<String, serde_json::Value> = job
+            .callbacks
+            .iter()
+            .map(|c| (kind_name(c.kind).to_string(), c.name.clone().into()))
+            .collect();
+        let request = serde_json::json!({ "id": job.job_id, "callbacks": callbacks });
+        self.run_request(&job.job_id, request, &job.phase).await
+    }
+
+    /// Runs one request (a job, or a callback on its own) in an idle runner or a new one.
+    async fn run_request(
+        self,
+        job_id: &str,
+        request: serde_json::Value,
+        phase: &PhaseSignal,
+    ) -> RawOutcome {
         let runner = loop {
             match self.take_idle() {
                 // fork: the parent of a killed child still owes its wait status.
                 Some(mut r) if r.stale => {
-                    let owed = tokio::time::timeout(Duration::from_secs(5), r.receive()).await;
+                    // Callback starts it passed on before the kill are skipped.
+                    let owed = tokio::time::timeout(Duration::from_secs(5), async {
+                        loop {
+                            let frame = r.receive().await?;
+                            if frame.first() != Some(&b'C') {
+                                return Ok::<_, std::io::Error>(frame);
+                            }
+                        }
+                    })
+                    .await;
                     if let Ok(Ok(frame)) = owed {
                         if frame.first() == Some(&b'D') {
                             r.stale = false;
@@ -226,7 +255,7 @@ impl PythonPool {
                         break r;
                     }
                     Err(e) => {
-                        warn!(job_id = %job.job_id, "cannot start a Python runner: {e}");
+                        warn!(job_id = %job_id, "cannot start a Python runner: {e}");
                         return RawOutcome::Raised(failure::exc_string(
                             "task-worker (Python runner)",
                             &format!("RuntimeError: task-worker could not start a Python process for the job: {}", e.trim_end()),
@@ -235,7 +264,7 @@ impl PythonPool {
                 },
             }
         };
-        let request = serde_json::json!({ "id": job.job_id }).to_string();
+        let request = request.to_string();
         let mut busy = Busy {
             pool: self.clone(),
             runner: Some(runner),
@@ -254,6 +283,12 @@ impl PythonPool {
                     Some((b'P', body)) => {
                         *child = std::str::from_utf8(body).ok().and_then(|t| t.parse().ok());
                     }
+                    // A callback starts: its own timeout applies from now on.
+                    Some((b'C', body)) => {
+                        if let Some(kind) = parse_kind(body) {
+                            phase.callback_started(kind);
+                        }
+                    }
                     _ => return Ok(frame),
                 }
             }
@@ -269,7 +304,7 @@ impl PythonPool {
             Ok(frame) => frame,
             Err(_) => {
                 let text = runner.death_text().await;
-                warn!(job_id = %job.job_id, pid = runner.pid, "Python runner died during the job: {text}");
+                warn!(job_id = %job_id, pid = runner.pid, "Python runner died during the job: {text}");
                 return RawOutcome::Raised(text);
             }
         };
@@ -277,6 +312,15 @@ impl PythonPool {
             Some((b'R', body)) => RawOutcome::Returned(Some(body.to_vec())),
             Some((b'N', _)) => RawOutcome::Returned(None),
             Some((b'E', body)) => RawOutcome::Raised(String::from_utf8_lossy(body).into_owned()),
+            Some((b'Y', body)) => match parse_retry(body) {
+                Some(retry) => RawOutcome::Retry(retry),
+                None => {
+                    return RawOutcome::Raised(failure::exc_string(
+                        "task-worker (Python runner)",
+                        "RuntimeError: the Python runner sent an unreadable Retry",
+                    ))
+                }
+            },
             // fork: the job's child died; its raw wait status, as RQ's forking Worker reports it.
             Some((b'D', body)) => {
                 let raw: i32 = std::str::from_utf8(body)
@@ -284,7 +328,7 @@ impl PythonPool {
                     .and_then(|t| t.parse().ok())
                     .unwrap_or(0);
                 let text = horse_died_text(raw, wait_signal(raw));
-                warn!(job_id = %job.job_id, "the job's Python process died: {text}");
+                warn!(job_id = %job_id, "the job's Python process died: {text}");
                 RawOutcome::Raised(text)
             }
             _ => {
@@ -328,6 +372,22 @@ impl PythonPool {
 impl Fallback for PythonPool {
     fn run(&self, job: RawJob, _ctx: TaskContext) -> RawFuture {
         Box::pin(self.clone().run_job(job))
+    }
+
+    /// A failure or stopped callback in Python on its own (the job's run was ended by the
+    /// worker: its timeout, a stop): `f(job, connection, type, value, None)` with the exception
+    /// named on the text's last line, or `f(job, connection)`.
+    fn run_callback(&self, job: RawJob, call: RawCallbackCall, _ctx: TaskContext) -> RawFuture {
+        let pool = self.clone();
+        Box::pin(async move {
+            let request = serde_json::json!({
+                "id": job.job_id,
+                "callback": kind_name(call.callback.kind),
+                "exception": call.exception,
+            });
+            pool.run_request(&job.job_id, request, &PhaseSignal::detached())
+                .await
+        })
     }
 }
 
@@ -440,6 +500,37 @@ fn wait_signal(raw: i32) -> Option<i32> {
     (sig != 0 && sig != 0x7f).then_some(sig)
 }
 
+/// The runner's name of a callback kind.
+fn kind_name(kind: CallbackKind) -> &'static str {
+    match kind {
+        CallbackKind::Success => "success",
+        CallbackKind::Failure => "failure",
+        CallbackKind::Stopped => "stopped",
+    }
+}
+
+fn parse_kind(body: &[u8]) -> Option<CallbackKind> {
+    CallbackKind::ALL
+        .into_iter()
+        .find(|k| kind_name(*k).as_bytes() == body)
+}
+
+/// A `Y` frame: JSON `{"max", "intervals"}`, a newline, `serializer.dumps(retry)`.
+fn parse_retry(body: &[u8]) -> Option<RawRetry> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        max: i64,
+        intervals: Vec<i64>,
+    }
+    let split = body.iter().position(|b| *b == b'\n')?;
+    let head: Head = serde_json::from_slice(&body[..split]).ok()?;
+    Some(RawRetry::new(
+        head.max,
+        head.intervals,
+        body[split + 1..].to_vec(),
+    ))
+}
+
 /// VmRSS of a process, in KiB (Linux).
 fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -466,6 +557,17 @@ mod tests {
         assert_eq!(wait_signal(9), Some(9));
         assert_eq!(wait_signal(11 | 0x80), Some(11));
         assert_eq!(wait_signal(0x137f), None); // stopped
+    }
+
+    #[test]
+    fn retry_frame_is_read() {
+        let r = parse_retry(b"{\"max\": 3, \"intervals\": [1, 2]}\n\x80\x05.").unwrap();
+        assert_eq!(
+            (r.max, r.intervals.clone(), r.value.clone()),
+            (3, vec![1, 2], b"\x80\x05.".to_vec())
+        );
+        assert!(parse_retry(b"no newline").is_none());
+        assert_eq!(parse_kind(b"failure"), Some(CallbackKind::Failure));
     }
 
     #[test]

@@ -4,10 +4,16 @@
 #
 #   frame    = 4-byte big-endian length, then that many bytes
 #   worker -> runner: first a JSON config {"redis_url", "key_prefix", "tls", "sentinel",
-#                     "serializer", "path", "preload", "mode"} (see _connector), then one
-#                     JSON request {"id"} per job
+#                     "socket_timeout", "serializer", "path", "preload", "mode"} (see
+#                     _connector), then one JSON request per job: {"id", "callbacks":
+#                     {kind: name}} (the callbacks this runner runs with the job), or {"id",
+#                     "callback": kind, "exception": text} (a failure or stopped callback run
+#                     on its own)
 #   runner -> worker: b"+" + JSON {"rq", "python", "pid"} once ready, or b"!" + traceback;
-#                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback;
+#                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback,
+#                     b"Y" + JSON {"max", "intervals"} + b"\n" + serializer.dumps(retry) for a
+#                     returned Retry (RQ >= 2.12), each after b"C" + kind when a callback
+#                     starts (the worker applies its timeout from then on);
 #                     fork mode: first b"P" + the child's pid, and b"D" + its raw wait status
 #                     when it died without an answer
 #
@@ -107,7 +113,8 @@ def main():
             return 0
         request = json.loads(frame)
         if not fork:
-            tag, body = _perform(request, _current(connection), serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+            tag, body = _perform(request, _current(connection), serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD,
+                                 lambda t, b: _write_frame(proto_out, t, b))
             _write_frame(proto_out, tag, body)
             continue
         # fork (RQ's Worker): a child per job, in its own process group; it sends its outcome over a private pipe and exits. What it sent is passed on
@@ -125,7 +132,7 @@ def main():
                 out = os.fdopen(w, "wb")
                 child_connection = connect()
                 tag, body = _perform(request, child_connection, serializer, Job,
-                                     UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+                                     UNSERIALIZABLE_RETURN_VALUE_PAYLOAD, lambda t, b: _write_frame(out, t, b))
                 _write_frame(out, tag, body)
                 out.close()
             except BaseException:
@@ -139,12 +146,20 @@ def main():
         # The worker kills the child's group on timeout, stop, kill-horse and shutdown; this
         # parent stays warm and reports the child's wait status.
         _write_frame(proto_out, b"P", str(pid).encode())
+        # Callback starts (b"C") are passed on at once; the outcome once the child exited 0.
+        last = None
         with os.fdopen(r, "rb") as pipe:
-            data = pipe.read()
+            while True:
+                frame = _read_frame(pipe)
+                if frame is None:
+                    break
+                if frame[:1] == b"C":
+                    _write_frame(proto_out, b"C", frame[1:])
+                else:
+                    last = frame
         _, wait_status = os.waitpid(pid, 0)
-        if wait_status == 0 and len(data) >= 5 and struct.unpack(">I", data[:4])[0] == len(data) - 4:
-            proto_out.write(data)
-            proto_out.flush()
+        if wait_status == 0 and last:
+            _write_frame(proto_out, last[:1], last[1:])
         else:
             _write_frame(proto_out, b"D", str(wait_status).encode())
 
@@ -223,24 +238,167 @@ def _current(connection):
     return connection
 
 
-def _perform(request, connection, serializer, Job, unserializable):
-    """Runs one job as RQ's work horse does; returns the frame's (tag, body)."""
+class _NoDeathPenalty:
+    """RQ's death penalty interface doing nothing: the worker enforces the callbacks' timeouts
+    by killing the process."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _rq_callbacks():
+    """RQ 3.0's `rq.callbacks` module (its callbacks are module functions), None for 2.x (they
+    are `Job` methods). Called directly at each call site: no frame of this file between RQ's
+    frames in a traceback but `_perform`'s, which is cut."""
+    try:
+        from rq import callbacks
+
+        return callbacks
+    except ImportError:
+        return None
+
+
+def _retry_class(Job):
+    """`rq.job.Retry` when the installed RQ retries a job that returns one (RQ >= 2.12:
+    `Job._handle_retry_result`); None for RQ 2.0, which stores it as the return value."""
+    if not hasattr(Job, "_handle_retry_result"):
+        return None
+    from rq.job import Retry
+
+    return Retry
+
+
+def _dumps(serializer, value, unserializable):
+    # As rq.results.Result.serialize: what cannot be serialized is stored as a text.
+    try:
+        return serializer.dumps(value)
+    except BaseException:  # noqa: as RQ (`except:`)
+        return serializer.dumps(unserializable)
+
+
+def _without_first_frame(exc_info):
+    """The exception with this file's frame removed from its own traceback, so that a later
+    exception chained to it ("During handling ...") prints RQ's frames only."""
+    etype, value, tb = exc_info
+    if tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+        if value is not None:
+            value.__traceback__ = tb
+    return etype, value, tb
+
+
+def _perform(request, connection, serializer, Job, unserializable, emit):
+    """Runs one job as RQ's work horse does (`perform_job`: the function, then its success or
+    failure callback when the request names it); returns the outcome frame's (tag, body).
+    `emit(tag, body)` sends a frame at once (a callback's start)."""
     try:
         job = Job.fetch(request["id"], connection=connection, serializer=serializer)
-        value = job.perform()
     except BaseException:  # noqa: as RQ's perform_job (`except:`)
         text = _format(sys.exc_info(), skip_frames=1)
+        _flush()
+        return b"E", text.encode("utf-8", "replace")
+    if request.get("callback"):
+        return _callback_alone(job, request, emit)
+    callbacks = request.get("callbacks") or {}
+    cb = _rq_callbacks()
+    retry_class = _retry_class(Job)
+    try:
+        value = job.perform()
+        if retry_class is not None and isinstance(value, retry_class):
+            _flush()
+            intervals = value.intervals
+            if isinstance(intervals, int):
+                intervals = [intervals]
+            head = json.dumps({"max": value.max, "intervals": list(intervals or [])}).encode()
+            return b"Y", head + b"\n" + _dumps(serializer, value, unserializable)
+        if "success" in callbacks:
+            _flush()
+            emit(b"C", b"success")
+            if retry_class is not None:
+                from rq.job import JobStatus
+
+                job._status = JobStatus.FINISHED  # as RQ >= 2.12's worker, before the callback
+            if cb is not None:
+                cb.execute_success_callback(job, _NoDeathPenalty, value)
+            else:
+                job.execute_success_callback(_NoDeathPenalty, value)
+    except BaseException:  # noqa: as RQ's perform_job (`except:`)
+        exc_info = _without_first_frame(sys.exc_info())
+        text = _format(exc_info)
+        if "failure" in callbacks:
+            from rq.job import JobStatus
+
+            job._status = JobStatus.FAILED
+            _flush()
+            emit(b"C", b"failure")
+            try:
+                if cb is not None:
+                    cb.execute_failure_callback(job, _NoDeathPenalty, *exc_info)
+                else:
+                    job.execute_failure_callback(_NoDeathPenalty, *exc_info)
+            except BaseException:  # noqa: as RQ, the callback's exception replaces the job's
+                text = _format(sys.exc_info(), skip_frames=1)
         _flush()
         return b"E", text.encode("utf-8", "replace")
     _flush()
     if value is None:
         return b"N", b""
-    # As rq.results.Result.serialize: what cannot be serialized is stored as a text.
+    return b"R", _dumps(serializer, value, unserializable)
+
+
+def _exception_from_text(text):
+    """The exception a failure callback run on its own gets: the type named on the text's last
+    line (`module.Type: message`) with its message, or RuntimeError(text)."""
+    last = (text or "").rstrip("\n").splitlines()[-1:] or ["RuntimeError"]
+    name, _, message = last[0].partition(": ")
     try:
-        data = serializer.dumps(value)
-    except BaseException:  # noqa: as RQ (`except:`)
-        data = serializer.dumps(unserializable)
-    return b"R", data
+        if "." in name:
+            from rq.utils import import_attribute
+
+            etype = import_attribute(name)
+        else:
+            import builtins
+
+            etype = getattr(builtins, name)
+        if isinstance(etype, type) and issubclass(etype, BaseException):
+            return etype, etype(message)
+    except Exception:
+        pass
+    return RuntimeError, RuntimeError(last[0])
+
+
+def _callback_alone(job, request, emit):
+    """A failure or stopped callback run on its own, after the worker ended the job's run (its
+    timeout, a stop): `f(job, connection, type, value, None)` or `f(job, connection)`."""
+    cb = _rq_callbacks()
+    kind = request["callback"]
+    try:
+        emit(b"C", kind.encode())
+        if kind == "failure":
+            etype, value = _exception_from_text(request.get("exception"))
+            if cb is not None:
+                cb.execute_failure_callback(job, _NoDeathPenalty, etype, value, None)
+            else:
+                job.execute_failure_callback(_NoDeathPenalty, etype, value, None)
+        elif kind == "stopped":
+            if cb is not None:
+                cb.execute_stopped_callback(job, _NoDeathPenalty)
+            else:
+                job.execute_stopped_callback(_NoDeathPenalty)
+        else:
+            raise ValueError(f"task-worker's runner cannot run a {kind} callback on its own")
+    except BaseException:  # noqa: reported to the worker
+        text = _format(sys.exc_info(), skip_frames=1)
+        _flush()
+        return b"E", text.encode("utf-8", "replace")
+    _flush()
+    return b"N", b""
 
 
 def _die_with_parent():

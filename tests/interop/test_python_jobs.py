@@ -16,14 +16,16 @@ import pytest
 import rq
 from rq import Queue, Retry, SimpleWorker
 from rq.command import send_kill_horse_command, send_stop_job_command
-from rq.job import Job, JobStatus
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.job import Callback, Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from harness import WORKER, wait_until
 from pyjobs import jobs
 
 HERE = Path(__file__).resolve().parent
 RQ3 = rq.__version__.startswith("3.")
+# RQ >= 2.12 runs a job that returns a Retry again; RQ 2.0 stores the Retry as its value.
+RETRY_RETURNED = hasattr(Job, "_handle_retry_result")
 MODES = ["reuse", "fork"]
 
 
@@ -83,8 +85,10 @@ def last_line(job):
 
 
 def without_workers_frame(text):
-    """RQ's text without the frame of RQ's worker (`perform_job`), which task-worker has not."""
-    return re.sub(r'  File "[^"]*", line \d+, in perform_job\n(    .*\n)*', "", text)
+    """RQ's text without the frames of RQ's worker (`perform_job`, and RQ 3.0's
+    `_finalize_success` / `_finalize_failure` around a callback), which task-worker has not."""
+    return re.sub(r'  File "[^"]*", line \d+, in (perform_job|_finalize_success|_finalize_failure)\n(    .*\n)*',
+                  "", text)
 
 
 def reference_worker(queue):
@@ -295,7 +299,7 @@ def test_stop_execution_ends_the_python_process(r, start_worker, python_args):
 def test_warm_shutdown_past_the_timeout_ends_the_python_job(r, start_worker, python_args):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", "-n", "PYWARM", "--shutdown-timeout", "1", *python_args())
-    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600, on_failure=Callback(jobs.record_failure))
     pid = started_with_pid(slow)
     python = descendants(w.proc.pid)
     assert pid in python
@@ -314,7 +318,7 @@ def test_warm_shutdown_past_the_timeout_ends_the_python_job(r, start_worker, pyt
 def test_sigkill_of_the_worker_kills_the_python_processes(r, start_worker, run_burst, python_args):
     q = Queue("py", connection=r)
     w = start_worker("-q", "py", "-n", "PYVICTIM", *python_args())
-    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600)
+    slow = q.enqueue(jobs.sleep_with_pid, 300, job_timeout=600, on_failure=Callback(jobs.record_failure))
     pid = started_with_pid(slow)
     python = descendants(w.proc.pid)
     assert pid in python
@@ -329,3 +333,130 @@ def test_sigkill_of_the_worker_kills_the_python_processes(r, start_worker, run_b
     assert status(slow) == JobStatus.FAILED
     assert "AbandonedJobError" in slow.latest_result().exc_string
     assert r.zcard("rq:wip:py") == 0
+    # Its Python failure callback ran, as RQ's registry cleanup runs it.
+    assert recorded(r, slow) == ["failure:AbandonedJobError:"]
+
+
+def recorded(r, job):
+    """What the job's callbacks (pyjobs.jobs.record_*) recorded, in order."""
+    return [v.decode() for v in r.lrange(f"callbacks:{job.id}", 0, -1)]
+
+
+# (function, args, callbacks): Python callbacks, run by task-worker and by RQ's SimpleWorker.
+CALLBACK_CASES = {
+    "success": (jobs.add, (1, 2), {"on_success": Callback(jobs.record_success),
+                                   "on_failure": Callback(jobs.record_failure)}),
+    "failure": (jobs.fail, ("boom",), {"on_success": Callback(jobs.record_success),
+                                       "on_failure": Callback(jobs.record_failure)}),
+    "success_callback_fails": (jobs.add, (1, 2), {"on_success": Callback(jobs.success_callback_fails),
+                                                  "on_failure": Callback(jobs.record_failure)}),
+    "failure_callback_fails": (jobs.fail, ("boom",), {"on_failure": Callback(jobs.failure_callback_fails)}),
+    "by_name": (jobs.add, (2, 2), {"on_success": Callback("pyjobs.jobs.record_success")}),
+}
+
+
+def test_python_callbacks_match_rqs_own_worker(r, run_burst, python_args):
+    ours, theirs = Queue("py", connection=r), Queue("ref", connection=r)
+    pairs = {name: (ours.enqueue(f, *args, **cbs), theirs.enqueue(f, *args, **cbs))
+             for name, (f, args, cbs) in CALLBACK_CASES.items()}
+    # Starts written before the jobs run, as RQ does: RQ 2.0's success callback sees the status
+    # in Redis (`started`), which a deferred start (`--defer-start-ms`) has not written yet.
+    run_burst("-q", "py", "--defer-start-ms", "0", *python_args())
+    reference_worker(theirs).work(burst=True)
+    for name, (job, ref) in pairs.items():
+        assert recorded(r, job) == recorded(r, ref), name
+        assert status(job) == status(ref), (name, status(job), status(ref))
+        if status(ref) == JobStatus.FINISHED:
+            assert job.return_value() == ref.return_value(), name
+        else:
+            # The callback's exception is the job's, with RQ's whole traceback (chained to the
+            # job's own for a failure callback).
+            assert job.latest_result().exc_string == without_workers_frame(ref.latest_result().exc_string), name
+    assert recorded(r, pairs["success"][0]) and recorded(r, pairs["failure"][0])
+    assert last_line(pairs["failure_callback_fails"][0]) == "KeyError: 'failure callback failed'"
+
+
+def test_python_callback_timeouts(r, run_burst, python_args):
+    q = Queue("py", connection=r)
+    slow_success = q.enqueue(jobs.add, 1, 2, on_success=Callback(jobs.slow_callback, timeout=1),
+                             on_failure=Callback(jobs.record_failure))
+    slow_failure = q.enqueue(jobs.fail, "boom", on_failure=Callback(jobs.slow_callback, timeout=1))
+    slow_job = q.enqueue(jobs.sleep, 3600, job_timeout=1, on_failure=Callback(jobs.record_failure))
+    after = q.enqueue(jobs.add, 2, 3)
+    run_burst("-q", "py", *python_args())
+    timeout = "Task exceeded maximum timeout value (1 seconds)"
+    for job in (slow_success, slow_failure, slow_job):
+        assert status(job) == JobStatus.FAILED
+        assert last_line(job) == f"rq.timeouts.JobTimeoutException: {timeout}"
+    # The failure callback still runs after a timeout (on its own, in a new process), with RQ's
+    # exception type and message.
+    assert recorded(r, slow_success) == [f"failure:JobTimeoutException:{timeout}"]
+    assert recorded(r, slow_job) == [f"failure:JobTimeoutException:{timeout}"]
+    assert after.return_value() == 5
+
+
+def test_python_stopped_callback(r, start_worker, python_args):
+    q = Queue("py", connection=r)
+    start_worker("-q", "py", *python_args())
+    job = q.enqueue(jobs.sleep_with_pid, 3600, on_stopped=Callback(jobs.record_stopped))
+    started_with_pid(job)
+    send_stop_job_command(r, job.id)
+    wait_until(lambda: status(job) == JobStatus.STOPPED, timeout=60, what="the job to stop")
+    wait_until(lambda: recorded(r, job) == ["stopped"], timeout=60, what="the stopped callback")
+
+
+def test_mixed_rust_and_python_callbacks(r, run_burst, python_args):
+    q = Queue("py", connection=r)
+    # A task's job with a Python callback: refused before it runs, with a clear text.
+    task_job = q.enqueue("echo", 1, on_success=Callback(jobs.record_success))
+    # A Python job with a task's callback: the task runs it.
+    rust_cb = q.enqueue(jobs.add, 1, 2, on_success=Callback("noop"))
+    # A task's success callback fails: the Python failure callback still runs.
+    both = q.enqueue(jobs.add, 1, 2, on_success=Callback("fail"), on_failure=Callback(jobs.record_failure))
+    run_burst("-q", "py", *python_args())
+    assert status(task_job) == JobStatus.FAILED and recorded(r, task_job) == []
+    assert "callbacks that are not tasks (Python callbacks with --python) run only for jobs" in last_line(task_job)
+    assert status(rust_cb) == JobStatus.FINISHED and rust_cb.return_value() == 3
+    assert status(both) == JobStatus.FAILED
+    [record] = recorded(r, both)
+    assert record.startswith("failure:"), record
+
+
+def retry_summary(r, job):
+    results = job.results()
+    latest = results[0].return_value if results else None
+    return (status(job), r.hget(job.key, "number_of_retries"), [res.type for res in results],
+            type(latest).__name__, getattr(latest, "max", latest))
+
+
+def test_a_returned_retry(r, run_burst, python_args):
+    ours, theirs = Queue("py", connection=r), Queue("ref", connection=r)
+    pairs = {}
+    for name, f, args in (("until", jobs.retry_until, (3,)), ("always", jobs.always_retry, ()),
+                          ("later", jobs.retry_until, (2, 3600))):
+        pairs[name] = tuple(q.enqueue(f, f"{q.name}:{name}", *args) for q in (ours, theirs))
+    run_burst("-q", "py", *python_args())
+    reference_worker(theirs).work(burst=True)
+    for name, (job, ref) in pairs.items():
+        assert retry_summary(r, job) == retry_summary(r, ref), name
+    until, always, later = (pairs[n][0] for n in ("until", "always", "later"))
+    if RETRY_RETURNED:
+        assert status(until) == JobStatus.FINISHED and until.return_value() == 3
+        assert int(r.get("py:until")) == 3
+        assert status(always) == JobStatus.FAILED and always.id in FailedJobRegistry("py", connection=r)
+        assert status(later) == JobStatus.SCHEDULED and later.id in ScheduledJobRegistry("py", connection=r)
+    else:
+        # RQ 2.0: the Retry is the job's value.
+        for job in (until, always, later):
+            assert status(job) == JobStatus.FINISHED and type(job.return_value()).__name__ == "Retry"
+
+
+def test_a_huge_return_value(r, run_burst, python_args):
+    """20 MB: above the worker's decoder limit (16 MiB), which only observers and task
+    callbacks use; the value is stored whole, as RQ stores it, and the next job runs."""
+    q = Queue("py", connection=r)
+    big = q.enqueue(jobs.huge, 20)
+    after = q.enqueue(jobs.add, 1, 2)
+    run_burst("-q", "py", *python_args())
+    assert status(big) == JobStatus.FINISHED and big.return_value() == b"x" * (20 << 20)
+    assert after.return_value() == 3

@@ -178,6 +178,11 @@ impl JobHash {
         self.int_field("retries_left")
     }
 
+    /// Times the job returned a `Retry` and ran again (RQ ≥ 2.12), `None` when unset.
+    pub fn number_of_retries(&self) -> Result<Option<i64>, FieldError> {
+        self.int_field("number_of_retries")
+    }
+
     /// Repeats left (`Repeat(times=…)`), `None` when the job does not repeat.
     pub fn repeats_left(&self) -> Result<Option<i64>, FieldError> {
         self.int_field("repeats_left")

@@ -87,9 +87,9 @@ pub use engine::StartupCheck;
 pub use errors::{error_text, ConfigError, ParamError, RegistryError, WorkerError};
 pub use events::{EndKind, JobEnded, JobStarted, Observer, StopFuture, WorkerInfo};
 pub use tasks::{
-    Cancellation, DataMap, Fallback, Handler, Invocation, Layer, Param, Parameters, ProgressSink,
-    RawFuture, RawJob, RawOutcome, Registry, Resolver, TaskCall, TaskContext, TaskError,
-    TaskFuture, TaskSpec,
+    Cancellation, DataMap, Fallback, Handler, Invocation, Layer, Param, Parameters, PhaseSignal,
+    ProgressSink, RawCallback, RawCallbackCall, RawFuture, RawJob, RawOutcome, RawRetry, Registry,
+    Resolver, TaskCall, TaskContext, TaskError, TaskFuture, TaskSpec,
 };
 pub use webhooks::{WebhookRequest, WebhookSender};
 pub use worker::{Worker, WorkerBuilder};

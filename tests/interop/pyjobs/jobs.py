@@ -110,3 +110,55 @@ def sleep_with_pid(seconds):
     job.save_meta()
     time.sleep(seconds)
     return "slept"
+
+
+# Callbacks (on_success / on_failure / on_stopped): each appends what it got to the Redis list
+# `callbacks:<job id>`, so that task-worker's run and RQ's own can be compared.
+def _record(job, connection, text):
+    connection.rpush(f"callbacks:{job.id}", text)
+
+
+def record_success(job, connection, result):
+    _record(job, connection, f"success:{result!r}:{job.get_status(refresh=False)}")
+
+
+def record_failure(job, connection, exc_type, exc_value, traceback):
+    _record(job, connection, f"failure:{exc_type.__name__}:{exc_value}")
+
+
+def record_stopped(job, connection):
+    _record(job, connection, "stopped")
+
+
+def success_callback_fails(job, connection, result):
+    raise RuntimeError(f"success callback failed for {result!r}")
+
+
+def failure_callback_fails(job, connection, exc_type, exc_value, traceback):
+    raise KeyError("failure callback failed")
+
+
+def slow_callback(job, connection, *args):
+    time.sleep(3600)
+
+
+def retry_until(key, times, interval=0):
+    """Returns Retry(max=5) until it has run `times` times, then the count (RQ >= 2.12 runs it
+    again; RQ 2.0 stores the Retry as its value)."""
+    from rq import Retry
+
+    count = get_current_job().connection.incr(key)
+    if count < times:
+        return Retry(max=5, interval=interval)
+    return count
+
+
+def always_retry(key):
+    from rq import Retry
+
+    get_current_job().connection.incr(key)
+    return Retry(max=1)
+
+
+def huge(megabytes):
+    return b"x" * (megabytes << 20)

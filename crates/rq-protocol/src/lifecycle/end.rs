@@ -45,6 +45,9 @@ pub enum JobEnd {
         /// The failure that caused the retry (not written to Redis: RQ writes no result).
         exc_string: String,
     },
+    /// The job returned a `Retry` (RQ ≥ 2.12, `handle_job_retry`): see
+    /// [`super::RetryReturned`].
+    RetryReturned(Box<super::RetryReturned>),
     /// Unfinished at shutdown: handed back at the front of its queue (`--requeue-on-shutdown`).
     Requeue {
         /// Why (not written to Redis; for logs and observers).
@@ -62,6 +65,7 @@ impl JobEnd {
             } => r.plan.status_after(),
             JobEnd::Failure { status, .. } => status,
             JobEnd::Retry { plan, .. } => plan.status_after(),
+            JobEnd::RetryReturned(r) => r.status_after(),
             JobEnd::Requeue { .. } => crate::job::status::QUEUED,
         }
     }
@@ -74,7 +78,9 @@ impl JobEnd {
         match self {
             JobEnd::Success { .. } => Some(crate::job::status::FINISHED),
             JobEnd::Failure { .. } => Some(crate::job::status::FAILED),
-            JobEnd::Retry { .. } | JobEnd::Requeue { .. } => None,
+            // Out of retries: failed, and its dependents are enqueued as RQ's worker does.
+            JobEnd::RetryReturned(r) if r.next.is_none() => Some(crate::job::status::FAILED),
+            JobEnd::Retry { .. } | JobEnd::RetryReturned(_) | JobEnd::Requeue { .. } => None,
         }
     }
 
@@ -105,6 +111,7 @@ impl JobEnd {
                 plan,
                 ..
             } => retry(p, keys, e, *retries_left_after, plan, ended_at),
+            JobEnd::RetryReturned(r) => r.write(p, keys, e, ended_at),
             JobEnd::Requeue { .. } => requeue_unfinished(p, keys, e, ended_at),
         }
     }
@@ -112,7 +119,7 @@ impl JobEnd {
 
 /// `cleanup_execution`: the worker is no longer busy with this execution. Always in the same
 /// transaction as the terminal state (§12.2, §12.8).
-fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestamp) {
+pub(super) fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestamp) {
     let worker_key = keys.worker(&e.worker);
     p.cmd("HDEL").arg(&worker_key).arg("current_job").ignore();
     p.cmd("DEL")
@@ -146,7 +153,13 @@ fn release_execution(p: &mut Pipeline, keys: &Keys, e: &Execution, now: Timestam
         .ignore();
 }
 
-fn counters(p: &mut Pipeline, keys: &Keys, e: &Execution, field: &str, working_secs: f64) {
+pub(super) fn counters(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    field: &str,
+    working_secs: f64,
+) {
     let worker_key = keys.worker(&e.worker);
     p.cmd("HINCRBY").arg(&worker_key).arg(field).arg(1).ignore();
     p.cmd("HINCRBYFLOAT")
@@ -173,7 +186,7 @@ pub(super) fn cleanup_job_keys(p: &mut Pipeline, keys: &Keys, job_id: &str, ttl:
     }
 }
 
-fn terminal_job_fields(
+pub(super) fn terminal_job_fields(
     p: &mut Pipeline,
     keys: &Keys,
     e: &Execution,
@@ -212,7 +225,7 @@ pub(super) fn results_xadd(key: impl redis::ToRedisArgs, kind: i64, worker: &str
     xadd
 }
 
-fn add_result(
+pub(super) fn add_result(
     p: &mut Pipeline,
     keys: &Keys,
     e: &Execution,

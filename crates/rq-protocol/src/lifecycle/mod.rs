@@ -14,11 +14,13 @@
 mod abandoned;
 mod end;
 mod execution;
+mod retry_returned;
 mod worker;
 
 pub use abandoned::*;
 pub use end::*;
 pub use execution::*;
+pub use retry_returned::*;
 pub use worker::*;
 
 pub use crate::retry::{Repeat, RetryPlan};
@@ -48,4 +50,8 @@ pub mod result_type {
     pub const SUCCESSFUL: i64 = 1;
     /// The job failed (`exc_string`).
     pub const FAILED: i64 = 2;
+    /// The job returned a `Retry` and runs again (RQ ≥ 2.12; `return_value` is the `Retry`).
+    pub const RETRIED: i64 = 4;
+    /// The job returned a `Retry` once `Retry.max` was reached (RQ ≥ 2.12): failed.
+    pub const MAX_RETRIES_EXCEEDED: i64 = 5;
 }

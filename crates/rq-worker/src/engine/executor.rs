@@ -7,14 +7,16 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn, Instrument};
 
+use super::callbacks::{callbacks_of, run_callbacks, Callbacks};
+use super::fallback_run::{execute_fallback, raw_job, raw_value, FallbackJob};
 use super::progress::MetaProgress;
 use super::slots::Cancel;
 use super::state::Engine;
 use crate::events::{EndKind, JobEnded, JobStarted};
 use crate::rq::codec;
 use crate::rq::failure;
-use crate::rq::job::{status, CallbackKind, CallbackSpec, JobHash, JobSettings};
-use crate::rq::lifecycle::{Execution, JobEnd};
+use crate::rq::job::{status, CallbackKind, JobHash, JobSettings};
+use crate::rq::lifecycle::{Execution, JobEnd, RetryReturned};
 use crate::rq::retry;
 use crate::tasks::{self, Cancellation, TaskContext, TaskError};
 use crate::value::Value;
@@ -32,15 +34,15 @@ pub struct StartedJob {
 
 /// What decoding found out about the job, for logs and observers.
 #[derive(Default)]
-struct Decoded {
-    func: Option<String>,
-    task: Option<String>,
-    args: Vec<Value>,
-    kwargs: Vec<(String, Value)>,
+pub(super) struct Decoded {
+    pub(super) func: Option<String>,
+    pub(super) task: Option<String>,
+    pub(super) args: Vec<Value>,
+    pub(super) kwargs: Vec<(String, Value)>,
 }
 
 /// How the handler run ended, before retries are considered.
-enum Outcome {
+pub(super) enum Outcome {
     Returned(Value),
     /// The fallback's value, already serialized (`None`: Python's `None`).
     ReturnedRaw(Option<Vec<u8>>),
@@ -50,6 +52,8 @@ enum Outcome {
     },
     /// The fallback's failure: the full exception text, recorded as it is.
     RaisedText(String),
+    /// The fallback's job returned a retry request (RQ ≥ 2.12's `Retry`).
+    RetryReturned(tasks::RawRetry),
     /// The job could not even be started (bad hash, bad data, unknown function).
     Refused(TaskError),
     /// A callback names no registered task: refused before the function runs, no callback runs.
@@ -73,8 +77,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
     let span = tracing::info_span!("job", job_id = %job.exec.job_id, queue = %job.exec.queue, worker = %job.exec.worker, task = tracing::field::Empty);
     async move {
         let started = std::time::Instant::now();
-        let (outcome, decoded, callbacks) = perform(&engine, &job, cancel.clone()).await;
-        let outcome = run_callbacks(&engine, &job, outcome, &callbacks, &decoded, cancel).await;
+        let (outcome, decoded, callbacks, fallback) = perform(&engine, &job, cancel.clone()).await;
+        let outcome = run_callbacks(&engine, &job, outcome, &callbacks, &decoded, fallback.as_ref(), cancel).await;
         let func = decoded.func.clone().unwrap_or_else(|| "?".to_string());
         let return_value = match &outcome {
             Outcome::Returned(v) => Some(v.clone()),
@@ -94,6 +98,10 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             JobEnd::Retry { retries_left_after, .. } => {
                 warn!(func = %func, duration_ms, outcome = "retry", retries_left = *retries_left_after, "job failed; will be retried")
             }
+            JobEnd::RetryReturned(r) => match &r.next {
+                Some((n, _)) => info!(func = %func, duration_ms, outcome = "retry", number_of_retries = *n, "job returned a Retry; will run again"),
+                None => warn!(func = %func, duration_ms, outcome = "failed", "job returned a Retry past its max; failed"),
+            },
             JobEnd::Requeue { .. } => {
                 warn!(func = %func, duration_ms, outcome = "requeued", "job unfinished at shutdown; put back at the front of its queue")
             }
@@ -106,6 +114,8 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             JobEnd::Failure { status, exc_string, .. } if *status == status::STOPPED => (EndKind::Stopped, Some(exc_string.as_str())),
             JobEnd::Failure { exc_string, .. } => (EndKind::Failed, Some(exc_string.as_str())),
             JobEnd::Retry { exc_string, .. } => (EndKind::Retried, Some(exc_string.as_str())),
+            JobEnd::RetryReturned(r) if r.next.is_some() => (EndKind::Retried, Some("the job returned a Retry")),
+            JobEnd::RetryReturned(_) => (EndKind::Failed, Some("the job returned a Retry past its max")),
             // Another attempt will run it, as for a retry (no retry is used up).
             JobEnd::Requeue { reason } => (EndKind::Retried, Some(reason.as_str())),
         };
@@ -146,12 +156,13 @@ async fn perform(
     engine: &Arc<Engine>,
     job: &StartedJob,
     cancel: watch::Receiver<Option<Cancel>>,
-) -> (Outcome, Decoded, Callbacks) {
+) -> (Outcome, Decoded, Callbacks, Option<FallbackJob>) {
     let mut decoded = Decoded::default();
+    let has_fallback = engine.fallback.is_some();
     let callbacks = match job
         .settings
         .is_ok()
-        .then(|| callbacks_of(&engine.tasks, &job.hash))
+        .then(|| callbacks_of(&engine.tasks, &job.hash, has_fallback))
     {
         Some(Err(refused)) => {
             // Logged, recorded as the job's failure, and no callback runs.
@@ -164,12 +175,24 @@ async fn perform(
                 Outcome::RefusedCallback(refused),
                 decoded,
                 Callbacks::default(),
+                None,
             );
         }
         Some(Ok(c)) => c,
         None => Callbacks::default(),
     };
     let prepared = prepare(engine, job, &mut decoded);
+    // A task's job whose callback only the fallback could run is refused before it runs.
+    if let Ok(Prepared::Task(inv)) = &prepared {
+        if let Some(refused) = callbacks.refuse_for_task(&inv.task.name) {
+            return (
+                Outcome::RefusedCallback(refused),
+                decoded,
+                Callbacks::default(),
+                None,
+            );
+        }
+    }
     let ev = JobStarted {
         exec: &job.exec,
         hash: &job.hash,
@@ -181,166 +204,19 @@ async fn perform(
     for o in &engine.observers {
         o.job_started(&ev);
     }
+    let mut fallback_job = None;
     let outcome = match prepared {
         Ok(Prepared::Task(inv)) => execute(engine, job, inv, cancel).await,
         Ok(Prepared::Fallback(fallback, raw)) => {
-            execute_fallback(engine, job, fallback.as_ref(), raw, cancel).await
+            let fb = FallbackJob { fallback, raw };
+            let outcome =
+                execute_fallback(engine, job, &fb, callbacks.for_fallback(), cancel).await;
+            fallback_job = Some(fb);
+            outcome
         }
         Err(e) => Outcome::Refused(e),
     };
-    (outcome, decoded, callbacks)
-}
-
-/// A job's callbacks, each resolved to a registered task.
-#[derive(Default)]
-struct Callbacks {
-    success: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
-    failure: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
-    stopped: Option<(CallbackSpec, Arc<tasks::TaskSpec>)>,
-}
-
-/// Reads and resolves the callbacks; the first one that is not a registered task (or has an
-/// invalid timeout) refuses the job.
-fn callbacks_of(registry: &tasks::Registry, hash: &JobHash) -> Result<Callbacks, TaskError> {
-    let mut out = Callbacks::default();
-    for kind in CallbackKind::ALL {
-        let Some(spec) = hash
-            .callback(kind)
-            .map_err(|e| TaskError::value_error(e.to_string()))?
-        else {
-            continue;
-        };
-        let task = registry.resolve_callback(kind.argument(), &spec.name)?;
-        let slot = match kind {
-            CallbackKind::Success => &mut out.success,
-            CallbackKind::Failure => &mut out.failure,
-            CallbackKind::Stopped => &mut out.stopped,
-        };
-        *slot = Some((spec, task));
-    }
-    Ok(out)
-}
-
-/// The first argument a callback gets, RQ's `job`: what a Rust handler can use of it.
-fn job_value(job: &StartedJob, decoded: &Decoded, status: &str) -> Value {
-    let s = |v: &str| Value::Str(v.to_string());
-    Value::Dict(vec![
-        (s("id"), s(&job.exec.job_id)),
-        (s("origin"), s(&job.exec.queue)),
-        (
-            s("func_name"),
-            decoded.func.as_deref().map(s).unwrap_or(Value::None),
-        ),
-        (s("status"), s(status)),
-        (s("worker_name"), s(&job.exec.worker)),
-    ])
-}
-
-/// Runs the callbacks RQ's worker runs after the job (`rq.callbacks` / `Job.execute_*_callback`):
-/// * `on_success(job, connection, result)` once the function returned; if it raises (or
-///   exceeds its timeout) the job fails with that exception instead, as in RQ, and goes on
-///   to the failure callback;
-/// * `on_failure(job, connection, type, value, traceback)` after an exception (also a
-///   timeout); an exception it raises replaces the job's in the recorded failure;
-/// * `on_stopped(job, connection)` after a stop command; what it raises is logged only.
-///
-/// Each runs under its own timeout (`<kind>_callback_timeout`, 60 s by default). `connection`
-/// is the Redis URL with its password hidden (a handler reaches Redis through its context).
-async fn run_callbacks(
-    engine: &Arc<Engine>,
-    job: &StartedJob,
-    mut outcome: Outcome,
-    callbacks: &Callbacks,
-    decoded: &Decoded,
-    cancel: watch::Receiver<Option<Cancel>>,
-) -> Outcome {
-    let connection = Value::Str(crate::redact::redact_url(&engine.cfg.redis_url));
-    let returned = match &outcome {
-        Outcome::Returned(v) => Some(v.clone()),
-        Outcome::ReturnedRaw(raw) => Some(raw_value(engine, raw.as_deref())),
-        _ => None,
-    };
-    if let (Some(v), Some((spec, task))) = (returned, &callbacks.success) {
-        let args = vec![
-            job_value(job, decoded, status::FINISHED),
-            connection.clone(),
-            v,
-        ];
-        let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
-        if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
-            return cancelled;
-        }
-    }
-    if let Some((spec, task)) = &callbacks.failure {
-        let func = || decoded.func.clone().unwrap_or_else(|| "?".into());
-        let failed = match &outcome {
-            Outcome::Raised { error, task } => Some((error.clone(), exc_string(task, error))),
-            Outcome::Refused(error) => Some((error.clone(), exc_string(&func(), error))),
-            Outcome::RaisedText(text) => {
-                let (exc_type, message) = tasks::fallback::last_line_parts(text);
-                Some((TaskError::new(&exc_type, message), text.clone()))
-            }
-            _ => None,
-        };
-        if let Some((error, text)) = failed {
-            let args = vec![
-                job_value(job, decoded, status::FAILED),
-                connection.clone(),
-                Value::Str(error.exc_type.clone()),
-                Value::Str(error.message.clone()),
-                Value::Str(text),
-            ];
-            let end = run_callback(engine, job, spec, task, args, cancel.clone()).await;
-            if let Err(cancelled) = callback_outcome(end, &spec.name, &mut outcome) {
-                return cancelled;
-            }
-        }
-    }
-    if let (Outcome::Cancelled(Cancel::Stop), Some((spec, task))) = (&outcome, &callbacks.stopped) {
-        let args = vec![job_value(job, decoded, status::STOPPED), connection];
-        // A fresh receiver: the stop that ended the job must not cancel its stopped callback.
-        let (_keep, rx) = watch::channel(None);
-        if let HandlerEnd::Raised(e) = run_callback(engine, job, spec, task, args, rx).await {
-            warn!(callback = %spec.name, "on_stopped callback raised (ignored, as RQ does): {e}");
-        }
-    }
-    outcome
-}
-
-/// A callback's end applied to the job's outcome, as RQ does: an exception raised by the
-/// callback becomes the job's; a cancelled callback cancels the job (`Err`).
-fn callback_outcome(end: HandlerEnd, callback: &str, outcome: &mut Outcome) -> Result<(), Outcome> {
-    match end {
-        HandlerEnd::Returned(_) => Ok(()),
-        HandlerEnd::Raised(error) => {
-            *outcome = Outcome::Raised {
-                error,
-                task: callback.to_string(),
-            };
-            Ok(())
-        }
-        HandlerEnd::Cancelled(why) => Err(Outcome::Cancelled(why)),
-    }
-}
-
-async fn run_callback(
-    engine: &Arc<Engine>,
-    job: &StartedJob,
-    spec: &CallbackSpec,
-    task: &tasks::TaskSpec,
-    args: Vec<Value>,
-    cancel: watch::Receiver<Option<Cancel>>,
-) -> HandlerEnd {
-    info!(callback = %spec.name, timeout_s = spec.timeout, "running {} callback", spec.kind.argument());
-    let call = tasks::TaskCall {
-        args,
-        kwargs: Vec::new(),
-    };
-    let end = run_handler(engine, job, task, call, Some(spec.timeout), cancel).await;
-    if let HandlerEnd::Raised(e) = &end {
-        warn!(callback = %spec.name, "{} callback failed: {e}", spec.kind.argument());
-    }
-    end
+    (outcome, decoded, callbacks, fallback_job)
 }
 
 /// What runs a job: a registered handler, or the application's fallback with the raw job.
@@ -399,66 +275,8 @@ fn prepare(
     Ok(Prepared::Task(inv))
 }
 
-/// The job as a fallback gets it.
-fn raw_job(
-    engine: &Engine,
-    job: &StartedJob,
-    data: &[u8],
-    func_name: Option<String>,
-) -> tasks::RawJob {
-    tasks::RawJob {
-        job_id: job.exec.job_id.clone(),
-        queue: job.exec.queue.clone(),
-        worker: job.exec.worker.clone(),
-        execution_id: job.exec.execution_id.clone(),
-        func_name,
-        data: data.to_vec(),
-        serializer: engine.cfg.serializer,
-        timeout: job.timeout,
-    }
-}
-
-/// A fallback's serialized value read back for observers and Rust callbacks, by the allowlist
-/// decoder (never runs code); what it refuses reads as `None`.
-fn raw_value(engine: &Engine, raw: Option<&[u8]>) -> Value {
-    raw.and_then(|b| engine.cfg.serializer.loads(b, &engine.limits).ok())
-        .unwrap_or(Value::None)
-}
-
-/// Runs a job with the fallback under the job's timeout and cancellation; dropping its future
-/// (timeout, stop, kill, shutdown) is what stops it.
-async fn execute_fallback(
-    engine: &Engine,
-    job: &StartedJob,
-    fallback: &dyn tasks::Fallback,
-    raw: tasks::RawJob,
-    cancel: watch::Receiver<Option<Cancel>>,
-) -> Outcome {
-    let func = raw.func_name.clone().unwrap_or_else(|| "?".into());
-    info!(func = %func, "job started (fallback)");
-    let (cancel_task, cancellation) = Cancellation::new();
-    let ctx = TaskContext::new(&job.exec.job_id, &job.exec.queue, None)
-        .with_data(engine.data.clone())
-        .with_work_dir(engine.cfg.work_dir.clone())
-        .with_cancellation(cancellation);
-    let run = fallback.run(raw, ctx);
-    let end = tokio::select! {
-        end = run => match end {
-            tasks::RawOutcome::Returned(v) => Outcome::ReturnedRaw(v),
-            tasks::RawOutcome::Raised(text) => Outcome::RaisedText(text),
-        },
-        _ = time_limit(job.timeout) => Outcome::Raised {
-            error: timeout_error(job.timeout.unwrap_or(0)),
-            task: func,
-        },
-        why = cancelled(cancel) => Outcome::Cancelled(why),
-    };
-    let _ = cancel_task.send(true);
-    end
-}
-
 /// Sleeps `timeout` seconds; forever for `None`.
-async fn time_limit(timeout: Option<i64>) {
+pub(super) async fn time_limit(timeout: Option<i64>) {
     match timeout {
         Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(0) as u64)).await,
         None => std::future::pending().await,
@@ -466,7 +284,7 @@ async fn time_limit(timeout: Option<i64>) {
 }
 
 /// Waits for the job's cancellation (forever when the sender is gone).
-async fn cancelled(mut cancel: watch::Receiver<Option<Cancel>>) -> Cancel {
+pub(super) async fn cancelled(mut cancel: watch::Receiver<Option<Cancel>>) -> Cancel {
     let why = cancel.wait_for(Option::is_some).await.map(|w| *w);
     match why {
         Ok(why) => why.unwrap_or(Cancel::Kill),
@@ -494,7 +312,7 @@ async fn execute(
 }
 
 /// How one handler run (the job's function or a callback) ended.
-enum HandlerEnd {
+pub(super) enum HandlerEnd {
     Returned(Value),
     /// Raised, or exceeded its timeout (`JobTimeoutException`).
     Raised(TaskError),
@@ -503,7 +321,7 @@ enum HandlerEnd {
 
 /// Runs a handler in the job's context under `timeout` (seconds, `None` = none) and the job's
 /// cancellation.
-async fn run_handler(
+pub(super) async fn run_handler(
     engine: &Engine,
     job: &StartedJob,
     task: &tasks::TaskSpec,
@@ -566,8 +384,8 @@ async fn run_handler_for(
 /// The failure callback of a job failed or retried as abandoned by maintenance, run before
 /// that is recorded, as RQ's `StartedJobRegistry.cleanup` does: `on_failure(job, connection,
 /// AbandonedJobError, AbandonedJobError(), traceback)`. What it raises is logged (RQ 3.0); a
-/// callback that is not a registered task is named in a warning (the job's function ran
-/// already, so there is nothing to refuse).
+/// callback that is not a registered task is the fallback's when one is set, else named in a
+/// warning (the job's function ran already, so there is nothing to refuse).
 pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: &str) {
     let spec = match hash.callback(CallbackKind::Failure) {
         Ok(Some(spec)) => spec,
@@ -582,6 +400,10 @@ pub async fn abandoned_failure_callback(engine: &Engine, hash: &JobHash, queue: 
         .resolve_callback(spec.kind.argument(), &spec.name)
     {
         Ok(task) => task,
+        Err(_) if engine.fallback.is_some() => {
+            return super::fallback_run::abandoned_failure_callback(engine, hash, queue, &spec)
+                .await;
+        }
         Err(e) => {
             warn!(job_id = %hash.id, callback = %spec.name, "failure callback of an abandoned job not run: {e}");
             return;
@@ -657,6 +479,16 @@ fn decide(engine: &Engine, job: &StartedJob, outcome: Outcome, func: &str) -> Jo
                 repeat: retry::after_success(&job.hash),
                 has_dependencies: !matches!(job.hash.dependency_ids().as_deref(), Ok([])),
             };
+        }
+        Outcome::RetryReturned(r) => {
+            let number_of_retries = job.hash.number_of_retries().ok().flatten();
+            return JobEnd::RetryReturned(Box::new(RetryReturned::decide(
+                number_of_retries,
+                r.max,
+                &r.intervals,
+                codec::encode_serialized_return_value(Some(&r.value)),
+                settings.failure_ttl,
+            )));
         }
         Outcome::Raised { error, task } => (exc_string(&task, &error), false),
         Outcome::RaisedText(text) => (text, false),

@@ -9,10 +9,12 @@
 //! Every Redis write is built by the protocol layer (`crate::rq`); this module decides when.
 //! The shared state of a running worker is [`state::Engine`]; [`run()`] starts and stops it.
 
+mod callbacks;
 pub mod commands;
 pub mod connect;
 pub mod dispatch;
 pub mod executor;
+mod fallback_run;
 pub mod heartbeat;
 pub mod maintenance;
 pub mod progress;

@@ -33,7 +33,9 @@ pub use crate::errors::{ParamError, RegistryError};
 pub use context::{Cancellation, ProgressSink, ScratchGuard, TaskContext};
 pub use data::DataMap;
 pub use error::TaskError;
-pub use fallback::{Fallback, RawFuture, RawJob, RawOutcome};
+pub use fallback::{
+    Fallback, PhaseSignal, RawCallback, RawCallbackCall, RawFuture, RawJob, RawOutcome, RawRetry,
+};
 pub use layer::Layer;
 pub use registry::{Invocation, Registry, Resolver};
 pub use spec::{Handler, Param, Parameters, TaskCall, TaskFuture, TaskSpec};
