@@ -326,6 +326,7 @@ fn a_heartbeat_after_the_end_leaves_no_execution_behind() {
     assert_eq!(left, Vec::<String>::new());
     let wip: Vec<String> = con.zrange(keys.wip("default"), 0, -1).unwrap();
     assert_eq!(wip, Vec::<String>::new());
+}
 
 /// The take script's scan orders (RQ's dequeue strategies): a round-robin batch takes what that
 /// many RQ dequeues with `round_robin` take, one id per scan, each scan after the queue the
