@@ -6,7 +6,8 @@
 //! Error counters and the history-buffer gauge are process-wide (see [`redis_error`],
 //! [`postgres_error`], [`set_history_buffer`]) so that any module can report without a handle;
 //! every [`Metrics`] registry exposes them. Labels are bounded: `queue` comes from the worker's
-//! `--queues`, `task` from the task registry (`unknown` for jobs no task resolved), `op` from a
+//! `--queues`, `task` from the task registry (for jobs no task ran, such as Python jobs, the
+//! function name, at most [`MAX_FUNCTION_LABELS`] of them, then `other`), `op` from a
 //! fixed set of call sites.
 
 pub mod http;
@@ -145,7 +146,15 @@ pub struct Metrics {
     pub(crate) samples: Counter,
     /// `None` while healthy; otherwise why `/healthz` answers 503.
     problem: Mutex<Option<String>>,
+    /// The function names used as `task` labels for jobs no task ran (Python jobs, unknown
+    /// functions): at most [`MAX_FUNCTION_LABELS`], so that enqueuers cannot grow the series
+    /// without bound.
+    function_labels: Mutex<std::collections::HashSet<String>>,
 }
+
+/// How many distinct function names (jobs no registered task ran) get a `task` label of their
+/// own; later ones are counted under `other`.
+pub const MAX_FUNCTION_LABELS: usize = 200;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -174,6 +183,7 @@ impl Metrics {
             free_slots: Gauge::default(),
             samples: Counter::default(),
             problem: Mutex::new(Some("not connected to Redis yet".into())),
+            function_labels: Mutex::new(Default::default()),
             registry: Registry::default(),
         };
         registry.register(
@@ -317,10 +327,35 @@ impl Metrics {
     }
 }
 
-fn job_labels(queue: &str, task: Option<&str>) -> JobLabels {
-    JobLabels {
-        queue: queue.to_string(),
-        task: task.unwrap_or("unknown").to_string(),
+impl Metrics {
+    /// The labels of a job: its queue, and as `task` the registered task that ran it; for a job
+    /// no task ran (a Python job run by `--python`, an unknown function) its function name,
+    /// the first [`MAX_FUNCTION_LABELS`] of them (then `other`); `unknown` when its data
+    /// named no function the worker could read.
+    fn job_labels(&self, queue: &str, task: Option<&str>, func_name: Option<&str>) -> JobLabels {
+        let task = match (task, func_name) {
+            (Some(task), _) => task.to_string(),
+            (None, Some(func)) => self.function_label(func),
+            (None, None) => "unknown".to_string(),
+        };
+        JobLabels {
+            queue: queue.to_string(),
+            task,
+        }
+    }
+
+    fn function_label(&self, func: &str) -> String {
+        let Ok(mut seen) = self.function_labels.lock() else {
+            return "other".to_string();
+        };
+        if seen.contains(func) {
+            return func.to_string();
+        }
+        if seen.len() < MAX_FUNCTION_LABELS {
+            seen.insert(func.to_string());
+            return func.to_string();
+        }
+        "other".to_string()
     }
 }
 
@@ -354,7 +389,7 @@ impl Observer for Metrics {
             queue: ev.exec.queue.clone(),
         };
         self.started
-            .get_or_create(&job_labels(&ev.exec.queue, ev.task))
+            .get_or_create(&self.job_labels(&ev.exec.queue, ev.task, ev.func_name))
             .inc();
         self.in_flight.get_or_create(&queue).inc();
         if let Some(enqueued) = ev.hash.enqueued_at().as_deref().and_then(parse_datetime) {
@@ -376,7 +411,7 @@ impl Observer for Metrics {
     }
 
     fn job_ended(&self, ev: &JobEnded<'_>) {
-        let labels = job_labels(&ev.exec.queue, ev.task);
+        let labels = self.job_labels(&ev.exec.queue, ev.task, ev.func_name);
         let counter = match ev.kind {
             EndKind::Finished => &self.finished,
             EndKind::Failed => &self.failed,

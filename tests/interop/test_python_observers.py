@@ -1,0 +1,90 @@
+"""Python jobs (`--python`) are seen by the worker's observers as its tasks are (issue 28, item 5):
+Prometheus metrics label them by their function name (a bounded set of names), and the
+PostgreSQL history has a row per execution with the function, status, result or error."""
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
+from rq import Queue
+
+from harness import WORKER, free_port, wait_until
+from harness.servers import Postgres
+
+pytestmark = pytest.mark.rq_version_independent
+
+HERE = Path(__file__).resolve().parent
+
+
+def scrape(base):
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    samples = {}
+    for fam in parse_prometheus(text):
+        for s in fam.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
+    pg = Postgres("observers-pw")
+    try:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        start_worker("-q", "default", "--metrics-addr", f"127.0.0.1:{port}",
+                     "--python", sys.executable, "--python-path", str(HERE),
+                     env={"POSTGRES_URL": pg.url})
+
+        def up():
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:
+                    return resp.status == 200
+            except (urllib.error.URLError, ConnectionError):
+                return False
+
+        wait_until(up, what="metrics endpoint")
+        q = Queue("default", connection=r)
+        added = [q.enqueue("pyjobs.jobs.add", i, 1) for i in range(3)]
+        failed = q.enqueue("pyjobs.jobs.fail", "boom")
+        echoed = q.enqueue("echo", "a task")  # a built-in task beside them
+        jobs = added + [failed, echoed]
+        wait_until(lambda: all(j.get_status(refresh=True) in ("finished", "failed") for j in jobs),
+                   what="jobs done")
+        assert [j.return_value() for j in added] == [1, 2, 3]
+
+        samples = scrape(base)
+        add = (("queue", "default"), ("task", "pyjobs.jobs.add"))
+        fail = (("queue", "default"), ("task", "pyjobs.jobs.fail"))
+        echo = (("queue", "default"), ("task", "echo"))
+        assert samples[("task_worker_jobs_started_total", add)] == 3
+        assert samples[("task_worker_jobs_finished_total", add)] == 3
+        assert samples[("task_worker_job_duration_seconds_count", add)] == 3
+        assert samples[("task_worker_jobs_failed_total", fail)] == 1
+        assert samples[("task_worker_jobs_finished_total", echo)] == 1
+
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        env["POSTGRES_URL"] = pg.url
+
+        def rows():
+            proc = subprocess.run([str(WORKER), "history", "--json", "--limit", "100"],
+                                  capture_output=True, text=True, timeout=60, env=env)
+            assert proc.returncode == 0, proc.stderr
+            done = [row for row in json.loads(proc.stdout)
+                    if row.get("status") in ("finished", "failed")]
+            return done if len(done) == len(jobs) else None
+
+        history = {row["job_id"]: row for row in wait_until(rows, what="history rows")}
+        for j in added:
+            assert history[j.id]["func_name"] == "pyjobs.jobs.add"
+            assert history[j.id]["status"] == "finished"
+        assert history[failed.id]["func_name"] == "pyjobs.jobs.fail"
+        assert history[failed.id]["status"] == "failed"
+        assert "boom" in json.dumps(history[failed.id])
+        assert history[echoed.id]["status"] == "finished"
+    finally:
+        pg.stop()
