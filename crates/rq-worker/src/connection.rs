@@ -32,23 +32,59 @@ struct Following {
 }
 
 impl Following {
-    /// The connection to the current master, opened (lazily) when the master changed.
-    fn connection(&self) -> RedisResult<ConnectionManager> {
+    /// The connection to the current master, opened (lazily) when the master changed, and
+    /// the master's generation.
+    fn connection(&self) -> RedisResult<(u64, ConnectionManager)> {
         let master = self.follower.current().ok_or_else(no_master)?;
         let mut current = self
             .current
             .lock()
             .map_err(|_| std::io::Error::other("connection state poisoned"))?;
         match &*current {
-            Some((generation, con)) if *generation == master.generation => Ok(con.clone()),
+            Some((generation, con)) if *generation == master.generation => {
+                Ok((*generation, con.clone()))
+            }
             _ => {
                 let con = ConnectionManager::new_lazy_with_config(
                     master.client.clone(),
                     self.config.clone(),
                 )?;
                 *current = Some((master.generation, con.clone()));
-                Ok(con)
+                Ok((master.generation, con))
             }
+        }
+    }
+
+    /// Runs `command` (sent on the connection of master `generation`) until its reply, or
+    /// until the master changes: a command waiting on the old master (a killed one whose
+    /// address the connection keeps trying, one cut off by a partition that never answers)
+    /// would otherwise hold its caller until the connection or response timeout, long after
+    /// every other command went to the new master. It then fails as a lost connection does:
+    /// it may or may not have been applied on the old master, and the caller retries it (on
+    /// the new master) as after any lost connection.
+    async fn until_master_changes<T>(
+        &self,
+        generation: u64,
+        command: impl std::future::Future<Output = RedisResult<T>>,
+    ) -> RedisResult<T> {
+        let mut changes = self.follower.changes();
+        let moved = async move {
+            loop {
+                let changed = changes
+                    .borrow_and_update()
+                    .as_ref()
+                    .is_some_and(|m| m.generation != generation);
+                if changed {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            r = command => r,
+            _ = moved => Err(master_changed()),
         }
     }
 
@@ -59,6 +95,15 @@ impl Following {
             }
         }
     }
+}
+
+fn master_changed() -> redis::RedisError {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the Redis master changed while the command waited for its reply (it may or may not \
+         have been applied on the old master)",
+    )
+    .into()
 }
 
 fn no_master() -> redis::RedisError {
@@ -75,7 +120,10 @@ impl ConnectionLike for RedisConnection {
             Inner::Fixed(con) => con.req_packed_command(cmd),
             Inner::Following(f) => Box::pin(async move {
                 let r = match f.connection() {
-                    Ok(mut con) => con.send_packed_command(cmd).await,
+                    Ok((generation, mut con)) => {
+                        f.until_master_changes(generation, con.send_packed_command(cmd))
+                            .await
+                    }
                     Err(e) => Err(e),
                 };
                 f.check(&r);
@@ -94,7 +142,13 @@ impl ConnectionLike for RedisConnection {
             Inner::Fixed(con) => con.req_packed_commands(cmd, offset, count),
             Inner::Following(f) => Box::pin(async move {
                 let r = match f.connection() {
-                    Ok(mut con) => con.send_packed_commands(cmd, offset, count).await,
+                    Ok((generation, mut con)) => {
+                        f.until_master_changes(
+                            generation,
+                            con.send_packed_commands(cmd, offset, count),
+                        )
+                        .await
+                    }
                     Err(e) => Err(e),
                 };
                 f.check(&r);
@@ -242,5 +296,80 @@ impl MasterChanges {
             }
             None => std::future::pending::<()>().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{RedisTls, SentinelConfig};
+
+    fn following() -> Following {
+        let cfg = SentinelConfig {
+            sentinels: vec![("127.0.0.1".into(), 26379)],
+            master_name: "mymaster".into(),
+            username: None,
+            password: None,
+            tls: None,
+        };
+        let discovery =
+            Discovery::new(&cfg, "redis://mymaster/0", &RedisTls::default()).expect("discovery");
+        Following {
+            follower: Follower::new(discovery),
+            config: ConnectionManagerConfig::new(),
+            current: Mutex::new(None),
+        }
+    }
+
+    fn set_master(f: &Following, generation: u64, addr: &str) {
+        let client = redis::Client::open(format!("redis://{addr}")).expect("client");
+        f.follower.set_current(Master {
+            generation,
+            addr: addr.into(),
+            client,
+        });
+    }
+
+    /// A command waiting for a master that never answers (cut off by a partition) ends as
+    /// soon as the sentinels name another master, as a lost connection, so that its caller
+    /// retries it on the new master instead of waiting for its response timeout.
+    #[tokio::test]
+    async fn a_command_waiting_on_the_old_master_ends_when_the_master_changes() {
+        let f = Arc::new(following());
+        set_master(&f, 1, "10.0.0.1:6379");
+        let waiting = {
+            let f = f.clone();
+            tokio::spawn(async move {
+                f.until_master_changes(1, std::future::pending::<RedisResult<Value>>())
+                    .await
+            })
+        };
+        // The same master found again (the periodic look): the command goes on waiting.
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        set_master(&f, 2, "10.0.0.2:6379");
+        let r = waiting.await.expect("task");
+        let e = r.expect_err("the command must end with an error");
+        assert!(e.is_io_error(), "{e}");
+        assert!(failover_error(&e), "{e}");
+        assert!(e.to_string().contains("master changed"), "{e}");
+    }
+
+    /// A command sent after the change (on the new master's connection) is not ended by it,
+    /// and a command that gets its reply returns it.
+    #[tokio::test]
+    async fn a_command_of_the_current_master_is_left_alone() {
+        let f = following();
+        set_master(&f, 3, "10.0.0.3:6379");
+        let r = f
+            .until_master_changes(3, async { Ok(Value::Okay) })
+            .await
+            .expect("reply");
+        assert_eq!(r, Value::Okay);
+        // Sent on the connection of generation 2 while 3 is current: ends at once.
+        let r = f
+            .until_master_changes(2, std::future::pending::<RedisResult<Value>>())
+            .await;
+        assert!(r.is_err());
     }
 }

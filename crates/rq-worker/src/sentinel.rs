@@ -224,6 +224,12 @@ impl Follower {
         self.current.borrow().clone()
     }
 
+    /// Sets the current master (the unit tests of the connections).
+    #[cfg(test)]
+    pub(crate) fn set_current(&self, master: Master) {
+        self.current.send_replace(Some(Arc::new(master)));
+    }
+
     /// Changes of master (see [`Follower::current`]).
     pub(crate) fn changes(&self) -> watch::Receiver<Option<Arc<Master>>> {
         self.current.subscribe()
@@ -246,6 +252,7 @@ impl Follower {
                 })?;
         let mut found = None;
         let mut previous = None;
+        let mut changed = false;
         self.current.send_if_modified(|cur| match cur {
             Some(m) if m.addr == addr => {
                 found = Some(m.clone());
@@ -260,16 +267,18 @@ impl Follower {
                 });
                 *cur = Some(m.clone());
                 found = Some(m);
+                changed = true;
                 true
             }
         });
+        // Said once per change (the periodic look finds the same master every 5 seconds).
         match (&previous, &found) {
             (Some(old), Some(m)) => info!(
                 master = %m.addr,
                 previous = %old,
                 "Redis master changed: every connection moves to the new master"
             ),
-            (None, Some(m)) if m.generation == 1 => {
+            (None, Some(m)) if changed => {
                 info!(master = %m.addr, name = %self.discovery.master_name, "Redis master found through the sentinels")
             }
             _ => {}
