@@ -9,7 +9,10 @@ memory, worker CPU (the processes and their reaped children, via wait4), Redis c
 (INFO commandstats, enqueue excluded) and Redis' own CPU (INFO cpu). It also runs the "floor"
 (a minimal Lua driver doing only the writes RQ's readers need), a fleet of task-worker processes,
 the previous release of task-worker (when bench/run built it) and a callgrind count of
-task-worker's instructions per job. It prints Markdown on stdout; progress goes to stderr.
+task-worker's instructions per job. Scenarios p and q (issue 28) run one Python function
+(bench/py/pyjobs.py) through task-worker --python (fork and reuse modes), RQ's three workers,
+Dramatiq and Celery, and count the CPU of each contender's whole process tree (bench/subreaper.py).
+It prints Markdown on stdout; progress goes to stderr.
 
 Run through bench/run (which builds the release binaries and the venvs first). Needs the
 .venv-rq3 interpreter (real RQ 3.0.0); Dramatiq and Celery run from .venv-bench.
