@@ -9,7 +9,10 @@ memory, worker CPU (the processes and their reaped children, via wait4), Redis c
 (INFO commandstats, enqueue excluded) and Redis' own CPU (INFO cpu). It also runs the "floor"
 (a minimal Lua driver doing only the writes RQ's readers need), a fleet of task-worker processes,
 the previous release of task-worker (when bench/run built it) and a callgrind count of
-task-worker's instructions per job. It prints Markdown on stdout; progress goes to stderr.
+task-worker's instructions per job. Scenarios p and q (issue 28) run one Python function
+(bench/py/pyjobs.py) through task-worker --python (fork and reuse modes), RQ's three workers,
+Dramatiq and Celery, and count the CPU of each contender's whole process tree (bench/subreaper.py).
+It prints Markdown on stdout; progress goes to stderr.
 
 Run through bench/run (which builds the release binaries and the venvs first). Needs the
 .venv-rq3 interpreter (real RQ 3.0.0); Dramatiq and Celery run from .venv-bench.
@@ -43,6 +46,10 @@ OTHERS = HERE / "others"  # Dramatiq and Celery task modules
 DONE_KEY = "bench:done"  # run counter of the Dramatiq and Celery no-op tasks
 QUEUE = "bench"
 WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
+PY_KINDS = ("pynoop", "pysmall")  # the Python-job scenarios (p, q): bench/py/pyjobs.py
+
+sys.path.insert(0, str(PYPATH))
+import pyjobs  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -192,15 +199,18 @@ def pss_kb(pid: int) -> int:
 
 
 class TreeMemory(threading.Thread):
-    """Samples the summed PSS of a process tree every 100 ms, keeping the peak."""
+    """Samples the summed PSS of a process tree every 100 ms, keeping the peak (without the
+    root's when `skip_root`: the subreaper is not the contender's)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, skip_root: bool = False):
         super().__init__(daemon=True)
         self.pid, self.peak_kb, self.stop_flag = pid, 0, threading.Event()
+        self.skip = 1 if skip_root else 0
 
     def run(self) -> None:
         while not self.stop_flag.wait(0.1):
-            self.peak_kb = max(self.peak_kb, sum(pss_kb(p) for p in descendants(self.pid)))
+            tree = descendants(self.pid)[self.skip:]
+            self.peak_kb = max(self.peak_kb, sum(pss_kb(p) for p in tree))
 
 
 @dataclass
@@ -214,23 +224,29 @@ class ProcStats:
 TIME = Path("/usr/bin/time")
 
 
-def spawn(cmd: list[str], env: dict, logfile: Path, cwd: Path) -> tuple[subprocess.Popen, TreeMemory, float]:
+def spawn(cmd: list[str], env: dict, logfile: Path, cwd: Path,
+          reaper: bool = False) -> tuple[subprocess.Popen, TreeMemory, float]:
     """Starts a contender under GNU time when it is there: a process forked by our (big) Python
-    driver inherits the driver's RSS high-water mark in its rusage, one forked by `time` does not."""
-    if TIME.exists():
+    driver inherits the driver's RSS high-water mark in its rusage, one forked by `time` does not.
+    With `reaper`, under bench/subreaper.py instead: the CPU of every process of the tree, also
+    of those that outlive their parent (the Python-job scenarios), in the same file format."""
+    if reaper:
+        cmd = [sys.executable, "-S", str(HERE / "subreaper.py"), str(logfile) + ".time", *cmd]
+    elif TIME.exists():
         cmd = [str(TIME), "-f", "%M %U %S", "-o", str(logfile) + ".time", *cmd]
     with open(logfile, "ab") as lf:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, cwd=cwd)
     proc.logfile = logfile  # type: ignore[attr-defined]
-    mem = TreeMemory(proc.pid)
+    proc.reaper = reaper  # type: ignore[attr-defined]
+    mem = TreeMemory(proc.pid, skip_root=reaper)
     mem.start()
     return proc, mem, t0
 
 
 def worker_pid(proc: subprocess.Popen) -> int:
     """The contender's own pid (the child of `time`, when it runs under it)."""
-    if not TIME.exists():
+    if not TIME.exists() and not getattr(proc, "reaper", False):
         return proc.pid
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -330,12 +346,18 @@ def job_args(kind: str, sleep_s: float) -> tuple:
 
 def enqueue_batch(r: Redis, n: int, kind: str, sleep_s: float) -> None:
     q = Queue(QUEUE, connection=r)
-    args = job_args(kind, sleep_s)
+    if kind in PY_KINDS:
+        # The Python-job scenarios: bench/py/pyjobs.py's function, run by every contender.
+        func, args, kwargs = pyjobs.JOBS[kind]
+        func = "pyjobs." + func
+    else:
+        func, args, kwargs = WRAPPER, job_args(kind, sleep_s), {}
     done = 0
     while done < n:
         k = min(1000, n - done)
         with r.pipeline() as pipe:
-            q.enqueue_many([Queue.prepare_data(WRAPPER, args=args) for _ in range(k)], pipeline=pipe)
+            q.enqueue_many([Queue.prepare_data(func, args=args, kwargs=kwargs) for _ in range(k)],
+                           pipeline=pipe)
             pipe.execute()
         done += k
 
@@ -529,6 +551,7 @@ class Contender:
     args: list[str] = field(default_factory=list)  # rq / dramatiq / celery command-line
     procs: int = 1  # task-worker processes started together (the fleet)
     base: bool = False  # task-worker's previous release (--base-bin)
+    python: str = ""  # task-worker: --python-mode (fork | reuse) for the Python-job scenarios
 
 
 CONTENDERS = [
@@ -547,6 +570,12 @@ CONTENDERS = [
     Contender("celery-threads", "Celery 5.7.0 (threads -c 8)", "celery",
               args=["-P", "threads", "-c", "8"]),
     Contender("floor", "RQ data-model floor (Lua, batches of 64)", "floor", 64),
+    # The Python-job scenarios (p, q): task-worker --python .venv-rq3/bin/python, both modes.
+    *(Contender(f"tw{m[0]}{c}", f"task-worker --python-mode {m} -c {c}", "tw", c, python=m)
+      for m, c in (("fork", 1), ("fork", 2), ("reuse", 1), ("reuse", 2), ("reuse", 4))),
+    # ... with the job's module imported once by each warm parent (what RQ's workers cannot do).
+    Contender("twf2p", "task-worker --python-mode fork -c 2 --python-preload pyjobs", "tw", 2,
+              args=["--python-preload", "pyjobs"], python="fork"),
 ]
 
 
@@ -560,6 +589,20 @@ class Scenario:
 
 
 def scenarios(quick: bool) -> list[Scenario]:
+    py = [("p", "(p) Python no-op", "pynoop"), ("q", "(q) Python small job", "pysmall")]
+    if quick:
+        py_counts = {"twf2": 100, "twr2": 1000, "rqw": 100, "rqs": 300}
+        py_scen = [Scenario(k, t, kind, py_counts) for k, t, kind in py[:1]]
+    else:
+        # Fork-per-job contenders run tens of jobs/s on the 2-core development machine.
+        py_counts = {"twf1": 300, "twf2": 400, "twf2p": 400, "twr1": 4000, "twr2": 5000,
+                     "twr4": 5000, "rqw": 300, "rqs": 1500, "rqp": 300, "dramatiq": 3000,
+                     "celery": 2000, "celery-solo": 2000}
+        py_scen = [Scenario(k, t, kind, py_counts) for k, t, kind in py]
+    return base_scenarios(quick) + py_scen
+
+
+def base_scenarios(quick: bool) -> list[Scenario]:
     if quick:
         return [
             Scenario("a", "(a) no-op", "noop",
@@ -651,7 +694,7 @@ class Bench:
             return [sys.executable, __file__, "floor", "--url", self.redis.url,
                     "--batch", str(c.concurrency)], env
         if c.kind in ("dramatiq", "celery"):
-            env["PYTHONPATH"] = str(OTHERS)
+            env["PYTHONPATH"] = f"{OTHERS}:{PYPATH}"
             env["BENCH_REDIS_URL"] = self.redis.url
             py = self.args.others_python
             if c.kind == "dramatiq":
@@ -667,6 +710,10 @@ class Bench:
                "-c", str(c.concurrency)]
         if burst:
             cmd.append("--burst")
+        if c.python:
+            # The interpreter of the RQ contenders (.venv-rq3: this driver's own).
+            cmd += ["--python", sys.executable, "--python-mode", c.python, "-P", str(PYPATH),
+                    *c.args]
         if history:
             assert self.pg is not None
             cmd += ["--database-url", self.pg.url]
@@ -707,7 +754,8 @@ class Bench:
         self.r.config_resetstat()
         cpu0 = redis_cpu(self.r)
         t_first = time.perf_counter()
-        procs = [spawn(cmd, env, self.workdir / f"{s.key}-{c.key}-{i}.log", self.workdir)
+        procs = [spawn(cmd, env, self.workdir / f"{s.key}-{c.key}-{i}.log", self.workdir,
+                       reaper=s.kind in PY_KINDS)
                  for i in range(c.procs)]
         # The fleet is timed from its first spawn; its CPU and peak
         # memory are the sums over its processes.
@@ -754,12 +802,13 @@ class Bench:
         self.r.flushall()
         log(f"{s.title} / {c.label}: enqueueing {n} jobs")
         cmd, env = self.command(c, burst=False, history=False)
-        subprocess.run([self.args.others_python, str(OTHERS / "enqueue.py"), c.kind, str(n)],
-                       env=env, check=True)
+        kind = [s.kind] if s.kind in PY_KINDS else []
+        subprocess.run([self.args.others_python, str(OTHERS / "enqueue.py"), c.kind, str(n),
+                        *kind], env=env, check=True)
         logfile = self.workdir / f"{s.key}-{c.key}.log"
         self.r.config_resetstat()
         cpu0 = redis_cpu(self.r)
-        proc, mem, t0 = spawn(cmd, env, logfile, self.workdir)
+        proc, mem, t0 = spawn(cmd, env, logfile, self.workdir, reaper=s.kind in PY_KINDS)
         polls, done = 0, 0
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and proc.poll() is None:
@@ -780,7 +829,9 @@ class Bench:
         ok = "ok" if done == n else f"ran {done}/{n} (see {logfile})"
         log(f"  {n / drained:,.0f} jobs/s, {drained:.2f} s, worker CPU "
             f"{stats.cpu / n * 1e6:,.0f} µs/job, Redis CPU {rcpu / n * 1e6:,.0f} µs/job, {ok}")
-        return Row(s, c, n, stats, calls / n, rcpu, ok, note="incl. the task's INCR")
+        note = ("incl. one INCR per job (the counter), after the function"
+                if s.kind in PY_KINDS else "incl. the task's INCR")
+        return Row(s, c, n, stats, calls / n, rcpu, ok, note=note)
 
     def run_latency(self, s: Scenario, c: Contender, seconds: float) -> Row:
         if self.enqueue_calls is None:
@@ -967,6 +1018,9 @@ def fmt(x: float | None, nd: int = 1) -> str:
 
 def table(rows: list[Row]) -> str:
     base: dict[str, float] = {}
+    rows = [r for r in rows if r.scenario.kind not in PY_KINDS]
+    if not rows:
+        return ""
     for r in rows:
         if r.contender.key == "rqs":
             base[r.scenario.key] = r.rate
@@ -992,6 +1046,44 @@ def table(rows: list[Row]) -> str:
             f"| {r.stats.peak_mb:.1f} | {fmt(r.p50, 2)} | {fmt(r.p99, 2)} "
             f"| {r.ok}{'; ' + note if note else ''} |"
         )
+    return "\n".join(out)
+
+
+def py_table(rows: list[Row]) -> str:
+    """The Python-job scenarios (issue 28): the same function through every contender."""
+    rows = [r for r in rows if r.scenario.kind in PY_KINDS]
+    if not rows:
+        return ""
+    rate = {(r.scenario.key, r.contender.key): r.rate for r in rows}
+    out = [
+        "",
+        "| scenario | worker | jobs | jobs/s | × rq worker | × SimpleWorker "
+        "| CPU µs/job (all processes) | Redis CPU µs/job | Redis cmds/job | peak MB | check |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in rows:
+        ratios = []
+        for key in ("rqw", "rqs"):
+            b = rate.get((r.scenario.key, key))
+            ratios.append(f"{r.rate / b:,.1f}×" if b else "–")
+        out.append(
+            f"| {r.scenario.title} | {r.contender.label} | {r.jobs:,} | {r.rate:,.0f} "
+            f"| {ratios[0]} | {ratios[1]} | {r.worker_us:,.0f} | {r.redis_us:,.1f} "
+            f"| {r.calls_per_job:.1f} | {r.stats.peak_mb:.1f} "
+            f"| {r.ok}{'; ' + r.note if r.note else ''} |")
+    out.append("")
+    for sc in dict.fromkeys(r.scenario.key for r in rows):
+        for mode, key, label, target in (("fork", "rqw", "rq worker", 10),
+                                         ("reuse", "rqs", "SimpleWorker", 10)):
+            base = rate.get((sc, key))
+            best = max((r for r in rows if r.scenario.key == sc and r.contender.python == mode),
+                       key=lambda r: r.rate, default=None)
+            if base and best:
+                x = best.rate / base
+                title = best.scenario.title
+                out.append(f"* {title}: `{mode}` at its best ({best.contender.label}) "
+                           f"**{x:.1f}×** {label} (target {target}×: "
+                           f"{'met' if x >= target else 'missed'}).")
     return "\n".join(out)
 
 
@@ -1062,7 +1154,8 @@ def summary(rows: list[Row], cg: list[dict], skipped: list[str], redis_version: 
     out.append("")
     out.append(
         f"Machine: {os.cpu_count()} cores ({platform.machine()}, {platform.release()}), Redis "
-        f"{redis_version}, run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+        f"{redis_version}, run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load "
+        f"average at the end {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[2]:.1f} (15 min)."
     )
     return "\n".join(out)
 
@@ -1129,6 +1222,7 @@ def main() -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     print(table(rows))
+    print(py_table(rows))
     print(summary(rows, cg, bench.skipped, version))
     # A run whose jobs did not all finish is a failed run (what makes `--quick` a smoke test).
     bad = [f"{r.scenario.title} / {r.contender.label}: {r.ok}" for r in rows if r.ok != "ok"]

@@ -6,8 +6,10 @@ the (never-ending) worker has drained the queue.
 
 import os
 
+import pyjobs  # bench/py: the Python-job scenarios' functions, the same for every contender
 import redis
 from celery import Celery
+from celery.signals import task_postrun
 
 URL = os.environ["BENCH_REDIS_URL"]
 app = Celery("cel_tasks", broker=URL)
@@ -23,3 +25,16 @@ _counter = redis.Redis.from_url(URL)
 @app.task
 def noop():
     _counter.incr("bench:done")
+
+
+# The Python-job scenarios: the functions of bench/py/pyjobs.py as they are, counted after they
+# ran (task_postrun, in the process that ran the task) so that the function itself is the one
+# every other contender runs.
+py_noop = app.task(name="py_noop")(pyjobs.noop)
+py_small = app.task(name="py_small")(pyjobs.small)
+
+
+@task_postrun.connect
+def _count(sender=None, **_kwargs):
+    if sender is not None and sender.name.startswith("py_"):
+        _counter.incr("bench:done")

@@ -1,6 +1,10 @@
 """Enqueues N no-op messages for Dramatiq or Celery (run with the .venv-bench interpreter).
 
-usage: enqueue.py dramatiq|celery N   (Redis URL in BENCH_REDIS_URL)
+usage: enqueue.py dramatiq|celery N [KIND]   (Redis URL in BENCH_REDIS_URL)
+
+KIND is `noop` (the default: the no-op task of scenario a) or a key of bench/py/pyjobs.py's
+JOBS (`pynoop`, `pysmall`: the same function every contender of the Python-job scenarios runs,
+with the same arguments).
 
 Neither library offers a pipelined bulk enqueue on its Redis broker, so this is a loop of the
 ordinary send call (Celery reuses one producer). The enqueue is not part of what is measured.
@@ -11,17 +15,26 @@ import sys
 
 def main() -> None:
     which, n = sys.argv[1], int(sys.argv[2])
+    kind = sys.argv[3] if len(sys.argv) > 3 else "noop"
+    args, kwargs = (), {}
+    if kind != "noop":
+        import pyjobs
+
+        func, args, kwargs = pyjobs.JOBS[kind]
+        kind = "py_" + func
     if which == "dramatiq":
-        from dq_tasks import noop
+        import dq_tasks
 
+        actor = getattr(dq_tasks, kind)
         for _ in range(n):
-            noop.send()
+            actor.send(*args, **kwargs)
     elif which == "celery":
-        from cel_tasks import app, noop
+        import cel_tasks
 
-        with app.producer_or_acquire() as producer:
+        task = getattr(cel_tasks, kind)
+        with cel_tasks.app.producer_or_acquire() as producer:
             for _ in range(n):
-                noop.apply_async(producer=producer)
+                task.apply_async(args, kwargs, producer=producer)
     else:
         raise SystemExit(f"unknown library {which}")
 
