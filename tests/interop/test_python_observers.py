@@ -32,7 +32,8 @@ def scrape(base):
 
 
 def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
-    pg = Postgres("observers-pw")
+    # initdb refuses root: the cluster runs as nobody then.
+    pg = Postgres("observers-pw", *((65534, 65534) if os.geteuid() == 0 else (None, None)))
     try:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
