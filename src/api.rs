@@ -290,17 +290,22 @@ fn transport_detail(e: reqwest::Error) -> String {
         "request failed"
     };
     let mut detail = kind.to_string();
-    let mut source = std::error::Error::source(&e);
-    // The innermost cause says most (e.g. "Connection refused"); reqwest's own text has the URL.
+    if let Some(cause) = innermost_cause(&e) {
+        detail.push_str(&format!(" ({cause})"));
+    }
+    detail
+}
+
+/// The innermost cause of an error (e.g. "Connection refused"): it says most, and unlike
+/// reqwest's own text it has no URL, which may carry credentials.
+pub(crate) fn innermost_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = e.source();
     let mut last = None;
     while let Some(s) = source {
         last = Some(s.to_string());
         source = s.source();
     }
-    if let Some(l) = last {
-        detail.push_str(&format!(" ({l})"));
-    }
-    detail
+    last
 }
 
 fn excerpt(body: &str) -> String {

@@ -229,14 +229,8 @@ fn transport_detail(e: reqwest::Error, timeout: Duration) -> String {
     } else {
         "request failed".to_string()
     };
-    let mut source = std::error::Error::source(&e);
-    let mut last = None;
-    while let Some(s) = source {
-        last = Some(s.to_string());
-        source = s.source();
-    }
-    if let Some(l) = last {
-        detail.push_str(&format!(" ({l})"));
+    if let Some(cause) = crate::api::innermost_cause(&e) {
+        detail.push_str(&format!(" ({cause})"));
     }
     detail
 }

@@ -225,6 +225,29 @@ pub(super) fn results_xadd(key: impl redis::ToRedisArgs, kind: i64, worker: &str
     xadd
 }
 
+/// RQ's `FailedJobRegistry.add(job, ttl=failure_ttl)`: `job.cleanup(failure_ttl)` (expire,
+/// keep for -1, delete for 0) and the registry entry scored by its expiry (-1: never).
+pub(super) fn add_to_failed_registry(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    failure_ttl: Option<i64>,
+    ended_at: Timestamp,
+) {
+    let ttl = failure_ttl.unwrap_or(crate::job::DEFAULT_FAILURE_TTL);
+    cleanup_job_keys(p, keys, &e.job_id, ttl);
+    let score = if ttl < 0 {
+        ttl
+    } else {
+        unix_seconds(ended_at) + ttl
+    };
+    p.cmd("ZADD")
+        .arg(keys.failed(&e.queue))
+        .arg(score)
+        .arg(&e.job_id)
+        .ignore();
+}
+
 pub(super) fn add_result(
     p: &mut Pipeline,
     keys: &Keys,
@@ -361,20 +384,8 @@ pub fn fail(
     ended_at: Timestamp,
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
-    let ttl = failure_ttl.unwrap_or(crate::job::DEFAULT_FAILURE_TTL);
     terminal_job_fields(p, keys, e, status, ended_at);
-    // FailedJobRegistry.add → job.cleanup(failure_ttl): expire, keep (-1) or delete (0).
-    cleanup_job_keys(p, keys, &e.job_id, ttl);
-    let score = if ttl < 0 {
-        ttl
-    } else {
-        unix_seconds(ended_at) + ttl
-    };
-    p.cmd("ZADD")
-        .arg(keys.failed(&e.queue))
-        .arg(score)
-        .arg(&e.job_id)
-        .ignore();
+    add_to_failed_registry(p, keys, e, failure_ttl, ended_at);
     let encoded = crate::codec::encode_exc_string(exc_string);
     add_result(
         p,

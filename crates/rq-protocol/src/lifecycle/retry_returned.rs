@@ -7,12 +7,12 @@
 use redis::Pipeline;
 
 use super::end::{
-    add_result, cleanup_job_keys, counters, release_execution, requeue_or_schedule,
+    add_result, add_to_failed_registry, counters, release_execution, requeue_or_schedule,
     terminal_job_fields,
 };
 use super::{result_type, Execution, RetryPlan};
 use crate::keys::Keys;
-use crate::time::{format_datetime, unix_seconds, Timestamp};
+use crate::time::{format_datetime, Timestamp};
 
 /// A job's end after it returned a `Retry` ([`super::JobEnd::RetryReturned`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,19 +92,8 @@ impl RetryReturned {
             }
             None => {
                 // `set_status(FAILED)` and `FailedJobRegistry.add(job, ttl=failure_ttl)`.
-                let ttl = self.failure_ttl.unwrap_or(crate::job::DEFAULT_FAILURE_TTL);
                 terminal_job_fields(p, keys, e, crate::job::status::FAILED, ended_at);
-                cleanup_job_keys(p, keys, &e.job_id, ttl);
-                let score = if ttl < 0 {
-                    ttl
-                } else {
-                    unix_seconds(ended_at) + ttl
-                };
-                p.cmd("ZADD")
-                    .arg(keys.failed(&e.queue))
-                    .arg(score)
-                    .arg(&e.job_id)
-                    .ignore();
+                add_to_failed_registry(p, keys, e, self.failure_ttl, ended_at);
             }
         }
         add_result(
