@@ -241,6 +241,11 @@ def test_metrics_parse_with_prometheus_client(redis_server, r, start_worker):
     jobs = [q.enqueue("echo", i) for i in range(3)] + [q.enqueue("fail", "x")]
     wait_until(lambda: all(j.get_status(refresh=True) in ("finished", "failed") for j in jobs),
                what="jobs done")
+    # Observers hear of a job's end after it is written to Redis: wait until all four are counted.
+    ended = ('task_worker_jobs_finished_total{queue="default",task="echo"} 3',
+             'task_worker_jobs_failed_total{queue="default",task="fail"} 1')
+    wait_until(lambda: all(line in fetch(base + "/metrics")[2] for line in ended),
+               what="the four jobs counted")
 
     status, ctype, text = fetch(base + "/metrics")
     assert status == 200 and ctype.startswith("text/plain; version=0.0.4")

@@ -58,15 +58,26 @@ def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
                    what="jobs done")
         assert [j.return_value() for j in added] == [1, 2, 3]
 
-        samples = scrape(base)
         add = (("queue", "default"), ("task", "pyjobs.jobs.add"))
         fail = (("queue", "default"), ("task", "pyjobs.jobs.fail"))
         echo = (("queue", "default"), ("task", "echo"))
-        assert samples[("task_worker_jobs_started_total", add)] == 3
-        assert samples[("task_worker_jobs_finished_total", add)] == 3
-        assert samples[("task_worker_job_duration_seconds_count", add)] == 3
-        assert samples[("task_worker_jobs_failed_total", fail)] == 1
-        assert samples[("task_worker_jobs_finished_total", echo)] == 1
+        want = {
+            ("task_worker_jobs_started_total", add): 3,
+            ("task_worker_jobs_finished_total", add): 3,
+            ("task_worker_job_duration_seconds_count", add): 3,
+            ("task_worker_jobs_failed_total", fail): 1,
+            ("task_worker_jobs_finished_total", echo): 1,
+        }
+
+        # Observers hear of a job's end after it is written to Redis: wait for the counts.
+        def counted():
+            samples = scrape(base)
+            return samples if all(samples.get(k) == v for k, v in want.items()) else None
+
+        samples = wait_until(counted, what=f"the metrics {want}")
+        assert {k: samples[k] for k in want} == want
+        assert ("task_worker_jobs_started_total", (("queue", "default"), ("task", "unknown"))) \
+            not in samples
 
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env["POSTGRES_URL"] = pg.url
