@@ -216,16 +216,12 @@ impl PythonPool {
             .map(|c| (kind_name(c.kind).to_string(), c.name.clone().into()))
             .collect();
         let request = serde_json::json!({ "id": job.job_id, "callbacks": callbacks });
-        self.run_request(&job.job_id, request, &job.phase).await
+        let frame = request_frame(&request, &job.hash);
+        self.run_request(&job.job_id, frame, &job.phase).await
     }
 
     /// Runs one request (a job, or a callback on its own) in an idle runner or a new one.
-    async fn run_request(
-        self,
-        job_id: &str,
-        request: serde_json::Value,
-        phase: &PhaseSignal,
-    ) -> RawOutcome {
+    async fn run_request(self, job_id: &str, request: Vec<u8>, phase: &PhaseSignal) -> RawOutcome {
         let runner = loop {
             match self.take_idle() {
                 // fork: the parent of a killed child still owes its wait status.
@@ -264,7 +260,6 @@ impl PythonPool {
                 },
             }
         };
-        let request = request.to_string();
         let mut busy = Busy {
             pool: self.clone(),
             runner: Some(runner),
@@ -275,7 +270,7 @@ impl PythonPool {
             let Some(runner) = runner.as_mut() else {
                 return Err(std::io::Error::other("no runner"));
             };
-            runner.send(request.as_bytes()).await?;
+            runner.send(&request).await?;
             loop {
                 let frame = runner.receive().await?;
                 match frame.split_first() {
@@ -385,7 +380,8 @@ impl Fallback for PythonPool {
                 "callback": kind_name(call.callback.kind),
                 "exception": call.exception,
             });
-            pool.run_request(&job.job_id, request, &PhaseSignal::detached())
+            let frame = request_frame(&request, &[]);
+            pool.run_request(&job.job_id, frame, &PhaseSignal::detached())
                 .await
         })
     }
@@ -488,6 +484,25 @@ impl Drop for Runner {
     }
 }
 
+/// A request frame: its JSON, then, when the job hash is known, a newline and each field as
+/// a 4-byte big-endian length and the name, then the same for the value (the runner restores
+/// the job from them instead of reading the hash: RQ's horse runs the worker's in-memory job).
+fn request_frame(request: &serde_json::Value, hash: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut frame = request.to_string().into_bytes();
+    if hash.is_empty() {
+        return frame;
+    }
+    frame.push(b'\n');
+    for (name, value) in hash {
+        for part in [name.as_bytes(), value.as_slice()] {
+            // A field is a Redis string (at most 512 MB): its length fits in 32 bits.
+            frame.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            frame.extend_from_slice(part);
+        }
+    }
+    frame
+}
+
 /// RQ's text (`rq.worker` `monitor_work_horse`): `ret_val` is the raw `waitpid` status.
 pub fn horse_died_text(ret_val: i32, signal: Option<i32>) -> String {
     let signal_msg = signal.map(|s| format!(" (signal {s})")).unwrap_or_default();
@@ -568,6 +583,16 @@ mod tests {
         );
         assert!(parse_retry(b"no newline").is_none());
         assert_eq!(parse_kind(b"failure"), Some(CallbackKind::Failure));
+    }
+
+    #[test]
+    fn request_frame_carries_the_hash() {
+        let request = serde_json::json!({"id": "a\nb"});
+        assert_eq!(request_frame(&request, &[]), br#"{"id":"a\nb"}"#.to_vec());
+        let frame = request_frame(&request, &[("data".into(), b"\x00\n".to_vec())]);
+        let mut want = br#"{"id":"a\nb"}"#.to_vec();
+        want.extend_from_slice(b"\n\0\0\0\x04data\0\0\0\x02\x00\n");
+        assert_eq!(frame, want);
     }
 
     #[test]

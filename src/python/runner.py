@@ -5,10 +5,11 @@
 #   frame    = 4-byte big-endian length, then that many bytes
 #   worker -> runner: first a JSON config {"redis_url", "key_prefix", "tls", "sentinel",
 #                     "socket_timeout", "serializer", "path", "preload", "mode"} (see
-#                     _connector), then one JSON request per job: {"id", "callbacks":
-#                     {kind: name}} (the callbacks this runner runs with the job), or {"id",
-#                     "callback": kind, "exception": text} (a failure or stopped callback run
-#                     on its own)
+#                     _connector), then one request per job: JSON {"id", "callbacks":
+#                     {kind: name}} (the callbacks this runner runs with the job), then b"\n"
+#                     and the job hash as the worker holds it (each name and value a 4-byte
+#                     big-endian length and the bytes); or JSON {"id", "callback": kind,
+#                     "exception": text} (a failure or stopped callback run on its own)
 #   runner -> worker: b"+" + JSON {"rq", "python", "pid"} once ready, or b"!" + traceback;
 #                     per job b"R" + serializer.dumps(value), b"N" (None) or b"E" + traceback,
 #                     b"Y" + JSON {"max", "intervals"} + b"\n" + serializer.dumps(retry) for a
@@ -17,10 +18,13 @@
 #                     fork mode: first b"P" + the child's pid, and b"D" + its raw wait status
 #                     when it died without an answer
 #
-# The job is loaded and run by RQ itself (Job.fetch, job.perform), so the function is resolved,
-# the arguments decoded and get_current_job()/job.meta/save_meta() behave as under RQ's worker
-# of the installed version. Timeouts, stop and kill are the worker's: it kills this process.
+# The job is loaded and run by RQ itself (Job.restore of the hash the worker sends, as RQ's
+# work horse runs the worker's in-memory job; Job.fetch when none is sent; job.perform), so the
+# function is resolved, the arguments decoded and get_current_job()/job.meta/save_meta() behave
+# as under RQ's worker of the installed version. Timeouts, stop and kill are the worker's: it kills this process.
 # The job's own prints go to stderr: stdout is the protocol's.
+import functools
+import gc
 import json
 import os
 import signal
@@ -104,34 +108,44 @@ def main():
     except BaseException:
         _write_frame(proto_out, b"!", _format(sys.exc_info()).encode("utf-8", "replace"))
         return 1
+    fork = cfg.get("mode") == "fork"
+    _rq_callbacks()
+    _retry_class(Job)
+    if fork:
+        die_with_parent = _warm_parent()
     ready = {"rq": rq.__version__, "python": sys.version.split()[0], "pid": os.getpid()}
     _write_frame(proto_out, b"+", json.dumps(ready).encode())
-    fork = cfg.get("mode") == "fork"
     while True:
         frame = _read_frame(proto_in)
         if frame is None:
             return 0
-        request = json.loads(frame)
+        request = _request(frame)
         if not fork:
             tag, body = _perform(request, _current(connection), serializer, Job, UNSERIALIZABLE_RETURN_VALUE_PAYLOAD,
                                  lambda t, b: _write_frame(proto_out, t, b))
             _write_frame(proto_out, tag, body)
             continue
-        # fork (RQ's Worker): a child per job, in its own process group; it sends its outcome over a private pipe and exits. What it sent is passed on
-        # only if it exited with 0; otherwise the worker gets its raw wait status.
+        # fork (RQ's Worker): a child per job, in its own process group; it sends its outcome
+        # over a private pipe and exits. What it sent is passed on only if it exited with 0;
+        # otherwise the worker gets its raw wait status.
         _flush()
+        # Every object so far goes to the collector's permanent generation: a collection in
+        # the child does not write to (and so copy) the pages of the parent's objects.
+        gc.freeze()
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
                 os.setpgid(0, 0)
                 os.close(r)
-                _die_with_parent()
+                die_with_parent()
                 proto_in.close()
                 os.close(0)
                 out = os.fdopen(w, "wb")
-                child_connection = connect()
-                tag, body = _perform(request, child_connection, serializer, Job,
+                # The parent's client: it has never connected (redis-py connects on the first
+                # command and its pool starts afresh in a forked process), so a job that does
+                # not use Redis costs no connection.
+                tag, body = _perform(request, connection, serializer, Job,
                                      UNSERIALIZABLE_RETURN_VALUE_PAYLOAD, lambda t, b: _write_frame(out, t, b))
                 _write_frame(out, tag, body)
                 out.close()
@@ -252,6 +266,7 @@ class _NoDeathPenalty:
         return False
 
 
+@functools.cache
 def _rq_callbacks():
     """RQ 3.0's `rq.callbacks` module (its callbacks are module functions), None for 2.x (they
     are `Job` methods). Called directly at each call site: no frame of this file between RQ's
@@ -264,6 +279,7 @@ def _rq_callbacks():
         return None
 
 
+@functools.cache
 def _retry_class(Job):
     """`rq.job.Retry` when the installed RQ retries a job that returns one (RQ >= 2.12:
     `Job._handle_retry_result`); None for RQ 2.0, which stores it as the return value."""
@@ -293,14 +309,45 @@ def _without_first_frame(exc_info):
     return etype, value, tb
 
 
+def _request(frame):
+    """A request frame: its JSON, and under "hash" the job hash's fields that follow it, as
+    `HGETALL` gives them to `Job.refresh` (bytes names and values)."""
+    head, sep, rest = frame.partition(b"\n")
+    request = json.loads(head)
+    if sep:
+        fields = {}
+        unpack = struct.unpack_from
+        at, end = 0, len(rest)
+        while at < end:
+            (n,) = unpack(">I", rest, at)
+            name = rest[at + 4:at + 4 + n]
+            at += 4 + n
+            (n,) = unpack(">I", rest, at)
+            fields[name] = rest[at + 4:at + 4 + n]
+            at += 4 + n
+        request["hash"] = fields
+    return request
+
+
+def _load(request, connection, serializer, Job):
+    """The job: restored from the hash the worker sent (what RQ's horse runs: the worker's job,
+    read when it was taken, with the start's fields), else read from Redis."""
+    fields = request.get("hash")
+    if not fields:
+        return Job.fetch(request["id"], connection=connection, serializer=serializer)
+    job = Job(request["id"], connection=connection, serializer=serializer)
+    job.restore(fields)
+    return job
+
+
 def _perform(request, connection, serializer, Job, unserializable, emit):
     """Runs one job as RQ's work horse does (`perform_job`: the function, then its success or
     failure callback when the request names it); returns the outcome frame's (tag, body).
     `emit(tag, body)` sends a frame at once (a callback's start)."""
     try:
-        job = Job.fetch(request["id"], connection=connection, serializer=serializer)
+        job = _load(request, connection, serializer, Job)
     except BaseException:  # noqa: as RQ's perform_job (`except:`)
-        text = _format(sys.exc_info(), skip_frames=1)
+        text = _format(sys.exc_info(), skip_frames=2)
         _flush()
         return b"E", text.encode("utf-8", "replace")
     if request.get("callback"):
@@ -401,18 +448,35 @@ def _callback_alone(job, request, emit):
     return b"N", b""
 
 
-def _die_with_parent():
-    """PR_SET_PDEATHSIG(SIGKILL): a job's child dies with its parent (killed with the worker)."""
-    parent = os.getppid()
+def _warm_parent():
+    """Fork mode: what every child would otherwise do for itself, done once in the parent
+    (each page a child writes is copied, and an import writes many): the modules RQ and the
+    parent-death signal import on first use. Returns the child's parent-death set-up."""
+    import datetime
+
+    datetime.datetime.strptime("2026-01-01T00:00:00.000001Z", "%Y-%m-%dT%H:%M:%S.%fZ")
+    prctl = None
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except Exception:
         pass
-    if os.getppid() != parent:
-        os._exit(1)
+
+    def die_with_parent():
+        """PR_SET_PDEATHSIG(SIGKILL): a job's child dies with its parent (killed with the
+        worker)."""
+        parent = os.getppid()
+        if prctl is not None:
+            try:
+                prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+            except Exception:
+                pass
+        if os.getppid() != parent:
+            os._exit(1)
+
+    gc.collect()
+    return die_with_parent
 
 
 def _flush():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import math
+import pickle
 import re
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def enqueue_all(conn, mode):
     enq(dj.fail_chained, job_id="fail-chained")
     enq("pyjobs.diffjobs.no_such_function", job_id="fail-unknown-function")
     enq(dj.use_meta, meta={"given": 21}, job_id="meta")
+    enq(dj.own_view, meta={"m": 1}, job_id="own-view")
     # Runs while the test reads both servers mid-run (started registry, executions, the
     # worker's current job).
     enq(dj.block, job_id="blocker")
@@ -578,3 +580,10 @@ def test_task_worker_writes_what_rqs_worker_writes(servers, mode):
     assert ("rq:job:ttl-result-0", "<type>") not in rq_flat
     assert rq_flat[("rq:results:timeout", 0, "exc_string")].endswith(
         "JobTimeoutException: Task exceeded maximum timeout value (1 seconds)\n")
+    # The job's own view of itself is RQ's in-memory job, as `prepare_for_execution` left it,
+    # on both sides (task-worker's start may not be in Redis yet when the job runs).
+    own_view = pickle.loads(base64.b64decode(rq_flat[("rq:results:own-view", 0, "return_value")]))
+    assert own_view == {
+        "status": "started", "worker_name": NAMES["pickle"], "origin": "diff",
+        "description": "pyjobs.diffjobs.own_view()", "started_at": True, "last_heartbeat": True,
+        "enqueued_at": True, "meta": {"m": 1}}

@@ -78,6 +78,27 @@ impl JobHash {
         }
     }
 
+    /// The hash as RQ's worker holds it in memory while its work horse runs the job: the
+    /// fields read when the job was taken, with those `Job.prepare_for_execution` sets
+    /// (`status`, `worker_name`, `started_at` and `last_heartbeat`, both `at`). RQ's horse runs
+    /// that in-memory job and never reads the hash again; a process that runs the job
+    /// elsewhere restores it from these fields (`Job.restore`) instead of fetching it.
+    pub fn as_started(&self, worker: &str, at: crate::time::Timestamp) -> Vec<(String, Vec<u8>)> {
+        const SET: [&str; 4] = ["status", "worker_name", "started_at", "last_heartbeat"];
+        let ts = crate::time::format_datetime(at).into_bytes();
+        let mut out: Vec<(String, Vec<u8>)> = self
+            .fields
+            .iter()
+            .filter(|(k, _)| !SET.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.push(("status".into(), status::STARTED.as_bytes().to_vec()));
+        out.push(("worker_name".into(), worker.as_bytes().to_vec()));
+        out.push(("started_at".into(), ts.clone()));
+        out.push(("last_heartbeat".into(), ts));
+        out
+    }
+
     /// An empty `HGETALL` reply means the hash is gone.
     pub fn exists(&self) -> bool {
         !self.fields.is_empty()
@@ -425,6 +446,35 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn as_started_sets_what_prepare_for_execution_sets() {
+        let h = hash(&[
+            ("status", "queued"),
+            ("data", "x"),
+            ("worker_name", ""),
+            ("origin", "default"),
+        ]);
+        let at = crate::time::parse_datetime("2026-12-07T10:00:00.000001Z").unwrap();
+        let mut fields = h.as_started("w1", at);
+        fields.sort();
+        let text: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v).into_owned()))
+            .collect();
+        let ts = "2026-12-07T10:00:00.000001Z".to_string();
+        assert_eq!(
+            text,
+            vec![
+                ("data", "x".to_string()),
+                ("last_heartbeat", ts.clone()),
+                ("origin", "default".to_string()),
+                ("started_at", ts),
+                ("status", "started".to_string()),
+                ("worker_name", "w1".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -96,6 +96,23 @@ def use_meta():
     return job.meta["double"]
 
 
+def own_view():
+    """What the job sees of itself while it runs: RQ's work horse runs the worker's in-memory
+    job, on which `prepare_for_execution` set the status, the worker's name and the start."""
+    job = get_current_job()
+    status = job.get_status(refresh=False)
+    return {
+        "status": getattr(status, "value", status),
+        "worker_name": job.worker_name,
+        "origin": job.origin,
+        "description": job.description,
+        "started_at": job.started_at is not None,
+        "last_heartbeat": job.last_heartbeat is not None,
+        "enqueued_at": job.enqueued_at is not None,
+        "meta": job.meta,
+    }
+
+
 def record(tag):
     """Appends its tag to the list `diff:order`: the order the jobs ran in."""
     get_current_job().connection.rpush("diff:order", tag)
