@@ -471,11 +471,26 @@ pub fn retry(
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     counters(p, keys, e, "failed_job_count", working);
+    run_again(p, keys, e, ("retries_left", retries_left_after), plan, ended_at);
+    release_execution(p, keys, e, ended_at);
+}
+
+/// An attempt that runs again (a retry, or a returned `Retry`): the job's retry count
+/// (`count`: `retries_left` or RQ ≥ 2.12's `number_of_retries`) and the attempt's times and
+/// worker, then back to its queue or scheduled (`plan`).
+pub(super) fn run_again(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    count: (&str, i64),
+    plan: &RetryPlan,
+    ended_at: Timestamp,
+) {
     let ended = format_datetime(ended_at);
     p.cmd("HSET")
         .arg(keys.job(&e.job_id))
-        .arg("retries_left")
-        .arg(retries_left_after)
+        .arg(count.0)
+        .arg(count.1)
         .arg("started_at")
         .arg(format_datetime(e.started_at))
         .arg("ended_at")
@@ -486,7 +501,6 @@ pub fn retry(
         .arg(&e.worker)
         .ignore();
     requeue_or_schedule(p, keys, &e.queue, &e.job_id, plan, ended_at);
-    release_execution(p, keys, e, ended_at);
 }
 
 /// Hands an unfinished job back at shutdown (`--requeue-on-shutdown`): the job goes to the

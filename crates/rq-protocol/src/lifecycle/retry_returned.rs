@@ -7,12 +7,12 @@
 use redis::Pipeline;
 
 use super::end::{
-    add_result, add_to_failed_registry, counters, release_execution, requeue_or_schedule,
+    add_result, add_to_failed_registry, counters, release_execution, run_again,
     terminal_job_fields,
 };
 use super::{result_type, Execution, RetryPlan};
 use crate::keys::Keys;
-use crate::time::{format_datetime, Timestamp};
+use crate::time::Timestamp;
 
 /// A job's end after it returned a `Retry` ([`super::JobEnd::RetryReturned`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,21 +74,7 @@ impl RetryReturned {
         };
         match &self.next {
             Some((count, plan)) => {
-                let ended = format_datetime(ended_at);
-                p.cmd("HSET")
-                    .arg(keys.job(&e.job_id))
-                    .arg("number_of_retries")
-                    .arg(*count)
-                    .arg("started_at")
-                    .arg(format_datetime(e.started_at))
-                    .arg("ended_at")
-                    .arg(&ended)
-                    .arg("last_heartbeat")
-                    .arg(&ended)
-                    .arg("worker_name")
-                    .arg(&e.worker)
-                    .ignore();
-                requeue_or_schedule(p, keys, &e.queue, &e.job_id, plan, ended_at);
+                run_again(p, keys, e, ("number_of_retries", *count), plan, ended_at);
             }
             None => {
                 // `set_status(FAILED)` and `FailedJobRegistry.add(job, ttl=failure_ttl)`.
