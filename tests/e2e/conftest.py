@@ -9,19 +9,11 @@ does it; for prod an override file does). Every stack is torn down with
 """
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
+from harness.docker import docker_ok, skip_all
+
 from stacks import Stack
-
-
-def docker_ok() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 DOCKER_OK = docker_ok()
@@ -30,8 +22,7 @@ SKIP_REASON = "`docker info` failed: no usable Docker Engine, the container e2e 
 
 def pytest_collection_modifyitems(config, items):
     if not DOCKER_OK:
-        for item in items:
-            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+        skip_all(items, SKIP_REASON)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -3,17 +3,7 @@
 helpers are in ha_cluster.py, the accounting in ha_account.py."""
 from __future__ import annotations
 
-import subprocess
-
-import pytest
-
-
-def docker_ok() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+from harness.docker import docker_ok, skip_all
 
 
 DOCKER_OK = docker_ok()
@@ -22,5 +12,4 @@ SKIP_REASON = "`docker info` failed: no usable Docker Engine, the HA tests did n
 
 def pytest_collection_modifyitems(config, items):
     if not DOCKER_OK:
-        for item in items:
-            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+        skip_all(items, SKIP_REASON)

@@ -8,33 +8,9 @@ import time
 
 from rq import get_current_job
 
-
-class Point:
-    """A custom class: as an argument, a return value and the instance of a method job."""
-
-    def __init__(self, x, y):
-        self.x = x
-        self.y = y
-
-    def __eq__(self, other):
-        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
-
-    def __repr__(self):
-        return f"Point({self.x}, {self.y})"
-
-    def norm2(self):
-        return self.x * self.x + self.y * self.y
-
-    def moved(self, dx, dy=0):
-        return Point(self.x + dx, self.y + dy)
-
-    @classmethod
-    def origin(cls):
-        return cls(0, 0)
-
-    @staticmethod
-    def double(v):
-        return 2 * v
+# A custom class: as an argument, a return value and the instance of a method job (the same
+# class as the Python-job tests').
+from pyjobs.jobs import Point  # noqa: F401
 
 
 class DiffError(Exception):

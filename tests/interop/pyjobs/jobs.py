@@ -75,6 +75,8 @@ def count_then_fail(key):
 
 
 class Point:
+    """A custom class: as an argument, a return value and the instance of a method job."""
+
     def __init__(self, x, y):
         self.x = x
         self.y = y

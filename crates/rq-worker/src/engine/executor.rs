@@ -80,7 +80,10 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
         let (outcome, decoded, callbacks, fallback) = perform(&engine, &job, cancel.clone()).await;
         let outcome = run_callbacks(&engine, &job, outcome, &callbacks, &decoded, fallback.as_ref(), cancel).await;
         let func = decoded.func.clone().unwrap_or_else(|| "?".to_string());
+        // For the observers only: not copied (nor, for a fallback's serialized value, decoded
+        // by the allowlist decoder) when there is none.
         let return_value = match &outcome {
+            _ if engine.observers.is_empty() => None,
             Outcome::Returned(v) => Some(v.clone()),
             Outcome::ReturnedRaw(raw) => Some(raw_value(&engine, raw.as_deref())),
             _ => None,
