@@ -471,7 +471,14 @@ pub fn retry(
 ) {
     let working = (ended_at - e.started_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
     counters(p, keys, e, "failed_job_count", working);
-    run_again(p, keys, e, ("retries_left", retries_left_after), plan, ended_at);
+    run_again(
+        p,
+        keys,
+        e,
+        ("retries_left", retries_left_after),
+        plan,
+        ended_at,
+    );
     release_execution(p, keys, e, ended_at);
 }
 

@@ -7,8 +7,7 @@
 use redis::Pipeline;
 
 use super::end::{
-    add_result, add_to_failed_registry, counters, release_execution, run_again,
-    terminal_job_fields,
+    add_result, add_to_failed_registry, counters, release_execution, run_again, terminal_job_fields,
 };
 use super::{result_type, Execution, RetryPlan};
 use crate::keys::Keys;
