@@ -1,18 +1,20 @@
 //! The operator commands against a private Redis and real task-worker processes:
-//! `health`, `status`, `submit`, `suspend`/`resume`, `requeue`, `/metrics` and JSON logs.
+//! `health`, `status`, `submit`, `suspend`/`resume`, `requeue`; `/metrics` and JSON logs in
+//! tests/ops/metrics_logs.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
+// `/metrics` and JSON logs.
+#[path = "ops/metrics_logs.rs"]
+mod metrics_logs;
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
 
-use common::{free_port, temp_dir, worker_bin, RedisServer};
+use common::worker::{run_to_end, worker_command, Out, Worker};
+use common::{free_port, wait_until, RedisServer};
 use redis::Commands;
 
 /// Variables the commands read; cleared so the developer's environment cannot leak in.
@@ -31,23 +33,9 @@ const ENV: [&str; 12] = [
     "HISTORY_BUFFER",
 ];
 
-struct Out {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn code(&self) -> i32 {
-        self.status.code().unwrap_or(-1)
-    }
-}
-
+/// The worker binary with `args`, none of the variables of [`ENV`] set.
 fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(worker_bin());
-    for v in ENV {
-        cmd.env_remove(v);
-    }
+    let mut cmd = worker_command(&ENV);
     cmd.args(args);
     cmd
 }
@@ -55,87 +43,27 @@ fn command(args: &[&str]) -> Command {
 /// Runs a subcommand to completion (killed and failed after 60 s, which never happens when it
 /// works: every command bounds its own waits).
 fn run(args: &[&str]) -> Out {
-    let dir = temp_dir("ops-cmd");
-    let (out_path, err_path) = (dir.join("out"), dir.join("err"));
-    let mut child = command(args)
-        .stdout(File::create(&out_path).unwrap())
-        .stderr(File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("task-worker {args:?} did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let out = Out {
-        status,
-        stdout: std::fs::read_to_string(&out_path).unwrap(),
-        stderr: std::fs::read_to_string(&err_path).unwrap(),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    out
-}
-
-fn wait_until<T>(what: &str, mut pred: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = pred() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A running `task-worker` (run mode), killed on drop.
-struct Worker {
-    child: Child,
-    log: PathBuf,
+    run_to_end(&mut command(args), &format!("task-worker {args:?}"), 60)
 }
 
 impl Worker {
+    /// A `task-worker` in run mode on the Redis at `url` with `args`.
     fn start(url: &str, args: &[&str]) -> Worker {
-        let dir = temp_dir("ops-worker");
-        let log = dir.join("log");
         let mut full = vec!["--redis-url", url];
         full.extend_from_slice(args);
-        let child = command(&full)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Worker { child, log }
+        Worker::spawn(command(&full).env("RUST_LOG", "info"), "ops-worker", false)
     }
 
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: sending a signal to our own child.
-        unsafe { libc::kill(self.pid(), sig) };
-    }
-
-    fn wait(&mut self) -> ExitStatus {
-        wait_until("the worker to exit", || self.child.try_wait().unwrap())
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Starts a worker named `name` with `args` (after `-n name`) and waits until it is registered.
+    fn start_registered(
+        url: &str,
+        con: &mut redis::Connection,
+        name: &str,
+        args: &[&str],
+    ) -> Worker {
+        let w = Worker::start(url, &[&["-n", name], args].concat());
+        wait_until("registration", 30, || registered(con, name).then_some(()));
+        w
     }
 }
 
@@ -182,10 +110,7 @@ fn health_follows_the_worker_of_this_host() {
     let out = run(&["health", "--redis-url", &url, "--redis-only"]);
     assert_eq!(out.code(), 0, "{}", out.stdout);
 
-    let mut w = Worker::start(&url, &["-n", "probe-me", "-q", "default"]);
-    wait_until("registration", || {
-        registered(&mut con, "probe-me").then_some(())
-    });
+    let mut w = Worker::start_registered(&url, &mut con, "probe-me", &["-q", "default"]);
     let out = health();
     assert_eq!(out.code(), 0, "{}{}", out.stdout, w.log());
     assert!(
@@ -210,7 +135,7 @@ fn health_follows_the_worker_of_this_host() {
 
     // Worker gone (clean shutdown deregisters it).
     w.signal(libc::SIGTERM);
-    assert!(w.wait().success());
+    assert!(w.wait(30).success());
     let out = health();
     assert_eq!(out.code(), 1, "{}", out.stdout);
     assert!(out.stdout.starts_with("unhealthy:"), "{}", out.stdout);
@@ -221,14 +146,11 @@ fn health_sees_a_killed_worker_whose_hash_is_fresh() {
     let redis = RedisServer::start();
     let url = redis.url();
     let mut con = redis.con();
-    let mut w = Worker::start(&url, &["-n", "killed", "-q", "default"]);
-    wait_until("registration", || {
-        registered(&mut con, "killed").then_some(())
-    });
+    let mut w = Worker::start_registered(&url, &mut con, "killed", &["-q", "default"]);
     assert_eq!(run(&["health", "--redis-url", &url]).code(), 0);
     let pid = w.pid();
     w.signal(libc::SIGKILL);
-    w.wait();
+    w.wait(30);
     // The hash and its recent heartbeat stay; only the pid check can tell.
     assert!(registered(&mut con, "killed"));
     let out = run(&["health", "--redis-url", &url]);
@@ -353,10 +275,7 @@ fn status_reports_a_known_state_and_changes_nothing() {
     let url = redis.url();
     let mut con = redis.con();
     // A worker on another queue, so the jobs below stay where they are.
-    let _w = Worker::start(&url, &["-n", "status-w", "-q", "elsewhere"]);
-    wait_until("registration", || {
-        registered(&mut con, "status-w").then_some(())
-    });
+    let _w = Worker::start_registered(&url, &mut con, "status-w", &["-q", "elsewhere"]);
     let a = submit(&url, &["echo", "value=1"]);
     submit(&url, &["echo", "value=2"]);
     submit(&url, &["noop", "--priority", "7"]);
@@ -583,16 +502,13 @@ fn suspend_and_resume_reach_a_running_worker() {
     let redis = RedisServer::start();
     let url = redis.url();
     let mut con = redis.con();
-    let _w = Worker::start(&url, &["-n", "susp", "-q", "default"]);
-    wait_until("registration", || {
-        registered(&mut con, "susp").then_some(())
-    });
+    let _w = Worker::start_registered(&url, &mut con, "susp", &["-q", "default"]);
 
     let out = run(&["suspend", "--redis-url", &url]);
     assert_eq!(out.code(), 0, "{}", out.stderr);
     let v: Option<String> = con.get("rq:suspended").unwrap();
     assert_eq!(v.as_deref(), Some("1"));
-    wait_until("state suspended", || {
+    wait_until("state suspended", 30, || {
         (worker_field(&mut con, "susp", "state").as_deref() == Some("suspended")).then_some(())
     });
     let id = submit(&url, &["noop"]);
@@ -604,7 +520,7 @@ fn suspend_and_resume_reach_a_running_worker() {
 
     let out = run(&["resume", "--redis-url", &url]);
     assert_eq!(out.code(), 0);
-    wait_until("the job to run after resume", || {
+    wait_until("the job to run after resume", 30, || {
         (job_status(&mut con, &id).as_deref() == Some("finished")).then_some(())
     });
     assert!(!con.exists::<_, bool>("rq:suspended").unwrap());
@@ -688,346 +604,4 @@ fn requeue_puts_failed_jobs_back() {
     assert_eq!(con.zcard::<_, i64>("rq:failed:default").unwrap(), 3);
     let out = run(&["requeue", "--redis-url", &url, "--all"]);
     assert!(out.stdout.contains("Requeued 3 job(s)"), "{}", out.stdout);
-}
-
-// ---------------------------------------------------------------------------------- metrics --
-
-fn http_get(port: u16, path: &str, accept: Option<&str>) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let accept = accept
-        .map(|a| format!("Accept: {a}\r\n"))
-        .unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{accept}\r\n").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let ctype = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Type: "))
-        .unwrap_or_default()
-        .to_string();
-    (code, ctype, body.to_string())
-}
-
-/// Samples by (name, sorted labels).
-type Samples = HashMap<(String, Vec<(String, String)>), f64>;
-
-/// A small parser of the Prometheus text format: `(name, sorted labels) -> value`, checking
-/// that every sample belongs to a family announced by `# TYPE`.
-fn parse_prometheus(text: &str) -> Samples {
-    let mut families: Vec<(String, String)> = Vec::new();
-    let mut samples = HashMap::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').unwrap();
-            families.push((name.to_string(), kind.to_string()));
-            continue;
-        }
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (series, value) = line.rsplit_once(' ').unwrap();
-        let value: f64 = match value {
-            "+Inf" => f64::INFINITY,
-            v => v
-                .parse()
-                .unwrap_or_else(|_| panic!("bad value in {line:?}")),
-        };
-        let (name, labels) = match series.split_once('{') {
-            None => (series.to_string(), Vec::new()),
-            Some((name, rest)) => {
-                let body = rest.strip_suffix('}').unwrap();
-                let mut labels: Vec<(String, String)> = body
-                    .split("\",")
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        let (k, v) = p.split_once("=\"").unwrap();
-                        (k.to_string(), v.trim_end_matches('"').to_string())
-                    })
-                    .collect();
-                labels.sort();
-                (name.to_string(), labels)
-            }
-        };
-        assert!(
-            families.iter().any(|(f, kind)| name == *f
-                || (kind == "histogram"
-                    && ["_bucket", "_sum", "_count"]
-                        .iter()
-                        .any(|s| name == format!("{f}{s}")))),
-            "sample {name} has no # TYPE"
-        );
-        samples.insert((name, labels), value);
-    }
-    samples
-}
-
-fn sample(m: &Samples, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let mut l: Vec<(String, String)> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    l.sort();
-    m.get(&(name.to_string(), l)).copied()
-}
-
-#[test]
-fn metrics_after_a_known_workload() {
-    let redis = RedisServer::start();
-    let url = redis.url();
-    let mut con = redis.con();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let _w = Worker::start(
-        &url,
-        &[
-            "-n",
-            "metered",
-            "-q",
-            "default,low_priority",
-            "--metrics-addr",
-            &addr,
-        ],
-    );
-    wait_until("registration", || {
-        registered(&mut con, "metered").then_some(())
-    });
-
-    let mut ids: Vec<String> = (0..3)
-        .map(|i| submit(&url, &["echo", &format!("value={i}")]))
-        .collect();
-    ids.push(submit(&url, &["fail", "message=x"]));
-    // One job that fails once and is retried (retries_left as `Retry(max=1)` writes it).
-    let sub = task_worker::cli::submit::backend_job(
-        task_worker::tasks::registry().lookup("fail").unwrap(),
-        vec![],
-        "default",
-    );
-    let job_key = format!("rq:job:{}", sub.job_id);
-    let mut p = sub
-        .pipeline(
-            &rq_protocol::keys::Keys::new("rq"),
-            rq_protocol::codec::Serializer::Pickle,
-        )
-        .unwrap();
-    // Same MULTI as the push, so no worker sees the job without these fields.
-    p.hset(&job_key, "retries_left", 1)
-        .ignore()
-        .hset(&job_key, "retry_intervals", "[0]")
-        .ignore();
-    let _: () = p.query(&mut con).unwrap();
-    ids.push(sub.job_id.clone());
-    for id in &ids {
-        wait_until("jobs to end", || {
-            matches!(
-                job_status(&mut con, id).as_deref(),
-                Some("finished" | "failed")
-            )
-            .then_some(())
-        });
-    }
-    let (code, ctype, body) = wait_until("a queue sample after the workload", || {
-        let r = http_get(port, "/metrics", None);
-        let m = parse_prometheus(&r.2);
-        (sample(&m, "task_worker_queue_samples_total", &[]).unwrap_or(0.0) >= 2.0
-            && sample(&m, "task_worker_queue_failed_jobs", &[("queue", "default")]) == Some(2.0))
-        .then_some(r)
-    });
-    assert_eq!(code, 200);
-    assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
-    let m = parse_prometheus(&body);
-    let dq = ("queue", "default");
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_jobs_started_total",
-            &[dq, ("task", "echo")]
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_jobs_finished_total",
-            &[dq, ("task", "echo")]
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_jobs_started_total",
-            &[dq, ("task", "fail")]
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(&m, "task_worker_jobs_failed_total", &[dq, ("task", "fail")]),
-        Some(2.0)
-    );
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_jobs_retried_total",
-            &[dq, ("task", "fail")]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_job_duration_seconds_count",
-            &[dq, ("task", "echo")]
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(
-            &m,
-            "task_worker_job_duration_seconds_bucket",
-            &[dq, ("task", "echo"), ("le", "+Inf")]
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(&m, "task_worker_job_wait_seconds_count", &[dq]),
-        Some(6.0)
-    );
-    assert_eq!(sample(&m, "task_worker_jobs_in_flight", &[dq]), Some(0.0));
-    assert_eq!(sample(&m, "task_worker_queue_depth", &[dq]), Some(0.0));
-    assert_eq!(
-        sample(&m, "task_worker_queue_depth", &[("queue", "low_priority")]),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(&m, "task_worker_redis_errors_total", &[("op", "dequeue")]),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(&m, "task_worker_postgres_errors_total", &[]),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(&m, "task_worker_history_buffer_jobs", &[]),
-        Some(0.0)
-    );
-    assert!(sample(
-        &m,
-        "task_worker_build_info",
-        &[("version", env!("CARGO_PKG_VERSION"))]
-    )
-    .is_some());
-
-    // Depth is sampled: jobs waiting while the worker is suspended show up.
-    assert_eq!(run(&["suspend", "--redis-url", &url]).code(), 0);
-    wait_until("state suspended", || {
-        (worker_field(&mut con, "metered", "state").as_deref() == Some("suspended")).then_some(())
-    });
-    submit(&url, &["noop", "--priority", "-1"]);
-    submit(&url, &["noop", "--priority", "-1"]);
-    wait_until("sampled depth 2", || {
-        let m = parse_prometheus(&http_get(port, "/metrics", None).2);
-        (sample(&m, "task_worker_queue_depth", &[("queue", "low_priority")]) == Some(2.0))
-            .then_some(())
-    });
-
-    let (code, ctype, body) = http_get(
-        port,
-        "/metrics",
-        Some("application/openmetrics-text; version=1.0.0"),
-    );
-    assert_eq!(code, 200);
-    assert!(ctype.starts_with("application/openmetrics-text"), "{ctype}");
-    assert!(body.ends_with("# EOF\n"), "{body}");
-    assert_eq!(http_get(port, "/healthz", None).0, 200);
-    assert_eq!(http_get(port, "/nope", None).0, 404);
-}
-
-#[test]
-fn metrics_report_history_outages() {
-    // PostgreSQL unreachable: the history sink buffers rows and counts its errors.
-    let redis = RedisServer::start();
-    let url = redis.url();
-    let mut con = redis.con();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let db = format!("postgres://postgres@127.0.0.1:{}/postgres", free_port());
-    let _w = Worker::start(
-        &url,
-        &[
-            "-n",
-            "pg-down",
-            "-q",
-            "default",
-            "--metrics-addr",
-            &addr,
-            "--database-url",
-            &db,
-        ],
-    );
-    wait_until("registration", || {
-        registered(&mut con, "pg-down").then_some(())
-    });
-    let id = submit(&url, &["noop"]);
-    wait_until("the job to finish", || {
-        (job_status(&mut con, &id).as_deref() == Some("finished")).then_some(())
-    });
-    wait_until("postgres errors and buffered rows in /metrics", || {
-        let m = parse_prometheus(&http_get(port, "/metrics", None).2);
-        let errors = sample(&m, "task_worker_postgres_errors_total", &[])?;
-        let buffered = sample(&m, "task_worker_history_buffer_jobs", &[])?;
-        (errors >= 1.0 && buffered >= 1.0).then_some(())
-    });
-}
-
-// --------------------------------------------------------------------------------- logs ------
-
-#[test]
-fn json_logs_carry_job_fields() {
-    let redis = RedisServer::start();
-    let url = redis.url();
-    let ok = submit(&url, &["echo", "value=7"]);
-    let bad = submit(&url, &["fail", "message=nope"]);
-    let out = run(&[
-        "--redis-url",
-        &url,
-        "--burst",
-        "-q",
-        "default",
-        "--log-format",
-        "json",
-    ]);
-    assert_eq!(out.code(), 0, "{}", out.stderr);
-    let lines: Vec<serde_json::Value> = out
-        .stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    let end_of = |id: &str| {
-        lines
-            .iter()
-            .find(|l| {
-                l["span"]["job_id"] == id
-                    && matches!(l["message"].as_str(), Some("job finished" | "job failed"))
-            })
-            .unwrap_or_else(|| panic!("no end line for {id}: {}", out.stderr))
-            .clone()
-    };
-    let e = end_of(&ok);
-    assert_eq!(e["span"]["task"], "echo");
-    assert_eq!(e["span"]["queue"], "default");
-    assert_eq!(e["outcome"], "finished");
-    assert!(e["duration_ms"].as_f64().is_some());
-    let e = end_of(&bad);
-    assert_eq!(e["span"]["task"], "fail");
-    assert_eq!(e["outcome"], "failed");
-    assert_eq!(e["level"], "WARN");
-    assert!(e["error"].as_str().unwrap().contains("nope"));
-    let start = lines
-        .iter()
-        .find(|l| l["span"]["job_id"] == ok.as_str() && l["message"] == "job started")
-        .unwrap();
-    assert_eq!(start["task"], "echo");
 }

@@ -6,118 +6,50 @@
 
 mod common;
 
-use std::fs::File;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, temp_dir, worker_bin, RedisServer};
+use common::sentinel::{
+    check_exactly_once, con, enqueue, enqueue_echoes, request_failover, role, sentinel_list,
+    status, wait_finished, wait_for_master, wait_replica_link, wait_sentinels_ready, Plain, MASTER,
+};
+use common::worker::{output_text, worker_command, Worker};
+use common::{free_port, temp_dir, wait_until, RedisServer};
 use redis::Commands;
-use rq_protocol::codec::{Payload, Serializer};
-use rq_protocol::enqueue::NewJob;
-use rq_protocol::keys::Keys;
 use rq_protocol::value::Value;
 
-const MASTER: &str = "mymaster";
-
-fn wait_until<T>(what: &str, secs: u64, mut pred: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = pred() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn con(port: u16) -> Option<redis::Connection> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).ok()?;
-    client
-        .get_connection_with_timeout(Duration::from_secs(2))
-        .ok()
-}
-
-fn role(port: u16) -> Option<String> {
-    let mut c = con(port)?;
-    let r: Vec<redis::Value> = redis::cmd("ROLE").query(&mut c).ok()?;
-    match r.first()? {
-        redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        redis::Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// A `redis-server --sentinel` process, killed on drop.
-struct SentinelProc {
-    port: u16,
-    child: Child,
-    dir: PathBuf,
-}
-
-impl SentinelProc {
-    fn start(master_port: u16) -> SentinelProc {
-        let dir = temp_dir("sentinel");
-        let port = free_port();
-        let conf = dir.join("sentinel.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "port {port}\nbind 127.0.0.1\ndir {}\n\
-                 sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
-                 sentinel down-after-milliseconds {MASTER} 1000\n\
-                 sentinel failover-timeout {MASTER} 4000\n\
-                 sentinel parallel-syncs {MASTER} 1\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server --sentinel");
-        SentinelProc { port, child, dir }
-    }
-
-    fn master_addr(&self) -> Option<(String, u16)> {
-        let mut c = con(self.port)?;
-        redis::cmd("SENTINEL")
-            .arg("get-master-addr-by-name")
-            .arg(MASTER)
-            .query(&mut c)
-            .ok()?
-    }
-
-    /// A field of `SENTINEL master <name>` (e.g. `num-other-sentinels`, `num-slaves`).
-    fn master_field(&self, field: &str) -> Option<String> {
-        let mut c = con(self.port)?;
-        let kv: Vec<String> = redis::cmd("SENTINEL")
-            .arg("master")
-            .arg(MASTER)
-            .query(&mut c)
-            .ok()?;
-        kv.chunks(2)
-            .find(|p| p[0] == field)
-            .and_then(|p| p.get(1).cloned())
-    }
-}
-
-impl Drop for SentinelProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Starts a `redis-server --sentinel` monitoring the master on `master_port` (down after 1 s).
+fn start_sentinel(master_port: u16) -> RedisServer {
+    let dir = temp_dir("sentinel");
+    let port = free_port();
+    let conf = dir.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\n\
+             sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
+             sentinel down-after-milliseconds {MASTER} 1000\n\
+             sentinel failover-timeout {MASTER} 4000\n\
+             sentinel parallel-syncs {MASTER} 1\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("redis-server")
+        .arg(&conf)
+        .arg("--sentinel")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server --sentinel");
+    RedisServer::adopt(port, child, dir)
 }
 
 /// A master, its replica (linked) and three sentinels that know both and each other.
 struct Cluster {
     master: Option<RedisServer>,
     replica: RedisServer,
-    sentinels: Vec<SentinelProc>,
+    sentinels: Vec<RedisServer>,
 }
 
 impl Cluster {
@@ -125,142 +57,64 @@ impl Cluster {
         let master = RedisServer::start();
         let replica =
             RedisServer::start_with(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
-        wait_until("the replica's link to the master", 30, || {
-            let mut c = con(replica.port)?;
-            let info: String = redis::cmd("INFO").arg("replication").query(&mut c).ok()?;
-            info.contains("master_link_status:up").then_some(())
-        });
-        let sentinels: Vec<SentinelProc> =
-            (0..3).map(|_| SentinelProc::start(master.port)).collect();
-        for s in &sentinels {
-            wait_until(
-                "each sentinel to know the replica and the others",
-                60,
-                || {
-                    let replicas: u32 = s.master_field("num-slaves")?.parse().ok()?;
-                    let others: u32 = s.master_field("num-other-sentinels")?.parse().ok()?;
-                    (replicas >= 1 && others >= 2).then_some(())
-                },
-            );
-        }
+        wait_replica_link(&Plain, replica.port);
+        let sentinels: Vec<RedisServer> = (0..3).map(|_| start_sentinel(master.port)).collect();
+        wait_sentinels_ready(&Plain, &sentinels);
         Cluster {
             master: Some(master),
             replica,
             sentinels,
         }
     }
-
-    fn sentinel_list(&self) -> String {
-        self.sentinels
-            .iter()
-            .map(|s| format!("127.0.0.1:{}", s.port))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// Waits until every sentinel names `port` and it says it is a master.
-    fn wait_for_master(&self, port: u16) {
-        wait_until("the sentinels to name the new master", 60, || {
-            let all = self
-                .sentinels
-                .iter()
-                .all(|s| s.master_addr().is_some_and(|(_, p)| p == port));
-            (all && role(port).as_deref() == Some("master")).then_some(())
-        });
-    }
-}
-
-/// The worker binary in run mode, killed on drop.
-struct Worker {
-    child: Child,
-    log: PathBuf,
 }
 
 impl Worker {
-    fn start(sentinels: &str, extra: &[&str]) -> Worker {
-        let dir = temp_dir("sentinel-worker");
-        let log = dir.join("log");
-        let child = Command::new(worker_bin())
-            .env_remove("REDIS_URL")
-            .env_remove("REDIS_PASSWORD")
-            .env("RUST_LOG", "info")
-            // The URL's host is not used with sentinels (only its credentials and database).
-            .args(["--redis-url", "redis://not-the-master.invalid:1/0"])
-            .args(["--redis-sentinels", sentinels])
-            .args(["--redis-sentinel-master", MASTER])
-            .args(["-n", "sentinel-w", "-q", "default"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Worker { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    /// The worker binary in run mode as `sentinel-w` on queue `default`, finding the master
+    /// through the sentinels of `cluster`; `extra` arguments appended.
+    fn start(cluster: &Cluster, extra: &[&str]) -> Worker {
+        Worker::spawn(
+            worker_command(&["REDIS_URL", "REDIS_PASSWORD"])
+                .env("RUST_LOG", "info")
+                // The URL's host is not used with sentinels (only its credentials and database).
+                .args(["--redis-url", "redis://not-the-master.invalid:1/0"])
+                .args(["--redis-sentinels", &sentinel_list(&cluster.sentinels)])
+                .args(["--redis-sentinel-master", MASTER])
+                .args(["-n", "sentinel-w", "-q", "default"])
+                .args(extra),
+            "sentinel-worker",
+            false,
+        )
     }
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn enqueue(port: u16, func: &str, args: Vec<Value>) -> String {
-    let id = uuid::Uuid::new_v4().to_string();
-    let job = NewJob {
-        job_id: id.clone(),
-        queue: "default".into(),
-        description: format!("{func}(...)"),
-        payload: Payload {
-            func_name: func.into(),
-            args,
-            kwargs: vec![],
-        },
-        timeout: 60,
-    };
-    let p = job.pipeline(&Keys::new("rq"), Serializer::Pickle).unwrap();
-    let mut c = con(port).unwrap();
-    p.query::<()>(&mut c).unwrap();
-    id
-}
-
-fn status(port: u16, id: &str) -> Option<String> {
-    con(port)?.hget(format!("rq:job:{id}"), "status").ok()?
-}
-
-fn wait_finished(port: u16, ids: &[String], what: &str) {
-    wait_until(what, 60, || {
-        ids.iter()
-            .all(|id| status(port, id).as_deref() == Some("finished"))
-            .then_some(())
+/// Enqueues a `sleep` of `secs` on `port`, waits until it has started and its start has reached
+/// the replica; its job id.
+fn start_long_job(port: u16, secs: f64) -> String {
+    let long = enqueue(&Plain, port, "sleep", vec![Value::Float(secs)]);
+    wait_until("the long job to start", 30, || {
+        (status(&Plain, port, &long).as_deref() == Some("started")).then_some(())
     });
+    let mut c = con(port).unwrap();
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut c).unwrap();
+    assert_eq!(acked, 1);
+    long
 }
 
-/// Every job finished exactly once, on `port`, and nothing is left taken or started.
-fn check_exactly_once(port: u16, ids: &[String]) {
-    let mut c = con(port).unwrap();
-    let keys = Keys::new("rq");
-    for id in ids {
-        let st: Option<String> = c.hget(keys.job(id), "status").unwrap();
-        assert_eq!(st.as_deref(), Some("finished"), "job {id}");
-        // One result per run: a job run twice would have two entries.
-        let results: usize = c.xlen(keys.results(id)).unwrap();
-        assert_eq!(results, 1, "job {id} has {results} results");
-    }
-    let finished: usize = c.zcard(keys.finished("default")).unwrap();
-    assert_eq!(finished, ids.len());
-    let started: usize = c.zcard(keys.wip("default")).unwrap();
-    assert_eq!(started, 0, "jobs left in the started registry");
-    let taken: usize = c.llen(keys.intermediate("default")).unwrap();
-    assert_eq!(taken, 0, "jobs left in the intermediate list");
-    let queued: usize = c.llen(keys.queue("default")).unwrap();
-    assert_eq!(queued, 0, "jobs left queued");
-    let failed: usize = c.zcard(keys.failed("default")).unwrap();
-    assert_eq!(failed, 0, "failed jobs");
+/// After a failover begun at `t0`: `n` echo jobs enqueued on the new master `new` finish (`what`),
+/// join `ids`, and every job of `ids` finishes there; how long after `t0` the new jobs had ended.
+fn jobs_after_failover(
+    new: u16,
+    n: i64,
+    what: &str,
+    ids: &mut Vec<String>,
+    t0: Instant,
+) -> Duration {
+    let after = enqueue_echoes(&Plain, new, n, 100);
+    wait_finished(&Plain, new, &after, what);
+    let resumed = t0.elapsed();
+    ids.extend(after);
+    wait_finished(&Plain, new, ids, "every job on the new master");
+    resumed
 }
 
 /// Connections on `port` that are neither the sentinels' nor the replication link's (the test
@@ -285,60 +139,40 @@ fn foreign_clients(port: u16) -> Option<usize> {
     )
 }
 
+/// Whether the worker `sentinel-w` is in the workers set on `port`.
+fn registered(port: u16) -> bool {
+    con(port)
+        .and_then(|mut c| c.sismember("rq:workers", "rq:worker:sentinel-w").ok())
+        .unwrap_or(false)
+}
+
 #[test]
 fn worker_follows_a_forced_failover() {
     let cluster = Cluster::start();
     let old = cluster.master.as_ref().unwrap().port;
     let new = cluster.replica.port;
-    let worker = Worker::start(&cluster.sentinel_list(), &["--heartbeat-interval", "1"]);
+    let worker = Worker::start(&cluster, &["--heartbeat-interval", "1"]);
 
     // Before: jobs enqueued on the master run.
-    let mut ids: Vec<String> = (0..20)
-        .map(|i| enqueue(old, "echo", vec![Value::Int(i)]))
-        .collect();
-    wait_finished(old, &ids, "the jobs before the failover");
-    let registered = |port: u16| -> bool {
-        con(port)
-            .and_then(|mut c| c.sismember("rq:workers", "rq:worker:sentinel-w").ok())
-            .unwrap_or(false)
-    };
+    let mut ids = enqueue_echoes(&Plain, old, 20, 0);
+    wait_finished(&Plain, old, &ids, "the jobs before the failover");
     assert!(registered(old), "{}", worker.log());
 
     // A job running across the failover, its start on the replica too.
-    let long = enqueue(old, "sleep", vec![Value::Float(3.0)]);
-    wait_until("the long job to start", 30, || {
-        (status(old, &long).as_deref() == Some("started")).then_some(())
-    });
-    let mut c = con(old).unwrap();
-    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut c).unwrap();
-    assert_eq!(acked, 1);
-    ids.push(long.clone());
+    ids.push(start_long_job(old, 3.0));
 
     let t0 = Instant::now();
-    wait_until("SENTINEL FAILOVER to be accepted", 60, || {
-        let mut c = con(cluster.sentinels[0].port)?;
-        redis::cmd("SENTINEL")
-            .arg("FAILOVER")
-            .arg(MASTER)
-            .query::<()>(&mut c)
-            .ok()
-    });
-    cluster.wait_for_master(new);
+    request_failover(&Plain, cluster.sentinels[0].port);
+    wait_for_master(&Plain, &cluster.sentinels, new);
     let promoted = t0.elapsed();
 
     // After: jobs enqueued on the new master run, and the long job ends there, once.
-    let after: Vec<String> = (0..20)
-        .map(|i| enqueue(new, "echo", vec![Value::Int(100 + i)]))
-        .collect();
-    wait_finished(new, &after, "the jobs after the failover");
-    let resumed = t0.elapsed();
-    ids.extend(after);
-    wait_finished(new, &ids, "every job on the new master");
+    let resumed = jobs_after_failover(new, 20, "the jobs after the failover", &mut ids, t0);
 
     // The old master is a replica now; the worker keeps no connection there (dequeue, writer,
     // pub/sub, queue watchers, heartbeats all moved), and its heartbeats reach the new master.
     wait_until("the old master to become a replica", 60, || {
-        (role(old).as_deref() == Some("slave")).then_some(())
+        (role(&Plain, old).as_deref() == Some("slave")).then_some(())
     });
     let demoted = t0.elapsed();
     wait_until("the worker to leave the old master", 60, || {
@@ -363,7 +197,7 @@ fn worker_follows_a_forced_failover() {
         .find_map(|l| l.strip_prefix("errorstat_READONLY:count="))
         .unwrap_or("0")
         .to_string();
-    check_exactly_once(new, &ids);
+    check_exactly_once(&Plain, new, &ids);
     println!(
         "forced failover: new master named after {promoted:?}; jobs enqueued on it all ran {resumed:?} \
          after SENTINEL FAILOVER; old master demoted by the sentinels after {demoted:?}, no worker \
@@ -378,34 +212,19 @@ fn worker_follows_a_killed_master() {
     let mut cluster = Cluster::start();
     let old = cluster.master.as_ref().unwrap().port;
     let new = cluster.replica.port;
-    let worker = Worker::start(&cluster.sentinel_list(), &["--heartbeat-interval", "1"]);
+    let worker = Worker::start(&cluster, &["--heartbeat-interval", "1"]);
 
-    let mut ids: Vec<String> = (0..10)
-        .map(|i| enqueue(old, "echo", vec![Value::Int(i)]))
-        .collect();
-    wait_finished(old, &ids, "the jobs before the kill");
+    let mut ids = enqueue_echoes(&Plain, old, 10, 0);
+    wait_finished(&Plain, old, &ids, "the jobs before the kill");
     // A job running when the master dies; its start is on the replica.
-    let long = enqueue(old, "sleep", vec![Value::Float(2.0)]);
-    wait_until("the long job to start", 30, || {
-        (status(old, &long).as_deref() == Some("started")).then_some(())
-    });
-    let mut c = con(old).unwrap();
-    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut c).unwrap();
-    assert_eq!(acked, 1);
-    ids.push(long);
+    ids.push(start_long_job(old, 2.0));
 
     let t0 = Instant::now();
     drop(cluster.master.take()); // SIGKILL
-    cluster.wait_for_master(new);
+    wait_for_master(&Plain, &cluster.sentinels, new);
     let promoted = t0.elapsed();
-    let after: Vec<String> = (0..10)
-        .map(|i| enqueue(new, "echo", vec![Value::Int(100 + i)]))
-        .collect();
-    wait_finished(new, &after, "the jobs after the kill");
-    let resumed = t0.elapsed();
-    ids.extend(after);
-    wait_finished(new, &ids, "every job on the new master");
-    check_exactly_once(new, &ids);
+    let resumed = jobs_after_failover(new, 10, "the jobs after the kill", &mut ids, t0);
+    check_exactly_once(&Plain, new, &ids);
     println!(
         "killed master: sentinels promoted the replica after {promoted:?}; jobs enqueued on it \
          all ran {resumed:?} after the kill"
@@ -414,22 +233,31 @@ fn worker_follows_a_killed_master() {
     assert!(log.contains("Redis master changed"), "{log}");
 }
 
+/// Runs the worker binary with `args`, without the Redis and sentinel variables of the caller.
 fn cli(args: &[&str]) -> Output {
-    Command::new(worker_bin())
-        .env_remove("REDIS_URL")
-        .env_remove("REDIS_SENTINELS")
-        .env_remove("REDIS_SENTINEL_MASTER")
+    worker_command(&["REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"])
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Runs [`cli`] with `args` followed by `sentinels` (the sentinel settings); asserts it exits 0.
+fn cli_ok(args: &[&str], sentinels: &[&str]) -> Output {
+    let out = cli(&[args, sentinels].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 #[test]
 fn health_status_and_submit_go_through_the_sentinels() {
     let cluster = Cluster::start();
     let master = cluster.master.as_ref().unwrap().port;
-    let list = cluster.sentinel_list();
-    let _worker = Worker::start(&list, &[]);
+    let list = sentinel_list(&cluster.sentinels);
+    let _worker = Worker::start(&cluster, &[]);
     let s = [
         "--redis-sentinels",
         &list,
@@ -437,35 +265,14 @@ fn health_status_and_submit_go_through_the_sentinels() {
         MASTER,
     ];
     wait_until("the worker to register", 30, || {
-        con(master)?
-            .sismember::<_, _, bool>("rq:workers", "rq:worker:sentinel-w")
-            .ok()?
-            .then_some(())
+        registered(master).then_some(())
     });
-    let mut args = vec!["health", "-n", "sentinel-w"];
-    args.extend(s);
-    let out = cli(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut args = vec!["status"];
-    args.extend(s);
-    let out = cli(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["health", "-n", "sentinel-w"], &s);
+    let out = cli_ok(&["status"], &s);
     assert!(String::from_utf8_lossy(&out.stdout).contains("sentinel-w"));
-    let mut args = vec!["submit", "-q", "default", "echo", "value=7", "--wait"];
-    args.extend(s);
-    let out = cli(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    cli_ok(
+        &["submit", "-q", "default", "echo", "value=7", "--wait"],
+        &s,
     );
     // Unreachable sentinels: a clear failure, not a hang.
     let dead = format!("127.0.0.1:{}", free_port());
@@ -477,11 +284,7 @@ fn health_status_and_submit_go_through_the_sentinels() {
         MASTER,
     ]);
     assert!(!out.status.success());
-    let err = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = output_text(&out);
     assert!(err.contains("no Redis master found"), "{err}");
 }
 

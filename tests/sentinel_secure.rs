@@ -12,17 +12,16 @@ mod common;
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, temp_dir, worker_bin};
+use common::sentinel::{
+    enqueue_echoes, request_failover, sentinel_list, wait_finished, wait_for_master,
+    wait_replica_link, wait_sentinels_ready, Connect, MASTER,
+};
+use common::worker::{output_text, Worker};
+use common::{free_port, temp_dir, wait_until, worker_bin, RedisServer};
 use redis::Commands;
-use rq_protocol::codec::{Payload, Serializer};
-use rq_protocol::enqueue::NewJob;
-use rq_protocol::keys::Keys;
-use rq_protocol::value::Value;
-
-const MASTER: &str = "mymaster";
 /// The default user's password on the master and the replica (`requirepass`, `masterauth`, the
 /// sentinels' `auth-pass`).
 const MASTER_PW: &str = "master-Pw-4f1c";
@@ -38,17 +37,6 @@ const SENT_USER_PW: &str = "tw-Sentinel-Pw-3c5a";
 const SENT_ACL: &str = "-@all +auth +hello +ping +subscribe +unsubscribe \
                         +sentinel|get-master-addr-by-name +sentinel|masters &*";
 const SECRETS: [&str; 4] = [MASTER_PW, TW_PW, SENT_PW, SENT_USER_PW];
-
-fn wait_until<T>(what: &str, secs: u64, mut pred: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = pred() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A CA, a certificate for the servers (also their client certificate: replication and the
 /// sentinels' links are TLS too), one for the clients, and a second CA that signs nothing here.
@@ -158,21 +146,6 @@ impl Drop for Certs {
     }
 }
 
-/// A redis-server (or sentinel) started from a configuration file, killed on drop.
-struct Server {
-    port: u16,
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Plain TCP or TLS everywhere, and how the test itself connects.
 struct Setup {
     certs: Option<Certs>,
@@ -196,23 +169,9 @@ impl Setup {
         .unwrap()
     }
 
-    /// A connection to a master or replica as the default user.
-    fn data(&self, port: u16) -> Option<redis::Connection> {
-        self.client(port, "default", MASTER_PW)
-            .get_connection_with_timeout(Duration::from_secs(2))
-            .ok()
-    }
-
-    /// A connection to a sentinel as its default user.
-    fn sentinel(&self, port: u16) -> Option<redis::Connection> {
-        self.client(port, "default", SENT_PW)
-            .get_connection_with_timeout(Duration::from_secs(2))
-            .ok()
-    }
-
     /// Starts `redis-server CONF [--sentinel]` on a free port; `conf` gets the port's lines
     /// first. Started when the server answers PING as `ping` connects.
-    fn start(&self, tag: &str, conf: &str, sentinel: bool) -> Server {
+    fn start(&self, tag: &str, conf: &str, sentinel: bool) -> RedisServer {
         for _ in 0..5 {
             let port = free_port();
             let dir = temp_dir(tag);
@@ -231,15 +190,14 @@ impl Setup {
             if sentinel {
                 cmd.arg("--sentinel");
             }
-            let child = cmd
+            let mut child = cmd
                 .stdout(File::create(dir.join("log")).unwrap())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("redis-server not found: install Debian's redis-server package");
-            let mut server = Server { port, child, dir };
             let deadline = Instant::now() + Duration::from_secs(20);
             let up = loop {
-                if !matches!(server.child.try_wait(), Ok(None)) || Instant::now() > deadline {
+                if !matches!(child.try_wait(), Ok(None)) || Instant::now() > deadline {
                     break false;
                 }
                 let con = if sentinel {
@@ -252,6 +210,7 @@ impl Setup {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             };
+            let server = RedisServer::adopt(port, child, dir);
             if up {
                 return server;
             }
@@ -263,12 +222,28 @@ impl Setup {
     }
 }
 
+impl Connect for Setup {
+    /// A connection to a master or replica as the default user.
+    fn data(&self, port: u16) -> Option<redis::Connection> {
+        self.client(port, "default", MASTER_PW)
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .ok()
+    }
+
+    /// A connection to a sentinel as its default user.
+    fn sentinel(&self, port: u16) -> Option<redis::Connection> {
+        self.client(port, "default", SENT_PW)
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .ok()
+    }
+}
+
 /// A master, its replica and three sentinels, all with credentials (and TLS, with `certs`).
 struct Cluster {
     setup: Setup,
-    master: Server,
-    replica: Server,
-    sentinels: Vec<Server>,
+    master: RedisServer,
+    replica: RedisServer,
+    sentinels: Vec<RedisServer>,
 }
 
 impl Cluster {
@@ -286,11 +261,7 @@ impl Cluster {
             &format!("{data}replicaof 127.0.0.1 {}\n", master.port),
             false,
         );
-        wait_until("the replica's link to the master", 30, || {
-            let mut c = setup.data(replica.port)?;
-            let info: String = redis::cmd("INFO").arg("replication").query(&mut c).ok()?;
-            info.contains("master_link_status:up").then_some(())
-        });
+        wait_replica_link(&setup, replica.port);
         // Only forced failovers here: a master is not taken for dead after a short stall of a
         // busy machine (the sentinels would fail over again, back).
         let conf = format!(
@@ -302,27 +273,10 @@ impl Cluster {
              sentinel failover-timeout {MASTER} 4000\n",
             master.port
         );
-        let sentinels: Vec<Server> = (0..3)
+        let sentinels: Vec<RedisServer> = (0..3)
             .map(|_| setup.start("sentinel", &conf, true))
             .collect();
-        for s in &sentinels {
-            wait_until(
-                "each sentinel to know the replica and the others",
-                60,
-                || {
-                    let mut c = setup.sentinel(s.port)?;
-                    let kv: Vec<String> = redis::cmd("SENTINEL")
-                        .arg("master")
-                        .arg(MASTER)
-                        .query(&mut c)
-                        .ok()?;
-                    let field = |f: &str| -> Option<u32> {
-                        kv.chunks(2).find(|p| p[0] == f)?.get(1)?.parse().ok()
-                    };
-                    (field("num-slaves")? >= 1 && field("num-other-sentinels")? >= 2).then_some(())
-                },
-            );
-        }
+        wait_sentinels_ready(&setup, &sentinels);
         Cluster {
             setup,
             master,
@@ -331,47 +285,11 @@ impl Cluster {
         }
     }
 
-    fn sentinel_list(&self) -> String {
-        self.sentinels
-            .iter()
-            .map(|s| format!("127.0.0.1:{}", s.port))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    fn role(&self, port: u16) -> Option<String> {
-        let mut c = self.setup.data(port)?;
-        let r: Vec<redis::Value> = redis::cmd("ROLE").query(&mut c).ok()?;
-        match r.first()? {
-            redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-            redis::Value::SimpleString(s) => Some(s.clone()),
-            _ => None,
-        }
-    }
-
     /// `SENTINEL FAILOVER`, then waits until every sentinel names the replica and it is master.
     fn failover(&self) -> u16 {
         let new = self.replica.port;
-        wait_until("SENTINEL FAILOVER to be accepted", 60, || {
-            let mut c = self.setup.sentinel(self.sentinels[0].port)?;
-            redis::cmd("SENTINEL")
-                .arg("FAILOVER")
-                .arg(MASTER)
-                .query::<()>(&mut c)
-                .ok()
-        });
-        wait_until("the sentinels to name the new master", 60, || {
-            let all = self.sentinels.iter().all(|s| {
-                self.setup.sentinel(s.port).is_some_and(|mut c| {
-                    redis::cmd("SENTINEL")
-                        .arg("get-master-addr-by-name")
-                        .arg(MASTER)
-                        .query::<(String, u16)>(&mut c)
-                        .is_ok_and(|(_, p)| p == new)
-                })
-            });
-            (all && self.role(new).as_deref() == Some("master")).then_some(())
-        });
+        request_failover(&self.setup, self.sentinels[0].port);
+        wait_for_master(&self.setup, &self.sentinels, new);
         new
     }
 
@@ -394,7 +312,7 @@ impl Cluster {
                 format!("{scheme}://{TW_USER}@not-the-master.invalid:1/0"),
             )
             .env("REDIS_PASSWORD", TW_PW)
-            .env("REDIS_SENTINELS", self.sentinel_list())
+            .env("REDIS_SENTINELS", sentinel_list(&self.sentinels))
             .env("REDIS_SENTINEL_MASTER", MASTER)
             .env("REDIS_SENTINEL_USERNAME", SENT_USER)
             .env("REDIS_SENTINEL_PASSWORD", SENT_USER_PW);
@@ -412,80 +330,6 @@ impl Cluster {
         let mut cmd = self.command(tweak);
         cmd.args(args).output().unwrap()
     }
-
-    fn enqueue(&self, port: u16, args: Vec<Value>) -> String {
-        let id = uuid::Uuid::new_v4().to_string();
-        let job = NewJob {
-            job_id: id.clone(),
-            queue: "default".into(),
-            description: "echo(...)".into(),
-            payload: Payload {
-                func_name: "echo".into(),
-                args,
-                kwargs: vec![],
-            },
-            timeout: 60,
-        };
-        let p = job.pipeline(&Keys::new("rq"), Serializer::Pickle).unwrap();
-        p.query::<()>(&mut self.setup.data(port).unwrap()).unwrap();
-        id
-    }
-
-    fn wait_finished(&self, port: u16, ids: &[String], what: &str) {
-        wait_until(what, 60, || {
-            let mut c = self.setup.data(port)?;
-            ids.iter()
-                .all(|id| {
-                    c.hget::<_, _, Option<String>>(format!("rq:job:{id}"), "status")
-                        .ok()
-                        .flatten()
-                        .as_deref()
-                        == Some("finished")
-                })
-                .then_some(())
-        });
-    }
-}
-
-/// The worker in run mode, killed on drop.
-struct Worker {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Worker {
-    fn start(cluster: &Cluster) -> Worker {
-        let log = temp_dir("sentinel-secure-worker").join("log");
-        let child = cluster
-            .command(|_| {})
-            .args([
-                "-n",
-                "secure-w",
-                "-q",
-                "default",
-                "--heartbeat-interval",
-                "1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Worker { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(dir) = self.log.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
 }
 
 fn no_secret(text: &str) {
@@ -497,11 +341,7 @@ fn no_secret(text: &str) {
 /// A failed subcommand: not exit 0, exactly one line of output (returned; `status` reports on
 /// stdout, the others on stderr), no secret.
 fn one_line_failure(out: &Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(out);
     assert!(!out.status.success(), "succeeded: {text}");
     no_secret(&text);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -511,11 +351,7 @@ fn one_line_failure(out: &Output) -> String {
 }
 
 fn succeeded(out: &Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(out);
     assert!(out.status.success(), "{text}");
     no_secret(&text);
     text
@@ -524,11 +360,20 @@ fn succeeded(out: &Output) -> String {
 /// Jobs before and after a forced failover, the operator subcommands, and the worker's log.
 fn jobs_failover_and_subcommands(cluster: &Cluster) {
     let old = cluster.master.port;
-    let worker = Worker::start(cluster);
-    let before: Vec<String> = (0..10)
-        .map(|i| cluster.enqueue(old, vec![Value::Int(i)]))
-        .collect();
-    cluster.wait_finished(old, &before, "the jobs before the failover");
+    let worker = Worker::spawn(
+        cluster.command(|_| {}).args([
+            "-n",
+            "secure-w",
+            "-q",
+            "default",
+            "--heartbeat-interval",
+            "1",
+        ]),
+        "sentinel-secure-worker",
+        true,
+    );
+    let before = enqueue_echoes(&cluster.setup, old, 10, 0);
+    wait_finished(&cluster.setup, old, &before, "the jobs before the failover");
 
     // health and status through the sentinels (as the worker's own users).
     succeeded(&cluster.cli(&["health", "-n", "secure-w"], |_| {}));
@@ -536,10 +381,8 @@ fn jobs_failover_and_subcommands(cluster: &Cluster) {
     assert!(status.contains("secure-w"), "{status}");
 
     let new = cluster.failover();
-    let after: Vec<String> = (0..10)
-        .map(|i| cluster.enqueue(new, vec![Value::Int(100 + i)]))
-        .collect();
-    cluster.wait_finished(new, &after, "the jobs after the failover");
+    let after = enqueue_echoes(&cluster.setup, new, 10, 100);
+    wait_finished(&cluster.setup, new, &after, "the jobs after the failover");
     // Each job ran once: one result each.
     let mut c = cluster.setup.data(new).unwrap();
     for id in before.iter().chain(&after) {
@@ -612,34 +455,32 @@ fn sentinels_and_master_with_passwords_and_acl_users() {
         .unwrap_err();
     assert!(denied.to_string().contains("no permissions"), "{denied}");
     // The worker itself, with a wrong sentinel password, says why and keeps asking.
-    let log = temp_dir("sentinel-secure-wrong").join("log");
-    let mut wrong = cluster
-        .command(|c| {
-            c.env("REDIS_SENTINEL_PASSWORD", "wrong-Sentinel-Pw");
-        })
-        .args(["-n", "wrong-w", "-q", "default"])
-        .stdout(Stdio::null())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut wrong = Worker::spawn(
+        cluster
+            .command(|c| {
+                c.env("REDIS_SENTINEL_PASSWORD", "wrong-Sentinel-Pw");
+            })
+            .args(["-n", "wrong-w", "-q", "default"]),
+        "sentinel-secure-wrong",
+        true,
+    );
     let line = wait_until("the worker to log the refusal", 60, || {
-        let text = std::fs::read_to_string(&log).ok()?;
+        let text = std::fs::read_to_string(wrong.log_path()).ok()?;
         text.lines()
             .find(|l| l.contains("authentication failed"))
             .map(str::to_string)
     });
-    assert!(wrong.try_wait().unwrap().is_none(), "the worker exited");
-    let _ = wrong.kill();
-    let _ = wrong.wait();
-    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(wrong.running(), "the worker exited");
+    wrong.kill();
+    let text = std::fs::read_to_string(wrong.log_path()).unwrap();
     no_secret(&text);
     assert!(!text.contains("wrong-Sentinel-Pw"), "{text}");
     assert!(
         line.contains(&first) && line.contains("retry_in_ms"),
         "{line}"
     );
-    let _ = std::fs::remove_dir_all(log.parent().unwrap());
-    // A wrong master password: the sentinels answer, the master refuses; no secret.
+    drop(wrong); // removes its directory
+                 // A wrong master password: the sentinels answer, the master refuses; no secret.
     let line = one_line_failure(&cluster.cli(&["status"], |c| {
         c.env("REDIS_PASSWORD", "wrong-Master-Pw");
     }));

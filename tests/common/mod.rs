@@ -7,6 +7,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod metrics;
+pub mod sentinel;
+pub mod worker;
+
+/// Polls `pred` every 50 ms until it gives a value and returns it; panics naming `what` after
+/// `secs` seconds.
+pub fn wait_until<T>(what: &str, secs: u64, mut pred: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = pred() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -102,6 +119,12 @@ impl RedisServer {
             let _ = std::fs::remove_dir_all(&dir);
         }
         panic!("redis-server did not start on a free port in 5 tries");
+    }
+
+    /// Takes charge of a redis-server (or sentinel) already spawned on `port` with its own `dir`:
+    /// killed, and `dir` removed, on drop.
+    pub fn adopt(port: u16, child: Child, dir: PathBuf) -> Self {
+        RedisServer { port, child, dir }
     }
 
     pub fn url(&self) -> String {
