@@ -594,10 +594,12 @@ def scenarios(quick: bool) -> list[Scenario]:
         py_counts = {"twf2": 100, "twr2": 1000, "rqw": 100, "rqs": 300}
         py_scen = [Scenario(k, t, kind, py_counts) for k, t, kind in py[:1]]
     else:
-        # Fork-per-job contenders run tens of jobs/s on the 2-core development machine.
-        py_counts = {"twf1": 300, "twf2": 400, "twf2p": 400, "twr1": 4000, "twr2": 5000,
-                     "twr4": 5000, "rqw": 300, "rqs": 1500, "rqp": 300, "dramatiq": 3000,
-                     "celery": 2000, "celery-solo": 2000}
+        # Each contender drains its queue for about 3-10 s on the 2-core development machine
+        # (fork per job: 60-130 jobs/s for RQ's, about 300 for task-worker's), so that its
+        # start-up (importing RQ, the runners) weighs little and about the same for each.
+        py_counts = {"twf1": 1500, "twf2": 2000, "twf2p": 2000, "twr1": 12000, "twr2": 15000,
+                     "twr4": 15000, "rqw": 500, "rqs": 2000, "rqp": 500, "dramatiq": 12000,
+                     "celery": 6000, "celery-solo": 6000}
         py_scen = [Scenario(k, t, kind, py_counts) for k, t, kind in py]
     return base_scenarios(quick) + py_scen
 
