@@ -783,6 +783,7 @@ fn upserts_merge_out_of_order_and_repeated_writes() {
             exec: e,
             func_name: Some("fail"),
             task: Some("fail"),
+            args: &[],
             kind,
             return_value: None,
             error: Some("Exception: x\0"),

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use crate::tasks::BACKEND_WRAPPER;
+use crate::tasks::backend_wrapper::requested_task;
 use rq_protocol::time::{parse_datetime, Timestamp};
 use rq_protocol::value::Value;
 use rq_worker::events::{EndKind, JobEnded, JobStarted};
@@ -195,10 +195,7 @@ fn task_name(resolved: Option<&str>, func: Option<&str>, args: &[Value]) -> Opti
     if let Some(t) = resolved {
         return Some(t.to_string());
     }
-    match (func, args.first()) {
-        (Some(BACKEND_WRAPPER), Some(Value::Str(name))) => Some(name.clone()),
-        _ => None,
-    }
+    requested_task(func, args).map(str::to_string)
 }
 
 /// PostgreSQL `text` cannot hold NUL; job ids and errors come from outside.
@@ -249,6 +246,7 @@ fn scrub(v: &mut Json, redact: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::BACKEND_WRAPPER;
     use serde_json::json;
 
     fn row(status: Status) -> Row {

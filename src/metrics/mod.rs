@@ -24,7 +24,10 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
 use rq_protocol::time::parse_datetime;
+use rq_protocol::value::Value;
 use rq_worker::events::{EndKind, JobEnded, JobStarted, Observer};
+
+use crate::tasks::backend_wrapper::requested_task;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct JobLabels {
@@ -329,13 +332,21 @@ impl Metrics {
 
 impl Metrics {
     /// The labels of a job: its queue, and as `task` the registered task that ran it; for a job
-    /// no task ran (a Python job run by `--python`, an unknown function) its function name,
-    /// the first [`MAX_FUNCTION_LABELS`] of them (then `other`); `unknown` when its data
-    /// named no function the worker could read.
-    fn job_labels(&self, queue: &str, task: Option<&str>, func_name: Option<&str>) -> JobLabels {
-        let task = match (task, func_name) {
+    /// no task ran (a Python job run by `--python`, an unknown function) its function name, or
+    /// for the backend's wrapper the task it asks for (its first argument), the first
+    /// [`MAX_FUNCTION_LABELS`] of them (then `other`); `unknown` when its data named no
+    /// function the worker could read.
+    fn job_labels(
+        &self,
+        queue: &str,
+        task: Option<&str>,
+        func_name: Option<&str>,
+        args: &[Value],
+    ) -> JobLabels {
+        let requested = requested_task(func_name, args);
+        let task = match (task, requested.or(func_name)) {
             (Some(task), _) => task.to_string(),
-            (None, Some(func)) => self.function_label(func),
+            (None, Some(name)) => self.function_label(name),
             (None, None) => "unknown".to_string(),
         };
         JobLabels {
@@ -389,7 +400,7 @@ impl Observer for Metrics {
             queue: ev.exec.queue.clone(),
         };
         self.started
-            .get_or_create(&self.job_labels(&ev.exec.queue, ev.task, ev.func_name))
+            .get_or_create(&self.job_labels(&ev.exec.queue, ev.task, ev.func_name, ev.args))
             .inc();
         self.in_flight.get_or_create(&queue).inc();
         if let Some(enqueued) = ev.hash.enqueued_at().as_deref().and_then(parse_datetime) {
@@ -411,7 +422,7 @@ impl Observer for Metrics {
     }
 
     fn job_ended(&self, ev: &JobEnded<'_>) {
-        let labels = self.job_labels(&ev.exec.queue, ev.task, ev.func_name);
+        let labels = self.job_labels(&ev.exec.queue, ev.task, ev.func_name, ev.args);
         let counter = match ev.kind {
             EndKind::Finished => &self.finished,
             EndKind::Failed => &self.failed,

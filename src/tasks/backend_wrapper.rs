@@ -11,6 +11,16 @@ pub const BACKEND_WRAPPER: &str =
     "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper";
 const WRAPPER_DISPLAY: &str = "TaskExecutor._execute_task_wrapper()";
 
+/// The task a job of the backend's wrapper asks for (its first argument, when a str); `None`
+/// for any other function. Names the job in history and metrics when no built-in task ran it
+/// (an unknown task, or one the backend's own Python wrapper ran with `--python`).
+pub fn requested_task<'a>(func_name: Option<&str>, args: &'a [Value]) -> Option<&'a str> {
+    match (func_name, args.first()) {
+        (Some(BACKEND_WRAPPER), Some(Value::Str(name))) => Some(name),
+        _ => None,
+    }
+}
+
 /// Binds `_execute_task_wrapper(task_name, parameters, **kwargs)` as Python would; the
 /// extra kwargs `retry_limit` and `delay` the backend passes are accepted and ignored.
 pub fn resolve(call: TaskCall, tasks: &Registry) -> Result<Invocation, TaskError> {
@@ -73,7 +83,10 @@ pub fn resolve(call: TaskCall, tasks: &Registry) -> Result<Invocation, TaskError
     };
     let task = tasks
         .lookup(&name)
-        .ok_or_else(|| TaskError::key_error(&format!("Task '{name}' is not registered")))?;
+        // Declined, not failed: with `--python` the backend's own wrapper runs the task.
+        .ok_or_else(|| {
+            TaskError::key_error(&format!("Task '{name}' is not registered")).unclaimed()
+        })?;
     let kwargs = kit::parameters_as_kwargs(task, parameters)?;
     Ok(Invocation {
         task: task.clone(),

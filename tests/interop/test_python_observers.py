@@ -1,6 +1,7 @@
 """Python jobs (`--python`) are seen by the worker's observers as its tasks are (issue 28, item 5):
-Prometheus metrics label them by their function name (a bounded set of names), and the
-PostgreSQL history has a row per execution with the function, status, result or error."""
+Prometheus metrics label them by their function name (a bounded set of names; for the course
+backend's wrapper, the task it asks for), and the PostgreSQL history has a row per execution
+with the function, status, result or error."""
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from harness.servers import Postgres
 pytestmark = pytest.mark.rq_version_independent
 
 HERE = Path(__file__).resolve().parent
+WRAPPER = "ctutor_backend.tasks.executor.TaskExecutor._execute_task_wrapper"
 
 
 def scrape(base):
@@ -39,6 +41,7 @@ def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
         base = f"http://127.0.0.1:{port}"
         start_worker("-q", "default", "--metrics-addr", f"127.0.0.1:{port}",
                      "--python", sys.executable, "--python-path", str(HERE),
+                     "--python-path", str(HERE / "pybackend"),
                      env={"POSTGRES_URL": pg.url})
 
         def up():
@@ -53,7 +56,9 @@ def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
         added = [q.enqueue("pyjobs.jobs.add", i, 1) for i in range(3)]
         failed = q.enqueue("pyjobs.jobs.fail", "boom")
         echoed = q.enqueue("echo", "a task")  # a built-in task beside them
-        jobs = added + [failed, echoed]
+        # The backend's own Python task, through its wrapper (test_python_backend_tasks.py).
+        greeted = q.enqueue(WRAPPER, "python_greeting", {"name": "x"}, retry_limit=3, delay=None)
+        jobs = added + [failed, echoed, greeted]
         wait_until(lambda: all(j.get_status(refresh=True) in ("finished", "failed") for j in jobs),
                    what="jobs done")
         assert [j.return_value() for j in added] == [1, 2, 3]
@@ -61,7 +66,10 @@ def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
         add = (("queue", "default"), ("task", "pyjobs.jobs.add"))
         fail = (("queue", "default"), ("task", "pyjobs.jobs.fail"))
         echo = (("queue", "default"), ("task", "echo"))
+        greet = (("queue", "default"), ("task", "python_greeting"))
         want = {
+            ("task_worker_jobs_started_total", greet): 1,
+            ("task_worker_jobs_finished_total", greet): 1,
             ("task_worker_jobs_started_total", add): 3,
             ("task_worker_jobs_finished_total", add): 3,
             ("task_worker_job_duration_seconds_count", add): 3,
@@ -98,5 +106,8 @@ def test_python_jobs_reach_metrics_and_history(redis_server, r, start_worker):
         assert history[failed.id]["status"] == "failed"
         assert "boom" in json.dumps(history[failed.id])
         assert history[echoed.id]["status"] == "finished"
+        assert history[greeted.id]["func_name"] == WRAPPER
+        assert history[greeted.id]["task_name"] == "python_greeting"
+        assert history[greeted.id]["status"] == "finished"
     finally:
         pg.stop()

@@ -64,6 +64,8 @@ pub struct JobEnded<'a> {
     pub func_name: Option<&'a str>,
     /// As in [`JobStarted::task`].
     pub task: Option<&'a str>,
+    /// As in [`JobStarted::args`] (empty when the data could not be decoded).
+    pub args: &'a [Value],
     /// How it ended.
     pub kind: EndKind,
     /// The handler's return value (success only).
@@ -133,6 +135,7 @@ pub struct JobEnded<'a> {
 ///     exec: &exec,
 ///     func_name: Some("myapp.tasks.add"),
 ///     task: Some("myapp.tasks.add"),
+///     args: &[],
 ///     kind: EndKind::Failed,
 ///     return_value: None,
 ///     error: Some("Traceback (most recent call last):\nValueError: no"),

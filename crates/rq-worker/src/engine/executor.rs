@@ -126,6 +126,7 @@ pub async fn run(engine: Arc<Engine>, job: StartedJob, cancel: watch::Receiver<O
             exec: &job.exec,
             func_name: decoded.func.as_deref(),
             task: decoded.task.as_deref(),
+            args: &decoded.args,
             kind,
             return_value: return_value.as_ref(),
             error,
@@ -228,9 +229,9 @@ enum Prepared {
     Fallback(Arc<dyn tasks::Fallback>, tasks::RawJob),
 }
 
-/// Checks the hash, decodes the data and resolves the handler; a job no task claims goes to
-/// the fallback when there is one (`tasks::fallback`), also when its payload is one the
-/// allowlist decoder refuses.
+/// Checks the hash, decodes the data and resolves the handler; a job no task claims, or whose
+/// resolver declines it ([`TaskError::is_unclaimed`]), goes to the fallback when there is one
+/// (`tasks::fallback`), also when its payload is one the allowlist decoder refuses.
 fn prepare(
     engine: &Engine,
     job: &StartedJob,
@@ -270,9 +271,17 @@ fn prepare(
             return Ok(Prepared::Fallback(fallback.clone(), raw));
         }
     }
-    let inv = engine
+    let resolved = engine
         .tasks
-        .resolve(&payload.func_name, payload.args, payload.kwargs)?;
+        .resolve(&payload.func_name, payload.args, payload.kwargs);
+    let inv = match (resolved, &engine.fallback) {
+        // A resolver's "not mine" (e.g. a dispatch function naming no registered task).
+        (Err(e), Some(fallback)) if e.is_unclaimed() => {
+            let raw = raw_job(engine, job, data, Some(payload.func_name));
+            return Ok(Prepared::Fallback(fallback.clone(), raw));
+        }
+        (resolved, _) => resolved?,
+    };
     decoded.task = Some(inv.task.name.to_string());
     tracing::Span::current().record("task", inv.task.name.as_ref());
     Ok(Prepared::Task(inv))

@@ -14,6 +14,8 @@ pub struct TaskError {
     pub exc_type: String,
     /// What `str(exception)` would print.
     pub message: String,
+    /// Set by [`TaskError::unclaimed`].
+    unclaimed: bool,
 }
 
 impl TaskError {
@@ -22,7 +24,22 @@ impl TaskError {
         TaskError {
             exc_type: exc_type.to_string(),
             message: message.into(),
+            unclaimed: false,
         }
+    }
+
+    /// Marks a resolver's answer for a call it does not know (such as a dispatch function
+    /// naming a task that is not registered): with a [`Fallback`](crate::tasks::Fallback) the
+    /// job goes to the fallback instead, as a job of a function no task claims does; without
+    /// one the job fails with this error.
+    pub fn unclaimed(mut self) -> Self {
+        self.unclaimed = true;
+        self
+    }
+
+    /// Whether [`TaskError::unclaimed`] marked it.
+    pub fn is_unclaimed(&self) -> bool {
+        self.unclaimed
     }
 
     /// Python's `TypeError`, as for a call that does not fit the signature.

@@ -6,7 +6,8 @@
 //! its function name is neither a registered task nor a resolver's function, or when the
 //! worker's allowlist decoder refuses its payload (objects of the application's classes as
 //! arguments, a method's `job.instance`) and the name it can still read is not a registered
-//! task. The fallback answers with the value already serialized by the job's serializer, or
+//! task, or when a resolver declines the call ([`TaskError::unclaimed`](super::TaskError::unclaimed):
+//! a dispatch function naming a task that is not registered). The fallback answers with the value already serialized by the job's serializer, or
 //! with the exception text RQ records; the engine writes either exactly as RQ's worker does.
 //! Timeouts, stop and kill commands and shutdown drop the fallback's future, as they drop a
 //! handler's: whatever runs the job must stop when its future is dropped.
