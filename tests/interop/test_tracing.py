@@ -4,10 +4,13 @@ task-worker runs the job with OTEL_EXPORTER_OTLP_ENDPOINT set, and a real OTLP/H
 the test (decoding with the opentelemetry-proto package) must get one CONSUMER span per
 execution in the enqueuer's trace, child of the enqueuer's publish span, with the messaging
 attributes. Also: a retry links back to the first attempt; Sentry's and Datadog's headers in
-`meta` are continued; without an endpoint nothing is exported."""
+`meta` are continued; without an endpoint nothing is exported; Python jobs (`--python`) are
+traced as tasks are."""
 import gzip
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from opentelemetry import trace
@@ -174,6 +177,32 @@ def test_failure_has_error_type_and_a_retry_links_to_the_first_attempt(r, receiv
     assert len(first.links) == 0
     assert [(l.trace_id, l.span_id) for l in second.links] == [(first.trace_id, first.span_id)]
     assert second.span_id != first.span_id
+
+
+@pytest.mark.parametrize("mode", ["reuse", "fork"])
+def test_python_jobs_are_traced_as_tasks_are(r, receiver, run_burst, mode):
+    MEMORY.clear()
+    q = Queue("default", connection=r)
+    with TRACER.start_as_current_span("POST /submissions"):
+        added = q.enqueue("pyjobs.jobs.add", 1, 2)
+        failed = q.enqueue("pyjobs.jobs.fail", "boom")
+    run_burst("-q", "default", "--python", sys.executable, "--python-mode", mode,
+              "--python-path", str(Path(__file__).resolve().parent), env=otel_env(receiver))
+    for job, function in [(added, "pyjobs.jobs.add"), (failed, "pyjobs.jobs.fail")]:
+        got = wait_until(lambda: receiver.for_job(job.id), 10, what=f"the span of {function}")
+        assert len(got) == 1
+        _, span = got[0]
+        # The enqueuer's publish span, as the instrumentation put it into the job's meta.
+        _, trace_id, parent_id, _ = job.meta["traceparent"].split("-")
+        assert (span.trace_id.hex(), span.parent_span_id.hex()) == (trace_id, parent_id)
+        assert span.kind == PbSpan.SPAN_KIND_CONSUMER
+        assert attrs(span)["rq.job.function"] == function
+    _, ok = receiver.for_job(added.id)[0]
+    assert ok.status.code == ok.status.STATUS_CODE_OK and "error.type" not in attrs(ok)
+    _, bad = receiver.for_job(failed.id)[0]
+    assert attrs(bad)["error.type"] == "ValueError"
+    assert bad.status.code == bad.status.STATUS_CODE_ERROR and "boom" in bad.status.message
+    assert added.latest_result().return_value == 3
 
 
 def test_sentry_and_datadog_headers_are_continued(r, receiver, run_burst):
