@@ -150,6 +150,21 @@ mod tests {
     }
 
     #[test]
+    fn the_requested_task_is_the_wrappers_first_argument() {
+        let args = [s("python_greeting"), Value::Dict(vec![])];
+        assert_eq!(
+            requested_task(Some(BACKEND_WRAPPER), &args),
+            Some("python_greeting")
+        );
+        assert_eq!(requested_task(Some("app.tasks.f"), &args), None);
+        assert_eq!(
+            requested_task(Some(BACKEND_WRAPPER), &[Value::Int(1)]),
+            None
+        );
+        assert_eq!(requested_task(None, &args), None);
+    }
+
+    #[test]
     fn wrapper_errors_like_python() {
         let e = super::super::registry()
             .resolve(
@@ -159,9 +174,12 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.last_line(), "KeyError: \"Task 'nope' is not registered\"");
+        // Only an unknown task is declined (with `--python` the backend's wrapper runs it).
+        assert!(e.is_unclaimed());
         let e = super::super::registry()
             .resolve(BACKEND_WRAPPER, vec![s("echo")], vec![])
             .unwrap_err();
+        assert!(!e.is_unclaimed());
         assert_eq!(
             e.last_line(),
             "TypeError: TaskExecutor._execute_task_wrapper() missing 1 required positional argument: 'parameters'"

@@ -193,11 +193,23 @@ pub(super) fn terminal_job_fields(
     status: &str,
     ended_at: Timestamp,
 ) {
+    attempt_fields(p, keys, e, ("status", status), ended_at);
+}
+
+/// The job's fields at the end of an attempt: `field` (its status, or its retry count when
+/// it runs again), the attempt's start and end (`last_heartbeat` = the end) and worker.
+fn attempt_fields<V: redis::ToRedisArgs>(
+    p: &mut Pipeline,
+    keys: &Keys,
+    e: &Execution,
+    field: (&str, V),
+    ended_at: Timestamp,
+) {
     let ended = format_datetime(ended_at);
     p.cmd("HSET")
         .arg(keys.job(&e.job_id))
-        .arg("status")
-        .arg(status)
+        .arg(field.0)
+        .arg(field.1)
         .arg("started_at")
         .arg(format_datetime(e.started_at))
         .arg("ended_at")
@@ -493,20 +505,7 @@ pub(super) fn run_again(
     plan: &RetryPlan,
     ended_at: Timestamp,
 ) {
-    let ended = format_datetime(ended_at);
-    p.cmd("HSET")
-        .arg(keys.job(&e.job_id))
-        .arg(count.0)
-        .arg(count.1)
-        .arg("started_at")
-        .arg(format_datetime(e.started_at))
-        .arg("ended_at")
-        .arg(&ended)
-        .arg("last_heartbeat")
-        .arg(&ended)
-        .arg("worker_name")
-        .arg(&e.worker)
-        .ignore();
+    attempt_fields(p, keys, e, count, ended_at);
     requeue_or_schedule(p, keys, &e.queue, &e.job_id, plan, ended_at);
 }
 
