@@ -216,12 +216,17 @@ impl PythonPool {
             .map(|c| (kind_name(c.kind).to_string(), c.name.clone().into()))
             .collect();
         let request = serde_json::json!({ "id": job.job_id, "callbacks": callbacks });
-        let frame = request_frame(&request, &job.hash);
+        let frame = RequestFrame::new(&request, job.hash.clone());
         self.run_request(&job.job_id, frame, &job.phase).await
     }
 
     /// Runs one request (a job, or a callback on its own) in an idle runner or a new one.
-    async fn run_request(self, job_id: &str, request: Vec<u8>, phase: &PhaseSignal) -> RawOutcome {
+    async fn run_request(
+        self,
+        job_id: &str,
+        request: RequestFrame,
+        phase: &PhaseSignal,
+    ) -> RawOutcome {
         let runner = loop {
             match self.take_idle() {
                 // fork: the parent of a killed child still owes its wait status.
@@ -270,7 +275,7 @@ impl PythonPool {
             let Some(runner) = runner.as_mut() else {
                 return Err(std::io::Error::other("no runner"));
             };
-            runner.send(&request).await?;
+            request.write_to(&mut runner.stdin).await?;
             loop {
                 let frame = runner.receive().await?;
                 match frame.split_first() {
@@ -380,7 +385,7 @@ impl Fallback for PythonPool {
                 "callback": kind_name(call.callback.kind),
                 "exception": call.exception,
             });
-            let frame = request_frame(&request, &[]);
+            let frame = RequestFrame::new(&request, Arc::new([]));
             pool.run_request(&job.job_id, frame, &PhaseSignal::detached())
                 .await
         })
@@ -487,20 +492,55 @@ impl Drop for Runner {
 /// A request frame: its JSON, then, when the job hash is known, a newline and each field as
 /// a 4-byte big-endian length and the name, then the same for the value (the runner restores
 /// the job from them instead of reading the hash: RQ's horse runs the worker's in-memory job).
-fn request_frame(request: &serde_json::Value, hash: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut frame = request.to_string().into_bytes();
-    if hash.is_empty() {
-        return frame;
-    }
-    frame.push(b'\n');
-    for (name, value) in hash {
-        for part in [name.as_bytes(), value.as_slice()] {
-            // A field is a Redis string (at most 512 MB): its length fits in 32 bits.
-            frame.extend_from_slice(&(part.len() as u32).to_be_bytes());
-            frame.extend_from_slice(part);
+/// Written in pieces: a large field (the job's `data`) goes to the pipe from the shared hash,
+/// never copied into a buffer.
+struct RequestFrame {
+    json: Vec<u8>,
+    hash: Arc<[(String, Vec<u8>)]>,
+}
+
+/// Fields at least this large are written on their own rather than copied into the buffer.
+const LARGE_FIELD: usize = 64 * 1024;
+
+impl RequestFrame {
+    fn new(request: &serde_json::Value, hash: Arc<[(String, Vec<u8>)]>) -> RequestFrame {
+        RequestFrame {
+            json: request.to_string().into_bytes(),
+            hash,
         }
     }
-    frame
+
+    /// The frame's length (the 4-byte prefix not counted).
+    fn len(&self) -> usize {
+        let fields: usize = self.hash.iter().map(|(n, v)| 8 + n.len() + v.len()).sum();
+        self.json.len() + if self.hash.is_empty() { 0 } else { 1 + fields }
+    }
+
+    async fn write_to<W: tokio::io::AsyncWrite + Unpin>(&self, out: &mut W) -> std::io::Result<()> {
+        let len =
+            u32::try_from(self.len()).map_err(|_| std::io::Error::other("frame too large"))?;
+        let mut buf = Vec::with_capacity(4096);
+        buf.extend_from_slice(&len.to_be_bytes());
+        buf.extend_from_slice(&self.json);
+        if !self.hash.is_empty() {
+            buf.push(b'\n');
+        }
+        for (name, value) in self.hash.iter() {
+            for part in [name.as_bytes(), value.as_slice()] {
+                // Within the frame's length, which fits in 32 bits.
+                buf.extend_from_slice(&(part.len() as u32).to_be_bytes());
+                if part.len() >= LARGE_FIELD {
+                    out.write_all(&buf).await?;
+                    buf.clear();
+                    out.write_all(part).await?;
+                } else {
+                    buf.extend_from_slice(part);
+                }
+            }
+        }
+        out.write_all(&buf).await?;
+        out.flush().await
+    }
 }
 
 /// RQ's text (`rq.worker` `monitor_work_horse`): `ret_val` is the raw `waitpid` status.
@@ -585,14 +625,37 @@ mod tests {
         assert_eq!(parse_kind(b"failure"), Some(CallbackKind::Failure));
     }
 
+    fn written(frame: &RequestFrame) -> Vec<u8> {
+        let mut out = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(frame.write_to(&mut out)).unwrap();
+        out
+    }
+
     #[test]
     fn request_frame_carries_the_hash() {
         let request = serde_json::json!({"id": "a\nb"});
-        assert_eq!(request_frame(&request, &[]), br#"{"id":"a\nb"}"#.to_vec());
-        let frame = request_frame(&request, &[("data".into(), b"\x00\n".to_vec())]);
-        let mut want = br#"{"id":"a\nb"}"#.to_vec();
-        want.extend_from_slice(b"\n\0\0\0\x04data\0\0\0\x02\x00\n");
-        assert_eq!(frame, want);
+        let json = br#"{"id":"a\nb"}"#.to_vec();
+        let mut want = (json.len() as u32).to_be_bytes().to_vec();
+        want.extend_from_slice(&json);
+        assert_eq!(written(&RequestFrame::new(&request, Arc::new([]))), want);
+        // A small field and one written on its own: the same bytes as one buffer.
+        let big = vec![7u8; LARGE_FIELD + 3];
+        let hash: Arc<[(String, Vec<u8>)]> = Arc::new([
+            ("data".into(), b"\x00\n".to_vec()),
+            ("x".into(), big.clone()),
+        ]);
+        let frame = RequestFrame::new(&request, hash);
+        let mut body = json.clone();
+        body.extend_from_slice(b"\n\0\0\0\x04data\0\0\0\x02\x00\n\0\0\0\x01x");
+        body.extend_from_slice(&(big.len() as u32).to_be_bytes());
+        body.extend_from_slice(&big);
+        assert_eq!(frame.len(), body.len());
+        let mut want = (body.len() as u32).to_be_bytes().to_vec();
+        want.extend_from_slice(&body);
+        assert_eq!(written(&frame), want);
     }
 
     #[test]

@@ -34,12 +34,16 @@ import traceback
 
 
 def _read_exact(f, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = f.read(n - len(buf))
-        if not chunk:
+    """n bytes (a bytearray), read into one buffer: a pipe gives at most 64 KiB per read, and
+    a frame may hold a job's data of hundreds of MB."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = f.readinto(view[got:])
+        if not k:
             return None
-        buf += chunk
+        got += k
     return buf
 
 
@@ -312,18 +316,19 @@ def _without_first_frame(exc_info):
 def _request(frame):
     """A request frame: its JSON, and under "hash" the job hash's fields that follow it, as
     `HGETALL` gives them to `Job.refresh` (bytes names and values)."""
-    head, sep, rest = frame.partition(b"\n")
-    request = json.loads(head)
-    if sep:
+    split = frame.find(b"\n")
+    request = json.loads(frame if split < 0 else frame[:split])
+    if split >= 0:
         fields = {}
         unpack = struct.unpack_from
-        at, end = 0, len(rest)
+        rest = memoryview(frame)
+        at, end = split + 1, len(frame)
         while at < end:
             (n,) = unpack(">I", rest, at)
-            name = rest[at + 4:at + 4 + n]
+            name = bytes(rest[at + 4:at + 4 + n])
             at += 4 + n
             (n,) = unpack(">I", rest, at)
-            fields[name] = rest[at + 4:at + 4 + n]
+            fields[name] = bytes(rest[at + 4:at + 4 + n])
             at += 4 + n
         request["hash"] = fields
     return request

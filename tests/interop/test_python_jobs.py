@@ -460,3 +460,14 @@ def test_a_huge_return_value(r, run_burst, python_args):
     run_burst("-q", "py", *python_args())
     assert status(big) == JobStatus.FINISHED and big.return_value() == b"x" * (20 << 20)
     assert after.return_value() == 3
+
+
+def test_a_huge_argument(r, run_burst, python_args):
+    """40 MB of arguments: the job's data reaches the runner whole (in the job hash the worker
+    sends), and the next job runs."""
+    q = Queue("py", connection=r)
+    big = q.enqueue(jobs.size, os.urandom(40 << 20))
+    after = q.enqueue(jobs.add, 1, 2)
+    run_burst("-q", "py", *python_args())
+    assert status(big) == JobStatus.FINISHED and big.return_value() == 40 << 20
+    assert after.return_value() == 3

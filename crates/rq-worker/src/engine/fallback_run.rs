@@ -37,8 +37,11 @@ pub(super) fn raw_job(
         worker: job.exec.worker.clone(),
         execution_id: job.exec.execution_id.clone(),
         func_name,
-        data: data.to_vec(),
-        hash: job.hash.as_started(&job.exec.worker, job.exec.started_at),
+        data: Arc::from(data),
+        hash: job
+            .hash
+            .as_started(&job.exec.worker, job.exec.started_at)
+            .into(),
         serializer: engine.cfg.serializer,
         timeout: job.timeout,
         callbacks: Vec::new(),
@@ -149,8 +152,8 @@ pub(super) async fn abandoned_failure_callback(
         worker: hash.text("worker_name").unwrap_or_default(),
         execution_id: String::new(),
         func_name: None,
-        data: hash.data().map(<[u8]>::to_vec).unwrap_or_default(),
-        hash: Vec::new(),
+        data: Arc::from(hash.data().unwrap_or_default()),
+        hash: Arc::new([]),
         serializer: engine.cfg.serializer,
         timeout: None,
         callbacks: vec![callback.clone()],

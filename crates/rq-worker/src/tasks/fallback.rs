@@ -47,12 +47,13 @@ pub struct RawJob {
     pub execution_id: String,
     /// The function name when the worker could read it (`None`: unreadable data).
     pub func_name: Option<String>,
-    /// The `data` field as stored (`zlib(serializer.dumps((func, instance, args, kwargs)))`).
-    pub data: Vec<u8>,
+    /// The `data` field as stored (`zlib(serializer.dumps((func, instance, args, kwargs)))`);
+    /// shared, as [`RawJob::hash`]: a job is cloned for its callbacks, and data may be large.
+    pub data: Arc<[u8]>,
     /// The job hash as RQ's worker holds it while its horse runs the job
     /// ([`JobHash::as_started`](crate::rq::job::JobHash::as_started)): a fallback may restore
     /// the job from it rather than read the hash again. Empty when the engine has none.
-    pub hash: Vec<(String, Vec<u8>)>,
+    pub hash: Arc<[(String, Vec<u8>)]>,
     /// The serializer the worker is configured with (the enqueuers').
     pub serializer: Serializer,
     /// The limit the job runs under, in seconds (`None`: none). The engine enforces it by
