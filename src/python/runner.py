@@ -21,7 +21,8 @@
 # The job is loaded and run by RQ itself (Job.restore of the hash the worker sends, as RQ's
 # work horse runs the worker's in-memory job; Job.fetch when none is sent; job.perform), so the
 # function is resolved, the arguments decoded and get_current_job()/job.meta/save_meta() behave
-# as under RQ's worker of the installed version. Timeouts, stop and kill are the worker's: it kills this process.
+# as under RQ's worker of the installed version. Timeouts, stop and kill are the worker's: it
+# kills this process.
 # The job's own prints go to stderr: stdout is the protocol's.
 import functools
 import gc

@@ -8,9 +8,10 @@ import time
 
 from rq import get_current_job
 
-# A custom class: as an argument, a return value and the instance of a method job (the same
-# class as the Python-job tests').
+# As in the Python-job tests: a custom class (an argument, a return value and the instance of a
+# method job), and an exception raised while handling another (a chained traceback).
 from pyjobs.jobs import Point  # noqa: F401
+from pyjobs.jobs import nested_fail as fail_chained  # noqa: F401
 
 
 class DiffError(Exception):
@@ -54,13 +55,6 @@ def fail_builtin(message):
 
 def fail_custom():
     raise DiffError("custom", 42)
-
-
-def fail_chained():
-    try:
-        {}["missing"]
-    except KeyError as e:
-        raise RuntimeError("wrapped") from e
 
 
 def use_meta():
